@@ -1,0 +1,39 @@
+"""Argument validation shared by the ops: every message names the op, the argument,
+its value and what was expected."""
+import numbers
+
+import numpy as np
+
+
+def as_float(x, name, op):
+    """Return ``x`` as a float array: floats keep their dtype, ints and bools become float32."""
+    a = np.asarray(x)
+    if a.dtype.kind == "f":
+        return a
+    if a.dtype.kind in "iub":
+        return a.astype(np.float32)
+    raise TypeError(f"{op}: {name} has dtype {a.dtype}, expected a real numeric array "
+                    "(float, int or bool)")
+
+
+def check_ndim(a, ndim, name, op, layout):
+    if a.ndim != ndim:
+        raise ValueError(f"{op}: {name} has shape {a.shape} ({a.ndim}-D), expected a "
+                         f"{ndim}-D array {layout}")
+
+
+def pair(v, name, op, minimum):
+    """Turn an int or a pair of ints into a pair; each must be >= minimum."""
+    vals = (v, v) if isinstance(v, numbers.Integral) else v
+    try:
+        ok = len(vals) == 2 and all(isinstance(e, numbers.Integral) and not isinstance(e, bool)
+                                    for e in vals)
+    except TypeError:
+        ok = False
+    if not ok or isinstance(v, bool):
+        raise TypeError(f"{op}: {name}={v!r} is invalid, expected an int or a pair of ints")
+    vals = (int(vals[0]), int(vals[1]))
+    if min(vals) < minimum:
+        what = "positive" if minimum == 1 else f">= {minimum}"
+        raise ValueError(f"{op}: {name}={v!r} is invalid, expected {what} values")
+    return vals

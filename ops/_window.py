@@ -1,0 +1,89 @@
+"""Sliding-window geometry, shared by the fast paths, the backward passes and the traces."""
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._check import pair
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Window geometry of one windowed op on an (H, W) input.
+
+    All attributes are (h, w) pairs; ``out`` is the output size
+    ``floor((in + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``.
+    """
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    in_size: tuple
+    out: tuple
+
+    def offsets(self):
+        """Kernel offsets (a, b) in row-major order."""
+        return [(a, b) for a in range(self.kernel_size[0]) for b in range(self.kernel_size[1])]
+
+    def tap(self, a, b):
+        """Slices of the padded input read by kernel offset (a, b) over all output cells."""
+        (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
+        return (slice(a * dh, a * dh + sh * (oh - 1) + 1, sh),
+                slice(b * dw, b * dw + sw * (ow - 1) + 1, sw))
+
+    def padded_size(self):
+        return tuple(n + 2 * p for n, p in zip(self.in_size, self.padding))
+
+
+def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None):
+    """Validate geometry arguments against an (N, C, H, W) shape and return a Geometry.
+
+    ``max_pad`` is PyTorch's pooling rule: padding at most half the effective kernel.
+    """
+    k = pair(kernel_size, "kernel_size", op, 1)
+    s = pair(k if stride is None else stride, "stride", op, 1)
+    p = pair(padding, "padding", op, 0)
+    d = pair(dilation, "dilation", op, 1)
+    if max_pad:
+        half = tuple(((kk - 1) * dd + 1) // 2 for kk, dd in zip(k, d))
+        if p[0] > half[0] or p[1] > half[1]:
+            raise ValueError(f"{op}: padding={padding!r} is invalid, expected at most half the "
+                             f"kernel size per axis (<= {half}) for kernel_size={kernel_size!r}")
+    hw = tuple(x_shape[2:])
+    span = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+    padded = tuple(n + 2 * pp for n, pp in zip(hw, p))
+    if span[0] > padded[0] or span[1] > padded[1]:
+        raise ValueError(f"{op}: kernel_size={kernel_size!r} (dilated extent {span}) is larger than "
+                         f"the padded input {padded}, expected a window that fits")
+    out = tuple((n - e) // ss + 1 for n, e, ss in zip(padded, span, s))
+    return Geometry(k, s, p, d, hw, out)
+
+
+def pad(x, g, value=0.0):
+    """Pad the last two axes of ``x`` by ``g.padding`` with ``value``."""
+    ph, pw = g.padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0),) * (x.ndim - 2) + ((ph, ph), (pw, pw)), constant_values=value)
+
+
+def windows(xp, g):
+    """Read-only strided view (N, C, OH, OW, kh, kw) of every window of the padded input."""
+    n, c = xp.shape[:2]
+    s0, s1, s2, s3 = xp.strides
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    return as_strided(xp, shape=(n, c) + g.out + g.kernel_size,
+                      strides=(s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw), writeable=False)
+
+
+def pad_mask(g):
+    """Boolean (Hp, Wp) map of the padded input: True on padding cells."""
+    ph, pw = g.padding
+    m = np.ones(g.padded_size(), dtype=bool)
+    m[ph:ph + g.in_size[0], pw:pw + g.in_size[1]] = False
+    return m
+
+
+def unpad(xp, g):
+    ph, pw = g.padding
+    return xp[..., ph:ph + g.in_size[0], pw:pw + g.in_size[1]]

@@ -1,0 +1,54 @@
+"""Elementwise activations: each forward beside its gradient."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import trace as _trace
+from ._check import as_float
+
+
+@dataclass
+class ElementwiseCache:
+    op: str
+    x: np.ndarray
+    out: np.ndarray
+
+    def trace(self, sample=None):
+        return _trace.elementwise_trace(self, sample)
+
+
+def relu(x):
+    """max(x, 0); any shape. Returns (out, cache)."""
+    x = as_float(x, "x", "relu")
+    out = np.maximum(x, 0)
+    return out, ElementwiseCache("relu", x, out)
+
+
+def relu_backward(dout, cache):
+    return np.where(cache.x > 0, dout, 0).astype(cache.x.dtype, copy=False)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed from exp(-|x|) so that no input overflows. Returns (out, cache)."""
+    x = as_float(x, "x", "sigmoid")
+    with np.errstate(under="ignore"):  # exp(-1000) -> 0 is the right answer
+        e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    return out, ElementwiseCache("sigmoid", x, out)
+
+
+def sigmoid_backward(dout, cache):
+    y = cache.out
+    return (dout * y * (1 - y)).astype(y.dtype, copy=False)
+
+
+def tanh(x):
+    """Hyperbolic tangent; any shape. Returns (out, cache)."""
+    x = as_float(x, "x", "tanh")
+    out = np.tanh(x)
+    return out, ElementwiseCache("tanh", x, out)
+
+
+def tanh_backward(dout, cache):
+    y = cache.out
+    return (dout * (1 - y * y)).astype(y.dtype, copy=False)

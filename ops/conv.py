@@ -1,0 +1,98 @@
+"""2-D convolution (cross-correlation, as in PyTorch), NCHW."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import trace as _trace
+from ._check import as_float, check_ndim
+from ._window import Geometry, geometry, pad, unpad, windows
+
+OP = "conv2d"
+
+
+@dataclass
+class ConvCache:
+    """What conv2d's backward needs; ``trace()`` turns it into a WindowTrace."""
+    x: np.ndarray        # (N, C, H, W)
+    xp: np.ndarray       # (N, C, H+2ph, W+2pw)
+    weight: np.ndarray   # (F, C, kh, kw)
+    bias: object         # (F,) or None
+    geom: Geometry
+    cols: np.ndarray     # (C*kh*kw, N*OH*OW): the windows, one column per output cell
+
+    def trace(self, sample=None):
+        return _trace.conv_trace(self, sample)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """Convolve ``x`` with ``weight``, as ``torch.nn.functional.conv2d``.
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W)
+    weight : ndarray (F, C, kh, kw)
+    bias : ndarray (F,) or None
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    out : ndarray (N, F, OH, OW), with OH = floor((H + 2*ph - dh*(kh-1) - 1)/sh) + 1
+    cache : ConvCache
+    """
+    x = as_float(x, "x", OP)
+    weight = as_float(weight, "weight", OP)
+    check_ndim(x, 4, "x", OP, "(N, C, H, W)")
+    check_ndim(weight, 4, "weight", OP, "(F, C, kh, kw)")
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(f"{OP}: weight has {weight.shape[1]} input channels (shape {weight.shape}) "
+                         f"but x has {x.shape[1]} (shape {x.shape}), expected weight.shape[1] == x.shape[1]")
+    dtype = np.result_type(x, weight)
+    nf = weight.shape[0]
+    if bias is not None:
+        bias = as_float(bias, "bias", OP)
+        if bias.shape != (nf,):
+            raise ValueError(f"{OP}: bias has shape {bias.shape}, expected ({nf},) to match weight's "
+                             f"{nf} filters")
+        dtype = np.result_type(dtype, bias)
+        bias = bias.astype(dtype, copy=False)
+    x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation)
+    xp = pad(x, g)
+    n = x.shape[0]
+    # Batch-last columns: one big matmul whose inner size is N*OH*OW.
+    cols = windows(xp, g).transpose(1, 4, 5, 0, 2, 3).reshape(-1, n * g.out[0] * g.out[1])
+    out = weight.reshape(nf, -1) @ cols
+    if bias is not None:
+        out += bias[:, None]
+    out = np.ascontiguousarray(out.reshape((nf, n) + g.out).transpose(1, 0, 2, 3))
+    return out, ConvCache(x, xp, weight, bias, g, cols)
+
+
+def conv2d_backward(dout, cache):
+    """Gradients of conv2d.
+
+    Parameters
+    ----------
+    dout : ndarray (N, F, OH, OW)
+    cache : ConvCache
+
+    Returns
+    -------
+    dx : ndarray (N, C, H, W)
+    dweight : ndarray (F, C, kh, kw)
+    dbias : ndarray (F,) or None
+    """
+    c = cache
+    w, g = c.weight, c.geom
+    nf = w.shape[0]
+    n, ch = c.x.shape[:2]
+    dout = np.asarray(dout, dtype=w.dtype)
+    dflat = dout.transpose(1, 0, 2, 3).reshape(nf, -1)
+    dweight = (dflat @ c.cols.T).reshape(w.shape)
+    dbias = dout.sum(axis=(0, 2, 3)) if c.bias is not None else None
+    dcols = (w.reshape(nf, -1).T @ dflat).reshape(ch, *g.kernel_size, n, *g.out)
+    dxp = np.zeros(c.xp.shape, dtype=w.dtype)
+    for a, b in g.offsets():
+        rows, cols = g.tap(a, b)
+        dxp[:, :, rows, cols] += dcols[:, a, b].transpose(1, 0, 2, 3)
+    return unpad(dxp, g), dweight, dbias

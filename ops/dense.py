@@ -1,0 +1,82 @@
+"""Fully connected layer and flatten."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import trace as _trace
+from ._check import as_float, check_ndim
+
+
+@dataclass
+class LinearCache:
+    x: np.ndarray        # (N, in)
+    weight: np.ndarray   # (out, in)
+    bias: object         # (out,) or None
+
+    def trace(self, sample=None):
+        return _trace.linear_trace(self, sample)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias``, as ``torch.nn.functional.linear``.
+
+    Parameters
+    ----------
+    x : ndarray (N, in)
+    weight : ndarray (out, in)
+    bias : ndarray (out,) or None
+
+    Returns
+    -------
+    out : ndarray (N, out)
+    cache : LinearCache
+    """
+    x = as_float(x, "x", "linear")
+    weight = as_float(weight, "weight", "linear")
+    check_ndim(x, 2, "x", "linear", "(N, in_features)")
+    check_ndim(weight, 2, "weight", "linear", "(out_features, in_features)")
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(f"linear: weight has shape {weight.shape} but x has {x.shape[1]} features "
+                         f"(shape {x.shape}), expected weight.shape[1] == x.shape[1]")
+    dtype = np.result_type(x, weight)
+    if bias is not None:
+        bias = as_float(bias, "bias", "linear")
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[0]},)")
+        dtype = np.result_type(dtype, bias)
+        bias = bias.astype(dtype, copy=False)
+    x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    return out, LinearCache(x, weight, bias)
+
+
+def linear_backward(dout, cache):
+    """Gradients of linear: dout (N, out) -> dx (N, in), dweight (out, in), dbias (out,) or None."""
+    dout = np.asarray(dout, dtype=cache.weight.dtype)
+    dbias = dout.sum(axis=0) if cache.bias is not None else None
+    return dout @ cache.weight, dout.T @ cache.x, dbias
+
+
+@dataclass
+class FlattenCache:
+    x: np.ndarray
+    out: np.ndarray
+
+    def trace(self, sample=None):
+        return _trace.flatten_trace(self, sample)
+
+
+def flatten(x):
+    """Flatten every axis but the first: (N, ...) -> (N, prod(...)), like ``torch.nn.Flatten()``."""
+    x = as_float(x, "x", "flatten")
+    if x.ndim < 1:
+        raise ValueError(f"flatten: x has shape {x.shape}, expected at least 1 axis (N, ...)")
+    out = x.reshape(x.shape[0], -1)
+    return out, FlattenCache(x, out)
+
+
+def flatten_backward(dout, cache):
+    """dout (N, prod) -> dx with the input's shape."""
+    return np.asarray(dout, dtype=cache.x.dtype).reshape(cache.x.shape)

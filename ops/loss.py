@@ -1,0 +1,74 @@
+"""Softmax, log-softmax and mean cross-entropy, stable for large logits."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._check import as_float, check_ndim
+
+
+def softmax_parts(x, axis=-1):
+    """The steps of a stable softmax: shifted = x - max, exp(shifted) and its sum."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return shifted, e, e.sum(axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``; returns a plain array of x's shape."""
+    _, e, total = softmax_parts(as_float(x, "x", "softmax"), axis)
+    return e / total
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along ``axis``; returns a plain array of x's shape."""
+    shifted, _, total = softmax_parts(as_float(x, "x", "log_softmax"), axis)
+    return shifted - np.log(total)
+
+
+@dataclass
+class CrossEntropyCache:
+    probs: np.ndarray    # (N, K)
+    labels: np.ndarray   # (N,)
+
+
+def _check_labels(labels, n, k):
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: labels has dtype {labels.dtype}, expected an integer array")
+    if labels.shape != (n,):
+        raise ValueError(f"cross_entropy: labels has shape {labels.shape}, expected ({n},) to match "
+                         f"logits' {n} rows")
+    if n and (labels.min() < 0 or labels.max() >= k):
+        bad = labels[(labels < 0) | (labels >= k)][0]
+        raise ValueError(f"cross_entropy: labels contains {bad}, expected class indices in [0, {k})")
+    return labels
+
+
+def cross_entropy(logits, labels):
+    """Mean cross-entropy of softmax(logits), as ``torch.nn.functional.cross_entropy``.
+
+    Parameters
+    ----------
+    logits : ndarray (N, K)
+    labels : int ndarray (N,), values in [0, K)
+
+    Returns
+    -------
+    loss : 0-d ndarray
+    cache : CrossEntropyCache
+    """
+    logits = as_float(logits, "logits", "cross_entropy")
+    check_ndim(logits, 2, "logits", "cross_entropy", "(N, K)")
+    n, k = logits.shape
+    labels = _check_labels(labels, n, k)
+    shifted, e, total = softmax_parts(logits, axis=1)
+    logp = shifted[np.arange(n), labels] - np.log(total[:, 0])
+    return -logp.mean(), CrossEntropyCache(e / total, labels)
+
+
+def cross_entropy_backward(dout, cache):
+    """dloss (scalar) -> dlogits (N, K) = dout * (softmax - onehot) / N."""
+    n = cache.labels.shape[0]
+    d = cache.probs.copy()
+    d[np.arange(n), cache.labels] -= 1
+    return d * (np.asarray(dout, dtype=d.dtype) / n)

@@ -1,0 +1,89 @@
+"""Max and average pooling, NCHW."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import trace as _trace
+from ._check import as_float, check_ndim
+from ._window import Geometry, geometry, pad, unpad, windows
+
+
+@dataclass
+class PoolCache:
+    """What a pool's backward needs; ``trace()`` turns it into a WindowTrace."""
+    op: str
+    x: np.ndarray        # (N, C, H, W)
+    xp: np.ndarray       # (N, C, H+2ph, W+2pw)
+    geom: Geometry
+    argmax: object       # max pool: (N, C, OH, OW) flat window index of the first max; else None
+
+    def trace(self, sample=None):
+        return _trace.pool_trace(self, sample)
+
+
+def _prepare(op, x, kernel_size, stride, padding, dilation):
+    x = as_float(x, "x", op)
+    check_ndim(x, 4, "x", op, "(N, C, H, W)")
+    return x, geometry(op, x.shape, kernel_size, stride, padding, dilation, max_pad=True)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """Max pooling, as ``torch.nn.functional.max_pool2d``; padding is -inf.
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W)
+    kernel_size, stride, padding, dilation : int or (int, int); stride defaults to kernel_size
+
+    Returns
+    -------
+    out : ndarray (N, C, OH, OW)
+    cache : PoolCache, whose ``argmax`` is the first max of each window in row-major order
+    """
+    x, g = _prepare("max_pool2d", x, kernel_size, stride, padding, dilation)
+    xp = pad(x, g, -np.inf)
+    flat = windows(xp, g).reshape(x.shape[:2] + g.out + (-1,))
+    argmax = flat.argmax(axis=-1)  # np.argmax keeps the first of tied maxima
+    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    return out, PoolCache("max_pool2d", x, xp, g, argmax)
+
+
+def max_pool2d_backward(dout, cache):
+    """Route each upstream gradient (N, C, OH, OW) to its window's argmax; returns dx (N, C, H, W)."""
+    g, kw = cache.geom, cache.geom.kernel_size[1]
+    dout = np.asarray(dout, dtype=cache.x.dtype)
+    dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
+    for a, b in g.offsets():
+        rows, cols = g.tap(a, b)
+        dxp[:, :, rows, cols] += np.where(cache.argmax == a * kw + b, dout, 0)
+    return unpad(dxp, g)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling, as ``torch.nn.functional.avg_pool2d``; zero padding counts in the divisor.
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W)
+    kernel_size, stride, padding : int or (int, int); stride defaults to kernel_size
+
+    Returns
+    -------
+    out : ndarray (N, C, OH, OW)
+    cache : PoolCache
+    """
+    x, g = _prepare("avg_pool2d", x, kernel_size, stride, padding, 1)
+    xp = pad(x, g, 0.0)
+    out = windows(xp, g).mean(axis=(-2, -1), dtype=x.dtype)
+    return out, PoolCache("avg_pool2d", x, xp, g, None)
+
+
+def avg_pool2d_backward(dout, cache):
+    """Spread each upstream gradient (N, C, OH, OW) evenly over its window; returns dx (N, C, H, W)."""
+    g = cache.geom
+    share = np.asarray(dout, dtype=cache.x.dtype) / (g.kernel_size[0] * g.kernel_size[1])
+    dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
+    for a, b in g.offsets():
+        rows, cols = g.tap(a, b)
+        dxp[:, :, rows, cols] += share
+    return unpad(dxp, g)

@@ -1,0 +1,254 @@
+"""Traces: the steps of an op made visible, built from the op's own cache.
+
+A trace is a struct of arrays with one row per step (row-major over the output);
+``trace[k]`` gives step k as a small dataclass. Window traces read the same strided
+windows as the fast path (``_window.windows``), so what is shown is what was computed.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ._window import pad_mask, windows
+from .loss import softmax_parts
+
+
+def _grid(shape, sample):
+    """Row-major indices (S, len(shape)) of an output of ``shape``, optionally one sample only."""
+    idx = np.indices(shape).reshape(len(shape), -1).T
+    return idx if sample is None else idx[idx[:, 0] == sample]
+
+
+def _check_sample(sample, n):
+    if sample is not None and not 0 <= sample < n:
+        raise ValueError(f"trace: sample={sample} is out of range, expected 0 <= sample < {n}")
+
+
+@dataclass(frozen=True)
+class WindowStep:
+    out_index: np.ndarray   # (4,) n, c, i, j
+    origin: np.ndarray      # (2,) top-left of the window, padded coordinates
+    cells: np.ndarray       # (kh, kw, 2) padded coordinates of every window cell
+    field: np.ndarray       # (Cf, kh, kw)
+    is_pad: np.ndarray      # (kh, kw)
+    value: float
+    argmax: Optional[np.ndarray] = None   # (2,) kernel offset of the max (max pool)
+    weight: Optional[np.ndarray] = None   # (C, kh, kw) (conv)
+    bias: Optional[float] = None          # (conv with bias)
+    contrib: Optional[np.ndarray] = None  # (C,) per-channel sums of products (conv)
+
+
+@dataclass(frozen=True)
+class WindowTrace:
+    """Steps of conv2d / max_pool2d / avg_pool2d; see docs/ops.md for every field."""
+    op: str
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    input: np.ndarray       # (N, C, H, W)
+    padded: np.ndarray      # (N, C, Hp, Wp)
+    out_shape: tuple
+    out_index: np.ndarray   # (S, 4)
+    origin: np.ndarray      # (S, 2)
+    field: np.ndarray       # (S, Cf, kh, kw)
+    is_pad: np.ndarray      # (S, kh, kw)
+    value: np.ndarray       # (S,)
+    argmax: Optional[np.ndarray] = None   # (S, 2)
+    weight: Optional[np.ndarray] = None   # (F, C, kh, kw)
+    bias: Optional[np.ndarray] = None     # (F,)
+    contrib: Optional[np.ndarray] = None  # (S, C)
+
+    def __len__(self):
+        return len(self.value)
+
+    def cells(self, k):
+        """(kh, kw, 2) padded pixel coordinates of the cells of step k's window."""
+        r = self.origin[k, 0] + self.dilation[0] * np.arange(self.kernel_size[0])
+        c = self.origin[k, 1] + self.dilation[1] * np.arange(self.kernel_size[1])
+        return np.stack(np.meshgrid(r, c, indexing="ij"), axis=-1)
+
+    def __getitem__(self, k):
+        f = self.out_index[k, 1]
+        opt = lambda a: None if a is None else a[k]  # noqa: E731
+        return WindowStep(self.out_index[k], self.origin[k], self.cells(k), self.field[k],
+                          self.is_pad[k], self.value[k], opt(self.argmax),
+                          None if self.weight is None else self.weight[f],
+                          None if self.bias is None else self.bias[f], opt(self.contrib))
+
+    def output(self):
+        """The step values put back in place: an array of ``out_shape`` (NaN where no step wrote)."""
+        return _scatter(self.out_shape, self.out_index, self.value)
+
+
+def _scatter(shape, index, value):
+    out = np.full(shape, np.nan, dtype=value.dtype)
+    out[tuple(index.T)] = value
+    return out
+
+
+def _window_parts(cache, sample, n_out_channels):
+    g = cache.geom
+    n = cache.x.shape[0]
+    _check_sample(sample, n)
+    idx = _grid((n, n_out_channels) + g.out, sample)
+    origin = idx[:, 2:] * np.array(g.stride)
+    mask = windows(pad_mask(g)[None, None], g)[0, 0]
+    return g, idx, origin, mask[idx[:, 2], idx[:, 3]]
+
+
+def conv_trace(cache, sample=None):
+    """WindowTrace of conv2d from its ConvCache; one step per (n, f, i, j)."""
+    w, b = cache.weight, cache.bias
+    g, idx, origin, is_pad = _window_parts(cache, sample, w.shape[0])
+    n, f, i, j = idx.T
+    field = windows(cache.xp, g)[n, :, i, j]                       # (S, C, kh, kw)
+    contrib = np.einsum("sckl,sckl->sc", field, w[f])
+    value = contrib.sum(axis=1) + (b[f] if b is not None else 0)
+    return WindowTrace("conv2d", g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
+                       (cache.x.shape[0], w.shape[0]) + g.out, idx, origin, field, is_pad,
+                       value.astype(w.dtype, copy=False), weight=w, bias=b, contrib=contrib)
+
+
+def pool_trace(cache, sample=None):
+    """WindowTrace of max_pool2d / avg_pool2d from its PoolCache; one step per (n, c, i, j)."""
+    g, idx, origin, is_pad = _window_parts(cache, sample, cache.x.shape[1])
+    n, c, i, j = idx.T
+    field = windows(cache.xp, g)[n, c, i, j][:, None]               # (S, 1, kh, kw)
+    argmax = None
+    if cache.argmax is not None:
+        flat = cache.argmax[n, c, i, j]
+        argmax = np.stack(np.divmod(flat, g.kernel_size[1]), axis=1)
+        value = field[np.arange(len(flat)), 0, argmax[:, 0], argmax[:, 1]]
+    else:
+        value = field.mean(axis=(1, 2, 3), dtype=cache.x.dtype)
+    return WindowTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
+                       cache.x.shape[:2] + g.out, idx, origin, field, is_pad, value, argmax=argmax)
+
+
+@dataclass(frozen=True)
+class LinearStep:
+    out_index: np.ndarray   # (2,) n, o
+    inputs: np.ndarray      # (in,)
+    weights: np.ndarray     # (in,)
+    products: np.ndarray    # (in,)
+    bias: Optional[float]
+    value: float
+
+
+@dataclass(frozen=True)
+class LinearTrace:
+    """One step per output neuron (n, o)."""
+    x: np.ndarray           # (N, in)
+    weight: np.ndarray      # (out, in)
+    bias: Optional[np.ndarray]
+    out_index: np.ndarray   # (S, 2)
+    value: np.ndarray       # (S,)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __getitem__(self, k):
+        n, o = self.out_index[k]
+        inputs, weights = self.x[n], self.weight[o]
+        return LinearStep(self.out_index[k], inputs, weights, inputs * weights,
+                          None if self.bias is None else self.bias[o], self.value[k])
+
+    def output(self):
+        return _scatter((self.x.shape[0], self.weight.shape[0]), self.out_index, self.value)
+
+
+def linear_trace(cache, sample=None):
+    _check_sample(sample, cache.x.shape[0])
+    idx = _grid((cache.x.shape[0], cache.weight.shape[0]), sample)
+    n, o = idx.T
+    value = np.einsum("si,si->s", cache.x[n], cache.weight[o])
+    if cache.bias is not None:
+        value = value + cache.bias[o]
+    return LinearTrace(cache.x, cache.weight, cache.bias, idx, value)
+
+
+@dataclass(frozen=True)
+class ElementwiseStep:
+    index: np.ndarray
+    input: float
+    value: float
+
+
+@dataclass(frozen=True)
+class ElementwiseTrace:
+    """One step per element of relu / sigmoid / tanh."""
+    op: str
+    input: np.ndarray
+    output_array: np.ndarray
+    index: np.ndarray       # (S, ndim)
+    value: np.ndarray       # (S,)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __getitem__(self, k):
+        return ElementwiseStep(self.index[k], self.input[tuple(self.index[k])], self.value[k])
+
+    def output(self):
+        return _scatter(self.input.shape, self.index, self.value)
+
+
+def elementwise_trace(cache, sample=None):
+    x = cache.x
+    _check_sample(sample, x.shape[0] if x.ndim else 1)
+    idx = _grid(x.shape, sample) if x.ndim else np.zeros((1, 0), dtype=int)
+    return ElementwiseTrace(cache.op, x, cache.out, idx, cache.out[tuple(idx.T)])
+
+
+@dataclass(frozen=True)
+class FlattenTrace:
+    """One step per element: input cell src_index (n, c, i, j) goes to dst_index (n, k)."""
+    input_shape: tuple
+    src_index: np.ndarray   # (S, x.ndim)
+    dst_index: np.ndarray   # (S, 2)
+    value: np.ndarray       # (S,)
+
+    def __len__(self):
+        return len(self.value)
+
+    def output(self):
+        n = self.input_shape[0]
+        return _scatter((n, int(np.prod(self.input_shape[1:]))), self.dst_index, self.value)
+
+
+def flatten_trace(cache, sample=None):
+    x = cache.x
+    _check_sample(sample, x.shape[0])
+    src = _grid(x.shape, sample)
+    dst = np.stack([src[:, 0], np.ravel_multi_index(tuple(src[:, 1:].T), x.shape[1:])], axis=1) \
+        if x.ndim > 1 else np.stack([src[:, 0], np.zeros(len(src), dtype=int)], axis=1)
+    return FlattenTrace(x.shape, src, dst, cache.out[tuple(dst.T)])
+
+
+@dataclass(frozen=True)
+class SoftmaxTrace:
+    """The stages of softmax (and cross-entropy) for one logits vector (K,)."""
+    logits: np.ndarray
+    shifted: np.ndarray     # logits - max
+    exp: np.ndarray         # exp(shifted)
+    total: float            # sum of exp
+    probs: np.ndarray       # exp / total
+    label: Optional[int] = None
+    loss: Optional[float] = None   # -log probs[label]
+
+
+def trace_softmax(logits, label=None):
+    """Trace softmax (and, with ``label``, cross-entropy) of a 1-D logits vector (K,)."""
+    from ._check import as_float
+    z = as_float(logits, "logits", "trace_softmax")
+    if z.ndim != 1:
+        raise ValueError(f"trace_softmax: logits has shape {z.shape}, expected a 1-D vector (K,)")
+    shifted, e, total = softmax_parts(z)
+    loss = None
+    if label is not None:
+        if not 0 <= int(label) < z.size:
+            raise ValueError(f"trace_softmax: label={label} is out of range, expected [0, {z.size})")
+        label = int(label)
+        loss = float(np.log(total[0]) - shifted[label])
+    return SoftmaxTrace(z, shifted, e, float(total[0]), e / total, label, loss)

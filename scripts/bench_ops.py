@@ -1,0 +1,66 @@
+"""Median forward/backward times of conv2d, max_pool2d and linear at LeNet-5's shapes.
+
+    python scripts/bench_ops.py [--batch 128] [--repeat 20]
+"""
+import argparse
+import time
+
+import numpy as np
+
+import ops
+
+# (name, forward, backward, make args) at LeNet-5's shapes, batch N.
+def cases(n, rng):
+    f32 = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    return [
+        ("conv1 6@5x5 pad 2", ops.conv2d, ops.conv2d_backward,
+         (f32(n, 1, 28, 28), f32(6, 1, 5, 5), f32(6)), {"padding": 2}),
+        ("pool1 2x2", ops.max_pool2d, ops.max_pool2d_backward, (f32(n, 6, 28, 28), 2), {}),
+        ("conv2 16@5x5", ops.conv2d, ops.conv2d_backward,
+         (f32(n, 6, 14, 14), f32(16, 6, 5, 5), f32(16)), {}),
+        ("pool2 2x2", ops.max_pool2d, ops.max_pool2d_backward, (f32(n, 16, 10, 10), 2), {}),
+        ("fc 400->120", ops.linear, ops.linear_backward, (f32(n, 400), f32(120, 400), f32(120)), {}),
+        ("fc 120->84", ops.linear, ops.linear_backward, (f32(n, 120), f32(84, 120), f32(84)), {}),
+        ("fc 84->10", ops.linear, ops.linear_backward, (f32(n, 84), f32(10, 84), f32(10)), {}),
+    ]
+
+
+def median_ms(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(times))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch", type=int, default=128, help="batch size (default: 128)")
+    p.add_argument("--repeat", type=int, default=20, help="timed runs per op (default: 20)")
+    args = p.parse_args()
+    if args.batch < 1 or args.repeat < 1:
+        p.error("--batch and --repeat must be positive")
+    rng = np.random.default_rng(0)
+    print(f"batch {args.batch}, float32, median of {args.repeat} runs (ms)")
+    print(f"{'op':<20}{'forward':>10}{'backward':>10}")
+    tot_f = tot_b = 0.0
+    for name, fwd, bwd, a, kw in cases(args.batch, rng):
+        out, cache = fwd(*a, **kw)
+        dout = np.ones_like(out)
+        tf = median_ms(lambda: fwd(*a, **kw), args.repeat)
+        tb = median_ms(lambda: bwd(dout, cache), args.repeat)
+        tot_f, tot_b = tot_f + tf, tot_b + tb
+        print(f"{name:<20}{tf:>10.2f}{tb:>10.2f}")
+    print(f"{'total':<20}{tot_f:>10.2f}{tot_b:>10.2f}")
+    steps = 60000 / args.batch
+    print(f"these ops alone: {(tot_f + tot_b) * steps / 1e3:.2f} s per 60,000-image epoch")
+    x = rng.random((1, 1, 28, 28)).astype(np.float32)
+    t = time.perf_counter()
+    tr = ops.max_pool2d(x, 3, 1)[1].trace()
+    print(f"trace of max_pool2d 3x3 stride 1 on 28x28: {len(tr)} steps in "
+          f"{1e3 * (time.perf_counter() - t):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
