@@ -68,17 +68,19 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     return out, ConvCache(x, xp, weight, bias, g, cols)
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout, cache, need_dx=True):
     """Gradients of conv2d.
 
     Parameters
     ----------
     dout : ndarray (N, F, OH, OW)
     cache : ConvCache
+    need_dx : bool
+        False skips the input gradient (a network's first layer needs none).
 
     Returns
     -------
-    dx : ndarray (N, C, H, W)
+    dx : ndarray (N, C, H, W), or None when ``need_dx`` is False
     dweight : ndarray (F, C, kh, kw)
     dbias : ndarray (F,) or None
     """
@@ -90,6 +92,8 @@ def conv2d_backward(dout, cache):
     dflat = dout.transpose(1, 0, 2, 3).reshape(nf, -1)
     dweight = (dflat @ c.cols.T).reshape(w.shape)
     dbias = dout.sum(axis=(0, 2, 3)) if c.bias is not None else None
+    if not need_dx:
+        return None, dweight, dbias
     dcols = (w.reshape(nf, -1).T @ dflat).reshape(ch, *g.kernel_size, n, *g.out)
     dxp = np.zeros(c.xp.shape, dtype=w.dtype)
     for a, b in g.offsets():

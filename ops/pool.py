@@ -42,9 +42,16 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     """
     x, g = _prepare("max_pool2d", x, kernel_size, stride, padding, dilation)
     xp = pad(x, g, -np.inf)
-    flat = windows(xp, g).reshape(x.shape[:2] + g.out + (-1,))
-    argmax = flat.argmax(axis=-1)  # np.argmax keeps the first of tied maxima
-    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    # One pass per kernel offset; a strict '>' keeps the first of tied maxima (row-major).
+    out, argmax = None, np.zeros(x.shape[:2] + g.out, dtype=np.intp)
+    for k, (a, b) in enumerate(g.offsets()):
+        tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
+        if out is None:
+            out = tap.copy()
+            continue
+        better = tap > out
+        np.copyto(out, tap, where=better)
+        argmax[better] = k
     return out, PoolCache("max_pool2d", x, xp, g, argmax)
 
 
