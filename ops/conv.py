@@ -94,9 +94,11 @@ def conv2d_backward(dout, cache, need_dx=True):
     dbias = dout.sum(axis=(0, 2, 3)) if c.bias is not None else None
     if not need_dx:
         return None, dweight, dbias
-    dcols = (w.reshape(nf, -1).T @ dflat).reshape(ch, *g.kernel_size, n, *g.out)
-    dxp = np.zeros(c.xp.shape, dtype=w.dtype)
+    # Accumulate dx batch-last (C, Hp, Wp, N): each offset's add then runs over long contiguous rows.
+    dlast = dout.transpose(1, 2, 3, 0).reshape(nf, -1)
+    dcols = (w.reshape(nf, -1).T @ dlast).reshape(ch, *g.kernel_size, *g.out, n)
+    dxp = np.zeros((ch,) + c.xp.shape[2:] + (n,), dtype=w.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
-        dxp[:, :, rows, cols] += dcols[:, a, b].transpose(1, 0, 2, 3)
-    return unpad(dxp, g), dweight, dbias
+        dxp[:, rows, cols, :] += dcols[:, a, b]
+    return np.ascontiguousarray(unpad(dxp.transpose(3, 0, 1, 2), g)), dweight, dbias
