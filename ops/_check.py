@@ -37,3 +37,12 @@ def pair(v, name, op, minimum):
         what = "positive" if minimum == 1 else f">= {minimum}"
         raise ValueError(f"{op}: {name}={v!r} is invalid, expected {what} values")
     return vals
+
+
+def as_dout(dout, shape, op, dtype):
+    """The upstream gradient as an array of the op's output shape and dtype."""
+    d = np.asarray(dout)
+    if d.shape != tuple(shape):
+        raise ValueError(f"{op}_backward: dout has shape {d.shape}, expected the output's shape "
+                         f"{tuple(shape)}")
+    return as_float(d, "dout", f"{op}_backward").astype(dtype, copy=False)

@@ -35,12 +35,14 @@ class Geometry:
         return tuple(n + 2 * p for n, p in zip(self.in_size, self.padding))
 
 
-def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None):
+def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None,
+             kernel_name="kernel_size"):
     """Validate geometry arguments against an (N, C, H, W) shape and return a Geometry.
 
     ``max_pad`` is PyTorch's pooling rule: padding at most half the effective kernel.
+    ``kernel_name`` is what error messages call the kernel (conv2d: the weight's shape).
     """
-    k = pair(kernel_size, "kernel_size", op, 1)
+    k = pair(kernel_size, kernel_name, op, 1)
     s = pair(k if stride is None else stride, "stride", op, 1)
     p = pair(padding, "padding", op, 0)
     d = pair(dilation, "dilation", op, 1)
@@ -53,7 +55,7 @@ def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None):
     span = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
     padded = tuple(n + 2 * pp for n, pp in zip(hw, p))
     if span[0] > padded[0] or span[1] > padded[1]:
-        raise ValueError(f"{op}: kernel_size={kernel_size!r} (dilated extent {span}) is larger than "
+        raise ValueError(f"{op}: {kernel_name}={kernel_size!r} (dilated extent {span}) is larger than "
                          f"the padded input {padded}, expected a window that fits")
     out = tuple((n - e) // ss + 1 for n, e, ss in zip(padded, span, s))
     return Geometry(k, s, p, d, hw, out)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_float
+from ._check import as_dout, as_float
 
 
 @dataclass
@@ -25,6 +25,7 @@ def relu(x):
 
 
 def relu_backward(dout, cache):
+    dout = as_dout(dout, cache.out.shape, "relu", cache.out.dtype)
     return np.where(cache.x > 0, dout, 0).astype(cache.x.dtype, copy=False)
 
 
@@ -39,6 +40,7 @@ def sigmoid(x):
 
 def sigmoid_backward(dout, cache):
     y = cache.out
+    dout = as_dout(dout, y.shape, "sigmoid", y.dtype)
     return (dout * y * (1 - y)).astype(y.dtype, copy=False)
 
 
@@ -51,4 +53,5 @@ def tanh(x):
 
 def tanh_backward(dout, cache):
     y = cache.out
+    dout = as_dout(dout, y.shape, "tanh", y.dtype)
     return (dout * (1 - y * y)).astype(y.dtype, copy=False)

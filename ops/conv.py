@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_float, check_ndim
+from ._check import as_dout, as_float, check_ndim
 from ._window import Geometry, geometry, pad, unpad, windows
 
 OP = "conv2d"
@@ -56,7 +56,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         dtype = np.result_type(dtype, bias)
         bias = bias.astype(dtype, copy=False)
     x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
-    g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation)
+    g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation,
+                 kernel_name="weight kernel (kh, kw)")
     xp = pad(x, g)
     n = x.shape[0]
     # Batch-last columns: one big matmul whose inner size is N*OH*OW.
@@ -88,7 +89,7 @@ def conv2d_backward(dout, cache, need_dx=True):
     w, g = c.weight, c.geom
     nf = w.shape[0]
     n, ch = c.x.shape[:2]
-    dout = np.asarray(dout, dtype=w.dtype)
+    dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
     dflat = dout.transpose(1, 0, 2, 3).reshape(nf, -1)
     dweight = (dflat @ c.cols.T).reshape(w.shape)
     dbias = dout.sum(axis=(0, 2, 3)) if c.bias is not None else None

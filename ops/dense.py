@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_float, check_ndim
+from ._check import as_dout, as_float, check_ndim
 
 
 @dataclass
@@ -54,7 +54,7 @@ def linear(x, weight, bias=None):
 
 def linear_backward(dout, cache):
     """Gradients of linear: dout (N, out) -> dx (N, in), dweight (out, in), dbias (out,) or None."""
-    dout = np.asarray(dout, dtype=cache.weight.dtype)
+    dout = as_dout(dout, (cache.x.shape[0], cache.weight.shape[0]), "linear", cache.weight.dtype)
     dbias = dout.sum(axis=0) if cache.bias is not None else None
     return dout @ cache.weight, dout.T @ cache.x, dbias
 
@@ -79,4 +79,4 @@ def flatten(x):
 
 def flatten_backward(dout, cache):
     """dout (N, prod) -> dx with the input's shape."""
-    return np.asarray(dout, dtype=cache.x.dtype).reshape(cache.x.shape)
+    return as_dout(dout, cache.out.shape, "flatten", cache.x.dtype).reshape(cache.x.shape)

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._check import as_float, check_ndim
+from ._check import as_dout, as_float, check_ndim
 
 
 def softmax_parts(x, axis=-1):
@@ -69,6 +69,7 @@ def cross_entropy(logits, labels):
 def cross_entropy_backward(dout, cache):
     """dloss (scalar) -> dlogits (N, K) = dout * (softmax - onehot) / N."""
     n = cache.labels.shape[0]
+    dout = as_dout(dout, (), "cross_entropy", cache.probs.dtype)
     d = cache.probs.copy()
     d[np.arange(n), cache.labels] -= 1
-    return d * (np.asarray(dout, dtype=d.dtype) / n)
+    return d * (dout / n)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_float, check_ndim
+from ._check import as_dout, as_float, check_ndim
 from ._window import Geometry, geometry, pad, unpad, windows
 
 
@@ -58,7 +58,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 def max_pool2d_backward(dout, cache):
     """Route each upstream gradient (N, C, OH, OW) to its window's argmax; returns dx (N, C, H, W)."""
     g, kw = cache.geom, cache.geom.kernel_size[1]
-    dout = np.asarray(dout, dtype=cache.x.dtype)
+    dout = as_dout(dout, cache.x.shape[:2] + g.out, "max_pool2d", cache.x.dtype)
     dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
@@ -88,7 +88,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 def avg_pool2d_backward(dout, cache):
     """Spread each upstream gradient (N, C, OH, OW) evenly over its window; returns dx (N, C, H, W)."""
     g = cache.geom
-    share = np.asarray(dout, dtype=cache.x.dtype) / (g.kernel_size[0] * g.kernel_size[1])
+    dout = as_dout(dout, cache.x.shape[:2] + g.out, "avg_pool2d", cache.x.dtype)
+    share = dout / (g.kernel_size[0] * g.kernel_size[1])
     dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)

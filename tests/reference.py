@@ -1,0 +1,225 @@
+"""Naive loop references for the ops, used only by the tests.
+
+Every function here is written the slow, obvious way: explicit Python loops over the
+sample, the channel and the output cell, with padding handled by a bounds check rather
+than by ``np.pad``. They share no code with ``ops`` so that a bug there cannot hide
+here. All results are float64.
+"""
+import math
+
+import numpy as np
+
+
+def pair(v):
+    """An int or an (h, w) pair, as an (h, w) tuple of ints."""
+    if isinstance(v, (tuple, list)):
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def out_size(size, kernel, stride, padding, dilation):
+    """Output length along one axis (the formula in docs/ops.md)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _window_cells(h, w, i, j, k, s, p, d):
+    """Yield ``(r, c, row, col, inside)`` for every cell of window (i, j).
+
+    ``row``/``col`` are unpadded input coordinates; ``inside`` says whether the cell
+    falls on the input rather than on padding.
+    """
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = k, s, p, d
+    for r in range(kh):
+        for c in range(kw):
+            row = i * sh + r * dh - ph
+            col = j * sw + c * dw - pw
+            yield r, c, row, col, (0 <= row < h and 0 <= col < w)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """Cross-correlation, x (N,C,H,W), weight (F,C,kh,kw), bias (F,) -> (N,F,OH,OW)."""
+    x = np.asarray(x, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    n_, c_, h, w = x.shape
+    f_, _, kh, kw = weight.shape
+    s, p, d = pair(stride), pair(padding), pair(dilation)
+    oh = out_size(h, kh, s[0], p[0], d[0])
+    ow = out_size(w, kw, s[1], p[1], d[1])
+    out = np.zeros((n_, f_, oh, ow))
+    for n in range(n_):
+        for f in range(f_):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0 if bias is None else float(bias[f])
+                    for ch in range(c_):
+                        for r, c, row, col, inside in _window_cells(
+                                h, w, i, j, (kh, kw), s, p, d):
+                            if inside:
+                                total += x[n, ch, row, col] * weight[f, ch, r, c]
+                    out[n, f, i, j] = total
+    return out
+
+
+def max_pool2d_argmax(x, kernel_size, stride=None, padding=0, dilation=1):
+    """Max pooling with -inf padding, and where each window's max sits.
+
+    Returns ``out`` (N,C,OH,OW) and ``where`` (N,C,OH,OW,2): the unpadded input
+    (row, col) of the first max of each window in row-major order.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n_, c_, h, w = x.shape
+    k = pair(kernel_size)
+    s = k if stride is None else pair(stride)
+    p, d = pair(padding), pair(dilation)
+    oh = out_size(h, k[0], s[0], p[0], d[0])
+    ow = out_size(w, k[1], s[1], p[1], d[1])
+    out = np.full((n_, c_, oh, ow), -np.inf)
+    where = np.full((n_, c_, oh, ow, 2), -1, dtype=np.int64)
+    for n in range(n_):
+        for ch in range(c_):
+            for i in range(oh):
+                for j in range(ow):
+                    best, at = -math.inf, (-1, -1)
+                    for _, _, row, col, inside in _window_cells(h, w, i, j, k, s, p, d):
+                        # strict '>' keeps the first max on ties
+                        if inside and x[n, ch, row, col] > best:
+                            best, at = x[n, ch, row, col], (row, col)
+                    out[n, ch, i, j] = best
+                    where[n, ch, i, j] = at
+    return out, where
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """Max pooling with -inf padding -> (N,C,OH,OW)."""
+    return max_pool2d_argmax(x, kernel_size, stride, padding, dilation)[0]
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1):
+    """Route each upstream gradient to its window's first max; overlaps accumulate."""
+    _, where = max_pool2d_argmax(x, kernel_size, stride, padding, dilation)
+    dx = np.zeros(np.shape(x))
+    n_, c_, oh, ow = np.shape(dout)
+    for n in range(n_):
+        for ch in range(c_):
+            for i in range(oh):
+                for j in range(ow):
+                    row, col = where[n, ch, i, j]
+                    dx[n, ch, row, col] += dout[n, ch, i, j]
+    return dx
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling, zero padding counted in the divisor -> (N,C,OH,OW)."""
+    x = np.asarray(x, dtype=np.float64)
+    n_, c_, h, w = x.shape
+    k = pair(kernel_size)
+    s = k if stride is None else pair(stride)
+    p, d = pair(padding), (1, 1)
+    oh = out_size(h, k[0], s[0], p[0], 1)
+    ow = out_size(w, k[1], s[1], p[1], 1)
+    out = np.zeros((n_, c_, oh, ow))
+    for n in range(n_):
+        for ch in range(c_):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for _, _, row, col, inside in _window_cells(h, w, i, j, k, s, p, d):
+                        if inside:
+                            total += x[n, ch, row, col]
+                    out[n, ch, i, j] = total / (k[0] * k[1])
+    return out
+
+
+def linear(x, weight, bias=None):
+    """x (N,in), weight (out,in), bias (out,) -> (N,out)."""
+    x = np.asarray(x, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    n_, in_ = x.shape
+    o_ = weight.shape[0]
+    out = np.zeros((n_, o_))
+    for n in range(n_):
+        for o in range(o_):
+            total = 0.0 if bias is None else float(bias[o])
+            for k in range(in_):
+                total += x[n, k] * weight[o, k]
+            out[n, o] = total
+    return out
+
+
+def flatten(x):
+    """x (N,...) -> (N, prod(...)), copying element by element in row-major order."""
+    x = np.asarray(x, dtype=np.float64)
+    n_ = x.shape[0]
+    rest = x.shape[1:]
+    size = int(np.prod(rest, dtype=np.int64))
+    out = np.zeros((n_, size))
+    for n in range(n_):
+        for k, idx in enumerate(np.ndindex(*rest)):
+            out[n, k] = x[(n,) + idx]
+    return out
+
+
+def _elementwise(x, fn):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(x.shape)
+    for idx in np.ndindex(*x.shape):
+        out[idx] = fn(float(x[idx]))
+    return out
+
+
+def _sigmoid_scalar(v):
+    # the two branches keep math.exp's argument <= 0, so it never overflows
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+def relu(x):
+    return _elementwise(x, lambda v: v if v > 0 else 0.0)
+
+
+def sigmoid(x):
+    return _elementwise(x, _sigmoid_scalar)
+
+
+def tanh(x):
+    return _elementwise(x, math.tanh)
+
+
+def _rows(x, axis):
+    """x with ``axis`` moved last, as a 2-D (rows, K) float64 array plus the moved shape."""
+    moved = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1)
+    return moved.reshape(-1, moved.shape[-1]), moved.shape
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along ``axis``, one row at a time with the max shift."""
+    rows, shape = _rows(x, axis)
+    out = np.zeros(rows.shape)
+    for r in range(rows.shape[0]):
+        top = max(rows[r])
+        log_total = math.log(sum(math.exp(v - top) for v in rows[r]))
+        for k in range(rows.shape[1]):
+            out[r, k] = rows[r, k] - top - log_total
+    return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+def softmax(x, axis=-1):
+    """softmax along ``axis``, one row at a time with the max shift."""
+    rows, shape = _rows(x, axis)
+    out = np.zeros(rows.shape)
+    for r in range(rows.shape[0]):
+        top = max(rows[r])
+        exps = [math.exp(v - top) for v in rows[r]]
+        total = sum(exps)
+        for k in range(rows.shape[1]):
+            out[r, k] = exps[k] / total
+    return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+def cross_entropy(logits, labels):
+    """Mean over the batch of -log softmax(logits)[n, labels[n]]."""
+    logp = log_softmax(logits, axis=1)
+    n_ = logp.shape[0]
+    return sum(-logp[n, int(labels[n])] for n in range(n_)) / n_
