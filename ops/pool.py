@@ -43,15 +43,18 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     x, g = _prepare("max_pool2d", x, kernel_size, stride, padding, dilation)
     xp = pad(x, g, -np.inf)
     # One pass per kernel offset; a strict '>' keeps the first of tied maxima (row-major).
-    out, argmax = None, np.zeros(x.shape[:2] + g.out, dtype=np.intp)
+    # The index update is arithmetic: boolean-mask assignment is several times slower.
+    n_off = g.kernel_size[0] * g.kernel_size[1]
+    dt = np.uint8 if n_off <= 256 else np.int32
+    out, argmax = None, np.zeros(x.shape[:2] + g.out, dtype=dt)
     for k, (a, b) in enumerate(g.offsets()):
         tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
         if out is None:
             out = tap.copy()
             continue
         better = tap > out
-        np.copyto(out, tap, where=better)
-        argmax[better] = k
+        np.maximum(out, tap, out=out)
+        argmax += better * (dt(k) - argmax)
     return out, PoolCache("max_pool2d", x, xp, g, argmax)
 
 
@@ -62,7 +65,7 @@ def max_pool2d_backward(dout, cache):
     dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
-        dxp[:, :, rows, cols] += np.where(cache.argmax == a * kw + b, dout, 0)
+        dxp[:, :, rows, cols] += dout * (cache.argmax == a * kw + b)
     return unpad(dxp, g)
 
 

@@ -117,7 +117,7 @@ def pool_trace(cache, sample=None):
     field = windows(cache.xp, g)[n, c, i, j][:, None]               # (S, 1, kh, kw)
     argmax = None
     if cache.argmax is not None:
-        flat = cache.argmax[n, c, i, j]
+        flat = cache.argmax[n, c, i, j].astype(np.intp)
         argmax = np.stack(np.divmod(flat, g.kernel_size[1]), axis=1)
         value = field[np.arange(len(flat)), 0, argmax[:, 0], argmax[:, 1]]
     else:
