@@ -1,0 +1,370 @@
+#!/usr/bin/env python
+"""Render an op's trace to a three-panel animated GIF (input | receptive field | output).
+
+Every GIF is drawn from the trace of the very op in ``ops`` that trains the networks:
+this script builds an input, runs the op, asks its cache for the trace and hands the
+trace to ``viz``.
+
+Examples::
+
+    python scripts/make_gif.py maxpool
+    python scripts/make_gif.py conv2d --kernel sobel-y --stride 2
+    python scripts/make_gif.py conv2d --channels 2 --kernel sobel-x,sobel-y
+    python scripts/make_gif.py avgpool --kernel-size 3 --padding 1 --input mnist:42
+    python scripts/make_gif.py all          # the whole gallery into gifs/
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))          # run from a checkout without installing
+
+import ops  # noqa: E402
+from viz.elementwise_gif import render_elementwise  # noqa: E402
+from viz.encode import frame_durations, write_gif  # noqa: E402
+from viz.flatten_gif import render_flatten  # noqa: E402
+from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
+from viz.kernels import NAMES as KERNELS, make_weight  # noqa: E402
+from viz.linear_gif import render_linear  # noqa: E402
+from viz.softmax_gif import render_softmax  # noqa: E402
+from viz.window_gif import render_window  # noqa: E402
+
+GIF_DIR = ROOT / "gifs"
+DEFAULT_LOGITS = "-1.2,0.3,1.1,0.4,-0.8,-0.2,-1.5,3.1,0.2,0.9"
+
+# name -> arguments; `make_gif.py all` renders these into gifs/NAME.gif
+GALLERY = {
+    "maxpool": ["maxpool"],
+    "maxpool_dilated": ["maxpool", "--kernel-size", "3", "--stride", "2", "--padding", "1",
+                        "--dilation", "2"],
+    "avgpool": ["avgpool", "--kernel-size", "3", "--stride", "3", "--padding", "1"],
+    "conv2d": ["conv2d"],
+    "conv2d_channels": ["conv2d", "--channels", "2", "--kernel", "sobel-x,sobel-y", "--stride",
+                        "2", "--max-frames", "100"],
+    "relu": ["relu"],
+    "sigmoid": ["sigmoid"],
+    "tanh": ["tanh"],
+    "linear": ["linear"],
+    "flatten": ["flatten", "--channels", "2"],
+    "softmax": ["softmax"],
+}
+
+
+# -- argument types ------------------------------------------------------------------------
+def _pair(text):
+    """``3`` -> 3, ``3,2`` -> (3, 2)."""
+    try:
+        v = tuple(int(t) for t in str(text).split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or a pair 'H,W'") from None
+    if len(v) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected an integer or a pair 'H,W'")
+    return v[0] if len(v) == 1 else v
+
+
+def _positive(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{v} is not a positive integer")
+    return v
+
+
+def _floats(text):
+    try:
+        return [float(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated numbers") from None
+
+
+# -- the parser ----------------------------------------------------------------------------
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _common(p, op, frame_ms, hold_ms=2000, image=True):
+    if image:
+        p.add_argument("--input", default="default", metavar="SPEC",
+                       help="'default' (MNIST test image #0, a 7, bundled in viz/assets), "
+                            "'mnist:INDEX' (MNIST test set, fetched on first use) or a PNG/JPEG "
+                            f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "
+                            "px on the long side)")
+    t = p.add_mutually_exclusive_group()
+    t.add_argument("--frame-ms", type=int, default=frame_ms,
+                   help="delay of each frame in ms (a multiple of 10, at least 20)")
+    t.add_argument("--fps", type=float, default=None,
+                   help="frames per second instead of --frame-ms (rounded to 10 ms delays)")
+    p.add_argument("--hold", type=int, default=hold_ms, metavar="MS",
+                   help="how long the last frame stays, in ms (multiple of 10, at least 20)")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"output GIF (default: gifs/{op}.gif in the repository)")
+    p.add_argument("--no-gifsicle", action="store_true",
+                   help="skip the gifsicle -O3 pass (it only runs when gifsicle is installed)")
+
+
+def _frames_opts(p, scale=True):
+    if scale:
+        p.add_argument("--scale", type=_positive, default=None,
+                       help="screen pixels per input pixel (default: about 240 px per input map)")
+    p.add_argument("--max-frames", type=int, default=200,
+                   help="most frames; longer traces show the first output row step by step, "
+                        "then fast-forward while the output keeps filling; the last frame is "
+                        "always the complete output")
+
+
+def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2):
+    p.add_argument("--kernel-size", type=_pair, default=kernel_default, metavar="K",
+                   help="window size, K or 'KH,KW'")
+    p.add_argument("--stride", type=_pair, default=stride_default, metavar="S",
+                   help="step between windows, S or 'SH,SW'" +
+                        (" (default: the kernel size)" if stride_default is None else ""))
+    p.add_argument("--padding", type=_pair, default=padding_default, metavar="P",
+                   help="padding on each side, P or 'PH,PW'")
+    if dilation:
+        p.add_argument("--dilation", type=_pair, default=1, metavar="D",
+                       help="spacing between the sampled cells, D or 'DH,DW'")
+
+
+def build_parser():
+    """The command line: one subcommand per op, plus ``all``."""
+    parser = argparse.ArgumentParser(prog="make_gif.py", description=__doc__,
+                                     formatter_class=_Help)
+    sub = parser.add_subparsers(dest="op", required=True, metavar="OP",
+                                help="maxpool, avgpool, conv2d, relu, sigmoid, tanh, linear, "
+                                     "flatten, softmax or all (OP --help for its options)")
+    subs = {}
+
+    def add(name, help_):
+        p = sub.add_parser(name, help=help_, description=help_, formatter_class=_Help)
+        subs[name] = p
+        return p
+
+    p = add("maxpool", "max_pool2d: the max of each window (pads with -inf)")
+    _geometry(p)
+    _frames_opts(p)
+    _common(p, "maxpool", 60)
+
+    p = add("avgpool", "avg_pool2d: the mean of each window (zero padding counted)")
+    _geometry(p, dilation=False)
+    _frames_opts(p)
+    _common(p, "avgpool", 60)
+
+    p = add("conv2d", "conv2d: sum of window × kernel over all input channels, plus bias")
+    _geometry(p, stride_default=1, padding_default=1, kernel_default=3)
+    p.add_argument("--kernel", default="sobel-x",
+                   help=f"kernel name, or one per filter separated by commas; names: "
+                        f"{', '.join(KERNELS)} (3×3 ones need --kernel-size 3)")
+    p.add_argument("--channels", type=_positive, default=1,
+                   help="input channels (1-4): the image, then its mirror image, the image "
+                        "upside down and rotated by 180°")
+    p.add_argument("--filters", type=_positive, default=None,
+                   help="output channels (default: the number of --kernel names; with one name "
+                        "every filter uses it, 'random' drawing new weights for each)")
+    p.add_argument("--bias", type=float, default=0.0, help="bias of every filter")
+    p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
+    _frames_opts(p)
+    _common(p, "conv2d", 60)
+
+    for name, what in (("relu", "max(0, x)"), ("sigmoid", "1 / (1 + exp(-x))"),
+                       ("tanh", "the hyperbolic tangent")):
+        p = add(name, f"{name}: {what}, element by element, on a conv2d feature map of the image")
+        p.add_argument("--kernel", default="sobel-x",
+                       help=f"3×3 kernel giving the signed input map conv2d(image, kernel, "
+                            f"padding=1); one of {', '.join(KERNELS)}, or 'none' for the image "
+                            f"itself")
+        p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
+        _frames_opts(p)
+        _common(p, name, 60)
+
+    p = add("linear", "linear: one output neuron per step, inputs × weights summed plus bias")
+    p.add_argument("--pool", type=_positive, default=7,
+                   help="x = flatten(avg_pool2d(image, POOL)): 28×28 with 7 gives 16 features "
+                        "(at most 64 allowed)")
+    p.add_argument("--out-features", type=_positive, default=10, help="output neurons (at most 32)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the random weights N(0, 1/in) and biases N(0, 0.1²)")
+    _frames_opts(p, scale=False)
+    _common(p, "linear", 800, 3000)
+
+    p = add("flatten", "flatten: where each cell of a (C, H, W) input goes in the vector")
+    p.add_argument("--pool", type=_positive, default=7,
+                   help="x = avg_pool2d(image, POOL): 28×28 with 7 gives 4×4 (at most 256 cells)")
+    p.add_argument("--channels", type=_positive, default=1,
+                   help="input channels (1-4), made as for conv2d")
+    _frames_opts(p, scale=False)
+    _common(p, "flatten", 300)
+
+    p = add("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss")
+    p.add_argument("--logits", type=_floats, default=_floats(DEFAULT_LOGITS),
+                   help=f"comma-separated logits (2 to 20); default: illustrative scores of "
+                        f"a classifier that favours 7: {DEFAULT_LOGITS}")
+    p.add_argument("--label", type=int, default=7,
+                   help="true class for the loss (-1: no loss)")
+    _common(p, "softmax", 500, 3000, image=False)
+
+    p = add("all", "render the whole gallery into gifs/")
+    p.add_argument("--out-dir", type=Path, default=GIF_DIR, help="folder of the gallery")
+    p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
+    return parser, subs
+
+
+# -- running the ops -----------------------------------------------------------------------
+def _window(args, image, desc):
+    x = image[None, None]
+    extra = ""
+    if args.op == "maxpool":
+        out, cache = ops.max_pool2d(x, args.kernel_size, args.stride, args.padding, args.dilation)
+    elif args.op == "avgpool":
+        out, cache = ops.avg_pool2d(x, args.kernel_size, args.stride, args.padding)
+    else:
+        names = [t.strip() for t in args.kernel.split(",")]
+        filters = args.filters or len(names)
+        if len(names) == 1:
+            names = names * filters
+        elif len(names) != filters:
+            raise ValueError(f"--filters {filters} but {len(names)} kernels in --kernel "
+                             f"{args.kernel!r}, expected one name or one per filter")
+        if filters > 4:
+            raise ValueError(f"--filters {filters}: expected 1 to 4")
+        ks = args.kernel_size if isinstance(args.kernel_size, tuple) else (args.kernel_size,) * 2
+        x = stack_channels(image, args.channels)[None]
+        w = make_weight(names, args.channels, ks, args.seed)
+        b = np.full(filters, args.bias, dtype=np.float32)
+        out, cache = ops.conv2d(x, w, b, args.stride, args.padding, args.dilation)
+        extra = "  ·  kernel " + ", ".join(dict.fromkeys(names)) + \
+                (f" (seed {args.seed})" if "random" in names else "")
+        if args.channels > 1:
+            extra += "  ·  channels: image, mirrored" + (", flipped" if args.channels > 2 else "") \
+                     + (", rotated" if args.channels > 3 else "")
+    tr = cache.trace(sample=0)
+    return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}")
+
+
+def _elementwise(args, image, desc):
+    if args.kernel == "none":
+        x, name = image[None, None], "the image"
+    else:
+        w = make_weight([args.kernel], 1, (3, 3), args.seed)
+        x, _ = ops.conv2d(image[None, None], w, None, 1, 1)
+        name = f"conv2d(image, {args.kernel}, padding=1)"
+    fn = getattr(ops, args.op)
+    _, cache = fn(x)
+    lo, hi = float(x.min()), float(x.max())
+    xs = np.linspace(lo, hi, 256, dtype=x.dtype)
+    ys, _ = fn(xs)                              # the curve, drawn by the op itself
+    return render_elementwise(cache.trace(sample=0), curve=(xs, ys), scale=args.scale,
+                              max_frames=args.max_frames, subtitle=f"input: {desc}",
+                              input_name=name)
+
+
+def _pooled(image, pool, channels=1):
+    x = stack_channels(image, channels)[None]
+    if pool > 1:
+        x, _ = ops.avg_pool2d(x, pool)
+    return x
+
+
+def _linear(args, image, desc):
+    x = _pooled(image, args.pool)
+    flat, _ = ops.flatten(x)
+    n_in = flat.shape[1]
+    if n_in > 64:
+        raise ValueError(f"--pool {args.pool} gives {n_in} features, expected at most 64 "
+                         f"(use a larger --pool)")
+    if args.out_features > 32:
+        raise ValueError(f"--out-features {args.out_features}: expected at most 32")
+    rng = np.random.default_rng(args.seed)
+    w = rng.normal(0, 1 / np.sqrt(n_in), (args.out_features, n_in)).astype(np.float32)
+    b = rng.normal(0, 0.1, args.out_features).astype(np.float32)
+    _, cache = ops.linear(flat, w, b)
+    return render_linear(cache.trace(sample=0), args.max_frames,
+                         subtitle=f"input: {desc}  ·  random weights (seed {args.seed})",
+                         input_name=f"flatten(avg_pool2d(image, {args.pool}))")
+
+
+def _flatten(args, image, desc):
+    x = _pooled(image, args.pool, args.channels)
+    _, cache = ops.flatten(x)
+    return render_flatten(cache.trace(sample=0), args.max_frames, subtitle=f"input: {desc}",
+                          input_name=f"avg_pool2d(image, {args.pool})")
+
+
+def _softmax(args):
+    label = None if args.label == -1 else args.label
+    tr = ops.trace_softmax(np.array(args.logits, dtype=np.float32), label)
+    return render_softmax(tr, subtitle="logits: " + ", ".join(f"{v:g}" for v in args.logits))
+
+
+def render(args):
+    """Build the input, run the op, render its trace. Returns a ``viz.frames.Animation``."""
+    if args.op == "softmax":
+        return _softmax(args)
+    image, desc = load_image(args.input)
+    if args.op in ("maxpool", "avgpool", "conv2d"):
+        return _window(args, image, desc)
+    if args.op in ("relu", "sigmoid", "tanh"):
+        return _elementwise(args, image, desc)
+    return _linear(args, image, desc) if args.op == "linear" else _flatten(args, image, desc)
+
+
+def _timing(args):
+    frame_ms = args.frame_ms
+    if args.fps is not None:
+        if not args.fps > 0:
+            raise ValueError(f"--fps {args.fps}: expected a positive number")
+        frame_ms = int(round(100 / args.fps)) * 10
+    frame_durations(2, frame_ms, args.hold)     # validates both
+    return frame_ms
+
+
+def make(args, parser):
+    """Render one GIF from parsed arguments; bad usage ends in ``parser.error`` (exit 2).
+
+    Returns a dict: ``path``, ``frames``, ``play_s``, ``bytes``, ``render_s`` (drawing and
+    encoding time)."""
+    out = args.out or (GIF_DIR / f"{args.op}.gif")
+    if not out.parent.is_dir():
+        parser.error(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    if getattr(args, "max_frames", 2) < 2:
+        parser.error(f"--max-frames {args.max_frames}: expected at least 2")
+    try:
+        frame_ms = _timing(args)
+        t0 = time.perf_counter()
+        anim = render(args)
+    except (ValueError, TypeError) as e:       # the ops' and viz's own messages
+        parser.error(str(e))
+    durations = frame_durations(len(anim), frame_ms, args.hold)
+    write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    seconds = time.perf_counter() - t0
+    return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
+            "bytes": out.stat().st_size, "render_s": seconds}
+
+
+def _report(name, r):
+    print(f"{name}: {r['path']}  {r['frames']} frames, plays {r['play_s']:.1f} s, "
+          f"{r['bytes'] / 1024:.0f} KB, rendered in {r['render_s']:.2f} s")
+
+
+def main(argv=None):
+    parser, subs = build_parser()
+    args = parser.parse_args(argv)
+    if args.op != "all":
+        _report(args.op, make(args, subs[args.op]))
+        return 0
+    if not args.out_dir.is_dir():
+        subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
+    for name, argv_ in GALLERY.items():
+        a = parser.parse_args(argv_ + ["--out", str(args.out_dir / f"{name}.gif")] +
+                              (["--no-gifsicle"] if args.no_gifsicle else []))
+        _report(name, make(a, subs[a.op]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

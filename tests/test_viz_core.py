@@ -1,0 +1,124 @@
+"""viz building blocks: the step plan, the palette and colour scales, the GIF encoder."""
+import shutil
+
+import numpy as np
+import pytest
+
+from viz.encode import frame_durations, write_gif
+from viz.frames import plan_steps
+from viz.palette import (DIV0, DIV_LEVELS, GRAY_LEVELS, WHITE, auto_scale,
+                         diverging_scale, gray_scale, palette_rgb)
+from viz.readback import read_gif
+
+
+# -- plan_steps ----------------------------------------------------------------------------
+def test_plan_keeps_every_step_when_short():
+    assert plan_steps(12, 20, 4).tolist() == list(range(12))
+
+
+@pytest.mark.parametrize("n, m, row", [(196, 50, 14), (784, 200, 28), (1000, 7, 100), (30, 29, 5)])
+def test_plan_shows_first_row_then_fast_forwards_to_the_end(n, m, row):
+    p = plan_steps(n, m, row)
+    assert len(p) == m
+    assert np.all(np.diff(p) > 0)
+    assert p[-1] == n - 1
+    head = min(row, m // 2)
+    assert p[:head].tolist() == list(range(head))
+    assert np.diff(p[head - 1:]).min() >= 1 and np.diff(p[head - 1:]).max() > 1
+
+
+def test_plan_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="max_frames"):
+        plan_steps(10, 1, 3)
+    with pytest.raises(ValueError, match="n_steps"):
+        plan_steps(0, 10, 3)
+
+
+# -- palette and scales --------------------------------------------------------------------
+def test_palette_colours_are_distinct_and_white_is_reserved():
+    pal = palette_rgb()
+    assert pal.shape == (256, 3) and pal.dtype == np.uint8
+    assert len({tuple(c) for c in pal}) == 256
+    whites = [i for i, c in enumerate(pal) if tuple(c) == (255, 255, 255)]
+    assert whites == [WHITE]
+
+
+def test_gray_scale_round_trips_within_half_a_level():
+    sc = gray_scale(0.0, 1.0)
+    v = np.linspace(0, 1, 1001)
+    idx = sc.index(v)
+    assert idx.min() == sc.first and idx.max() == sc.first + GRAY_LEVELS - 1
+    assert np.abs(sc.value(idx) - v).max() <= sc.step / 2 + 1e-12
+    assert np.all(np.diff(idx.astype(int)) >= 0)
+
+
+def test_diverging_scale_puts_zero_on_the_middle_level():
+    sc = diverging_scale(3.0)
+    assert sc.index(0.0) == DIV0 + DIV_LEVELS // 2
+    assert sc.index(-3.0) == DIV0 and sc.index(3.0) == DIV0 + DIV_LEVELS - 1
+    assert int(sc.index(-1.0)) == 2 * (DIV0 + DIV_LEVELS // 2) - int(sc.index(1.0))
+
+
+def test_auto_scale_is_diverging_only_for_negative_data():
+    assert auto_scale(np.array([0.0, 0.5, 1.0])).first != DIV0
+    assert auto_scale(np.array([0.0, 4.0])).vmax == 4.0
+    sc = auto_scale(np.array([-2.0, 1.0, -np.inf]))
+    assert sc.first == DIV0 and sc.vmin == -2.0 and sc.vmax == 2.0
+
+
+# -- encoder -------------------------------------------------------------------------------
+def _frames(n=5, h=20, w=30, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 200, (h, w)).astype(np.uint8)
+    out = [base]
+    for k in range(1, n):
+        f = out[-1].copy()
+        f[k:k + 3, 2 * k:2 * k + 4] = rng.integers(0, 200, (3, 4))
+        out.append(f)
+    return out
+
+
+@pytest.mark.parametrize("gifsicle", [False, True])
+def test_gif_round_trip_is_exact(tmp_path, gifsicle):
+    if gifsicle and not shutil.which("gifsicle"):
+        pytest.skip("gifsicle is not installed")
+    frames = _frames()
+    p = write_gif(tmp_path / "a.gif", frames, frame_durations(5, 40, 1000), use_gifsicle=gifsicle)
+    got, durations, loop = read_gif(p)
+    assert len(got) == 5
+    for a, b in zip(got, frames):
+        np.testing.assert_array_equal(a, b)
+    assert durations == [40, 40, 40, 40, 1000]
+    assert loop == 0
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a.gif"]
+
+
+def test_gif_keeps_only_changed_pixels(tmp_path):
+    frames = _frames(n=30, h=200, w=300)
+    p = write_gif(tmp_path / "a.gif", frames, [50] * 30)
+    full = write_gif(tmp_path / "b.gif", frames[:1], [50])
+    assert p.stat().st_size < 3 * full.stat().st_size      # 29 small deltas, not 29 frames
+
+
+def test_identical_frames_are_merged_into_one_longer_frame(tmp_path):
+    f = _frames(3)
+    p = write_gif(tmp_path / "a.gif", [f[0], f[1], f[1], f[2]], [30, 40, 50, 60])
+    got, durations, _ = read_gif(p)
+    assert len(got) == 3 and durations == [30, 90, 60]
+
+
+@pytest.mark.parametrize("ms, hold", [(15, 100), (25, 100), (40, 10), (40, 1005)])
+def test_frame_durations_must_be_tens_of_ms_and_at_least_20(ms, hold):
+    with pytest.raises(ValueError, match="multiple of 10"):
+        frame_durations(3, ms, hold)
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path):
+    frames = _frames()
+    frames[3] = frames[3][:-1]                                 # wrong shape
+    with pytest.raises(ValueError, match="shape"):
+        write_gif(tmp_path / "a.gif", frames, [50] * 5)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="does not exist"):
+        write_gif(tmp_path / "missing" / "a.gif", _frames(), [50] * 5)
+

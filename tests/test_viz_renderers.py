@@ -1,0 +1,101 @@
+"""Elementwise, linear, flatten and softmax GIFs show their traces' numbers."""
+import numpy as np
+import pytest
+
+import ops
+from viz.draw import BOX_WIDTH
+from viz.elementwise_gif import render_elementwise
+from viz.encode import write_gif
+from viz.flatten_gif import render_flatten
+from viz.linear_gif import render_linear
+from viz.palette import ACCENT, WHITE
+from viz.readback import read_gif
+from viz.softmax_gif import phases, render_softmax
+
+
+def _decode(tmp_path, anim):
+    frames, _, _ = read_gif(write_gif(tmp_path / "t.gif", anim.frames, [40] * len(anim)))
+    assert len(frames) == len(anim)
+    return frames
+
+
+def _cell_value(frame, x, y, h, w, scale):
+    cell = frame[y:y + h, x:x + w]
+    idx = np.bincount(cell[cell != ACCENT]).argmax()
+    assert scale.contains(idx)
+    return scale.value(idx)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_elementwise_boxes_each_element_and_ends_with_the_output(tmp_path, name):
+    x = np.random.default_rng(0).normal(0, 2, (1, 1, 5, 6)).astype(np.float32)
+    out, cache = getattr(ops, name)(x)
+    tr = cache.trace(sample=0)
+    anim = render_elementwise(tr, scale=5)
+    frames = _decode(tmp_path, anim)
+    (ix, iy), s = anim.layout["input_xy"][0], anim.layout["scale"]
+    for f, k in zip(frames, anim.steps):
+        r, c = tr.index[k, 2:]
+        ys, xs = np.nonzero(f[:, :ix + 6 * s + 8] == WHITE)
+        assert (xs.min(), ys.min()) == (ix + c * s - BOX_WIDTH, iy + r * s - BOX_WIDTH)
+    (ox, oy), o, gap = anim.layout["output_xy"][0], anim.layout["cell"], anim.layout["gap"]
+    sc = anim.layout["out_scale"]
+    got = np.array([[_cell_value(frames[-1], ox + j * o, oy + i * o, o - gap, o - gap, sc)
+                     for j in range(6)] for i in range(5)])
+    assert np.abs(got - out[0, 0]).max() <= sc.step / 2 + 1e-6
+
+
+def test_elementwise_rejects_multichannel_input():
+    _, cache = ops.relu(np.zeros((1, 2, 3, 3), np.float32))
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
+        render_elementwise(cache.trace(sample=0))
+
+
+def test_linear_one_frame_per_neuron_and_output_column(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 6)).astype(np.float32)
+    w = rng.normal(size=(4, 6)).astype(np.float32)
+    b = rng.normal(size=4).astype(np.float32)
+    out, cache = ops.linear(x, w, b)
+    anim = render_linear(cache.trace(sample=1))
+    assert len(anim) == 4
+    frames = _decode(tmp_path, anim)
+    (ox, oy), (h, cw) = anim.layout["output_xy"][0], anim.layout["cell"]
+    sc, gap = anim.layout["out_scale"], anim.layout["gap"]
+    for k, f in enumerate(frames):
+        got = [_cell_value(f, ox, oy + o * h, h - gap, cw - gap, sc) if o <= k else None
+               for o in range(4)]
+        for o in range(k + 1):
+            assert abs(got[o] - out[1, o]) <= sc.step / 2 + 1e-6
+        blank = f[oy + (k + 1) * h + 2, ox + 4] if k < 3 else None
+        assert blank is None or not sc.contains(blank)
+
+
+def test_flatten_sends_each_cell_to_its_index(tmp_path):
+    x = np.arange(2 * 3 * 2, dtype=np.float32).reshape(1, 2, 3, 2) / 10
+    out, cache = ops.flatten(x)
+    anim = render_flatten(cache.trace(sample=0))
+    assert len(anim) == 12
+    frames = _decode(tmp_path, anim)
+    cell, sc = anim.layout["cell"], anim.layout["scale"]
+    (h, w), rows = anim.layout["out_cell"], anim.layout["col_rows"]
+    for k, f in enumerate(frames):
+        c, i, j = np.unravel_index(k, (2, 3, 2))
+        gx, gy = anim.layout["input_xy"][c]
+        ys, xs = np.nonzero(f[gy - 8:gy + 3 * cell + 8, gx - 8:gx + 2 * cell + 8] == WHITE)
+        assert (xs.min() + gx - 8, ys.min() + gy - 8) == (gx + j * cell - BOX_WIDTH,
+                                                        gy + i * cell - BOX_WIDTH)
+    ox, oy = anim.layout["output_xy"][0]
+    got = [_cell_value(frames[-1], ox, oy + d * h, h - 1, w - 1, sc) for d in range(12)]
+    assert np.abs(np.array(got) - out[0]).max() <= sc.step / 2 + 1e-6
+
+
+def test_softmax_stages_and_loss():
+    tr = ops.trace_softmax(np.array([1.0, 2.0, 0.5], np.float32), label=1)
+    anim = render_softmax(tr)
+    assert len(anim) == len(phases(3, True)) == 2 * 3 + 4
+    assert anim.layout["stages"][-1] == ("loss",)
+    no_label = render_softmax(ops.trace_softmax(np.array([1.0, 2.0], np.float32)))
+    assert len(no_label) == 2 * 2 + 3
+    # consecutive stages differ (the encoder would otherwise merge them)
+    assert all((a != b).any() for a, b in zip(anim.frames, anim.frames[1:]))

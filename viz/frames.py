@@ -1,0 +1,60 @@
+"""Which trace steps become frames (``--max-frames``), and the rendered animation."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def plan_steps(n_steps, max_frames, row_len):
+    """Step indices to draw, one per frame.
+
+    All steps when there are at most ``max_frames``. Otherwise the first output row
+    (``row_len`` steps, at most half the frames) step by step, then the remaining frames
+    spread evenly over the remaining steps, so the output keeps filling in bigger strides.
+    The last step (the complete output) is always the last frame.
+
+    Parameters
+    ----------
+    n_steps : int
+        Steps in the trace (>= 1).
+    max_frames : int
+        Most frames wanted (>= 2).
+    row_len : int
+        Steps in one output row.
+
+    Returns
+    -------
+    ndarray (F,) int, strictly increasing, ``F = min(n_steps, max_frames)``, ending at
+    ``n_steps - 1``.
+    """
+    if n_steps < 1:
+        raise ValueError(f"plan_steps: n_steps={n_steps}, expected at least 1")
+    if max_frames < 2:
+        raise ValueError(f"plan_steps: max_frames={max_frames}, expected at least 2")
+    if n_steps <= max_frames:
+        return np.arange(n_steps)
+    head = max(1, min(int(row_len), max_frames // 2))
+    rest = max_frames - head
+    # rest points after head-1 up to n-1: spacing (n - head) / rest > 1, so rounding keeps them distinct
+    tail = np.rint(np.linspace(head - 1, n_steps - 1, rest + 1)[1:]).astype(int)
+    return np.concatenate([np.arange(head), tail])
+
+
+@dataclass
+class Animation:
+    """Frames ready for :func:`viz.encode.write_gif`.
+
+    Attributes
+    ----------
+    frames : list of ndarray (H, W) uint8
+        Palette indices (:mod:`viz.palette`), all the same size.
+    steps : ndarray (F,) int
+        The trace step each frame shows (for phase animations such as softmax: the phase).
+    layout : dict
+        Where the panels are (pixel boxes, scales), for tests and documentation.
+    """
+    frames: list
+    steps: np.ndarray
+    layout: dict = field(default_factory=dict)
+
+    def __len__(self):
+        return len(self.frames)
