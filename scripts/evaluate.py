@@ -1,0 +1,80 @@
+#!/usr/bin/env python
+"""Evaluate saved weights on the MNIST test set.
+
+    python scripts/evaluate.py models/lenet5.npz
+    python scripts/evaluate.py runs/lenet5-.../weights.npz --json
+
+The weights file records its network and preprocessing, so no other flags are needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from mnist import MnistError, load_mnist
+from training import (evaluate_arrays, load_model, most_confused, per_class_table,
+                      prepare_images)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Test error, per-class errors and the most "
+                                "confused pairs of a trained network.")
+    p.add_argument("weights", help="a weights.npz or checkpoint.npz written by train.py")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.add_argument("--limit", type=int, metavar="N", help="use the first N test images")
+    p.add_argument("--top", type=int, default=5, help="how many confused pairs to list (default 5)")
+    p.add_argument("--data-dir", help="MNIST directory (default: the user cache, fetched if absent)")
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not os.path.isfile(args.weights):
+        parser.error(f"argument weights: no such file {args.weights!r}")
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"argument --limit: must be >= 1, got {args.limit}")
+    try:
+        model, config = load_model(args.weights)
+    except ValueError as e:
+        parser.error(f"argument weights: {e}")
+    try:
+        images, labels = load_mnist("test", args.data_dir)
+    except (MnistError, OSError) as e:
+        print(f"evaluate.py: cannot load MNIST: {e}", file=sys.stderr)
+        return 1
+    images, labels = images[:args.limit], labels[:args.limit].astype(int)
+    result = evaluate_arrays(model, prepare_images(images, config.normalize), labels)
+    cm = result["confusion"]
+    report = {
+        "weights": args.weights,
+        "net": config.net,
+        "activation": config.activation,
+        "test_error": result["error"],
+        "errors": int(round(result["error"] * result["n"])),
+        "n": result["n"],
+        "test_loss": result["loss"],
+        "per_class": per_class_table(cm),
+        "most_confused": most_confused(cm, args.top),
+        "confusion": cm.tolist(),
+    }
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{args.weights}: {config.net} ({config.activation})")
+    print(f"test error {100 * report['test_error']:.2f}%  ({report['errors']} of {report['n']}), "
+          f"loss {report['test_loss']:.4f}")
+    print("\nclass      n  errors  error")
+    for row in report["per_class"]:
+        print(f"{row['class']:>5}  {row['n']:>5}  {row['errors']:>6}  {100 * row['error']:5.2f}%")
+    print("\nmost confused (true -> predicted: count)")
+    for pair in report["most_confused"]:
+        print(f"  {pair['true']} -> {pair['pred']}: {pair['count']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

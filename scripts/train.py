@@ -1,0 +1,130 @@
+#!/usr/bin/env python
+"""Train fc2, cnn or LeNet-5 on MNIST.
+
+    python scripts/train.py --net lenet5                  # the default recipe
+    python scripts/train.py --resume runs/lenet5-20250101-120000
+
+Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/checkpoint.npz (after every
+epoch), RUN_DIR/weights.npz and RUN_DIR/summary.json (at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+from mnist import MnistError, load_mnist
+from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
+from training import TrainConfig, Trainer
+from training.config import DEFAULT_INIT, DEFAULT_LR
+from training.provenance import command_line
+from training.trainer import CHECKPOINT
+
+# Flags that define a run; with --resume they come from the checkpoint instead.
+CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
+                "weight_decay", "clip", "augment", "rotate", "scale", "normalize", "seed",
+                "train_limit", "test_limit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        description="Train a network on MNIST with the pure-NumPy ops.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
+    p.add_argument("--epochs", type=int, help=f"total epochs (default {d.epochs}; with "
+                   "--resume, a new total that extends the run)")
+    p.add_argument("--batch-size", type=int, help=f"mini-batch size (default {d.batch_size})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS,
+                   help=f"sgd, momentum (0.9), nesterov (0.9) or adam (default {d.optimizer})")
+    p.add_argument("--lr", type=float, help="learning rate (default per optimiser: "
+                   + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    p.add_argument("--schedule", choices=SCHEDULES,
+                   help=f"learning-rate schedule (default {d.schedule})")
+    p.add_argument("--weight-decay", type=float, help="L2 weight decay (default 0)")
+    p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS),
+                   help=f"hidden-layer activation (default {d.activation})")
+    p.add_argument("--init", choices=INITS, help="weight initialisation (default per "
+                   "activation: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_INIT.items()) + ")")
+    p.add_argument("--augment", action="store_const", const=True,
+                   help="random shifts of up to 2 pixels")
+    p.add_argument("--rotate", type=float, metavar="DEG",
+                   help="random rotations of up to DEG degrees")
+    p.add_argument("--scale", type=float, metavar="FRAC",
+                   help="random scalings by a factor in [1-FRAC, 1+FRAC]")
+    p.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
+                   help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
+    p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<net>-<time>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
+    p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
+    p.add_argument("--test-limit", type=int, metavar="N", help="use the first N test images")
+    p.add_argument("--data-dir", help="MNIST directory (default: the user cache, fetched if absent)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def parse(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"argument --epochs: must be >= 1, got {args.epochs}")
+    if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
+        parser.error(f"argument --lr: must be a number > 0, got {args.lr}")
+    if args.resume is not None:
+        if not os.path.isfile(os.path.join(args.resume, CHECKPOINT)):
+            parser.error(f"argument --resume: no {CHECKPOINT} in {args.resume!r} "
+                         "(expected a run directory written by train.py)")
+        given = [f"--{f.replace('_', '-')}" for f in CONFIG_FLAGS if getattr(args, f) is not None]
+        if given or args.out:
+            parser.error(f"argument --resume: the run's settings come from its checkpoint; "
+                         f"drop {' '.join(given + (['--out'] if args.out else []))}")
+        return args, None
+    values = {f: getattr(args, f) for f in CONFIG_FLAGS if getattr(args, f) is not None}
+    if args.epochs is not None:
+        values["epochs"] = args.epochs
+    try:
+        config = TrainConfig(**values).resolved()
+    except ValueError as e:
+        parser.error(str(e).replace("_", "-"))
+    return args, config
+
+
+def main(argv=None) -> int:
+    args, config = parse(argv)
+    try:
+        train = load_mnist("train", args.data_dir)
+        test = load_mnist("test", args.data_dir)
+    except (MnistError, OSError) as e:
+        print(f"train.py: cannot load MNIST: {e}", file=sys.stderr)
+        return 1
+    command = command_line([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
+    progress = not args.no_progress
+    if args.resume:
+        run_dir = args.resume
+        trainer = Trainer.resume(run_dir, train, test, epochs=args.epochs, progress=progress,
+                                 command=command)
+        print(f"resuming {run_dir} after epoch {trainer.epoch}/{trainer.config.epochs}")
+    else:
+        run_dir = args.out or os.path.join("runs", f"{config.net}-{time.strftime('%Y%m%d-%H%M%S')}")
+        trainer = Trainer(config, train, test, run_dir, progress=progress, command=command)
+        print(f"run directory: {run_dir}")
+    try:
+        summary = trainer.fit()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after epoch {trainer.epoch}/{trainer.config.epochs}; "
+              f"the checkpoint is intact. Resume with:\n"
+              f"  python scripts/train.py --resume {run_dir}", file=sys.stderr)
+        return 130
+    print(f"test error {100 * summary['test_error']:.2f}% on {summary['test_n']} images after "
+          f"{summary['epochs']} epochs ({summary['train_wall_s']:.0f} s); weights: "
+          f"{os.path.join(run_dir, 'weights.npz')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The trainer on tiny synthetic data: learning, metrics, checkpoints, resume, determinism."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from training import TrainConfig, Trainer, load_model, read_npz
+from training.trainer import CHECKPOINT, METRICS, WEIGHTS
+
+
+def bar_digits(n, seed):
+    """Learnable fake MNIST: class k is a bright horizontal bar at rows 2k+3..2k+4, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+    for k in range(10):
+        images[labels == k, 2 * k + 3:2 * k + 5, 4:24] = 255
+    return images, labels
+
+
+TRAIN = bar_digits(160, 0)
+TEST = bar_digits(40, 1)
+
+
+def config(**kw):
+    base = dict(net="cnn", epochs=2, batch_size=32, lr=3e-3, seed=3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def weights(trainer):
+    return {n: p.data.copy() for n, p in trainer.model.named_parameters()}
+
+
+def test_training_learns_and_writes_run_files(tmp_path):
+    run = tmp_path / "run"
+    trainer = Trainer(config(net="lenet5", epochs=4), TRAIN, TEST, str(run), progress=False,
+                      command="python scripts/train.py")
+    summary = trainer.fit()
+    lines = [json.loads(line) for line in open(run / METRICS)]
+    assert [r["epoch"] for r in lines] == [1, 2, 3, 4]
+    assert lines[-1]["train_loss"] < 0.5 * lines[0]["train_loss"]
+    assert lines[-1]["train_acc"] > 0.5 and lines[-1]["test_error"] < 0.5   # chance: 0.9 error
+    r = lines[0]
+    for key in ("test_error", "lr", "weight_norm", "grad_norm", "grad_norm_max", "wall_s",
+                "train_acc", "weight_std", "peak_rss_mb"):
+        assert key in r
+    assert set(r["grad_norm"]) == {n for n, _ in trainer.model.named_parameters()}
+    assert r["grad_norm_max"] >= max(r["grad_norm"].values())
+    assert lines[0]["lr"] == pytest.approx(3e-3) and lines[-1]["lr"] < lines[0]["lr"]  # cosine
+    assert summary["test_error"] == lines[-1]["test_error"] and summary["epochs"] == 4
+    info = json.load(open(run / "run.json"))
+    assert info["config"]["net"] == "lenet5" and "c1.weight" in info["init_weight_std"]
+    # weights.npz records its config, so it rebuilds without flags.
+    model, cfg = load_model(str(run / WEIGHTS))
+    assert cfg.net == "lenet5" and cfg.init == "he"
+    for (n, p), (_, q) in zip(model.named_parameters(), trainer.model.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not [f for f in os.listdir(run) if f.endswith(".tmp")]
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    cfg = config(augment=True, rotate=10.0, scale=0.1, optimizer="momentum", lr=0.02,
+                 schedule="cosine", clip=5.0)
+    straight = Trainer(cfg, TRAIN, TEST, str(tmp_path / "a"), progress=False)
+    straight.fit()
+
+    first = Trainer(cfg, TRAIN, TEST, str(tmp_path / "b"), progress=False)
+    assert first.fit(stop_after=1) is None
+    assert not os.path.exists(tmp_path / "b" / WEIGHTS)
+    assert read_npz(str(tmp_path / "b" / CHECKPOINT))["epoch"] == 1
+    resumed = Trainer.resume(str(tmp_path / "b"), TRAIN, TEST, progress=False)
+    assert resumed.epoch == 1
+    resumed.fit()
+    a, b = weights(straight), weights(resumed)
+    for name in a:
+        np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6)
+    la = [json.loads(x) for x in open(tmp_path / "a" / METRICS)]
+    lb = [json.loads(x) for x in open(tmp_path / "b" / METRICS)]
+    assert [r["train_loss"] for r in la] == pytest.approx([r["train_loss"] for r in lb])
+
+
+def test_interrupt_keeps_last_checkpoint_and_resume_finishes(tmp_path):
+    cfg = config(optimizer="adam")
+    straight = Trainer(cfg, TRAIN, TEST, str(tmp_path / "a"), progress=False)
+    straight.fit()
+
+    run = str(tmp_path / "b")
+    trainer = Trainer(cfg, TRAIN, TEST, run, progress=False)
+    calls = {"n": 0}
+    forward = trainer.model.forward
+
+    def interrupted_forward(x):
+        calls["n"] += 1
+        if calls["n"] == 7:                 # inside epoch 2 (5 steps per epoch)
+            raise KeyboardInterrupt
+        return forward(x)
+
+    trainer.model.forward = interrupted_forward
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit()
+    saved = read_npz(os.path.join(run, CHECKPOINT))
+    assert saved["epoch"] == 1
+    assert len(open(os.path.join(run, METRICS)).readlines()) == 1
+    resumed = Trainer.resume(run, TRAIN, TEST, progress=False)
+    resumed.fit()
+    a, b = weights(straight), weights(resumed)
+    for name in a:
+        np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6)
+
+
+def test_resume_drops_metrics_lines_newer_than_the_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    Trainer(config(epochs=2), TRAIN, TEST, str(run), progress=False).fit(stop_after=1)
+    with open(run / METRICS, "a") as f:     # a crash between the log line and the checkpoint
+        f.write(json.dumps({"epoch": 2, "train_loss": 0.0}) + "\n")
+    resumed = Trainer.resume(str(run), TRAIN, TEST, progress=False)
+    assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == [1]
+    resumed.fit()
+    assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == [1, 2]
+
+
+def test_resume_can_extend_epochs(tmp_path):
+    run = str(tmp_path / "run")
+    Trainer(config(epochs=1), TRAIN, TEST, run, progress=False).fit()
+    resumed = Trainer.resume(run, TRAIN, TEST, epochs=2, progress=False)
+    assert resumed.epoch == 1 and resumed.config.epochs == 2
+    resumed.fit()
+    assert read_npz(os.path.join(run, CHECKPOINT))["epoch"] == 2
+
+
+def test_same_seed_same_result_different_seed_differs(tmp_path):
+    runs = [Trainer(config(epochs=1, seed=s), TRAIN, TEST, str(tmp_path / str(i)),
+                    progress=False) for i, s in enumerate([5, 5, 6])]
+    for t in runs:
+        t.fit()
+    w = [weights(t) for t in runs]
+    for name in w[0]:
+        np.testing.assert_array_equal(w[0][name], w[1][name])
+    assert not np.array_equal(w[0]["c1.weight"], w[2]["c1.weight"])
+
+
+def test_limits_and_bad_config(tmp_path):
+    t = Trainer(config(train_limit=50, test_limit=20), TRAIN, TEST, str(tmp_path), progress=False)
+    assert len(t.x_train) == 50 and len(t.x_test) == 20
+    assert t.x_train.dtype == np.float32 and t.x_train.shape[1:] == (1, 28, 28)
+    with pytest.raises(ValueError, match="lr=-1.0: expected a number > 0"):
+        Trainer(config(lr=-1.0), TRAIN, TEST, str(tmp_path), progress=False)
+    with pytest.raises(ValueError, match="net='vgg'"):
+        Trainer(config(net="vgg"), TRAIN, TEST, str(tmp_path), progress=False)
+
+
+def test_resume_rejects_a_weights_file(tmp_path):
+    run = str(tmp_path / "run")
+    Trainer(config(epochs=1), TRAIN, TEST, run, progress=False).fit()
+    os.replace(os.path.join(run, WEIGHTS), os.path.join(run, CHECKPOINT))
+    with pytest.raises(ValueError, match="weights file, not a checkpoint"):
+        Trainer.resume(run, TRAIN, TEST, progress=False)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # numpy's overflow warnings
+def test_diverging_run_is_recorded_not_crashed(tmp_path, capsys):
+    run = tmp_path / "run"
+    cfg = config(net="lenet5", init="naive", optimizer="sgd", lr=0.1, epochs=1, schedule="constant")
+    Trainer(cfg, TRAIN, TEST, str(run), progress=False).fit()
+    record = json.loads(open(run / METRICS).readline())
+    assert record["nonfinite_steps"] > 0 and record["train_loss"] is None
+    assert record["grad_norm_max"] > 1e3        # the finite steps before the blow-up
+    assert "non-finite loss (diverged)" in capsys.readouterr().out

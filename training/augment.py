@@ -1,0 +1,109 @@
+"""Batch-vectorised data augmentation: random shifts and random rotations/scalings.
+
+Both work on a whole batch at once with fancy indexing (no Python loop over samples).
+Pixels that come from outside the image are filled with ``fill`` (the input value of a
+black pixel, see :func:`training.data.background_value`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator,
+                 fill: float = 0.0) -> np.ndarray:
+    """Translate each image by its own random integer offset in [-max_shift, max_shift]².
+
+    Parameters
+    ----------
+    x : np.ndarray, (N, C, H, W)
+    max_shift : int
+    rng : np.random.Generator
+    fill : float
+
+    Returns
+    -------
+    np.ndarray, (N, C, H, W), same dtype
+    """
+    if max_shift <= 0:
+        return x
+    n, c, h, w = x.shape
+    p = int(max_shift)
+    padded = np.full((n, c, h + 2 * p, w + 2 * p), fill, dtype=x.dtype)
+    padded[:, :, p:p + h, p:p + w] = x
+    off = rng.integers(0, 2 * p + 1, size=(2, n))        # window origin in padded coords
+    rows = off[0][:, None] + np.arange(h)                 # (N, H)
+    cols = off[1][:, None] + np.arange(w)                 # (N, W)
+    return padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def affine_sample(x: np.ndarray, angle: np.ndarray, scale: np.ndarray,
+                  fill: float = 0.0) -> np.ndarray:
+    """Rotate by ``angle`` (radians, counter-clockwise) and zoom by ``scale`` about the centre.
+
+    Bilinear sampling: output pixel p takes the value at ``R(-angle) (p - c) / scale + c``
+    in the input, where c is the image centre.
+
+    Parameters
+    ----------
+    x : np.ndarray, (N, C, H, W)
+    angle, scale : np.ndarray, (N,)
+    fill : float
+        Value outside the input.
+
+    Returns
+    -------
+    np.ndarray, (N, C, H, W), same dtype
+    """
+    n, c, h, w = x.shape
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")  # (H, W)
+    cos = (np.cos(angle) / scale)[:, None, None]
+    sin = (np.sin(angle) / scale)[:, None, None]
+    # Inverse map (image rows point down, so a counter-clockwise turn on screen).
+    sy = cos * yy + sin * xx + cy                              # (N, H, W)
+    sx = -sin * yy + cos * xx + cx
+    y0 = np.floor(sy)
+    x0 = np.floor(sx)
+    wy = (sy - y0).astype(x.dtype)[:, None]
+    wx = (sx - x0).astype(x.dtype)[:, None]
+    # A one-pixel border of `fill` plus clipping sends every outside sample to the border.
+    padded = np.full((n, c, h + 2, w + 2), fill, dtype=x.dtype)
+    padded[:, :, 1:-1, 1:-1] = x
+    y0 = y0.astype(np.intp) + 1                               # +1: padded coordinates
+    x0 = x0.astype(np.intp) + 1
+    y1 = np.clip(y0 + 1, 0, h + 1)
+    x1 = np.clip(x0 + 1, 0, w + 1)
+    y0 = np.clip(y0, 0, h + 1)
+    x0 = np.clip(x0, 0, w + 1)
+    ni = np.arange(n)[:, None, None, None]
+    ci = np.arange(c)[None, :, None, None]
+
+    def at(yi, xi):
+        return padded[ni, ci, yi[:, None], xi[:, None]]
+
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
+    return top * (1 - wy) + bottom * wy
+
+
+def random_affine(x: np.ndarray, max_degrees: float, max_scale: float,
+                  rng: np.random.Generator, fill: float = 0.0) -> np.ndarray:
+    """Rotate each image by U(-max_degrees, max_degrees) and scale by U(1-max_scale, 1+max_scale).
+
+    Returns ``x`` itself when both ranges are zero (no random numbers drawn).
+    """
+    if max_degrees <= 0 and max_scale <= 0:
+        return x
+    n = x.shape[0]
+    angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, size=n))
+    scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, size=n)
+    return affine_sample(x, angle, scale, fill)
+
+
+def augment_batch(x: np.ndarray, rng: np.random.Generator, *, shift: int = 0,
+                  rotate: float = 0.0, scale: float = 0.0, fill: float = 0.0) -> np.ndarray:
+    """Apply the affine part (if any) then the shift (if any) to a batch (N, C, H, W)."""
+    x = random_affine(x, rotate, scale, rng, fill)
+    return random_shift(x, shift, rng, fill)

@@ -1,0 +1,113 @@
+"""Timing a training epoch: our NumPy networks, and the same architecture in torch.
+
+The torch networks here exist only as a speed reference for ``scripts/bench_train.py``;
+nothing trains or renders with them.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+from nn import Adam, build_net
+
+from .trainer import train_step
+
+EPOCH_IMAGES = 60_000
+
+
+def cpu_threads() -> int:
+    """Cores this process may run on (what NumPy's BLAS uses)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def _batches(n: int, batch_size: int, rng: np.random.Generator):
+    while True:
+        for idx in np.array_split(rng.permutation(n), max(1, n // batch_size)):
+            yield idx[:batch_size]
+
+
+def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) -> dict:
+    """Time ``steps`` calls of ``step()`` in ``blocks`` equal blocks and extrapolate to an epoch.
+
+    Returns
+    -------
+    dict
+        ``s_per_step`` (median over blocks), ``s_per_epoch`` (= s_per_step * 60000 /
+        batch_size), ``images_per_s``, ``block_s_per_epoch`` (one estimate per block).
+    """
+    for _ in range(warmup):
+        step()
+    per_block = max(1, steps // blocks)
+    estimates = []
+    for _ in range(blocks):
+        t0 = time.perf_counter()
+        for _ in range(per_block):
+            step()
+        estimates.append((time.perf_counter() - t0) / per_block)
+    s_step = statistics.median(estimates)
+    s_epoch = s_step * EPOCH_IMAGES / batch_size
+    return {"s_per_step": s_step, "s_per_epoch": s_epoch,
+            "images_per_s": EPOCH_IMAGES / s_epoch, "steps_timed": per_block * blocks,
+            "block_s_per_epoch": [e * EPOCH_IMAGES / batch_size for e in estimates]}
+
+
+def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int = 0):
+    """A closure running one Adam training step of our network on the next batch of (x, y)."""
+    rng = np.random.default_rng(seed)
+    model = build_net(net_name, rng=rng)
+    opt = Adam(model.parameters(), 1e-3)
+    batches = _batches(len(x), batch_size, rng)
+
+    def step():
+        idx = next(batches)
+        train_step(model, opt, x[idx], y[idx])
+        opt.step()
+
+    return step
+
+
+def torch_net(name: str):
+    """The torch twin of ``nn.build_net(name)`` with ReLU (same layers and shapes)."""
+    import torch.nn as tnn
+
+    if name == "fc2":
+        return tnn.Sequential(tnn.Flatten(), tnn.Linear(784, 300), tnn.ReLU(), tnn.Linear(300, 10))
+    if name == "cnn":
+        return tnn.Sequential(tnn.Conv2d(1, 8, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                              tnn.Conv2d(8, 16, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                              tnn.Flatten(), tnn.Linear(784, 10))
+    if name == "lenet5":
+        return tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
+                              tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+                              tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
+                              tnn.Linear(84, 10))
+    raise ValueError(f"net must be one of fc2, cnn, lenet5, got {name!r}")
+
+
+def torch_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, threads: int,
+               seed: int = 0):
+    """A closure running one torch Adam training step on the next batch of the same data."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    model = torch_net(net_name)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+    batches = _batches(len(x), batch_size, np.random.default_rng(seed))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        idx = torch.from_numpy(next(batches))
+        opt.zero_grad()
+        loss_fn(model(xt[idx]), yt[idx]).backward()
+        opt.step()
+
+    return step

@@ -1,0 +1,110 @@
+"""A training run's configuration, its defaults and the objects it builds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from nn import (ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES, build_net, build_optimizer,
+                build_schedule)
+
+# Learning rate used when --lr is not given, per optimiser.
+DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02}
+# Initialisation used when --init is not given, per activation.
+DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot"}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run; stored (as JSON) in checkpoints and weight files.
+
+    ``lr=None`` and ``init=None`` mean "the default for the chosen optimiser / activation"
+    and are filled in by :meth:`resolved`.
+    """
+    net: str = "lenet5"
+    activation: str = "relu"
+    init: str | None = None
+    epochs: int = 15
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float | None = None
+    schedule: str = "cosine"
+    weight_decay: float = 0.0
+    clip: float | None = None
+    augment: bool = False
+    rotate: float = 0.0
+    scale: float = 0.0
+    normalize: bool = True
+    seed: int = 0
+    train_limit: int | None = None
+    test_limit: int | None = None
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with defaults filled in, validated.
+
+        Raises
+        ------
+        ValueError
+            Naming the bad field, its value and what was expected.
+        """
+        cfg = TrainConfig(**asdict(self))
+        if cfg.lr is None:
+            cfg.lr = DEFAULT_LR.get(cfg.optimizer, 1e-3)
+        if cfg.init is None:
+            cfg.init = DEFAULT_INIT.get(cfg.activation, "he")
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        def bad(name, expected):
+            raise ValueError(f"{name}={getattr(self, name)!r}: expected {expected}")
+
+        for name, allowed in (("net", NETS), ("activation", tuple(ACTIVATIONS)),
+                              ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
+            if getattr(self, name) not in allowed:
+                bad(name, "one of " + ", ".join(allowed))
+        if self.init is not None and self.init not in INITS:
+            bad("init", "one of " + ", ".join(INITS))
+        if not (isinstance(self.epochs, int) and self.epochs >= 1):
+            bad("epochs", "an integer >= 1")
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            bad("batch_size", "an integer >= 1")
+        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
+            bad("lr", "a number > 0")
+        if not (self.weight_decay >= 0):
+            bad("weight_decay", "a number >= 0")
+        if self.clip is not None and not (self.clip > 0):
+            bad("clip", "a number > 0 (or none)")
+        if not (0 <= self.rotate < 180):
+            bad("rotate", "degrees in [0, 180)")
+        if not (0 <= self.scale < 1):
+            bad("scale", "a fraction in [0, 1)")
+        for name in ("train_limit", "test_limit"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, int) and v >= 1):
+                bad(name, "an integer >= 1 (or none)")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"TrainConfig: unknown fields {unknown}")
+        return cls(**d)
+
+
+def build_model(cfg: TrainConfig, rng: np.random.Generator, dtype=np.float32):
+    """The network named by a resolved config, initialised from ``rng``."""
+    return build_net(cfg.net, cfg.activation, cfg.init, rng=rng, dtype=dtype)
+
+
+def build_training(cfg: TrainConfig, model):
+    """The optimiser and the learning-rate schedule of a resolved config."""
+    opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
+    schedule = build_schedule(cfg.schedule, cfg.lr, cfg.epochs)
+    return opt, schedule
