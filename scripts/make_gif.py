@@ -12,6 +12,7 @@ Examples::
     python scripts/make_gif.py conv2d --channels 2 --kernel sobel-x,sobel-y
     python scripts/make_gif.py avgpool --kernel-size 3 --padding 1 --input mnist:42
     python scripts/make_gif.py all          # the whole gallery into gifs/
+    python scripts/make_gif.py conv2d --weights models/lenet5.npz --layer conv1 --filter 3
 """
 import argparse
 import sys
@@ -34,6 +35,10 @@ from viz.softmax_gif import render_softmax  # noqa: E402
 from viz.window_gif import render_window  # noqa: E402
 
 GIF_DIR = ROOT / "gifs"
+LEARNED_LAYERS = ("conv1", "conv2")
+# options that --weights replaces by the trained layer's own
+HAND_MADE = ("kernel", "channels", "filters", "bias", "seed", "kernel_size", "stride", "padding",
+             "dilation")
 DEFAULT_LOGITS = "-1.2,0.3,1.1,0.4,-0.8,-0.2,-1.5,3.1,0.2,0.9"
 
 # name -> arguments; `make_gif.py all` renders these into gifs/NAME.gif
@@ -168,6 +173,15 @@ def build_parser():
                         "every filter uses it, 'random' drawing new weights for each)")
     p.add_argument("--bias", type=float, default=0.0, help="bias of every filter")
     p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
+    p.add_argument("--weights", type=Path, default=None, metavar="PATH",
+                   help="run a learned filter instead: a weights.npz or checkpoint.npz written "
+                        "by train.py; the layer's own geometry, kernel and bias are used, the "
+                        "input is normalised like training (and for conv2 is the conv1 → "
+                        "activation → pool feature maps of the digit)")
+    p.add_argument("--layer", choices=LEARNED_LAYERS, default="conv1",
+                   help="with --weights: the network's first or second conv layer")
+    p.add_argument("--filter", type=int, default=0, metavar="INDEX",
+                   help="with --weights: which filter (output channel) of the layer")
     _frames_opts(p)
     _common(p, "conv2d", 60)
 
@@ -215,7 +229,28 @@ def build_parser():
 
 
 # -- running the ops -----------------------------------------------------------------------
+def _learned(args, image, desc):
+    """A trained filter over its real input: conv1 on the normalised digit, conv2 on the
+    pooled conv1 feature maps, both computed by the model's own layers."""
+    from training import load_model
+    from training.features import conv_filter_input, prepare_unit_image
+
+    model, config = load_model(str(args.weights))
+    if image.shape != (28, 28):
+        raise ValueError(f"--input {args.input!r}: the image is {image.shape[0]}×"
+                         f"{image.shape[1]}, expected 28×28 for a trained network")
+    x = prepare_unit_image(image, config.normalize)
+    f = conv_filter_input(model, x, args.layer, args.filter)
+    _, cache = ops.conv2d(f["x"], f["weight"], f["bias"], f["stride"], f["padding"])
+    what = ", normalised" if not f["before"] else " → " + " → ".join(f["before"])
+    sub = (f"input: {desc}{what}  ·  learned filter {args.filter} of {args.layer} "
+           f"({f['name']}), {args.weights.name}")
+    return render_window(cache.trace(sample=0), args.scale, args.max_frames, subtitle=sub)
+
+
 def _window(args, image, desc):
+    if getattr(args, "weights", None) is not None:
+        return _learned(args, image, desc)
     x = image[None, None]
     extra = ""
     if args.op == "maxpool":
@@ -323,12 +358,38 @@ def _timing(args):
     return frame_ms
 
 
+def _learned_checks(args, parser):
+    """Validate the --weights options; returns the default output path
+    (gifs/NET_LAYER_filterINDEX.gif)."""
+    if not args.weights.is_file():
+        parser.error(f"argument --weights: no such file {str(args.weights)!r}")
+    defaults = parser.parse_args([])
+    changed = [n for n in HAND_MADE if getattr(args, n) != getattr(defaults, n)]
+    if changed:
+        opts = ", ".join("--" + n.replace("_", "-") for n in changed)
+        parser.error(f"argument --weights: cannot be combined with {opts} (the trained layer "
+                     "brings its own kernel, bias and geometry)")
+    if args.filter < 0:
+        parser.error(f"argument --filter: {args.filter}, expected an index >= 0")
+    from training import read_npz
+    try:
+        net = read_npz(str(args.weights))["config"].net
+    except ValueError as e:
+        parser.error(f"argument --weights: {e}")
+    return GIF_DIR / f"{net}_{args.layer}_filter{args.filter}.gif"
+
+
 def make(args, parser):
     """Render one GIF from parsed arguments; bad usage ends in ``parser.error`` (exit 2).
 
     Returns a dict: ``path``, ``frames``, ``play_s``, ``bytes``, ``render_s`` (drawing and
     encoding time)."""
     out = args.out or (GIF_DIR / f"{args.op}.gif")
+    if getattr(args, "weights", None) is not None:
+        learned_out = _learned_checks(args, parser)
+        out = args.out or learned_out
+    elif args.op == "conv2d" and (args.layer != "conv1" or args.filter != 0):
+        parser.error("argument --layer/--filter: only with --weights PATH")
     if not out.parent.is_dir():
         parser.error(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
     if getattr(args, "max_frames", 2) < 2:

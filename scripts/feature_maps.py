@@ -1,0 +1,122 @@
+#!/usr/bin/env python
+"""Draw what a trained network computes on a test digit: every layer's feature maps, the
+hidden vectors and the softmax probabilities, in one PNG (or a GIF over several digits).
+
+    python scripts/feature_maps.py --weights models/lenet5.npz --input mnist:0
+    python scripts/feature_maps.py --input mnist:0 --gif --count 8
+
+Every number drawn is the output of the model's own layers (which call the ops).
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))          # run from a checkout without installing
+
+from training import load_model, prepare_images  # noqa: E402
+from training.features import forward_stages, load_digits, probabilities  # noqa: E402
+from viz.encode import frame_durations, write_gif  # noqa: E402
+from viz.feature_maps import default_scales, render_feature_maps  # noqa: E402
+from viz.png import write_png  # noqa: E402
+
+DEFAULT_WEIGHTS = ROOT / "models" / "lenet5.npz"
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="feature_maps.py", description=__doc__,
+                                formatter_class=_Help)
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
+                   help="weights.npz or checkpoint.npz written by train.py")
+    p.add_argument("--input", default="default", metavar="SPEC",
+                   help="'default' (MNIST test #0, a 7, bundled: no download), 'mnist:INDEX' "
+                        "(the MNIST test set; with --gif the first of --count digits) or a "
+                        "PNG/JPEG path (grayscale, resized to 28×28)")
+    p.add_argument("--gif", action="store_true",
+                   help="a GIF with one frame per digit instead of one PNG")
+    p.add_argument("--count", type=int, default=8, help="digits in the GIF (--gif)")
+    p.add_argument("--frame-ms", type=int, default=1500, help="delay of each GIF frame in ms")
+    p.add_argument("--hold", type=int, default=3000, metavar="MS",
+                   help="how long the GIF's last frame stays, in ms")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output file (default: docs/img/feature_maps.png, or "
+                        "gifs/feature_maps.gif with --gif)")
+    p.add_argument("--data-dir", default=None,
+                   help="MNIST directory (default: the user cache, fetched if absent)")
+    p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.weights.is_file():
+        parser.error(f"argument --weights: no such file {str(args.weights)!r}")
+    count = args.count if args.gif else 1
+    if count < 1:
+        parser.error(f"argument --count: {args.count}, expected an integer >= 1")
+    if args.gif:
+        try:
+            frame_durations(2, args.frame_ms, args.hold)
+        except ValueError as e:
+            parser.error(f"argument --frame-ms/--hold: {e}")
+        if count > 1 and not args.input.startswith("mnist:"):
+            parser.error(f"argument --count: {count} digits need --input mnist:INDEX, "
+                         f"got {args.input!r}")
+    out = args.out or (ROOT / "gifs" / "feature_maps.gif" if args.gif
+                       else ROOT / "docs" / "img" / "feature_maps.png")
+    if not out.parent.is_dir():
+        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
+    try:
+        model, config = load_model(str(args.weights))
+    except ValueError as e:
+        parser.error(f"argument --weights: {e}")
+    try:
+        images, labels, names = load_digits(args.input, count, args.data_dir)
+    except ValueError as e:
+        parser.error(str(e))
+
+    t0 = time.perf_counter()
+    stages, logits = forward_stages(model, prepare_images(images, config.normalize))
+    probs = probabilities(logits)
+    if logits.ndim != 2 or not any(a.ndim == 4 for _, a in stages):
+        parser.error(f"argument --weights: {config.net} has no conv layers to draw")
+    maps = [(lb, a) for lb, a in stages if a.ndim == 4]
+    vectors = [(lb, a) for lb, a in stages if a.ndim == 2]
+    scales = default_scales(maps, vectors)     # shared by every digit of a GIF
+    shown = os.path.relpath(args.weights)
+    shown = str(args.weights) if shown.startswith("..") else shown
+    footer = (f"{shown}: {config.net} ({config.activation})  ·  each layer on its own "
+              "colour scale (gray: 0 to the layer's largest value; blue < 0 < red if negative)")
+    frames = []
+    for i in tqdm(range(count), desc="digits", disable=args.no_progress or count == 1):
+        frame, _ = render_feature_maps(
+            images[i] / 255.0, [(lb, a[i]) for lb, a in maps], [(lb, a[i]) for lb, a in vectors],
+            probs[i], labels[i], title=f"{config.net} on {names[i]}:", footer=footer,
+            scales=scales)
+        frames.append(frame)
+    if args.gif:
+        durations = frame_durations(len(frames), args.frame_ms, args.hold)
+        write_gif(out, frames, durations, use_gifsicle=not args.no_gifsicle)
+    else:
+        write_png(out, frames[0])
+    preds = probs.argmax(axis=1)
+    verdict = ", ".join(f"{n}: {p}" + ("" if y is None else f" (true {y})")
+                        for n, p, y in zip(names, preds, labels))
+    print(f"{out}: {len(frames)} {'frames' if args.gif else 'image'} "
+          f"{frames[0].shape[1]}×{frames[0].shape[0]}, {os.path.getsize(out) / 1024:.0f} KB, "
+          f"{time.perf_counter() - t0:.2f} s; predicted {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

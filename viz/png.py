@@ -1,0 +1,46 @@
+"""Still images written atomically: a palette frame as PNG, a matplotlib figure as PNG."""
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .palette import palette_bytes
+
+
+def _tmp(path):
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def write_png(path, frame):
+    """Write a frame of palette indices ``(H, W)`` uint8 as a PNG, atomically (temporary
+    name in the same folder, then rename). Returns the path."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"write_png: folder {str(path.parent)!r} does not exist")
+    frame = np.ascontiguousarray(frame, dtype=np.uint8)
+    im = Image.frombytes("P", (frame.shape[1], frame.shape[0]), frame.tobytes())
+    im.putpalette(palette_bytes())
+    tmp = _tmp(path)
+    try:
+        im.save(tmp, format="PNG", optimize=True)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def save_figure(fig, path, dpi=110):
+    """Save a matplotlib figure as PNG atomically and close it. Returns the path."""
+    import matplotlib.pyplot as plt
+    path = Path(path)
+    tmp = _tmp(path)
+    try:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if tmp.exists():
+            tmp.unlink()
+    return path
