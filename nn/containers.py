@@ -42,7 +42,10 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.children.values()):
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Walk the layers in reverse; with ``need_dx=False`` the first layer may skip its dx
+        (a conv input gradient costs as much as its weight gradient)."""
+        layers = list(self.children.values())
+        for layer in reversed(layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        return layers[0].backward(dout, need_dx=need_dx) if layers else dout

@@ -75,8 +75,8 @@ class Conv2d(_CachedOp):
                                      stride=self.stride, padding=self.padding)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = ops.conv2d_backward(dout, self._take_cache())
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        dx, dw, db = ops.conv2d_backward(dout, self._take_cache(), need_dx=need_dx)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db
@@ -110,7 +110,7 @@ class Linear(_CachedOp):
                                      None if self.bias is None else self.bias.data)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         dx, dw, db = ops.linear_backward(dout, self._take_cache())
         self.weight.grad += dw
         if self.bias is not None:
@@ -132,7 +132,7 @@ class MaxPool2d(_CachedOp):
         out, self.cache = ops.max_pool2d(x, self.kernel_size, self.stride, self.padding)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         return ops.max_pool2d_backward(dout, self._take_cache())
 
     def extra_repr(self) -> str:
@@ -150,7 +150,7 @@ class AvgPool2d(_CachedOp):
         out, self.cache = ops.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         return ops.avg_pool2d_backward(dout, self._take_cache())
 
     def extra_repr(self) -> str:
@@ -164,7 +164,7 @@ class Flatten(_CachedOp):
         out, self.cache = ops.flatten(x)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         return ops.flatten_backward(dout, self._take_cache())
 
 
@@ -177,7 +177,7 @@ class _Activation(_CachedOp):
         out, self.cache = self._op(x)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray:
         return self._op_backward(dout, self._take_cache())
 
 

@@ -26,7 +26,8 @@ class Module:
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:  # pragma: no cover
+        """Accumulate parameter gradients and return dx; ``need_dx=False`` lets a layer skip dx."""
         raise NotImplementedError
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 
 from nn import Adam, build_net
 
+from .memory import keep_freed_memory
 from .trainer import train_step
 
 EPOCH_IMAGES = 60_000
@@ -60,6 +61,7 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
 
 def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int = 0):
     """A closure running one Adam training step of our network on the next batch of (x, y)."""
+    keep_freed_memory()
     rng = np.random.default_rng(seed)
     model = build_net(net_name, rng=rng)
     opt = Adam(model.parameters(), 1e-3)

@@ -18,6 +18,7 @@ from .checkpoint import read_npz, save_checkpoint, save_weights
 from .config import TrainConfig, build_model, build_training
 from .data import background_value, batch_indices, num_batches, prepare_images
 from .evaluation import evaluate_arrays
+from .memory import keep_freed_memory
 from .metrics import MetricsLog, param_norms, param_stds, peak_rss_mb
 from .provenance import git_commit
 
@@ -70,7 +71,7 @@ def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, n
     logits = model.forward(x)
     loss, cache = ops.cross_entropy(logits, y)
     optimizer.zero_grad()
-    model.backward(ops.cross_entropy_backward(1.0, cache))
+    model.backward(ops.cross_entropy_backward(1.0, cache), need_dx=False)
     return float(loss), logits
 
 
@@ -109,6 +110,7 @@ class Trainer:
         self.progress = progress
         self.command = command
         os.makedirs(run_dir, exist_ok=True)
+        keep_freed_memory()
         self.rng = np.random.default_rng(cfg.seed)
         self.model = build_model(cfg, self.rng)
         self.optimizer, self.schedule = build_training(cfg, self.model)
