@@ -19,7 +19,7 @@ import time
 from mnist import MnistError, load_mnist
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from training import TrainConfig, Trainer
-from training.config import DEFAULT_INIT, DEFAULT_LR
+from training.config import DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR
 from training.provenance import command_line
 from training.trainer import CHECKPOINT
 
@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a network on MNIST with the pure-NumPy ops.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
-    p.add_argument("--epochs", type=int, help=f"total epochs (default {d.epochs}; with "
-                   "--resume, a new total that extends the run)")
+    p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "
+                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation; with --resume, a new total "
+                   "that extends the run)")
     p.add_argument("--batch-size", type=int, help=f"mini-batch size (default {d.batch_size})")
     p.add_argument("--optimizer", choices=OPTIMIZERS,
                    help=f"sgd, momentum (0.9), nesterov (0.9) or adam (default {d.optimizer})")

@@ -168,3 +168,28 @@ def test_diverging_run_is_recorded_not_crashed(tmp_path, capsys):
     assert record["nonfinite_steps"] > 0 and record["train_loss"] is None
     assert record["grad_norm_max"] > 1e3        # the finite steps before the blow-up
     assert "non-finite loss (diverged)" in capsys.readouterr().out
+
+
+def test_snapshots_series_and_resume_continues_it(tmp_path):
+    from training.snapshots import load_snapshots
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    cfg = dict(net="lenet5", epochs=2, batch_size=32)
+    Trainer(config(**cfg), TRAIN, TEST, str(straight), progress=False).fit()
+    Trainer(config(**cfg), TRAIN, TEST, str(split), progress=False).fit(stop_after=1)
+    Trainer.resume(str(split), TRAIN, TEST, progress=False).fit()
+    a, b = load_snapshots(straight), load_snapshots(split)
+    steps = a["step"]
+    assert steps[0] == 0 and steps[-1] == 2 * 5 and np.all(np.diff(steps) > 0)
+    assert a["conv1"].shape == (len(steps), 6, 1, 5, 5)
+    assert a["conv2"].shape == (len(steps), 16, 6, 5, 5)
+    np.testing.assert_array_equal(b["step"], steps)          # no duplicates, no gaps
+    np.testing.assert_allclose(b["conv1"], a["conv1"], atol=1e-6)
+    np.testing.assert_allclose(b["conv2"], a["conv2"], atol=1e-6)
+    model = Trainer.resume(str(split), TRAIN, TEST, progress=False).model
+    np.testing.assert_array_equal(a["conv1"][-1], model.children["c1"].weight.data)
+    # every = 1 here: steps 0..10. Each snapshot carries the latest test error before it.
+    e1, e2 = [json.loads(line)["test_error"] for line in open(straight / METRICS)]
+    te = a["test_error"]
+    assert np.isnan(te[:6]).all()
+    np.testing.assert_array_equal(te[6:10], e1)
+    assert te[10] == e2

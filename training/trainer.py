@@ -21,6 +21,7 @@ from .evaluation import evaluate_arrays
 from .memory import keep_freed_memory
 from .metrics import MetricsLog, param_norms, param_stds, peak_rss_mb
 from .provenance import git_commit
+from .snapshots import SnapshotRecorder, default_every
 
 CHECKPOINT = "checkpoint.npz"
 WEIGHTS = "weights.npz"
@@ -174,6 +175,7 @@ class Trainer:
         if self.epoch == 0 and not os.path.exists(os.path.join(self.run_dir, RUN_INFO)):
             self._write_run_info()
         steps = num_batches(len(self.x_train), cfg.batch_size)
+        self.snapshots = self._snapshot_recorder(steps)
         bar = tqdm(total=cfg.epochs * steps, initial=self.epoch * steps, unit="batch",
                    disable=not self.progress, dynamic_ncols=True, mininterval=0.5)
         try:
@@ -182,8 +184,12 @@ class Trainer:
                     return None
                 record = self._train_epoch(bar, steps)
                 self.epoch += 1
-                # Log first, then checkpoint: resume truncates lines past the checkpoint.
+                self.snapshots.set_test_error(record["test_error"])
+                if self.epoch == cfg.epochs:    # the final weights end the series
+                    self.snapshots.record(self.epoch * steps, self.epoch, None, None, self.model)
+                # Log and snapshots first, then checkpoint: resume drops what is newer.
                 self.log.append(record)
+                self.snapshots.save()
                 save_checkpoint(os.path.join(self.run_dir, CHECKPOINT), self.model,
                                 self.optimizer, self.rng, self.epoch, cfg, self.elapsed_s)
                 bar.write(_epoch_line(record, cfg.epochs))
@@ -198,6 +204,7 @@ class Trainer:
         max_total, finite_steps = 0.0, 0
         loss_sum, correct, seen, nonfinite = 0.0, 0, 0, 0
         lr_first = None
+        snapshot_s = 0.0
         t0 = time.perf_counter()
         augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
         for b, idx in enumerate(batch_indices(len(self.x_train), cfg.batch_size, self.rng)):
@@ -218,6 +225,12 @@ class Trainer:
                 finite_steps += 1
                 max_total = max(max_total, total)
             opt.step()
+            t_snap = time.perf_counter()
+            self.snapshots.observe(loss)
+            step = self.epoch * steps + b + 1
+            if self.snapshots.due(step):
+                self.snapshots.record(step, step / steps, None, None, model)
+            snapshot_s += time.perf_counter() - t_snap
             loss_sum += loss * len(idx)
             nonfinite += not math.isfinite(loss)
             correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
@@ -249,8 +262,22 @@ class Trainer:
             "wall_s": wall,
             "elapsed_s": self.elapsed_s,
             "images_per_s": seen / train_s,
+            "snapshot_s": snapshot_s,
             "peak_rss_mb": peak_rss_mb(),
         }
+
+    def _snapshot_recorder(self, steps: int) -> SnapshotRecorder:
+        """conv1/conv2 filters about 50 times per run (RUN_DIR/snapshots.npz), continued on resume."""
+        every = default_every(self.config.epochs * steps)
+        if self.epoch == 0:
+            rec = SnapshotRecorder(self.run_dir, every)
+            rec.record(0, 0.0, None, None, self.model)
+            return rec
+        rec = SnapshotRecorder.resume(self.run_dir, self.epoch * steps, every=every)
+        records = self.log.read()
+        if records:
+            rec.set_test_error(records[-1]["test_error"])
+        return rec
 
     # -- run files -------------------------------------------------------------------
     def _write_run_info(self) -> None:
