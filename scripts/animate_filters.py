@@ -111,8 +111,8 @@ def main(argv=None):
     if not run_dir.is_dir():
         parser.error(f"argument RUN_DIR: no such directory {str(run_dir)!r}")
     if not (run_dir / SNAPSHOTS).is_file():
-        parser.error(f"argument RUN_DIR: no {SNAPSHOTS} in {str(run_dir)!r} (train with "
-                     "snapshots enabled)")
+        parser.error(f"argument RUN_DIR: no {SNAPSHOTS} in {str(run_dir)!r} (made by "
+                     "scripts/train.py for lenet5 and cnn runs)")
     if args.scale is not None and args.scale < 1:
         parser.error(f"argument --scale: {args.scale}, expected an integer >= 1")
     if args.sum_channels and args.layer != "conv2":

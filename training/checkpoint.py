@@ -69,6 +69,25 @@ def save_weights(path: str, model, config: TrainConfig, extra: dict | None = Non
     save_npz_atomic(path, arrays)
 
 
+def load_npz(path: str, missing: str = "") -> dict:
+    """Every array of an .npz archive, loaded without pickle.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file (``missing`` adds a hint on how to make one).
+    ValueError
+        Not a readable archive.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file: {path}{missing}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable .npz archive ({e})") from None
+
+
 def read_npz(path: str) -> dict:
     """Load an archive written here into a dict: ``params``, ``optim``, ``config`` and meta fields.
 
@@ -77,13 +96,7 @@ def read_npz(path: str) -> dict:
     FileNotFoundError, ValueError
         With the path and what is wrong.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a readable .npz archive ({e})") from None
+    data = load_npz(path)
     if "meta/config" not in data:
         raise ValueError(f"{path}: no meta/config entry (expected a file saved by "
                          "training.checkpoint, e.g. RUN_DIR/weights.npz)")

@@ -33,7 +33,7 @@ import os
 
 import numpy as np
 
-from .checkpoint import save_npz_atomic
+from .checkpoint import load_npz, save_npz_atomic
 
 SNAPSHOTS = "snapshots.npz"
 DEFAULT_LAYERS = {"conv1": "c1.weight", "conv2": "c3.weight"}
@@ -230,13 +230,7 @@ def load_snapshots(run_dir) -> dict:
         Naming the path and what is wrong.
     """
     path = os.path.join(os.fspath(run_dir), SNAPSHOTS)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no snapshots file {path} (train with snapshots enabled)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a readable .npz archive ({e})") from None
+    data = load_npz(path, " (runs of train.py record snapshots)")
     missing = [k for k in SCALARS if k not in data]
     if missing:
         raise ValueError(f"{path}: missing {missing}, expected a file written by "
