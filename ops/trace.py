@@ -9,6 +9,7 @@ from typing import Optional
 
 import numpy as np
 
+from ._check import as_float
 from ._window import pad_mask, windows
 from .loss import softmax_parts
 
@@ -240,7 +241,6 @@ class SoftmaxTrace:
 
 def trace_softmax(logits, label=None):
     """Trace softmax (and, with ``label``, cross-entropy) of a 1-D logits vector (K,)."""
-    from ._check import as_float
     z = as_float(logits, "logits", "trace_softmax")
     if z.ndim != 1:
         raise ValueError(f"trace_softmax: logits has shape {z.shape}, expected a 1-D vector (K,)")

@@ -7,7 +7,7 @@ import numpy as np
 
 from .draw import BOX_MARGIN, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, plan_steps
+from .frames import Animation, plan_steps, single_sample
 from .layout import ThreePanels
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
 
@@ -69,18 +69,10 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     ``scale``, ``cell``, ``in_scale``, ``out_scale``.
     """
     x = trace.input
-    out_arr = getattr(trace, "output_array", None)
-    if out_arr is None or callable(out_arr):
-        out_arr = trace.output()
+    out_arr = trace.output_array
     if x.ndim != 4 or x.shape[1] != 1:
         raise ValueError(f"render_elementwise: input has shape {x.shape}, expected (N, 1, H, W)")
-    if len(trace) == 0:
-        raise ValueError("render_elementwise: the trace has no steps")
-    samples = np.unique(trace.index[:, 0])
-    if samples.size != 1:
-        raise ValueError(f"render_elementwise: the trace holds {samples.size} samples, expected "
-                         f"one (use cache.trace(sample=0))")
-    n = int(samples[0])
+    n = single_sample(trace.index, "render_elementwise")
     H, W = x.shape[2:]
     s = int(scale) if scale is not None else max(1, min(12, 240 // max(H, W)))
     if s < 1:

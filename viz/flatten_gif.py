@@ -8,7 +8,7 @@ import numpy as np
 
 from .draw import BOX_MARGIN, Canvas, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, plan_steps
+from .frames import Animation, plan_steps, single_sample
 from .layout import ThreePanels
 from .palette import ACCENT, DIM, PANEL, TEXT, auto_scale
 
@@ -39,12 +39,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x"):
     shape = tuple(trace.input_shape)
     if len(shape) != 4:
         raise ValueError(f"render_flatten: input shape {shape}, expected (N, C, H, W)")
-    if len(trace) == 0:
-        raise ValueError("render_flatten: the trace has no steps")
-    samples = np.unique(trace.src_index[:, 0])
-    if samples.size != 1:
-        raise ValueError(f"render_flatten: the trace holds {samples.size} samples, expected "
-                         f"one (use cache.trace(sample=0))")
+    single_sample(trace.src_index, "render_flatten")
     _, C, H, W = shape
     D = C * H * W
     if D > 256:

@@ -58,3 +58,20 @@ class Animation:
 
     def __len__(self):
         return len(self.frames)
+
+
+def single_sample(index, who):
+    """The sample n of a trace's steps (column 0 of ``index``); renderers draw one sample.
+
+    Raises
+    ------
+    ValueError
+        Naming ``who`` when the trace is empty or holds several samples.
+    """
+    if len(index) == 0:
+        raise ValueError(f"{who}: the trace has no steps")
+    samples = np.unique(index[:, 0])
+    if samples.size != 1:
+        raise ValueError(f"{who}: the trace holds {samples.size} samples, expected one "
+                         "(use cache.trace(sample=0))")
+    return int(samples[0])

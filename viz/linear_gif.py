@@ -8,7 +8,7 @@ import numpy as np
 
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, plan_steps
+from .frames import Animation, plan_steps, single_sample
 from .layout import ThreePanels
 from .palette import ACCENT, DIM, TEXT, auto_scale, diverging_scale
 
@@ -36,13 +36,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x"):
     Animation : one frame per planned step; ``layout`` has ``output_xy`` (top-left of
     output cell 0), ``cell`` ((height, width) of an output cell) and ``out_scale``.
     """
-    if len(trace) == 0:
-        raise ValueError("render_linear: the trace has no steps")
-    samples = np.unique(trace.out_index[:, 0])
-    if samples.size != 1:
-        raise ValueError(f"render_linear: the trace holds {samples.size} samples, expected one "
-                         f"(use cache.trace(sample=0))")
-    n = int(samples[0])
+    n = single_sample(trace.out_index, "render_linear")
     n_out, n_in = trace.weight.shape
     if n_in > 64:
         raise ValueError(f"render_linear: {n_in} input features, expected at most 64 to draw")

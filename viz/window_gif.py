@@ -8,7 +8,7 @@ import numpy as np
 
 from .draw import BOX_MARGIN, MINUS, all_integers, cell_grid, fmt, text_size, upscale
 from .fill import FillGrid
-from .frames import Animation, plan_steps
+from .frames import Animation, plan_steps, single_sample
 from .layout import ThreePanels
 from .palette import ACCENT, ACCENT2, BLACK, DIM, TEXT, auto_scale, diverging_scale
 
@@ -62,13 +62,7 @@ class _WindowFrames:
 
     def __init__(self, trace, scale, subtitle):
         self.tr = tr = trace
-        if len(tr) == 0:
-            raise ValueError("render_window: the trace has no steps")
-        samples = np.unique(tr.out_index[:, 0])
-        if samples.size != 1:
-            raise ValueError(f"render_window: the trace holds {samples.size} samples, expected "
-                             f"one (use cache.trace(sample=0))")
-        self.n = n = int(samples[0])
+        self.n = n = single_sample(tr.out_index, "render_window")
         self.conv = tr.op == "conv2d"
         self.s = s = int(scale)
         self.kh, self.kw = tr.kernel_size
