@@ -62,11 +62,32 @@ def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None,
 
 
 def pad(x, g, value=0.0):
-    """Pad the last two axes of ``x`` by ``g.padding`` with ``value``."""
+    """Pad (N, C, H, W) ``x`` by ``g.padding`` with ``value``, into batch-last memory.
+
+    The result has the logical shape (N, C, Hp, Wp) but lives in a (C, Hp, Wp, N) buffer
+    (a transposed view; see :func:`batch_last`). Windowed ops then read each kernel
+    offset as long contiguous runs of N values instead of short image rows. When ``x``
+    is already batch-last and needs no padding, it is returned as it is.
+    """
     ph, pw = g.padding
-    if ph == 0 and pw == 0:
+    if ph == 0 and pw == 0 and is_batch_last(x):
         return x
-    return np.pad(x, ((0, 0),) * (x.ndim - 2) + ((ph, ph), (pw, pw)), constant_values=value)
+    n, c, h, w = x.shape
+    buf = np.empty((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    if ph or pw:
+        buf.fill(value)
+    buf[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
+    return buf.transpose(3, 0, 1, 2)
+
+
+def is_batch_last(x):
+    """True when the (N, C, H, W) array ``x`` is a view of a C-contiguous (C, H, W, N) buffer."""
+    return x.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def batch_last(x):
+    """The (C, H, W, N) C-contiguous form of an (N, C, H, W) array (a free view when it already is)."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
 
 def windows(xp, g):

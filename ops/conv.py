@@ -5,7 +5,7 @@ import numpy as np
 
 from . import trace as _trace
 from ._check import as_dout, as_float, check_ndim
-from ._window import Geometry, geometry, pad, unpad, windows
+from ._window import Geometry, batch_last, geometry, pad, unpad, windows
 
 OP = "conv2d"
 
@@ -14,11 +14,11 @@ OP = "conv2d"
 class ConvCache:
     """What conv2d's backward needs; ``trace()`` turns it into a WindowTrace."""
     x: np.ndarray        # (N, C, H, W)
-    xp: np.ndarray       # (N, C, H+2ph, W+2pw)
+    xp: np.ndarray       # (N, C, H+2ph, W+2pw), batch-last memory (see _window.pad)
     weight: np.ndarray   # (F, C, kh, kw)
     bias: object         # (F,) or None
     geom: Geometry
-    cols: np.ndarray     # (C*kh*kw, N*OH*OW): the windows, one column per output cell
+    cols: np.ndarray     # (C*kh*kw, OH*OW*N): the windows, one column per output cell
 
     def trace(self, sample=None):
         return _trace.conv_trace(self, sample)
@@ -36,7 +36,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     Returns
     -------
-    out : ndarray (N, F, OH, OW), with OH = floor((H + 2*ph - dh*(kh-1) - 1)/sh) + 1
+    out : ndarray (N, F, OH, OW), with OH = floor((H + 2*ph - dh*(kh-1) - 1)/sh) + 1,
+        in batch-last memory: a view of a C-contiguous (F, OH, OW, N) buffer
     cache : ConvCache
     """
     x = as_float(x, "x", OP)
@@ -60,12 +61,13 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
                  kernel_name="weight kernel (kh, kw)")
     xp = pad(x, g)
     n = x.shape[0]
-    # Batch-last columns: one big matmul whose inner size is N*OH*OW.
-    cols = windows(xp, g).transpose(1, 4, 5, 0, 2, 3).reshape(-1, n * g.out[0] * g.out[1])
+    # Batch-last columns (C*kh*kw, OH*OW*N): the copy moves runs of OW*N contiguous values,
+    # and W @ cols is already the (F, OH, OW, N) output.
+    cols = windows(xp, g).transpose(1, 4, 5, 2, 3, 0).reshape(-1, g.out[0] * g.out[1] * n)
     out = weight.reshape(nf, -1) @ cols
     if bias is not None:
         out += bias[:, None]
-    out = np.ascontiguousarray(out.reshape((nf, n) + g.out).transpose(1, 0, 2, 3))
+    out = out.reshape((nf,) + g.out + (n,)).transpose(3, 0, 1, 2)
     return out, ConvCache(x, xp, weight, bias, g, cols)
 
 
@@ -90,16 +92,15 @@ def conv2d_backward(dout, cache, need_dx=True):
     nf = w.shape[0]
     n, ch = c.x.shape[:2]
     dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
-    # cols @ (channels-last dout) is measured ~1.5x faster than dout @ cols.T for this product.
-    dweight = (c.cols @ dout.transpose(0, 2, 3, 1).reshape(-1, nf)).T.reshape(w.shape)
-    dbias = dout.sum(axis=(0, 2, 3)) if c.bias is not None else None
+    dlast = batch_last(dout).reshape(nf, -1)       # (F, OH*OW*N), free for a batch-last dout
+    # (cols @ dlast.T).T is measured ~1.7x faster than dlast @ cols.T for these shapes.
+    dweight = (c.cols @ dlast.T).T.reshape(w.shape)
+    dbias = dlast.sum(axis=1) if c.bias is not None else None
     if not need_dx:
         return None, dweight, dbias
-    # Accumulate dx batch-last (C, Hp, Wp, N): each offset's add then runs over long contiguous rows.
-    dlast = dout.transpose(1, 2, 3, 0).reshape(nf, -1)
     dcols = (w.reshape(nf, -1).T @ dlast).reshape(ch, *g.kernel_size, *g.out, n)
     dxp = np.zeros((ch,) + c.xp.shape[2:] + (n,), dtype=w.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
         dxp[:, rows, cols, :] += dcols[:, a, b]
-    return np.ascontiguousarray(unpad(dxp.transpose(3, 0, 1, 2), g)), dweight, dbias
+    return unpad(dxp.transpose(3, 0, 1, 2), g), dweight, dbias

@@ -78,5 +78,8 @@ def flatten(x):
 
 
 def flatten_backward(dout, cache):
-    """dout (N, prod) -> dx with the input's shape."""
-    return as_dout(dout, cache.out.shape, "flatten", cache.x.dtype).reshape(cache.x.shape)
+    """dout (N, prod) -> dx with the input's shape and memory order (e.g. batch-last)."""
+    dout = as_dout(dout, cache.out.shape, "flatten", cache.x.dtype)
+    dx = np.empty_like(cache.x)
+    dx[...] = dout.reshape(cache.x.shape)
+    return dx

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import trace as _trace
 from ._check import as_dout, as_float, check_ndim
-from ._window import Geometry, geometry, pad, unpad, windows
+from ._window import Geometry, geometry, pad, unpad
 
 
 @dataclass
@@ -13,7 +13,7 @@ class PoolCache:
     """What a pool's backward needs; ``trace()`` turns it into a WindowTrace."""
     op: str
     x: np.ndarray        # (N, C, H, W)
-    xp: np.ndarray       # (N, C, H+2ph, W+2pw)
+    xp: np.ndarray       # (N, C, H+2ph, W+2pw), batch-last memory (see _window.pad)
     geom: Geometry
     argmax: object       # max pool: (N, C, OH, OW) flat window index of the first max; else None
 
@@ -37,7 +37,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 
     Returns
     -------
-    out : ndarray (N, C, OH, OW)
+    out : ndarray (N, C, OH, OW), in batch-last memory (a view of a (C, OH, OW, N) buffer)
     cache : PoolCache, whose ``argmax`` is the first max of each window in row-major order
     """
     x, g = _prepare("max_pool2d", x, kernel_size, stride, padding, dilation)
@@ -46,11 +46,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     # The index update is arithmetic: boolean-mask assignment is several times slower.
     n_off = g.kernel_size[0] * g.kernel_size[1]
     dt = np.uint8 if n_off <= 256 else np.int32
-    out, argmax = None, np.zeros(x.shape[:2] + g.out, dtype=dt)
+    out = argmax = None
     for k, (a, b) in enumerate(g.offsets()):
         tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
         if out is None:
-            out = tap.copy()
+            out = tap.copy(order="K")   # "K" keeps the batch-last memory order
+            argmax = np.zeros_like(out, dtype=dt)
             continue
         better = tap > out
         np.maximum(out, tap, out=out)
@@ -62,7 +63,7 @@ def max_pool2d_backward(dout, cache):
     """Route each upstream gradient (N, C, OH, OW) to its window's argmax; returns dx (N, C, H, W)."""
     g, kw = cache.geom, cache.geom.kernel_size[1]
     dout = as_dout(dout, cache.x.shape[:2] + g.out, "max_pool2d", cache.x.dtype)
-    dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
+    dxp = np.zeros_like(cache.xp, dtype=cache.x.dtype)   # batch-last, like xp
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
         dxp[:, :, rows, cols] += dout * (cache.argmax == a * kw + b)
@@ -79,12 +80,16 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
     Returns
     -------
-    out : ndarray (N, C, OH, OW)
+    out : ndarray (N, C, OH, OW), in batch-last memory
     cache : PoolCache
     """
     x, g = _prepare("avg_pool2d", x, kernel_size, stride, padding, 1)
     xp = pad(x, g, 0.0)
-    out = windows(xp, g).mean(axis=(-2, -1), dtype=x.dtype)
+    out = None
+    for a, b in g.offsets():
+        tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
+        out = tap.copy(order="K") if out is None else np.add(out, tap, out=out)
+    out /= g.kernel_size[0] * g.kernel_size[1]
     return out, PoolCache("avg_pool2d", x, xp, g, None)
 
 
@@ -93,7 +98,7 @@ def avg_pool2d_backward(dout, cache):
     g = cache.geom
     dout = as_dout(dout, cache.x.shape[:2] + g.out, "avg_pool2d", cache.x.dtype)
     share = dout / (g.kernel_size[0] * g.kernel_size[1])
-    dxp = np.zeros(cache.xp.shape, dtype=cache.x.dtype)
+    dxp = np.zeros_like(cache.xp, dtype=cache.x.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
         dxp[:, :, rows, cols] += share
