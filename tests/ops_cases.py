@@ -32,6 +32,8 @@ CONV_CASES = [
     _conv("k1", (2, 3, 4, 5), (2, 3, 1, 1)),
     _conv("k_eq_input", (2, 2, 3, 3), (2, 2, 3, 3)),
     _conv("n1_c1_p1", (1, 1, 5, 5), (1, 1, 3, 3), padding=1),
+    # over 256 weights: conv2d_backward takes its one-matmul weight-gradient branch
+    _conv("many_filters_p1", (2, 4, 5, 4), (12, 4, 3, 3), padding=1),
 ]
 
 
