@@ -20,6 +20,7 @@ from mnist import MnistError, load_mnist
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
 from training.bench import EPOCH_IMAGES, cpu_threads, numpy_step, time_epoch, torch_step
+from training.step import default_workers
 
 
 def main(argv=None) -> int:
@@ -32,13 +33,15 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=200, help="steps timed (default 200)")
     p.add_argument("--blocks", type=int, default=5,
                    help="timing blocks; the median block is reported (default 5)")
+    p.add_argument("--workers", type=int,
+                   help="threads per step, as train.py --workers (default: one per core)")
     p.add_argument("--compare-torch", action="store_true",
                    help="also time the same architecture in torch (if installed)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--data-dir", help="MNIST directory (default: the user cache)")
     args = p.parse_args(argv)
-    for name in ("batch_size", "steps", "blocks"):
-        if getattr(args, name) < 1:
+    for name in ("batch_size", "steps", "blocks", "workers"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"argument --{name.replace('_', '-')}: must be >= 1, got {getattr(args, name)}")
     torch_version = None
     if args.compare_torch:
@@ -59,11 +62,12 @@ def main(argv=None) -> int:
     x = prepare_images(images)
     y = labels.astype(np.intp)
     threads = cpu_threads()
+    workers = args.workers or default_workers(args.batch_size)
 
-    ours = time_epoch(numpy_step(args.net, x, y, args.batch_size), args.batch_size,
+    ours = time_epoch(numpy_step(args.net, x, y, args.batch_size, workers), args.batch_size,
                       args.steps, args.blocks)
     report = {"net": args.net, "batch_size": args.batch_size, "data": data,
-              "threads": threads, "extrapolated_from_steps": ours["steps_timed"],
+              "threads": threads, "workers": workers, "extrapolated_from_steps": ours["steps_timed"],
               "s_per_step": ours["s_per_step"], "s_per_epoch": ours["s_per_epoch"],
               "images_per_s": ours["images_per_s"],
               "block_s_per_epoch": ours["block_s_per_epoch"],
@@ -77,7 +81,8 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{args.net}, batch {args.batch_size}, {data} data, {threads} threads: "
+    print(f"{args.net}, batch {args.batch_size}, {data} data, {threads} cores, "
+          f"{workers} worker{'s' if workers > 1 else ''}: "
           f"timed {ours['steps_timed']} Adam steps in {args.blocks} blocks, extrapolated to "
           f"{EPOCH_IMAGES} images")
     print(f"  numpy: {ours['s_per_epoch']:.2f} s/epoch (median block), "

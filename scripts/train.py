@@ -21,12 +21,13 @@ from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from training import TrainConfig, Trainer
 from training.config import DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR
 from training.provenance import command_line
+from training.step import MAX_WORKERS, MIN_SHARD
 from training.trainer import CHECKPOINT
 
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "normalize", "seed",
-                "train_limit", "test_limit")
+                "workers", "train_limit", "test_limit")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
                    help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="threads per step, each on a shard of the batch (default: one per "
+                   f"core, at most {MAX_WORKERS}, shards of >= {MIN_SHARD} images)")
     p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<net>-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
@@ -74,6 +78,8 @@ def parse(argv=None):
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"argument --epochs: must be >= 1, got {args.epochs}")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"argument --workers: must be >= 1, got {args.workers}")
     if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
         parser.error(f"argument --lr: must be a number > 0, got {args.lr}")
     if args.resume is not None:

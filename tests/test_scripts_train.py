@@ -29,6 +29,7 @@ def error_lines(stderr):
     (["--lr", "-0.1"], "argument --lr: must be a number > 0, got -0.1"),
     (["--lr", "0"], "argument --lr: must be a number > 0, got 0.0"),
     (["--epochs", "0"], "argument --epochs: must be >= 1, got 0"),
+    (["--workers", "0"], "argument --workers: must be >= 1, got 0"),
     (["--resume", "no/such/run"], "argument --resume: no checkpoint.npz in 'no/such/run'"),
 ])
 def test_train_usage_errors(args, expected):
@@ -98,11 +99,11 @@ def test_evaluate_usage_errors(tmp_path):
 
 
 def test_bench_json_small(tmp_path, fake_mnist_dir):
-    r = run(BENCH, "--net", "fc2", "--steps", "4", "--blocks", "2", "--json",
+    r = run(BENCH, "--net", "fc2", "--steps", "4", "--blocks", "2", "--workers", "2", "--json",
             "--data-dir", fake_mnist_dir)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
-    assert report["s_per_epoch"] > 0 and report["peak_rss_mb"] > 0
+    assert report["s_per_epoch"] > 0 and report["peak_rss_mb"] > 0 and report["workers"] == 2
     assert report["extrapolated_from_steps"] == 4
 
 

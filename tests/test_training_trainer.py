@@ -60,9 +60,10 @@ def test_training_learns_and_writes_run_files(tmp_path):
     assert not [f for f in os.listdir(run) if f.endswith(".tmp")]
 
 
-def test_resume_equals_uninterrupted(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_resume_equals_uninterrupted(tmp_path, workers):
     cfg = config(augment=True, rotate=10.0, scale=0.1, optimizer="momentum", lr=0.02,
-                 schedule="cosine", clip=5.0)
+                 schedule="cosine", clip=5.0, workers=workers)
     straight = Trainer(cfg, TRAIN, TEST, str(tmp_path / "a"), progress=False)
     straight.fit()
 
@@ -130,9 +131,10 @@ def test_resume_can_extend_epochs(tmp_path):
     assert read_npz(os.path.join(run, CHECKPOINT))["epoch"] == 2
 
 
-def test_same_seed_same_result_different_seed_differs(tmp_path):
-    runs = [Trainer(config(epochs=1, seed=s), TRAIN, TEST, str(tmp_path / str(i)),
-                    progress=False) for i, s in enumerate([5, 5, 6])]
+@pytest.mark.parametrize("workers", [1, 3])
+def test_same_seed_same_result_different_seed_differs(tmp_path, workers):
+    runs = [Trainer(config(epochs=1, seed=s, workers=workers), TRAIN, TEST,
+                    str(tmp_path / str(i)), progress=False) for i, s in enumerate([5, 5, 6])]
     for t in runs:
         t.fit()
     w = [weights(t) for t in runs]
@@ -147,6 +149,8 @@ def test_limits_and_bad_config(tmp_path):
     assert t.x_train.dtype == np.float32 and t.x_train.shape[1:] == (1, 28, 28)
     with pytest.raises(ValueError, match="lr=-1.0: expected a number > 0"):
         Trainer(config(lr=-1.0), TRAIN, TEST, str(tmp_path), progress=False)
+    with pytest.raises(ValueError, match="workers=0: expected an integer >= 1"):
+        Trainer(config(workers=0), TRAIN, TEST, str(tmp_path), progress=False)
     with pytest.raises(ValueError, match="net='vgg'"):
         Trainer(config(net="vgg"), TRAIN, TEST, str(tmp_path), progress=False)
 

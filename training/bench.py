@@ -6,7 +6,6 @@ nothing trains or renders with them.
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
@@ -15,17 +14,14 @@ import numpy as np
 from nn import Adam, build_net
 
 from .memory import keep_freed_memory
-from .trainer import train_step
+from .step import ShardedStep, usable_cores
 
 EPOCH_IMAGES = 60_000
 
 
 def cpu_threads() -> int:
-    """Cores this process may run on (what NumPy's BLAS uses)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
+    """Cores this process may run on (what NumPy's BLAS and torch use)."""
+    return usable_cores()
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator):
@@ -59,17 +55,20 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
             "block_s_per_epoch": [e * EPOCH_IMAGES / batch_size for e in estimates]}
 
 
-def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int = 0):
-    """A closure running one Adam training step of our network on the next batch of (x, y)."""
+def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, workers: int,
+               seed: int = 0):
+    """A closure running one Adam training step of our network on the next batch of (x, y),
+    split over ``workers`` threads as the trainer does (:class:`training.step.ShardedStep`)."""
     keep_freed_memory()
     rng = np.random.default_rng(seed)
     model = build_net(net_name, rng=rng)
     opt = Adam(model.parameters(), 1e-3)
     batches = _batches(len(x), batch_size, rng)
+    sharded = ShardedStep(model, workers)
 
     def step():
         idx = next(batches)
-        train_step(model, opt, x[idx], y[idx])
+        sharded(opt, x[idx], y[idx])
         opt.step()
 
     return step

@@ -10,6 +10,8 @@ import numpy as np
 from nn import (ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES, build_net, build_optimizer,
                 build_schedule)
 
+from .step import default_workers
+
 # Learning rate used when --lr is not given, per optimiser.
 DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02}
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
@@ -24,7 +26,8 @@ class TrainConfig:
     """Everything that defines a run; stored (as JSON) in checkpoints and weight files.
 
     ``lr=None``, ``init=None`` and ``epochs=None`` mean "the default for the chosen
-    optimiser / activation / augmentation" and are filled in by :meth:`resolved`.
+    optimiser / activation / augmentation" and are filled in by :meth:`resolved`;
+    ``workers=None`` (threads per step, see :mod:`training.step`) means one per core.
     """
     net: str = "lenet5"
     activation: str = "relu"
@@ -41,6 +44,7 @@ class TrainConfig:
     scale: float = 0.0
     normalize: bool = True
     seed: int = 0
+    workers: int | None = None
     train_limit: int | None = None
     test_limit: int | None = None
 
@@ -60,6 +64,8 @@ class TrainConfig:
         if cfg.epochs is None:
             augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
             cfg.epochs = DEFAULT_EPOCHS_AUGMENTED if augmented else DEFAULT_EPOCHS
+        if cfg.workers is None and isinstance(cfg.batch_size, int):
+            cfg.workers = default_workers(cfg.batch_size)
         cfg.validate()
         return cfg
 
@@ -87,6 +93,8 @@ class TrainConfig:
             bad("rotate", "degrees in [0, 180)")
         if not (0 <= self.scale < 1):
             bad("scale", "a fraction in [0, 1)")
+        if self.workers is not None and not (isinstance(self.workers, int) and self.workers >= 1):
+            bad("workers", "an integer >= 1 (or none for one per core)")
         for name in ("train_limit", "test_limit"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int) and v >= 1):

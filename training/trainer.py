@@ -10,7 +10,6 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-import ops
 from nn import clip_grad_norm_
 
 from .augment import augment_batch
@@ -22,6 +21,7 @@ from .memory import keep_freed_memory
 from .metrics import MetricsLog, param_norms, param_stds, peak_rss_mb
 from .provenance import git_commit
 from .snapshots import SnapshotRecorder, default_every
+from .step import ShardedStep
 
 CHECKPOINT = "checkpoint.npz"
 WEIGHTS = "weights.npz"
@@ -55,25 +55,6 @@ def _write_json_atomic(path: str, obj) -> None:
         json.dump(obj, f, indent=2)
         f.write("\n")
     os.replace(tmp, path)
-
-
-def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Forward, softmax cross-entropy and backward for one batch; gradients left in ``.grad``.
-
-    The optimiser's gradients are zeroed first; the caller clips and calls
-    ``optimizer.step()``.
-
-    Returns
-    -------
-    loss : float
-        Mean cross-entropy of the batch.
-    logits : np.ndarray, (N, 10)
-    """
-    logits = model.forward(x)
-    loss, cache = ops.cross_entropy(logits, y)
-    optimizer.zero_grad()
-    model.backward(ops.cross_entropy_backward(1.0, cache), need_dx=False)
-    return float(loss), logits
 
 
 class Trainer:
@@ -115,6 +96,7 @@ class Trainer:
         self.rng = np.random.default_rng(cfg.seed)
         self.model = build_model(cfg, self.rng)
         self.optimizer, self.schedule = build_training(cfg, self.model)
+        self.step = ShardedStep(self.model, cfg.workers)
         self.epoch = 0          # completed epochs
         self.elapsed_s = 0.0    # training wall time over all sessions
         self.log = MetricsLog(os.path.join(run_dir, METRICS))
@@ -214,7 +196,7 @@ class Trainer:
             if augment:
                 xb = augment_batch(xb, self.rng, shift=SHIFT_PIXELS if cfg.augment else 0,
                                    rotate=cfg.rotate, scale=cfg.scale, fill=self.fill)
-            loss, logits = train_step(model, opt, xb, yb)
+            loss, logits = self.step(opt, xb, yb)
             norms = [float(np.linalg.norm(p.grad.ravel())) for _, p in named]
             if cfg.clip:
                 total = clip_grad_norm_(opt.params, cfg.clip)
