@@ -9,16 +9,18 @@ import numpy as np
 
 import ops
 
-# (name, forward, backward, make args) at LeNet-5's shapes, batch N.
+# (name, forward, backward, make args) at LeNet-5's shapes, batch N. Inputs after C1 are
+# in batch-last memory, as conv2d and max_pool2d hand them on in training (docs/ops.md).
 def cases(n, rng):
     f32 = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    last = lambda a: np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)  # noqa: E731
     return [
         ("conv1 6@5x5 pad 2", ops.conv2d, ops.conv2d_backward,
          (f32(n, 1, 28, 28), f32(6, 1, 5, 5), f32(6)), {"padding": 2}),
-        ("pool1 2x2", ops.max_pool2d, ops.max_pool2d_backward, (f32(n, 6, 28, 28), 2), {}),
+        ("pool1 2x2", ops.max_pool2d, ops.max_pool2d_backward, (last(f32(n, 6, 28, 28)), 2), {}),
         ("conv2 16@5x5", ops.conv2d, ops.conv2d_backward,
-         (f32(n, 6, 14, 14), f32(16, 6, 5, 5), f32(16)), {}),
-        ("pool2 2x2", ops.max_pool2d, ops.max_pool2d_backward, (f32(n, 16, 10, 10), 2), {}),
+         (last(f32(n, 6, 14, 14)), f32(16, 6, 5, 5), f32(16)), {}),
+        ("pool2 2x2", ops.max_pool2d, ops.max_pool2d_backward, (last(f32(n, 16, 10, 10)), 2), {}),
         ("fc 400->120", ops.linear, ops.linear_backward, (f32(n, 400), f32(120, 400), f32(120)), {}),
         ("fc 120->84", ops.linear, ops.linear_backward, (f32(n, 120), f32(84, 120), f32(84)), {}),
         ("fc 84->10", ops.linear, ops.linear_backward, (f32(n, 84), f32(10, 84), f32(10)), {}),

@@ -19,7 +19,8 @@ import time
 from mnist import MnistError, load_mnist
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from training import TrainConfig, Trainer
-from training.config import DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR
+from training.config import (DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
+                             DEFAULT_WEIGHT_DECAY)
 from training.provenance import command_line
 from training.step import MAX_WORKERS, MIN_SHARD
 from training.trainer import CHECKPOINT
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     p.add_argument("--schedule", choices=SCHEDULES,
                    help=f"learning-rate schedule (default {d.schedule})")
-    p.add_argument("--weight-decay", type=float, help="L2 weight decay (default 0)")
+    p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
+                   + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS),
                    help=f"hidden-layer activation (default {d.activation})")

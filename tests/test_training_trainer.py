@@ -197,3 +197,13 @@ def test_snapshots_series_and_resume_continues_it(tmp_path):
     assert np.isnan(te[:6]).all()
     np.testing.assert_array_equal(te[6:10], e1)
     assert te[10] == e2
+
+
+@pytest.mark.parametrize("activation,given,expected", [
+    ("relu", None, 5e-4), ("tanh", None, 5e-4), ("sigmoid", None, 0.0), ("relu", 0.0, 0.0),
+    ("sigmoid", 1e-3, 1e-3),
+])
+def test_default_weight_decay_per_activation(activation, given, expected):
+    cfg = TrainConfig(activation=activation, weight_decay=given).resolved()
+    assert cfg.weight_decay == expected
+    assert TrainConfig.from_dict(cfg.to_dict()).resolved().weight_decay == expected
