@@ -1,9 +1,10 @@
 """One training step (forward, cross-entropy, backward), on one thread or data-parallel.
 
-Data-parallel: NumPy runs most of a step (im2col copies, pooling, activations) on one core, and BLAS
-uses several cores badly for LeNet-5's thin matrices. Splitting each batch into one
-shard per core, with BLAS on one thread per shard, keeps every core busy: on the
-2-core machines here a LeNet-5 step went from 9.9 to 8.0 ms (docs/training.md).
+NumPy runs most of a step (im2col copies, pooling, activations) on one core, and BLAS
+uses several cores badly for LeNet-5's thin matrices. Splitting each batch into one shard
+per core, with BLAS on one thread per shard, keeps every core busy: on the 2-core
+machines here a LeNet-5 epoch at batch 128 went from 5.0-5.2 to 4.1-4.6 s
+(``scripts/bench_train.py --workers 1`` vs ``--workers 2``, docs/training.md).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from threadpoolctl import ThreadpoolController
 
 import ops
 
-MIN_SHARD = 32      # images per shard, below which a thread costs more than it saves
-MAX_WORKERS = 4     # measured only up to 2 cores; more shards of a 128 batch get thin
+# Shards of 32 were slower than none (batch 64: 4.27 s/epoch on one thread, 5.41 on two).
+MIN_SHARD = 64
+MAX_WORKERS = 4     # measured only up to 2 cores
 
 _controller = None
 
