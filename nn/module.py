@@ -84,7 +84,7 @@ class Module:
 
         Replicas can run forward and backward on different data at the same time (see
         :class:`training.step.ShardedStep`); an optimiser's in-place update of ``p.data``
-        reaches them all.
+        reaches them all. Rebinding ``p.data`` afterwards (e.g. :meth:`to`) ends the sharing.
         """
         params = self.parameters()
         shared = {id(p.data): p.data for p in params}     # deepcopy reuses these arrays
