@@ -119,7 +119,7 @@ def _apply_weight(w2, cols, positions, n):
     if w2.size > TINY_WEIGHT:
         return w2 @ cols
     out = np.empty((w2.shape[0], positions, n), dtype=np.result_type(w2, cols))
-    np.matmul(w2, cols.reshape(-1, positions, n).transpose(1, 0, 2), out=out.transpose(1, 0, 2))
+    np.matmul(w2, _per_position(cols, positions, n), out=out.transpose(1, 0, 2))
     return out.reshape(w2.shape[0], -1)
 
 
@@ -132,6 +132,11 @@ def _weight_grad(cols, dlast, positions, n):
     k, nf = cols.shape[0], dlast.shape[0]
     if k * nf > TINY_WEIGHT:
         return (cols @ dlast.T).T
-    per_position = np.matmul(cols.reshape(k, positions, n).transpose(1, 0, 2),
-                             dlast.reshape(nf, positions, n).transpose(1, 2, 0))
-    return per_position.sum(axis=0).T
+    products = np.matmul(_per_position(cols, positions, n),
+                         _per_position(dlast, positions, n).transpose(0, 2, 1))
+    return products.sum(axis=0).T
+
+
+def _per_position(a, positions, n):
+    """(R, P*N) -> the (P, R, N) view: one R x N matrix per output position."""
+    return a.reshape(a.shape[0], positions, n).transpose(1, 0, 2)

@@ -21,6 +21,13 @@ class PoolCache:
         return _trace.pool_trace(self, sample)
 
 
+def _taps(xp, g):
+    """(k, tap) per kernel offset in row-major order: tap is the (N, C, OH, OW) view of the
+    padded input that offset k reads over all windows."""
+    for k, (a, b) in enumerate(g.offsets()):
+        yield k, xp[(slice(None), slice(None)) + g.tap(a, b)]
+
+
 def _prepare(op, x, kernel_size, stride, padding, dilation):
     x = as_float(x, "x", op)
     check_ndim(x, 4, "x", op, "(N, C, H, W)")
@@ -47,8 +54,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     n_off = g.kernel_size[0] * g.kernel_size[1]
     dt = np.uint8 if n_off <= 256 else np.int32
     out = argmax = None
-    for k, (a, b) in enumerate(g.offsets()):
-        tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
+    for k, tap in _taps(xp, g):
         if out is None:
             out = tap.copy(order="K")   # "K" keeps the batch-last memory order
             argmax = np.zeros_like(out, dtype=dt)
@@ -86,8 +92,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     x, g = _prepare("avg_pool2d", x, kernel_size, stride, padding, 1)
     xp = pad(x, g, 0.0)
     out = None
-    for a, b in g.offsets():
-        tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
+    for _, tap in _taps(xp, g):
         out = tap.copy(order="K") if out is None else np.add(out, tap, out=out)
     out /= g.kernel_size[0] * g.kernel_size[1]
     return out, PoolCache("avg_pool2d", x, xp, g, None)

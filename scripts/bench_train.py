@@ -19,8 +19,8 @@ import numpy as np
 from mnist import MnistError, load_mnist
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
-from training.bench import EPOCH_IMAGES, cpu_threads, numpy_step, time_epoch, torch_step
-from training.step import default_workers
+from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step
+from training.step import default_workers, usable_cores
 
 
 def main(argv=None) -> int:
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
         data = "synthetic"
     x = prepare_images(images)
     y = labels.astype(np.intp)
-    threads = cpu_threads()
+    threads = usable_cores()
     workers = args.workers or default_workers(args.batch_size)
 
     ours = time_epoch(numpy_step(args.net, x, y, args.batch_size, workers), args.batch_size,

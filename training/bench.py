@@ -14,14 +14,9 @@ import numpy as np
 from nn import Adam, build_net
 
 from .memory import keep_freed_memory
-from .step import ShardedStep, usable_cores
+from .step import ShardedStep
 
 EPOCH_IMAGES = 60_000
-
-
-def cpu_threads() -> int:
-    """Cores this process may run on (what NumPy's BLAS and torch use)."""
-    return usable_cores()
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator):

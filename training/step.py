@@ -63,10 +63,16 @@ def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, n
         Mean cross-entropy of the batch.
     logits : np.ndarray, (N, 10)
     """
+    optimizer.zero_grad()
+    return _forward_backward(model, x, y, 1.0)
+
+
+def _forward_backward(model, x, y, weight):
+    """Forward, cross-entropy and backward with the loss scaled by ``weight``; gradients
+    add into ``.grad``. Returns the (unscaled) mean loss and the logits."""
     logits = model.forward(x)
     loss, cache = ops.cross_entropy(logits, y)
-    optimizer.zero_grad()
-    model.backward(ops.cross_entropy_backward(1.0, cache), need_dx=False)
+    model.backward(ops.cross_entropy_backward(weight, cache), need_dx=False)
     return float(loss), logits
 
 
@@ -124,10 +130,7 @@ class ShardedStep:
 
 
 def _shard_step(model, x, y, weight):
-    """Forward and backward of one shard on its own replica (gradients zeroed first), the
-    loss scaled by ``weight``, the shard's share of the batch."""
-    logits = model.forward(x)
-    loss, cache = ops.cross_entropy(logits, y)
+    """One shard on its own replica: gradients zeroed, then :func:`_forward_backward` with
+    the loss scaled by ``weight``, the shard's share of the batch."""
     model.zero_grad()
-    model.backward(ops.cross_entropy_backward(weight, cache), need_dx=False)
-    return float(loss), logits, weight
+    return _forward_backward(model, x, y, weight) + (weight,)
