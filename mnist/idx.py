@@ -5,14 +5,13 @@ big-endian uint32 sizes, then the data in big-endian C order.
 """
 import gzip
 import math
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_bytes
 from .errors import MnistError
 
 # IDX type code -> numpy dtype (stored big-endian in the file).
@@ -127,12 +126,4 @@ def write_idx(path, array):
                + np.ascontiguousarray(a, dtype=dtype.newbyteorder(">")).tobytes())
     if path.name.endswith(".gz"):
         payload = gzip.compress(payload, mtime=0)  # mtime=0: same array -> same bytes
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, payload)

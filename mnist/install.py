@@ -2,11 +2,10 @@
 rename only when the SHA-256 matches, delete the temporary file otherwise."""
 import gzip
 import hashlib
-import os
-import tempfile
 import zlib
 from pathlib import Path
 
+from .atomic import atomic_write
 from .catalog import FILES, SHA256
 from .errors import MnistError
 
@@ -48,27 +47,20 @@ def install_stream(src, dest_dir, name, expected_sha, origin):
     MnistError
         Checksum mismatch, or corrupt gzip data while reading ``src``; nothing is left behind.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=dest_dir)
-    try:
+    final = Path(dest_dir) / name
+    with atomic_write(final) as out:
         h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            try:
-                while chunk := src.read(_CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-            except (gzip.BadGzipFile, EOFError, zlib.error) as e:
-                raise MnistError(f"{origin}: corrupt or truncated gzip data ({e})") from None
+        try:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+            raise MnistError(f"{origin}: corrupt or truncated gzip data ({e})") from None
         digest = h.hexdigest()
         if digest != expected_sha:
             raise MnistError(f"{origin}: SHA-256 mismatch for {name}: got {digest}, "
                              f"expected {expected_sha}; file discarded")
-        final = Path(dest_dir) / name
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; data files are meant to be shared
-        os.replace(tmp, final)
-        return final
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return final
 
 
 def install_file(path, dest_dir, name, expected_sha, gz=None, origin=None):

@@ -19,24 +19,16 @@ import os
 
 import numpy as np
 
+from mnist.atomic import atomic_write
+
 from .config import TrainConfig, build_model
 
 
 def save_npz_atomic(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` via a temporary file in the same directory + os.replace.
-
-    An interruption leaves either the old file or the new one, never a partial file.
-    """
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``arrays`` to ``path`` atomically (:mod:`mnist.atomic`): an interruption leaves
+    either the old file or the new one, never a partial file."""
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def _json(value) -> np.ndarray:

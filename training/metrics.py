@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from mnist.atomic import write_text
+
 
 def confusion_matrix(labels: np.ndarray, preds: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Counts ``cm[true, pred]``, shape (K, K), int64."""
@@ -89,8 +91,4 @@ class MetricsLog:
     def truncate_after(self, epoch: int) -> None:
         """Drop records of epochs > ``epoch`` (written after the last checkpoint), atomically."""
         records = [r for r in self.read() if r["epoch"] <= epoch]
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r) + "\n")
-        os.replace(tmp, self.path)
+        write_text(self.path, "".join(json.dumps(r) + "\n" for r in records))

@@ -10,6 +10,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from mnist.atomic import write_text
 from nn import clip_grad_norm_
 
 from .augment import augment_batch
@@ -50,11 +51,7 @@ def _epoch_line(record: dict, epochs: int) -> str:
 
 
 def _write_json_atomic(path: str, obj) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 class Trainer:

@@ -8,13 +8,14 @@ into almost nothing. Pillow's GIF encoder writes the header and compresses every
 (``GifImagePlugin.getheader`` / ``getdata``). ``gifsicle -O3`` polishes the file when it
 is installed.
 """
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 from PIL import GifImagePlugin, Image
+
+from mnist.atomic import atomic_path
 
 from .palette import BG, TRANSPARENT, palette_bytes
 
@@ -103,12 +104,11 @@ def write_gif(path, frames, durations, use_gifsicle=True):
         else:
             parts.append(ch)
             delays.append(int(d))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        first = _as_p(frames[0])
-        header, _ = GifImagePlugin.getheader(first, palette_bytes(),
-                                             {"loop": 0, "background": BG,
-                                              "transparency": TRANSPARENT})
+    first = _as_p(frames[0])
+    header, _ = GifImagePlugin.getheader(first, palette_bytes(),
+                                         {"loop": 0, "background": BG,
+                                          "transparency": TRANSPARENT})
+    with atomic_path(path, fsync=False) as tmp:
         with open(tmp, "wb") as fp:
             fp.writelines(header)
             for (box, crop), d in zip(parts, delays):
@@ -118,8 +118,4 @@ def write_gif(path, frames, durations, use_gifsicle=True):
             fp.write(b";")
         if use_gifsicle:
             _gifsicle(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

@@ -1,15 +1,12 @@
 """Still images written atomically: a palette frame as PNG, a matplotlib figure as PNG."""
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from mnist.atomic import atomic_write
+
 from .palette import palette_bytes
-
-
-def _tmp(path):
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
 def write_png(path, frame):
@@ -21,13 +18,8 @@ def write_png(path, frame):
     frame = np.ascontiguousarray(frame, dtype=np.uint8)
     im = Image.frombytes("P", (frame.shape[1], frame.shape[0]), frame.tobytes())
     im.putpalette(palette_bytes())
-    tmp = _tmp(path)
-    try:
-        im.save(tmp, format="PNG", optimize=True)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_write(path, fsync=False) as f:
+        im.save(f, format="PNG", optimize=True)
     return path
 
 
@@ -35,12 +27,9 @@ def save_figure(fig, path, dpi=110):
     """Save a matplotlib figure as PNG atomically and close it. Returns the path."""
     import matplotlib.pyplot as plt
     path = Path(path)
-    tmp = _tmp(path)
     try:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_write(path, fsync=False) as f:
+            fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return path
