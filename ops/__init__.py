@@ -5,6 +5,7 @@ Each op returns ``(out, cache)``; ``<op>_backward(dout, cache)`` returns its gra
 """
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
 from .conv import conv2d, conv2d_backward
+from .conv_transpose import conv_transpose2d, conv_transpose2d_backward
 from .dense import flatten, flatten_backward, linear, linear_backward
 from .loss import cross_entropy, cross_entropy_backward, log_softmax, softmax
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
@@ -12,7 +13,8 @@ from .trace import (ElementwiseTrace, FlattenTrace, LinearTrace, SoftmaxTrace, W
                     WindowTrace, trace_softmax)
 
 __all__ = [
-    "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d",
+    "conv2d", "conv2d_backward", "conv_transpose2d", "conv_transpose2d_backward",
+    "max_pool2d", "max_pool2d_backward", "avg_pool2d",
     "avg_pool2d_backward", "linear", "linear_backward", "flatten", "flatten_backward",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
     "softmax", "log_softmax", "cross_entropy", "cross_entropy_backward", "trace_softmax",

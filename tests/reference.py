@@ -223,3 +223,36 @@ def cross_entropy(logits, labels):
     logp = log_softmax(logits, axis=1)
     n_ = logp.shape[0]
     return sum(-logp[n, int(labels[n])] for n in range(n_)) / n_
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed convolution, x (N,C_in,H,W), weight (C_in,C_out/g,kh,kw) -> (N,C_out,OH,OW):
+    each input cell adds x × w into the output window it maps to; cells that land in the
+    cropped padding are dropped."""
+    x = np.asarray(x, dtype=np.float64)
+    weight = np.asarray(weight, dtype=np.float64)
+    n_, cin, h, w = x.shape
+    _, cpg, kh, kw = weight.shape
+    s, p, op, d = pair(stride), pair(padding), pair(output_padding), pair(dilation)
+    oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
+    ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    cout = cpg * groups
+    out = np.zeros((n_, cout, oh, ow))
+    ipg = cin // groups
+    for n in range(n_):
+        for ci in range(cin):
+            grp = ci // ipg
+            for i in range(h):
+                for j in range(w):
+                    for co in range(cpg):
+                        for r in range(kh):
+                            for c in range(kw):
+                                row = i * s[0] + r * d[0] - p[0]
+                                col = j * s[1] + c * d[1] - p[1]
+                                if 0 <= row < oh and 0 <= col < ow:
+                                    out[n, grp * cpg + co, row, col] += (
+                                        x[n, ci, i, j] * weight[ci, co, r, c])
+    if bias is not None:
+        out += np.asarray(bias, dtype=np.float64)[None, :, None, None]
+    return out
