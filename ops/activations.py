@@ -16,6 +16,11 @@ class ElementwiseCache:
     def trace(self, sample=None):
         return _trace.elementwise_trace(self, sample)
 
+    def backward_trace(self, dout, wrt="x", view="scatter"):
+        """The backward pass run instrumented (ops.backtrace)."""
+        from .backtrace import backward_trace
+        return backward_trace(self, dout, wrt, view)
+
 
 def relu(x):
     """max(x, 0); any shape. Returns (out, cache)."""

@@ -23,6 +23,11 @@ class ConvCache:
     def trace(self, sample=None):
         return _trace.conv_trace(self, sample)
 
+    def backward_trace(self, dout, wrt="x", view="scatter"):
+        """The backward pass run instrumented (ops.backtrace)."""
+        from .backtrace import backward_trace
+        return backward_trace(self, dout, wrt, view)
+
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """Convolve ``x`` with ``weight``, as ``torch.nn.functional.conv2d``.

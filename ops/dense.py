@@ -16,6 +16,11 @@ class LinearCache:
     def trace(self, sample=None):
         return _trace.linear_trace(self, sample)
 
+    def backward_trace(self, dout, wrt="x", view="scatter"):
+        """The backward pass run instrumented (ops.backtrace)."""
+        from .backtrace import backward_trace
+        return backward_trace(self, dout, wrt, view)
+
 
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias``, as ``torch.nn.functional.linear``.

@@ -30,6 +30,11 @@ class CrossEntropyCache:
     probs: np.ndarray    # (N, K)
     labels: np.ndarray   # (N,)
 
+    def backward_trace(self, dout, wrt="x", view="scatter"):
+        """The backward pass run instrumented (ops.backtrace)."""
+        from .backtrace import backward_trace
+        return backward_trace(self, dout, wrt, view)
+
 
 def _check_labels(labels, n, k):
     labels = np.asarray(labels)

@@ -20,6 +20,11 @@ class PoolCache:
     def trace(self, sample=None):
         return _trace.pool_trace(self, sample)
 
+    def backward_trace(self, dout, wrt="x", view="scatter"):
+        """The backward pass run instrumented (ops.backtrace)."""
+        from .backtrace import backward_trace
+        return backward_trace(self, dout, wrt, view)
+
 
 def _taps(xp, g):
     """(k, tap) per kernel offset in row-major order: tap is the (N, C, OH, OW) view of the
