@@ -5,6 +5,8 @@ Each op returns ``(out, cache)``; ``<op>_backward(dout, cache)`` returns its gra
 """
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
 from .conv import conv2d, conv2d_backward
+from .conv1d import (avg_pool1d, avg_pool1d_backward, conv1d, conv1d_backward, max_pool1d,
+                     max_pool1d_backward)
 from .conv_transpose import conv_transpose2d, conv_transpose2d_backward
 from .dense import flatten, flatten_backward, linear, linear_backward
 from .loss import cross_entropy, cross_entropy_backward, log_softmax, softmax
@@ -14,6 +16,8 @@ from .trace import (ElementwiseTrace, FlattenTrace, LinearTrace, SoftmaxTrace, W
 
 __all__ = [
     "conv2d", "conv2d_backward", "conv_transpose2d", "conv_transpose2d_backward",
+    "conv1d", "conv1d_backward", "max_pool1d", "max_pool1d_backward", "avg_pool1d",
+    "avg_pool1d_backward",
     "max_pool2d", "max_pool2d_backward", "avg_pool2d",
     "avg_pool2d_backward", "linear", "linear_backward", "flatten", "flatten_backward",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",

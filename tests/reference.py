@@ -256,3 +256,47 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if bias is not None:
         out += np.asarray(bias, dtype=np.float64)[None, :, None, None]
     return out
+
+
+def _windows_1d(length, k, s, p, d):
+    """Yield (i, [(offset, position or None on padding), ...]) for every 1-D window."""
+    ol = (length + 2 * p - d * (k - 1) - 1) // s + 1
+    for i in range(ol):
+        yield i, [(a, i * s + a * d - p if 0 <= i * s + a * d - p < length else None)
+                  for a in range(k)]
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    x, weight = np.asarray(x, np.float64), np.asarray(weight, np.float64)
+    n_, c_, length = x.shape
+    f_, _, k = weight.shape
+    wins = list(_windows_1d(length, k, stride, padding, dilation))
+    out = np.zeros((n_, f_, len(wins)))
+    for n in range(n_):
+        for f in range(f_):
+            for i, cells in wins:
+                total = 0.0 if bias is None else float(bias[f])
+                for ch in range(c_):
+                    for a, pos in cells:
+                        if pos is not None:
+                            total += x[n, ch, pos] * weight[f, ch, a]
+                out[n, f, i] = total
+    return out
+
+
+def pool1d(x, kind, kernel_size, stride=None, padding=0, dilation=1):
+    """max_pool1d (padding -inf) or avg_pool1d (zero padding counted) over (N, C, L)."""
+    x = np.asarray(x, np.float64)
+    s = kernel_size if stride is None else stride
+    n_, c_, length = x.shape
+    wins = list(_windows_1d(length, kernel_size, s, padding, dilation))
+    out = np.zeros((n_, c_, len(wins)))
+    for n in range(n_):
+        for ch in range(c_):
+            for i, cells in wins:
+                vals = [x[n, ch, pos] if pos is not None else None for _, pos in cells]
+                if kind == "max":
+                    out[n, ch, i] = max(v for v in vals if v is not None)
+                else:
+                    out[n, ch, i] = sum(v for v in vals if v is not None) / kernel_size
+    return out
