@@ -1,4 +1,5 @@
-"""Median forward/backward times of conv2d, max_pool2d and linear at LeNet-5's shapes.
+"""Median forward/backward times of conv2d, max_pool2d and linear at LeNet-5's shapes, and of
+the ops LeNet-5 does not use (transposed and 1-D convolution) at comparable shapes.
 
     python scripts/bench_ops.py [--batch 128] [--repeat 20]
 """
@@ -27,6 +28,26 @@ def cases(n, rng):
     ]
 
 
+def other_cases(n, rng):
+    """Ops outside LeNet-5, at shapes of the same size: not part of the epoch total."""
+    f32 = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    return [
+        ("convT 6->1 5x5 s2", ops.conv_transpose2d, ops.conv_transpose2d_backward,
+         (f32(n, 6, 14, 14), f32(6, 1, 5, 5), f32(1)), {"stride": 2, "padding": 2,
+                                                          "output_padding": 1}),
+        ("conv1d 16@5 L=196", ops.conv1d, ops.conv1d_backward,
+         (f32(n, 6, 196), f32(16, 6, 5), f32(16)), {}),
+        ("max_pool1d 2", ops.max_pool1d, ops.max_pool1d_backward, (f32(n, 6, 784), 2), {}),
+    ]
+
+
+def time_case(fwd, bwd, a, kw, repeat):
+    out, cache = fwd(*a, **kw)
+    dout = np.ones_like(out)
+    return (median_ms(lambda: fwd(*a, **kw), repeat),
+            median_ms(lambda: bwd(dout, cache), repeat))
+
+
 def median_ms(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -48,15 +69,15 @@ def main():
     print(f"{'op':<20}{'forward':>10}{'backward':>10}")
     tot_f = tot_b = 0.0
     for name, fwd, bwd, a, kw in cases(args.batch, rng):
-        out, cache = fwd(*a, **kw)
-        dout = np.ones_like(out)
-        tf = median_ms(lambda: fwd(*a, **kw), args.repeat)
-        tb = median_ms(lambda: bwd(dout, cache), args.repeat)
+        tf, tb = time_case(fwd, bwd, a, kw, args.repeat)
         tot_f, tot_b = tot_f + tf, tot_b + tb
         print(f"{name:<20}{tf:>10.2f}{tb:>10.2f}")
     print(f"{'total':<20}{tot_f:>10.2f}{tot_b:>10.2f}")
     steps = 60000 / args.batch
     print(f"these ops alone: {(tot_f + tot_b) * steps / 1e3:.2f} s per 60,000-image epoch")
+    print("not in LeNet-5:")
+    for name, fwd, bwd, a, kw in other_cases(args.batch, rng):
+        print(f"{name:<20}{'%10.2f%10.2f' % time_case(fwd, bwd, a, kw, args.repeat)}")
     x = rng.random((1, 1, 28, 28)).astype(np.float32)
     t = time.perf_counter()
     tr = ops.max_pool2d(x, 3, 1)[1].trace()
