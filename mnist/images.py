@@ -125,20 +125,20 @@ def read_picture(path, *, invert: bool = False, max_side: int | None = None,
     if not path.is_file():
         raise ValueError(f"--input {spec!r}: no such file, expected 'default', 'mnist:INDEX' "
                          "or a picture file (PNG, JPEG, ...)")
-    limit = (f"at most {MAX_INPUT_PIXELS:,} pixels (e.g. 4096×4096) are read; "
+    limit = (f"too large: at most {MAX_INPUT_PIXELS:,} pixels (e.g. 4096×4096) are read; "
              "shrink the picture first")
     try:
         with warnings.catch_warnings():     # Pillow's own bomb warning: we check just below
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)           # lazy: reads the header only
     except Image.DecompressionBombError:
-        raise ValueError(f"--input {spec!r}: the image is far too large; {limit}") from None
+        raise ValueError(f"--input {spec!r}: the image is {limit}") from None
     except (UnidentifiedImageError, OSError) as e:
         raise ValueError(f"--input {spec!r}: cannot read the image ({e})") from None
     with im:
         w, h = im.size
         if w * h > MAX_INPUT_PIXELS:
-            raise ValueError(f"--input {spec!r}: the image is {w}×{h} pixels; {limit}")
+            raise ValueError(f"--input {spec!r}: the image is {w}×{h} pixels, {limit}")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
