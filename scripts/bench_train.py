@@ -10,7 +10,6 @@ epoch; the figure is the median over blocks.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
