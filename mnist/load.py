@@ -7,6 +7,7 @@ from .catalog import FILES, SPLITS, default_data_dir
 from .errors import MnistError, MnistNotFoundError
 from .fetch import fetch_mnist
 from .idx import read_idx
+from .verify import verify_files
 
 
 def _find(directory, name):
@@ -26,8 +27,13 @@ def load_mnist(split="train", data_dir=None, fetch=True):
         "train" gives 60000 samples, "test" 10000.
     data_dir : str or os.PathLike, optional
         Directory holding the files (raw or ``.gz``); defaults to :func:`default_data_dir`.
+        A directory given here must exist (a mistyped path is refused, never created);
+        the default one is created when fetching.
     fetch : bool
         When files are missing, run :func:`fetch_mnist` into ``data_dir`` (True) or raise (False).
+
+    Each file is checked against its SHA-256 (see :mod:`mnist.verify`): hashed on first
+    use, then trusted while its size and mtime match the stamp written beside it.
 
     Returns
     -------
@@ -43,11 +49,17 @@ def load_mnist(split="train", data_dir=None, fetch=True):
     MnistNotFoundError
         (a FileNotFoundError) files missing and ``fetch`` is False, or no source worked.
     MnistError
-        A file is corrupt or does not hold MNIST-shaped data.
+        A file fails its SHA-256 check, is corrupt or does not hold MNIST-shaped data.
     """
     if split not in SPLITS:
         raise ValueError(f"load_mnist: split={split!r} is invalid, expected 'train' or 'test'")
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    if data_dir is not None and not directory.is_dir():
+        raise MnistNotFoundError(
+            f"MNIST directory {directory} "
+            f"{'is not a directory' if directory.exists() else 'does not exist (a typo?)'}. "
+            f"Give an existing directory, "
+            f"or create and fill it with python scripts/get_mnist.py --dir {directory}")
     names = SPLITS[split]
     paths = [_find(directory, n) for n in names]
     if None in paths:
@@ -60,6 +72,7 @@ def load_mnist(split="train", data_dir=None, fetch=True):
         fetch_mnist(directory)
         paths = [directory / n for n in names]
 
+    verify_files(paths, names)
     images = read_idx(paths[0], ndim=3)
     labels = read_idx(paths[1], ndim=1)
     if images.dtype != np.uint8 or images.shape[1:] != (28, 28):

@@ -22,6 +22,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+from mnist.cli import ArgumentParser  # noqa: E402
 from training.snapshots import SNAPSHOTS, load_snapshots, snapshot_layers  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.filters_gif import NOTE, render_filters  # noqa: E402
@@ -34,8 +35,8 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="animate_filters.py", description=__doc__,
-                                formatter_class=_Help)
+    p = ArgumentParser(prog="animate_filters.py", description=__doc__,
+                       formatter_class=_Help)
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                    help="a run directory holding snapshots.npz (written during training)")
     p.add_argument("--layer", choices=("conv1", "conv2"), default="conv1",

@@ -18,6 +18,8 @@ _spec = importlib.util.spec_from_file_location("make_gif", Path(__file__).with_n
 make_gif = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_gif)
 
+from mnist.cli import ArgumentParser  # noqa: E402  (make_gif put the root on sys.path)
+
 BUDGET = {"play_s": 15.0, "bytes": 500 * 1024}   # every GIF
 RENDER_BUDGET_S = 1.0                             # the default maxpool GIF
 
@@ -37,8 +39,8 @@ def bench(out_dir, use_gifsicle=True):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out-dir", type=Path, default=None,
                    help="keep the GIFs here (default: a temporary folder)")

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from mnist.cli import ArgumentParser
 import ops
 
 # (name, forward, backward, make args) at LeNet-5's shapes, batch N. Inputs after C1 are
@@ -58,7 +59,7 @@ def median_ms(fn, repeat):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch", type=int, default=128, help="batch size (default: 128)")
     p.add_argument("--repeat", type=int, default=20, help="timed runs per op (default: 20)")
     args = p.parse_args()

@@ -10,13 +10,13 @@ epoch; the figure is the median over blocks.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 import numpy as np
 
 from mnist import MnistError, load_mnist
+from mnist.cli import ArgumentParser
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
 from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step
@@ -25,8 +25,8 @@ from training.step import default_workers, usable_cores
 
 def main(argv=None) -> int:
     d = TrainConfig()
-    p = argparse.ArgumentParser(description="Time training epochs of a network "
-                                "(extrapolated from a few hundred steps).")
+    p = ArgumentParser(description="Time training epochs of a network "
+                       "(extrapolated from a few hundred steps).")
     p.add_argument("--net", choices=NETS, default=d.net, help=f"network (default {d.net})")
     p.add_argument("--batch-size", type=int, default=d.batch_size,
                    help=f"mini-batch size (default {d.batch_size})")

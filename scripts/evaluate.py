@@ -15,13 +15,14 @@ import os
 import sys
 
 from mnist import MnistError, load_mnist
+from mnist.cli import ArgumentParser
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Test error, per-class errors and the most "
-                                "confused pairs of a trained network.")
+    p = ArgumentParser(description="Test error, per-class errors and the most "
+                       "confused pairs of a trained network.")
     p.add_argument("weights", help="a weights.npz or checkpoint.npz written by train.py")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--limit", type=int, metavar="N", help="use the first N test images")

@@ -18,6 +18,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+from mnist.cli import ArgumentParser  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
 from training.features import forward_stages, load_digits, probabilities  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
@@ -32,8 +33,8 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="feature_maps.py", description=__doc__,
-                                formatter_class=_Help)
+    p = ArgumentParser(prog="feature_maps.py", description=__doc__,
+                       formatter_class=_Help)
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help="weights.npz or checkpoint.npz written by train.py")
     p.add_argument("--input", default="default", metavar="SPEC",

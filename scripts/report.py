@@ -22,6 +22,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+from mnist.cli import ArgumentParser  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
@@ -37,8 +38,8 @@ LOSS_C, TEST_C, TRAIN_C, LR_C = "#d62728", "#1f77b4", "#ff7f0e", "#7f7f7f"
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="report.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog="report.py", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                    help="a run directory written by train.py (metrics.jsonl, weights.npz "
                         "or checkpoint.npz)")

@@ -17,6 +17,7 @@ import sys
 import time
 
 from mnist import MnistError, load_mnist
+from mnist.cli import ArgumentParser
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from training import TrainConfig, Trainer
 from training.config import (DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
@@ -33,7 +34,7 @@ CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "s
 
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description="Train a network on MNIST with the pure-NumPy ops.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")

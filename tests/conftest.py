@@ -22,11 +22,13 @@ def mnist_dir():
 @pytest.fixture
 def fake_mnist_dir(tmp_path):
     """A directory with the four MNIST file names holding tiny random data, in the real
-    format: 32 training and 16 test images (uint8, 28x28), labels ``i % 10``.
+    format: 32 training and 16 test images (uint8, 28x28), labels ``i % 10``, and a
+    ``SHA256SUMS`` file with their digests, which ``load_mnist`` checks them against.
 
     ``load_mnist(split, data_dir=fake_mnist_dir, fetch=False)`` reads it.
     """
     from mnist import write_idx
+    from mnist.verify import write_manifest
 
     rng = np.random.default_rng(0)
     directory = tmp_path / "fake_mnist"
@@ -35,4 +37,5 @@ def fake_mnist_dir(tmp_path):
         write_idx(directory / f"{prefix}-images-idx3-ubyte",
                   rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         write_idx(directory / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
+    write_manifest(directory)
     return directory

@@ -151,11 +151,17 @@ def test_default_maxpool_fits_its_budget(tmp_path):
     assert r["frames"] == 196 and r["play_s"] <= 15 and r["bytes"] <= 500_000
 
 
-def test_mnist_input(monkeypatch, png):
-    import mnist
+def test_mnist_input(monkeypatch, tmp_path):
+    from mnist import write_idx
+    from mnist.verify import write_manifest
+    d = tmp_path / "data" / "mnist"       # a tiny test set in the cache NUMPY_DL_DATA names
+    d.mkdir(parents=True)
     images = np.zeros((5, 28, 28), np.uint8)
     images[3, 10:20, 10:20] = 255
-    monkeypatch.setattr(mnist, "load_mnist", lambda split, fetch=True: (images, np.arange(5)))
+    write_idx(d / "t10k-images-idx3-ubyte", images)
+    write_idx(d / "t10k-labels-idx1-ubyte", np.arange(5, dtype=np.uint8))
+    write_manifest(d, ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
+    monkeypatch.setenv("NUMPY_DL_DATA", str(tmp_path / "data"))
     a = _anim(["maxpool", "--input", "mnist:3"])
     b = _anim(["maxpool", "--input", "mnist:2"])
     assert len(a) == 196 and not np.array_equal(a.frames[-1], b.frames[-1])

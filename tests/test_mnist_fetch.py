@@ -20,6 +20,7 @@ import mnist.load
 from mnist import (FILES, MnistError, MnistNotFoundError, default_data_dir, fetch_mnist,
                    fetch_mnist_report, load_mnist)
 from mnist.sources import install_from_tarball
+from mnist.verify import write_manifest
 
 
 def _sums(directory):
@@ -51,7 +52,7 @@ def test_local_raw_source(tmp_path, fake_mnist_dir):
     report = fetch_mnist_report(cache, fake_mnist_dir, **_local_only(sha256=_sums(fake_mnist_dir)))
     assert report.directory == cache and _same_files(cache, fake_mnist_dir)
     assert report.sources == {n: str(fake_mnist_dir / n) for n in FILES}
-    assert _leftovers(cache) == [] and sorted(os.listdir(fake_mnist_dir)) == sorted(FILES)
+    assert _leftovers(cache) == [] and sorted(os.listdir(fake_mnist_dir)) == sorted(FILES + ("SHA256SUMS",))
     # Second time everything comes from the cache, no source needed.
     report = fetch_mnist_report(cache, **_local_only(sha256=_sums(fake_mnist_dir)))
     assert set(report.sources.values()) == {"cache"}
@@ -240,7 +241,10 @@ def test_default_data_dir_follows_the_environment(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_load_mnist_from_a_directory(tmp_path, fake_mnist_dir, gz):
-    directory = _gzip_all(fake_mnist_dir, tmp_path / "gz") if gz else fake_mnist_dir
+    directory = fake_mnist_dir
+    if gz:
+        directory = _gzip_all(fake_mnist_dir, tmp_path / "gz")
+        shutil.copy(fake_mnist_dir / "SHA256SUMS", directory)  # digests of the raw content
     x, y = load_mnist("train", data_dir=directory, fetch=False)
     assert x.shape == (32, 28, 28) and x.dtype == np.uint8
     np.testing.assert_array_equal(y, np.arange(32) % 10)
@@ -264,13 +268,25 @@ def test_load_mnist_fetches_missing_files(tmp_path, fake_mnist_dir, monkeypatch)
         return directory
 
     monkeypatch.setattr(mnist.load, "fetch_mnist", fake_fetch)
+    (tmp_path / "d").mkdir()
     x, y = load_mnist("test", data_dir=tmp_path / "d")
     assert calls == [tmp_path / "d"] and x.shape == (16, 28, 28)
+
+
+def test_load_mnist_refuses_a_data_dir_that_does_not_exist(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist.load, "fetch_mnist", lambda d: pytest.fail("fetch was called"))
+    with pytest.raises(MnistNotFoundError, match="does not exist") as info:
+        load_mnist("test", data_dir=tmp_path / "typo")
+    assert "get_mnist.py --dir" in str(info.value) and not (tmp_path / "typo").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(MnistNotFoundError, match="is not a directory"):
+        load_mnist("test", data_dir=tmp_path / "file")
 
 
 def test_load_mnist_rejects_bad_split_and_mismatched_files(tmp_path, fake_mnist_dir):
     with pytest.raises(ValueError, match="split='val'"):
         load_mnist("val", data_dir=fake_mnist_dir)
     shutil.copy(fake_mnist_dir / "train-labels-idx1-ubyte", fake_mnist_dir / "t10k-labels-idx1-ubyte")
+    write_manifest(fake_mnist_dir)      # digests that pass, so the shape check is reached
     with pytest.raises(MnistError, match=r"shape \(32,\).*expected uint8 of shape \(16,\)"):
         load_mnist("test", data_dir=fake_mnist_dir, fetch=False)

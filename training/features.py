@@ -7,11 +7,12 @@ the ``ops`` functions); the pictures are drawn by ``viz``.
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 
 import numpy as np
 
 import ops
+from mnist.images import load_input
 from nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
 
 from .data import prepare_images
@@ -155,19 +156,22 @@ def prepare_unit_image(image: np.ndarray, normalize: bool = True) -> np.ndarray:
 
 
 # -- digits to look at ---------------------------------------------------------------------
-def load_digits(spec: str, count: int = 1, data_dir=None):
-    """Test digits named by ``spec``, for the feature-map pictures.
+def load_digits(spec: str, count: int = 1, data_dir=None, invert: bool = False):
+    """Test digits named by ``spec`` (see :func:`mnist.images.load_input`), for the
+    feature-map pictures; a picture file is resized to the network's 28×28.
 
     Parameters
     ----------
     spec : str
-        ``"default"``: MNIST test image #0 (a 7, bundled with ``viz``, no download);
-        ``"mnist:INDEX"``: the MNIST test set from INDEX on; or a PNG/JPEG path
+        ``"default"``: MNIST test image #0 (a 7, bundled, no download);
+        ``"mnist:INDEX"``: the MNIST test set from INDEX on; or a picture file
         (grayscale, resized to 28×28, label unknown).
     count : int
         How many consecutive test digits (``mnist:INDEX`` only; others give one).
     data_dir : str, optional
         MNIST directory (default: the user cache, fetched if absent).
+    invert : bool
+        For a picture: dark ink on light paper -> MNIST's light on dark.
 
     Returns
     -------
@@ -176,40 +180,15 @@ def load_digits(spec: str, count: int = 1, data_dir=None):
     names : list of str
         e.g. "MNIST test #42".
 
+    A notice about the picture (e.g. that it is mostly light) is printed once on stderr.
+
     Raises
     ------
     ValueError
         Malformed spec, index out of range, unreadable file or MNIST not available.
     """
-    spec = str(spec)
-    if spec == "default":
-        from viz.inputs import ASSET
-        return np.load(ASSET)[None].astype(np.uint8), [7], ["MNIST test #0"]
-    if spec.startswith("mnist:"):
-        try:
-            start = int(spec.split(":", 1)[1])
-        except ValueError:
-            raise ValueError(f"--input {spec!r}: expected mnist:INDEX with an integer "
-                             "INDEX") from None
-        from mnist import load_mnist
-        try:
-            images, labels = load_mnist("test", data_dir, fetch=data_dir is None)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"--input {spec!r}: cannot load the MNIST test set ({e})") from None
-        if not 0 <= start or start + count > len(images):
-            raise ValueError(f"--input {spec!r}: digits {start}..{start + count - 1} out of "
-                             f"range, expected 0 <= INDEX and INDEX + count <= {len(images)}")
-        idx = range(start, start + count)
-        return (np.asarray(images[start:start + count]), [int(labels[i]) for i in idx],
-                [f"MNIST test #{i}" for i in idx])
-    path = Path(spec)
-    if not path.is_file():
-        raise ValueError(f"--input {spec!r}: no such file, expected 'default', 'mnist:INDEX' "
-                         "or a PNG/JPEG path")
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(path) as im:
-            img = np.asarray(im.convert("L").resize((28, 28), Image.Resampling.BOX))
-    except (UnidentifiedImageError, OSError) as e:
-        raise ValueError(f"--input {spec!r}: cannot read the image ({e})") from None
-    return img[None].astype(np.uint8), [None], [path.name]
+    got = load_input(spec, count=count, invert=invert, size=(28, 28), data_dir=data_dir)
+    if got.notice:
+        print(f"note: {got.notice}", file=sys.stderr)
+    images = np.round(got.images * 255).astype(np.uint8)     # MNIST's own scale, exact for it
+    return images, got.labels, got.names

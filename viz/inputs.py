@@ -1,26 +1,28 @@
-"""Inputs for the GIFs: the bundled digit, an MNIST test image, or a picture file.
+"""Inputs for the GIFs: the input spec of :mod:`mnist.images`, shrunk to GIF size.
 
 All come back as float32 grayscale arrays in [0, 1] (white ink on black for MNIST).
 """
-from pathlib import Path
+import sys
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
-ASSET = Path(__file__).resolve().parent / "assets" / "mnist_test_0.npy"
+from mnist.images import ASSET, load_input  # noqa: F401  (ASSET: the bundled digit)
+
 MAX_SIDE = 64      # pictures are shrunk to at most this many pixels on the long side
 
 
-def load_image(spec):
-    """Load the image named by ``spec``.
+def load_image(spec, *, invert=False):
+    """Load the image named by ``spec``, as :func:`mnist.images.load_input` does.
 
     Parameters
     ----------
     spec : str
-        ``"default"``: MNIST test image #0 (a 7) bundled in ``viz/assets``;
+        ``"default"``: MNIST test image #0 (a 7), bundled with ``mnist``;
         ``"mnist:INDEX"``: MNIST test image INDEX (0..9999, fetched on first use);
-        anything else: a path to a PNG or JPEG, converted to grayscale and shrunk to at most
+        anything else: a picture file, converted to grayscale and shrunk to at most
         ``MAX_SIDE`` pixels on its long side.
+    invert : bool
+        For a picture: ``1 - image`` (a dark digit on light paper becomes light on dark).
 
     Returns
     -------
@@ -28,46 +30,20 @@ def load_image(spec):
     description : str
         Where the image came from, for the GIF's footer.
 
+    A notice about the picture (e.g. that it is mostly light) is printed once on stderr.
+
     Raises
     ------
     ValueError
-        The spec is malformed, the index out of range, or the file unreadable.
+        The spec is malformed, the index out of range, or the file unreadable or too large.
     """
-    spec = str(spec)
-    if spec == "default":
-        return np.load(ASSET).astype(np.float32) / 255, "MNIST test image #0 (a 7)"
-    if spec.startswith("mnist:"):
-        return _mnist(spec)
-    path = Path(spec)
-    if not path.is_file():
-        raise ValueError(f"--input {spec!r}: no such file, expected 'default', 'mnist:INDEX' "
-                         f"or a PNG/JPEG path")
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L")
-            if max(im.size) > MAX_SIDE:
-                im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-            img = np.asarray(im, dtype=np.float32) / 255
-    except (UnidentifiedImageError, OSError) as e:
-        raise ValueError(f"--input {spec!r}: cannot read the image ({e})") from None
-    return img, f"{path.name} (grayscale, {img.shape[0]}×{img.shape[1]})"
-
-
-def _mnist(spec):
-    try:
-        index = int(spec.split(":", 1)[1])
-    except ValueError:
-        raise ValueError(f"--input {spec!r}: expected mnist:INDEX with an integer INDEX") from None
-    from mnist import load_mnist           # only imported when asked for
-    try:
-        images, labels = load_mnist("test", fetch=True)
-    except (OSError, ValueError) as e:     # MnistNotFoundError is an OSError
-        raise ValueError(f"--input {spec!r}: cannot load the MNIST test set ({e})") from None
-    if not 0 <= index < len(images):
-        raise ValueError(f"--input {spec!r}: index {index} out of range, expected 0 <= INDEX < "
-                         f"{len(images)}")
-    return (images[index].astype(np.float32) / 255,
-            f"MNIST test image #{index} (a {int(labels[index])})")
+    got = load_input(spec, invert=invert, max_side=MAX_SIDE)
+    if got.notice:
+        print(f"note: {got.notice}", file=sys.stderr)
+    image = got.images[0]
+    if got.indices[0] is not None:
+        return image, f"MNIST test image #{got.indices[0]} (a {got.labels[0]})"
+    return image, f"{got.names[0]} (grayscale, {image.shape[0]}×{image.shape[1]})"
 
 
 def stack_channels(image, channels):

@@ -1,0 +1,56 @@
+"""Bad usage prints one line, ``SCRIPT: error: ... (see --help)``, and exits with 2."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mnist.cli import ArgumentParser
+
+ROOT = Path(__file__).resolve().parents[1]
+# make_gif.py switches to mnist.cli.ArgumentParser in its own change; then drop it from here
+SCRIPTS = sorted(p.name for p in (ROOT / "scripts").glob("*.py") if p.name != "make_gif.py")
+
+
+def _run(script, *args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_bad_option_is_one_line_and_exit_2(script):
+    r = _run(script, "--no-such-option")
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(lines) == 1, r.stderr
+    # scripts with a required argument name it first, the others the unknown option
+    assert lines[0].startswith(f"{script}: error: ") and lines[0].endswith(" (see --help)")
+    assert "--no-such-option" in lines[0] or "required" in lines[0]
+
+
+@pytest.mark.parametrize("script, args, match", [
+    ("train.py", ["--epochs", "0"], "--epochs"),
+    ("evaluate.py", [], "the following arguments are required"),
+    ("get_mnist.py", ["--from", "/no/such/dir"], "not a directory"),
+])
+def test_the_scripts_own_checks_are_one_line_too(script, args, match):
+    r = _run(script, *args)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and match in lines[0]
+    assert lines[0].startswith(f"{script}: error: ") and lines[0].endswith("(see --help)")
+
+
+def test_parser_error_is_one_line_for_subcommands_and_multiline_messages(capsys):
+    p = ArgumentParser(prog="tool.py")
+    sub = p.add_subparsers(dest="cmd", required=True).add_parser("run")
+    sub.add_argument("--n", type=int)
+    with pytest.raises(SystemExit) as info:
+        p.parse_args(["run", "--n", "x"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err == "tool.py run: error: argument --n: invalid int value: 'x' (see --help)\n"
+    with pytest.raises(SystemExit):
+        p.error("first\nsecond")
+    assert capsys.readouterr().err == "tool.py: error: first second (see --help)\n"
