@@ -25,6 +25,8 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) along ``axis``; returns a plain array of x's shape."""
     shifted, _, total = softmax_parts(as_float(x, "x", "log_softmax"), axis)
+    if shifted.size == 0:
+        return shifted            # an empty axis sums to 0, and log(0) would only warn
     return shifted - np.log(total)
 
 
