@@ -122,4 +122,5 @@ def render_softmax(trace, subtitle=""):
         frames.append(cv.px)
         names.append(st)
     return Animation(frames, np.arange(len(frames)),
-                     {"stages": names, "panels": lay.boxes, "size": (lay.width, lay.height)})
+                     {"stages": names, "panels": lay.boxes, "size": (lay.width, lay.height)},
+                     frame_ms=500, hold_ms=3000)
