@@ -77,11 +77,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 
 
 def _route_like_torch(out, argmax, xp, g):
-    """Give NaN and all--inf windows torch's argmax (aten/src/ATen/native/cpu/MaxPoolKernel.cpp).
+    """Give NaN windows and all -inf windows torch's argmax.
 
-    torch scans the window's real cells with ``val > max || isnan(val)`` from the first real
-    cell: a NaN always takes over (so the last NaN wins), and when nothing beats -inf the
-    first real cell keeps it. The strict '>' loop above already agrees everywhere else.
+    torch's CPU kernel (aten/src/ATen/native/cpu/MaxPoolKernel.cpp) scans the window's real
+    cells with ``val > max || isnan(val)`` from the first real cell: a NaN always takes over
+    (so the last NaN wins), and when nothing beats -inf the first real cell keeps it. The
+    strict '>' loop above already agrees everywhere else.
     """
     nan_windows = np.isnan(out)
     if nan_windows.any():
