@@ -258,8 +258,8 @@ def build_parser():
 
     p = add("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss")
     p.add_argument("--logits", type=_logits, default=_logits(DEFAULT_LOGITS),
-                   help=f"comma-separated logits (2 to {MAX_LOGITS}); default: illustrative "
-                        f"scores of a classifier that favours 7: {DEFAULT_LOGITS}")
+                   help=f"comma-separated logits (2 to {MAX_LOGITS}) (default: illustrative "
+                        f"scores of a classifier that favours 7: {DEFAULT_LOGITS})")
     p.add_argument("--label", type=int, default=7,
                    help="true class for the loss (-1: no loss)")
     _common(p, "softmax", 500, 3000, image=False)

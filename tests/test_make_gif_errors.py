@@ -91,7 +91,7 @@ def test_help_shows_each_default_once():
         assert "(default: None)" not in text and "(default: False)" not in text, name
         options = text.split("\n  -")
         for opt in options:
-            assert opt.count("(default:") <= 1, (name, opt)
+            assert opt.count("default:") <= 1, (name, opt)
     conv = subs["conv2d"].format_help()
     assert "(default: 3)" in conv and "(default: 60)" in conv
 
