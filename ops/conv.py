@@ -30,8 +30,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
-    weight : ndarray (F, C, kh, kw)
+    x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
+    weight : ndarray (F, C, kh, kw), F >= 1
     bias : ndarray (F,) or None
     stride, padding, dilation : int or (int, int)
 

@@ -41,7 +41,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
+    x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
     kernel_size, stride, padding, dilation : int or (int, int); stride defaults to kernel_size
 
     Returns
@@ -113,7 +113,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
+    x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
     kernel_size, stride, padding : int or (int, int); stride defaults to kernel_size
 
     Returns
