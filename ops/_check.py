@@ -46,3 +46,11 @@ def as_dout(dout, shape, op, dtype):
         raise ValueError(f"{op}_backward: dout has shape {d.shape}, expected the output's shape "
                          f"{tuple(shape)}")
     return as_float(d, "dout", f"{op}_backward").astype(dtype, copy=False)
+
+
+def check_spatial(x, op):
+    """Only the batch of an (N, C, H, W) input may be empty, as in torch."""
+    for axis, n in zip("CHW", x.shape[1:]):
+        if n == 0:
+            raise ValueError(f"{op}: x has shape {x.shape} with {axis}=0, expected C, H and W "
+                             ">= 1 (only the batch N may be 0)")

@@ -30,8 +30,11 @@ def relu(x):
 
 
 def relu_backward(dout, cache):
+    """dout where x is not <= 0, else 0. At NaN the gradient passes, as in torch's
+    ``threshold_backward`` (``x <= 0 ? 0 : dout``). A product, not ``np.where``: on
+    random signs that was measured 10x slower."""
     dout = as_dout(dout, cache.out.shape, "relu", cache.out.dtype)
-    return dout * (cache.x > 0)
+    return dout * ~(cache.x <= 0)
 
 
 def sigmoid(x):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_dout, as_float, check_ndim
+from ._check import as_dout, as_float, check_ndim, check_spatial
 from ._window import Geometry, batch_last, geometry, pad, unpad, windows
 
 OP = "conv2d"
@@ -19,6 +19,7 @@ class ConvCache:
     bias: object         # (F,) or None
     geom: Geometry
     cols: np.ndarray     # (C*kh*kw, OH*OW*N): the windows, one column per output cell
+    out: np.ndarray      # (N, F, OH, OW): the returned output itself (no copy), read by trace()
 
     def trace(self, sample=None):
         return _trace.conv_trace(self, sample)
@@ -34,8 +35,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
-    weight : ndarray (F, C, kh, kw)
+    x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
+    weight : ndarray (F, C, kh, kw), F >= 1
     bias : ndarray (F,) or None
     stride, padding, dilation : int or (int, int)
 
@@ -49,6 +50,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     weight = as_float(weight, "weight", OP)
     check_ndim(x, 4, "x", OP, "(N, C, H, W)")
     check_ndim(weight, 4, "weight", OP, "(F, C, kh, kw)")
+    check_spatial(x, OP)
+    if weight.shape[0] == 0:
+        raise ValueError(f"{OP}: weight has shape {weight.shape} with 0 filters, expected at "
+                         "least 1 (as torch)")
     if weight.shape[1] != x.shape[1]:
         raise ValueError(f"{OP}: weight has {weight.shape[1]} input channels (shape {weight.shape}) "
                          f"but x has {x.shape[1]} (shape {x.shape}), expected weight.shape[1] == x.shape[1]")
@@ -65,15 +70,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation,
                  kernel_name="weight kernel (kh, kw)")
     xp = pad(x, g)
-    n = x.shape[0]
+    n, positions = x.shape[0], g.out[0] * g.out[1]
     # Batch-last columns (C*kh*kw, OH*OW*N): the copy moves runs of OW*N contiguous values,
-    # and W @ cols is already the (F, OH, OW, N) output.
-    cols = windows(xp, g).transpose(1, 4, 5, 2, 3, 0).reshape(-1, g.out[0] * g.out[1] * n)
-    out = _apply_weight(weight.reshape(nf, -1), cols, g.out[0] * g.out[1], n)
+    # and W @ cols is already the (F, OH, OW, N) output. (Sizes are spelled out, not -1,
+    # so that an empty batch reshapes too.)
+    cols = windows(xp, g).transpose(1, 4, 5, 2, 3, 0).reshape(weight[0].size, positions * n)
+    out = _apply_weight(weight.reshape(nf, -1), cols, positions, n)
     if bias is not None:
         out += bias[:, None]
     out = out.reshape((nf,) + g.out + (n,)).transpose(3, 0, 1, 2)
-    return out, ConvCache(x, xp, weight, bias, g, cols)
+    return out, ConvCache(x, xp, weight, bias, g, cols, out)
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -97,8 +103,9 @@ def conv2d_backward(dout, cache, need_dx=True):
     nf = w.shape[0]
     n, ch = c.x.shape[:2]
     dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
-    dlast = batch_last(dout).reshape(nf, -1)       # (F, OH*OW*N), free for a batch-last dout
-    dweight = _weight_grad(c.cols, dlast, g.out[0] * g.out[1], n).reshape(w.shape)
+    positions = g.out[0] * g.out[1]
+    dlast = batch_last(dout).reshape(nf, positions * n)   # free for a batch-last dout
+    dweight = _weight_grad(c.cols, dlast, positions, n).reshape(w.shape)
     dbias = dlast.sum(axis=1) if c.bias is not None else None
     if not need_dx:
         return None, dweight, dbias
@@ -125,7 +132,7 @@ def _apply_weight(w2, cols, positions, n):
         return w2 @ cols
     out = np.empty((w2.shape[0], positions, n), dtype=np.result_type(w2, cols))
     np.matmul(w2, _per_position(cols, positions, n), out=out.transpose(1, 0, 2))
-    return out.reshape(w2.shape[0], -1)
+    return out.reshape(w2.shape[0], positions * n)
 
 
 def _weight_grad(cols, dlast, positions, n):

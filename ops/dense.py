@@ -1,4 +1,5 @@
 """Fully connected layer and flatten."""
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ class LinearCache:
     x: np.ndarray        # (N, in)
     weight: np.ndarray   # (out, in)
     bias: object         # (out,) or None
+    out: np.ndarray      # (N, out): the returned output itself (no copy), read by trace()
 
     def trace(self, sample=None):
         return _trace.linear_trace(self, sample)
@@ -54,7 +56,7 @@ def linear(x, weight, bias=None):
     out = x @ weight.T
     if bias is not None:
         out += bias
-    return out, LinearCache(x, weight, bias)
+    return out, LinearCache(x, weight, bias, out)
 
 
 def linear_backward(dout, cache):
@@ -78,7 +80,7 @@ def flatten(x):
     x = as_float(x, "x", "flatten")
     if x.ndim < 1:
         raise ValueError(f"flatten: x has shape {x.shape}, expected at least 1 axis (N, ...)")
-    out = x.reshape(x.shape[0], -1)
+    out = x.reshape(x.shape[0], math.prod(x.shape[1:]))   # not -1: N may be 0
     return out, FlattenCache(x, out)
 
 

@@ -7,8 +7,11 @@ from ._check import as_dout, as_float, check_ndim
 
 
 def softmax_parts(x, axis=-1):
-    """The steps of a stable softmax: shifted = x - max, exp(shifted) and its sum."""
-    shifted = x - x.max(axis=axis, keepdims=True)
+    """The steps of a stable softmax: shifted = x - max, exp(shifted) and its sum.
+
+    ``initial=-inf`` lets an empty ``axis`` through (torch returns an empty result there).
+    """
+    shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
     e = np.exp(shifted)
     return shifted, e, e.sum(axis=axis, keepdims=True)
 
@@ -22,6 +25,8 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) along ``axis``; returns a plain array of x's shape."""
     shifted, _, total = softmax_parts(as_float(x, "x", "log_softmax"), axis)
+    if shifted.size == 0:
+        return shifted            # an empty axis sums to 0, and log(0) would only warn
     return shifted - np.log(total)
 
 
@@ -59,7 +64,7 @@ def cross_entropy(logits, labels):
 
     Returns
     -------
-    loss : 0-d ndarray
+    loss : 0-d ndarray (nan for an empty batch, as torch)
     cache : CrossEntropyCache
     """
     logits = as_float(logits, "logits", "cross_entropy")
@@ -68,7 +73,8 @@ def cross_entropy(logits, labels):
     labels = _check_labels(labels, n, k)
     shifted, e, total = softmax_parts(logits, axis=1)
     logp = shifted[np.arange(n), labels] - np.log(total[:, 0])
-    return -logp.mean(), CrossEntropyCache(e / total, labels)
+    loss = -logp.mean() if n else logits.dtype.type(np.nan)   # torch: the mean of nothing is nan
+    return loss, CrossEntropyCache(e / total, labels)
 
 
 def cross_entropy_backward(dout, cache):
@@ -76,5 +82,7 @@ def cross_entropy_backward(dout, cache):
     n = cache.labels.shape[0]
     dout = as_dout(dout, (), "cross_entropy", cache.probs.dtype)
     d = cache.probs.copy()
+    if n == 0:
+        return d
     d[np.arange(n), cache.labels] -= 1
     return d * (dout / n)

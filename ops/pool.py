@@ -4,8 +4,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_dout, as_float, check_ndim
-from ._window import Geometry, geometry, pad, unpad
+from ._check import as_dout, as_float, check_ndim, check_spatial
+from ._window import Geometry, geometry, pad, pad_mask, unpad, windows
 
 
 @dataclass
@@ -15,7 +15,8 @@ class PoolCache:
     x: np.ndarray        # (N, C, H, W)
     xp: np.ndarray       # (N, C, H+2ph, W+2pw), batch-last memory (see _window.pad)
     geom: Geometry
-    argmax: object       # max pool: (N, C, OH, OW) flat window index of the first max; else None
+    argmax: object       # max pool: (N, C, OH, OW) flat window index of the max cell; else None
+    out: np.ndarray      # (N, C, OH, OW): the returned output itself (no copy), read by trace()
 
     def trace(self, sample=None):
         return _trace.pool_trace(self, sample)
@@ -36,6 +37,7 @@ def _taps(xp, g):
 def _prepare(op, x, kernel_size, stride, padding, dilation):
     x = as_float(x, "x", op)
     check_ndim(x, 4, "x", op, "(N, C, H, W)")
+    check_spatial(x, op)
     return x, geometry(op, x.shape, kernel_size, stride, padding, dilation, max_pad=True)
 
 
@@ -44,13 +46,16 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
+    x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
     kernel_size, stride, padding, dilation : int or (int, int); stride defaults to kernel_size
 
     Returns
     -------
     out : ndarray (N, C, OH, OW), in batch-last memory (a view of a (C, OH, OW, N) buffer)
-    cache : PoolCache, whose ``argmax`` is the first max of each window in row-major order
+    cache : PoolCache, whose ``argmax`` is the cell each window's gradient goes to: the first
+        max in row-major order, a NaN cell where the window holds NaN (the last one, as in
+        torch), and the first real cell where every real cell is -inf (never the padding).
+        See docs/ops.md; the plain loop is ``max_pool2d_argmax`` in tests/reference.py.
     """
     x, g = _prepare("max_pool2d", x, kernel_size, stride, padding, dilation)
     xp = pad(x, g, -np.inf)
@@ -67,11 +72,38 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
         better = tap > out
         np.maximum(out, tap, out=out)
         argmax += better * (dt(k) - argmax)
-    return out, PoolCache("max_pool2d", x, xp, g, argmax)
+    # min() is NaN if any window holds NaN, and -inf if one holds nothing but -inf: both
+    # rare, so one reduction (~2% of the pass) guards the fix-up below.
+    if out.size:
+        low = out.min()
+        if np.isnan(low) or low == -np.inf:
+            _route_like_torch(out, argmax, xp, g)
+    return out, PoolCache("max_pool2d", x, xp, g, argmax, out)
+
+
+def _route_like_torch(out, argmax, xp, g):
+    """Give NaN windows and all -inf windows torch's argmax.
+
+    torch's CPU kernel (aten/src/ATen/native/cpu/MaxPoolKernel.cpp) scans the window's real
+    cells with ``val > max || isnan(val)`` from the first real cell: a NaN always takes over
+    (so the last NaN wins), and when nothing beats -inf the first real cell keeps it. The
+    strict '>' loop above already agrees everywhere else.
+    """
+    nan_windows = np.isnan(out)
+    if nan_windows.any():
+        for k, tap in _taps(xp, g):
+            argmax[nan_windows & np.isnan(tap)] = k
+    if any(g.padding):
+        minus_inf = out == -np.inf
+        if minus_inf.any():
+            real = ~windows(pad_mask(g)[None, None], g)[0, 0]          # (OH, OW, kh, kw)
+            first_real = real.reshape(g.out + (-1,)).argmax(axis=-1).astype(argmax.dtype)
+            np.copyto(argmax, np.broadcast_to(first_real, argmax.shape), where=minus_inf)
 
 
 def max_pool2d_backward(dout, cache):
-    """Route each upstream gradient (N, C, OH, OW) to its window's argmax; returns dx (N, C, H, W)."""
+    """Route each upstream gradient (N, C, OH, OW) to its window's argmax cell (see
+    :func:`max_pool2d`); overlapping windows accumulate. Returns dx (N, C, H, W)."""
     g, kw = cache.geom, cache.geom.kernel_size[1]
     dout = as_dout(dout, cache.x.shape[:2] + g.out, "max_pool2d", cache.x.dtype)
     dxp = np.zeros_like(cache.xp, dtype=cache.x.dtype)   # batch-last, like xp
@@ -86,7 +118,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
     Parameters
     ----------
-    x : ndarray (N, C, H, W)
+    x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
     kernel_size, stride, padding : int or (int, int); stride defaults to kernel_size
 
     Returns
@@ -100,7 +132,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     for _, tap in _taps(xp, g):
         out = tap.copy(order="K") if out is None else np.add(out, tap, out=out)
     out /= g.kernel_size[0] * g.kernel_size[1]
-    return out, PoolCache("avg_pool2d", x, xp, g, None)
+    return out, PoolCache("avg_pool2d", x, xp, g, None, out)
 
 
 def avg_pool2d_backward(dout, cache):

@@ -1,8 +1,11 @@
 """Traces: the steps of an op made visible, built from the op's own cache.
 
 A trace is a struct of arrays with one row per step (row-major over the output);
-``trace[k]`` gives step k as a small dataclass. Window traces read the same strided
-windows as the fast path (``_window.windows``), so what is shown is what was computed.
+``trace[k]`` gives step k as a small dataclass. Every ``value`` is read from the op's own
+output array (kept in its cache), so it equals ``out`` bit for bit; window traces read the
+same strided windows as the fast path (``_window.windows``). Display-only fields that are
+recomputed here, and may differ from ``value`` in the last bits, are named in their
+docstrings and in docs/ops.md: ``contrib`` (conv) and ``LinearStep.products``.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -36,12 +39,15 @@ class WindowStep:
     argmax: Optional[np.ndarray] = None   # (2,) kernel offset of the max (max pool)
     weight: Optional[np.ndarray] = None   # (C, kh, kw) (conv)
     bias: Optional[float] = None          # (conv with bias)
-    contrib: Optional[np.ndarray] = None  # (C,) per-channel sums of products (conv)
+    contrib: Optional[np.ndarray] = None  # (C,) per-channel sums of products (conv; display only)
 
 
 @dataclass(frozen=True)
 class WindowTrace:
-    """Steps of conv2d / max_pool2d / avg_pool2d; see docs/ops.md for every field."""
+    """Steps of conv2d / max_pool2d / avg_pool2d; see docs/ops.md for every field.
+
+    ``value`` and ``argmax`` are the op's own; ``contrib`` is recomputed for display.
+    """
     op: str
     kernel_size: tuple
     stride: tuple
@@ -54,11 +60,11 @@ class WindowTrace:
     origin: np.ndarray      # (S, 2)
     field: np.ndarray       # (S, Cf, kh, kw)
     is_pad: np.ndarray      # (S, kh, kw)
-    value: np.ndarray       # (S,)
-    argmax: Optional[np.ndarray] = None   # (S, 2)
+    value: np.ndarray       # (S,) the op's output at out_index, bit for bit
+    argmax: Optional[np.ndarray] = None   # (S, 2) the cell max pool's backward routes to
     weight: Optional[np.ndarray] = None   # (F, C, kh, kw)
     bias: Optional[np.ndarray] = None     # (F,)
-    contrib: Optional[np.ndarray] = None  # (S, C)
+    contrib: Optional[np.ndarray] = None  # (S, C) display only: may miss value in the last bits
 
     def __len__(self):
         return len(self.value)
@@ -104,11 +110,10 @@ def conv_trace(cache, sample=None):
     g, idx, origin, is_pad = _window_parts(cache, sample, w.shape[0])
     n, f, i, j = idx.T
     field = windows(cache.xp, g)[n, :, i, j]                       # (S, C, kh, kw)
-    contrib = np.einsum("sckl,sckl->sc", field, w[f])
-    value = contrib.sum(axis=1) + (b[f] if b is not None else 0)
+    contrib = np.einsum("sckl,sckl->sc", field, w[f])               # display only
     return WindowTrace("conv2d", g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
-                       (cache.x.shape[0], w.shape[0]) + g.out, idx, origin, field, is_pad,
-                       value.astype(w.dtype, copy=False), weight=w, bias=b, contrib=contrib)
+                       cache.out.shape, idx, origin, field, is_pad, cache.out[n, f, i, j],
+                       weight=w, bias=b, contrib=contrib)
 
 
 def pool_trace(cache, sample=None):
@@ -120,11 +125,9 @@ def pool_trace(cache, sample=None):
     if cache.argmax is not None:
         flat = cache.argmax[n, c, i, j].astype(np.intp)
         argmax = np.stack(np.divmod(flat, g.kernel_size[1]), axis=1)
-        value = field[np.arange(len(flat)), 0, argmax[:, 0], argmax[:, 1]]
-    else:
-        value = field.mean(axis=(1, 2, 3), dtype=cache.x.dtype)
     return WindowTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
-                       cache.x.shape[:2] + g.out, idx, origin, field, is_pad, value, argmax=argmax)
+                       cache.out.shape, idx, origin, field, is_pad, cache.out[n, c, i, j],
+                       argmax=argmax)
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ class LinearStep:
     out_index: np.ndarray   # (2,) n, o
     inputs: np.ndarray      # (in,)
     weights: np.ndarray     # (in,)
-    products: np.ndarray    # (in,)
+    products: np.ndarray    # (in,) display only: their sum may miss value in the last bits
     bias: Optional[float]
     value: float
 
@@ -144,7 +147,7 @@ class LinearTrace:
     weight: np.ndarray      # (out, in)
     bias: Optional[np.ndarray]
     out_index: np.ndarray   # (S, 2)
-    value: np.ndarray       # (S,)
+    value: np.ndarray       # (S,) the op's output at out_index, bit for bit
 
     def __len__(self):
         return len(self.value)
@@ -162,11 +165,7 @@ class LinearTrace:
 def linear_trace(cache, sample=None):
     _check_sample(sample, cache.x.shape[0])
     idx = _grid((cache.x.shape[0], cache.weight.shape[0]), sample)
-    n, o = idx.T
-    value = np.einsum("si,si->s", cache.x[n], cache.weight[o])
-    if cache.bias is not None:
-        value = value + cache.bias[o]
-    return LinearTrace(cache.x, cache.weight, cache.bias, idx, value)
+    return LinearTrace(cache.x, cache.weight, cache.bias, idx, cache.out[tuple(idx.T)])
 
 
 @dataclass(frozen=True)
@@ -244,6 +243,8 @@ def trace_softmax(logits, label=None):
     z = as_float(logits, "logits", "trace_softmax")
     if z.ndim != 1:
         raise ValueError(f"trace_softmax: logits has shape {z.shape}, expected a 1-D vector (K,)")
+    if z.size == 0:
+        raise ValueError("trace_softmax: logits is empty, expected at least one logit")
     shifted, e, total = softmax_parts(z)
     loss = None
     if label is not None:

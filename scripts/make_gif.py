@@ -15,8 +15,11 @@ Examples::
     python scripts/make_gif.py conv2d --weights models/lenet5.npz --layer conv1 --filter 3
 """
 import argparse
+import math
+import os
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +43,12 @@ LEARNED_LAYERS = ("conv1", "conv2")
 HAND_MADE = ("kernel", "channels", "filters", "bias", "seed", "kernel_size", "stride", "padding",
              "dilation")
 DEFAULT_LOGITS = "-1.2,0.3,1.1,0.4,-0.8,-0.2,-1.5,3.1,0.2,0.9"
+MAX_LOGITS = 20
+MAX_PANEL_PX = 512      # longest side of the drawn input map: --scale 100 once took 3.7 GB
+MAX_DELAY_MS = 655350   # a GIF stores each delay as a 16-bit count of centiseconds
+# What a damaged .npz raises today (zip, npy and key errors); training.checkpoint is to
+# raise one error type for all of them, and then this tuple can shrink to it.
+NPZ_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError)
 
 # name -> arguments; `make_gif.py all` renders these into gifs/NAME.gif
 GALLERY = {
@@ -60,15 +69,22 @@ GALLERY = {
 
 
 # -- argument types ------------------------------------------------------------------------
-def _pair(text):
-    """``3`` -> 3, ``3,2`` -> (3, 2)."""
+def _pair(text, minimum=0):
+    """``3`` -> 3, ``3,2`` -> (3, 2); every value at least ``minimum``."""
     try:
         v = tuple(int(t) for t in str(text).split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer or a pair 'H,W'") from None
     if len(v) not in (1, 2):
         raise argparse.ArgumentTypeError(f"{text!r}: expected an integer or a pair 'H,W'")
+    if min(v) < minimum:
+        what = "positive values" if minimum == 1 else f"values >= {minimum}"
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {what}")
     return v[0] if len(v) == 1 else v
+
+
+def _positive_pair(text):
+    return _pair(text, minimum=1)
 
 
 def _positive(text):
@@ -88,9 +104,34 @@ def _floats(text):
         raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated numbers") from None
 
 
+def _logits(text):
+    """2 to MAX_LOGITS finite numbers that float32 holds, differences included."""
+    z = _floats(text)
+    for t, v in zip(text.split(","), z):
+        if not math.isfinite(v) or abs(v) > 1e38:
+            raise argparse.ArgumentTypeError(f"{t.strip()!r} is not a finite number with "
+                                             "|z| <= 1e38 (logits are float32)")
+    if not 2 <= len(z) <= MAX_LOGITS:
+        raise argparse.ArgumentTypeError(f"{len(z)} logit{'s' * (len(z) != 1)} given, expected "
+                                         f"2 to {MAX_LOGITS}")
+    return z
+
+
 # -- the parser ----------------------------------------------------------------------------
 class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    """Shows each default once: not where the help already says it, nor None or a flag's False."""
+
+    def _get_help_string(self, action):
+        if "(default:" in (action.help or "") or action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad usage: one line on stderr, exit code 2 (the usage block stays in --help)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _common(p, op, frame_ms, hold_ms=2000, image=True):
@@ -104,7 +145,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
     t.add_argument("--frame-ms", type=int, default=frame_ms,
                    help="delay of each frame in ms (a multiple of 10, at least 20)")
     t.add_argument("--fps", type=float, default=None,
-                   help="frames per second instead of --frame-ms (rounded to 10 ms delays)")
+                   help="frames per second instead of --frame-ms (rounded to 10 ms delays; at "
+                        "most 50)")
     p.add_argument("--hold", type=int, default=hold_ms, metavar="MS",
                    help="how long the last frame stays, in ms (multiple of 10, at least 20)")
     p.add_argument("--out", type=Path, default=None,
@@ -116,7 +158,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
 def _frames_opts(p, scale=True):
     if scale:
         p.add_argument("--scale", type=_positive, default=None,
-                       help="screen pixels per input pixel (default: about 240 px per input map)")
+                       help="screen pixels per input pixel, up to an input map of "
+                            f"{MAX_PANEL_PX} px (default: about 240 px per input map)")
     p.add_argument("--max-frames", type=int, default=200,
                    help="most frames; longer traces show the first output row step by step, "
                         "then fast-forward while the output keeps filling; the last frame is "
@@ -124,22 +167,21 @@ def _frames_opts(p, scale=True):
 
 
 def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2):
-    p.add_argument("--kernel-size", type=_pair, default=kernel_default, metavar="K",
+    p.add_argument("--kernel-size", type=_positive_pair, default=kernel_default, metavar="K",
                    help="window size, K or 'KH,KW'")
-    p.add_argument("--stride", type=_pair, default=stride_default, metavar="S",
+    p.add_argument("--stride", type=_positive_pair, default=stride_default, metavar="S",
                    help="step between windows, S or 'SH,SW'" +
                         (" (default: the kernel size)" if stride_default is None else ""))
     p.add_argument("--padding", type=_pair, default=padding_default, metavar="P",
                    help="padding on each side, P or 'PH,PW'")
     if dilation:
-        p.add_argument("--dilation", type=_pair, default=1, metavar="D",
+        p.add_argument("--dilation", type=_positive_pair, default=1, metavar="D",
                        help="spacing between the sampled cells, D or 'DH,DW'")
 
 
 def build_parser():
     """The command line: one subcommand per op, plus ``all``."""
-    parser = argparse.ArgumentParser(prog="make_gif.py", description=__doc__,
-                                     formatter_class=_Help)
+    parser = _Parser(prog="make_gif.py", description=__doc__, formatter_class=_Help)
     sub = parser.add_subparsers(dest="op", required=True, metavar="OP",
                                 help="maxpool, avgpool, conv2d, relu, sigmoid, tanh, linear, "
                                      "flatten, softmax or all (OP --help for its options)")
@@ -215,9 +257,9 @@ def build_parser():
     _common(p, "flatten", 300)
 
     p = add("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss")
-    p.add_argument("--logits", type=_floats, default=_floats(DEFAULT_LOGITS),
-                   help=f"comma-separated logits (2 to 20); default: illustrative scores of "
-                        f"a classifier that favours 7: {DEFAULT_LOGITS}")
+    p.add_argument("--logits", type=_logits, default=_logits(DEFAULT_LOGITS),
+                   help=f"comma-separated logits (2 to {MAX_LOGITS}) (default: illustrative "
+                        f"scores of a classifier that favours 7: {DEFAULT_LOGITS})")
     p.add_argument("--label", type=int, default=7,
                    help="true class for the loss (-1: no loss)")
     _common(p, "softmax", 500, 3000, image=False)
@@ -235,7 +277,10 @@ def _learned(args, image, desc):
     from training import load_model
     from training.features import conv_filter_input, prepare_unit_image
 
-    model, config = load_model(str(args.weights))
+    try:
+        model, config = load_model(str(args.weights))
+    except NPZ_ERRORS as e:
+        raise ValueError(f"argument --weights: {_npz_error(args.weights, e)}") from None
     if image.shape != (28, 28):
         raise ValueError(f"--input {args.input!r}: the image is {image.shape[0]}×"
                          f"{image.shape[1]}, expected 28×28 for a trained network")
@@ -245,7 +290,9 @@ def _learned(args, image, desc):
     what = ", normalised" if not f["before"] else " → " + " → ".join(f["before"])
     sub = (f"input: {desc}{what}  ·  learned filter {args.filter} of {args.layer} "
            f"({f['name']}), {args.weights.name}")
-    return render_window(cache.trace(sample=0), args.scale, args.max_frames, subtitle=sub)
+    tr = cache.trace(sample=0)
+    _check_scale(args.scale, tr.padded.shape[2:])
+    return render_window(tr, args.scale, args.max_frames, subtitle=sub)
 
 
 def _window(args, image, desc):
@@ -278,6 +325,7 @@ def _window(args, image, desc):
             extra += "  ·  channels: image, mirrored" + (", flipped" if args.channels > 2 else "") \
                      + (", rotated" if args.channels > 3 else "")
     tr = cache.trace(sample=0)
+    _check_scale(args.scale, tr.padded.shape[2:])
     return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}")
 
 
@@ -289,6 +337,7 @@ def _elementwise(args, image, desc):
         x, _ = ops.conv2d(image[None, None], w, None, 1, 1)
         name = f"conv2d(image, {args.kernel}, padding=1)"
     fn = getattr(ops, args.op)
+    _check_scale(args.scale, x.shape[2:])
     _, cache = fn(x)
     lo, hi = float(x.min()), float(x.max())
     xs = np.linspace(lo, hi, 256, dtype=x.dtype)
@@ -330,7 +379,19 @@ def _flatten(args, image, desc):
                           input_name=f"avg_pool2d(image, {args.pool})")
 
 
+def _check_scale(scale, hw):
+    """Refuse a --scale that would draw the (padded) input map beyond MAX_PANEL_PX."""
+    if scale is not None and max(hw) * scale > MAX_PANEL_PX:
+        raise ValueError(f"argument --scale: {scale} draws this {hw[0]}×{hw[1]} input map "
+                         f"{max(hw) * scale} px wide, expected at most {MAX_PANEL_PX} px "
+                         f"(--scale {max(1, MAX_PANEL_PX // max(hw))} or less)")
+
+
 def _softmax(args):
+    k = len(args.logits)
+    if not -1 <= args.label < k:
+        raise ValueError(f"argument --label: {args.label} is not a class of the {k} logits, "
+                         f"expected 0 to {k - 1} (or -1: no loss)")
     label = None if args.label == -1 else args.label
     tr = ops.trace_softmax(np.array(args.logits, dtype=np.float32), label)
     return render_softmax(tr, subtitle="logits: " + ", ".join(f"{v:g}" for v in args.logits))
@@ -349,13 +410,41 @@ def render(args):
 
 
 def _timing(args):
+    """The frame delay in ms from --frame-ms or --fps; checks --hold too."""
     frame_ms = args.frame_ms
     if args.fps is not None:
-        if not args.fps > 0:
-            raise ValueError(f"--fps {args.fps}: expected a positive number")
+        lo = 1000 / MAX_DELAY_MS
+        if not lo <= args.fps <= 50:
+            raise ValueError(f"argument --fps: {args.fps:g}, expected {lo:.4f} to 50 frames per "
+                             "second (a GIF frame lasts 20 ms to 655 s)")
         frame_ms = int(round(100 / args.fps)) * 10
-    frame_durations(2, frame_ms, args.hold)     # validates both
+    for opt, v in (("--frame-ms", frame_ms), ("--hold", args.hold)):
+        if not (20 <= v <= MAX_DELAY_MS and v % 10 == 0):
+            raise ValueError(f"argument {opt}: {v}, expected a multiple of 10 ms from 20 to "
+                             f"{MAX_DELAY_MS} (GIF delays are whole centiseconds)")
     return frame_ms
+
+
+def _npz_error(path, e):
+    """One line for an unreadable weights file, whatever the loader raised."""
+    text = str(e).strip() or type(e).__name__
+    if str(path) not in text:
+        text = f"{path}: {text}"
+    if "expected" not in text:
+        text += " (expected a weights.npz or checkpoint.npz written by train.py)"
+    return f"cannot read {text}"
+
+
+def _check_out(out, parser):
+    """Refuse an output path that cannot be written, before rendering anything."""
+    if out.is_dir():
+        parser.error(f"argument --out: {str(out)!r} is a folder, expected a file path such as "
+                     f"{str(out / 'name.gif')!r}")
+    if not out.parent.is_dir():
+        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        parser.error(f"argument --out: cannot write into folder {str(out.parent)!r} "
+                     "(permission denied)")
 
 
 def _learned_checks(args, parser):
@@ -374,8 +463,8 @@ def _learned_checks(args, parser):
     from training import read_npz
     try:
         net = read_npz(str(args.weights))["config"].net
-    except ValueError as e:
-        parser.error(f"argument --weights: {e}")
+    except NPZ_ERRORS as e:
+        parser.error(f"argument --weights: {_npz_error(args.weights, e)}")
     return GIF_DIR / f"{net}_{args.layer}_filter{args.filter}.gif"
 
 
@@ -390,8 +479,7 @@ def make(args, parser):
         out = args.out or learned_out
     elif args.op == "conv2d" and (args.layer != "conv1" or args.filter != 0):
         parser.error("argument --layer/--filter: only with --weights PATH")
-    if not out.parent.is_dir():
-        parser.error(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    _check_out(out, parser)
     if getattr(args, "max_frames", 2) < 2:
         parser.error(f"--max-frames {args.max_frames}: expected at least 2")
     try:
@@ -401,7 +489,10 @@ def make(args, parser):
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
     durations = frame_durations(len(anim), frame_ms, args.hold)
-    write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    try:
+        write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    except OSError as e:                       # the atomic writer left nothing behind
+        parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
     seconds = time.perf_counter() - t0
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
             "bytes": out.stat().st_size, "render_s": seconds}
@@ -415,16 +506,22 @@ def _report(name, r):
 def main(argv=None):
     parser, subs = build_parser()
     args = parser.parse_args(argv)
-    if args.op != "all":
-        _report(args.op, make(args, subs[args.op]))
+    current = args.op
+    try:
+        if args.op != "all":
+            _report(args.op, make(args, subs[args.op]))
+            return 0
+        if not args.out_dir.is_dir():
+            subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
+        for current, argv_ in GALLERY.items():
+            a = parser.parse_args(argv_ + ["--out", str(args.out_dir / f"{current}.gif")] +
+                                  (["--no-gifsicle"] if args.no_gifsicle else []))
+            _report(current, make(a, subs[a.op]))
         return 0
-    if not args.out_dir.is_dir():
-        subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
-    for name, argv_ in GALLERY.items():
-        a = parser.parse_args(argv_ + ["--out", str(args.out_dir / f"{name}.gif")] +
-                              (["--no-gifsicle"] if args.no_gifsicle else []))
-        _report(name, make(a, subs[a.op]))
-    return 0
+    except KeyboardInterrupt:                  # the atomic writer has removed its temporary file
+        done = "" if args.op != "all" else " (the GIFs reported above are complete)"
+        print(f"{parser.prog}: interrupted; {current} not written{done}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

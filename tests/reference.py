@@ -64,7 +64,11 @@ def max_pool2d_argmax(x, kernel_size, stride=None, padding=0, dilation=1):
     """Max pooling with -inf padding, and where each window's max sits.
 
     Returns ``out`` (N,C,OH,OW) and ``where`` (N,C,OH,OW,2): the unpadded input
-    (row, col) of the first max of each window in row-major order.
+    (row, col) each window routes its gradient to, found as torch's CPU kernel does
+    (aten/src/ATen/native/cpu/MaxPoolKernel.cpp): scan the real cells in row-major order
+    from the first one with ``v > best or isnan(v)``. So the first max wins ties, a NaN
+    wins (the last NaN), and an all -inf window keeps its first real cell. (-1, -1) marks
+    a window with no real cell.
     """
     x = np.asarray(x, dtype=np.float64)
     n_, c_, h, w = x.shape
@@ -79,13 +83,18 @@ def max_pool2d_argmax(x, kernel_size, stride=None, padding=0, dilation=1):
         for ch in range(c_):
             for i in range(oh):
                 for j in range(ow):
-                    best, at = -math.inf, (-1, -1)
+                    best, at = -math.inf, None
                     for _, _, row, col, inside in _window_cells(h, w, i, j, k, s, p, d):
+                        if not inside:
+                            continue
+                        v = x[n, ch, row, col]
+                        if at is None:
+                            at = (row, col)
                         # strict '>' keeps the first max on ties
-                        if inside and x[n, ch, row, col] > best:
-                            best, at = x[n, ch, row, col], (row, col)
+                        if v > best or math.isnan(v):
+                            best, at = v, (row, col)
                     out[n, ch, i, j] = best
-                    where[n, ch, i, j] = at
+                    where[n, ch, i, j] = (-1, -1) if at is None else at
     return out, where
 
 
@@ -95,7 +104,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 
 
 def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1):
-    """Route each upstream gradient to its window's first max; overlaps accumulate."""
+    """Route each upstream gradient to its window's argmax cell; overlaps accumulate."""
     _, where = max_pool2d_argmax(x, kernel_size, stride, padding, dilation)
     dx = np.zeros(np.shape(x))
     n_, c_, oh, ow = np.shape(dout)
@@ -104,7 +113,8 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1
             for i in range(oh):
                 for j in range(ow):
                     row, col = where[n, ch, i, j]
-                    dx[n, ch, row, col] += dout[n, ch, i, j]
+                    if row >= 0:
+                        dx[n, ch, row, col] += dout[n, ch, i, j]
     return dx
 
 
@@ -176,7 +186,7 @@ def _sigmoid_scalar(v):
 
 
 def relu(x):
-    return _elementwise(x, lambda v: v if v > 0 else 0.0)
+    return _elementwise(x, lambda v: 0.0 if v <= 0 else v)   # NaN stays NaN, as in torch
 
 
 def sigmoid(x):

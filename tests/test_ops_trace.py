@@ -43,14 +43,9 @@ def _check_window_trace(tr, out, x, op):
     assert len(tr) == s
     assert tuple(tr.out_shape) == out.shape
 
-    # the output, rebuilt from the steps
-    # (a max is exact; sums may be added in another order than the fast path's)
-    if op == "max_pool2d":
-        assert np.array_equal(tr.output(), out)
-        np.testing.assert_array_equal(tr.value, out[tuple(tr.out_index.T)])
-    else:
-        np.testing.assert_allclose(tr.output(), out, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(tr.value, out[tuple(tr.out_index.T)], rtol=1e-12, atol=1e-12)
+    # the output, rebuilt from the steps: value is read from the op's output, so exact
+    np.testing.assert_array_equal(tr.output(), out)
+    np.testing.assert_array_equal(tr.value, out[tuple(tr.out_index.T)])
 
     # row-major order over (n, c, i, j) and window origins
     np.testing.assert_array_equal(tr.out_index, np.argwhere(np.ones(out.shape, bool)))
@@ -295,3 +290,78 @@ def test_softmax_trace_without_label():
     tr = trace_softmax(np.array([0.5, -1.0]))
     assert tr.label is None and tr.loss is None
     assert math.isclose(tr.probs.sum(), 1.0, rel_tol=1e-12)
+
+
+# ---- one source of truth: value is the op's output, bit for bit ----------------------
+
+DTYPES = [pytest.param(np.float32, id="float32"), pytest.param(np.float64, id="float64")]
+
+
+def _same_bits(tr, out):
+    """value, and the output rebuilt from it, equal ``out`` bit for bit (dtype included)."""
+    assert tr.value.dtype == out.dtype
+    expected = np.ascontiguousarray(out)[tuple(tr.out_index.T)]
+    assert tr.value.tobytes() == expected.tobytes()
+    assert tr.output().tobytes() == np.ascontiguousarray(out).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_trace_value_is_the_output_bit_for_bit(case, bias, dtype):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(case["x_shape"]).astype(dtype)
+    w = rng.standard_normal(case["w_shape"]).astype(dtype)
+    b = rng.standard_normal(case["w_shape"][0]).astype(dtype) if bias else None
+    out, cache = conv2d(x, w, b, stride=case["stride"], padding=case["padding"],
+                        dilation=case["dilation"])
+    _same_bits(cache.trace(), out)
+    one = cache.trace(sample=out.shape[0] - 1)
+    assert one.value.tobytes() == np.ascontiguousarray(out[-1]).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op, cases", [
+    pytest.param(max_pool2d, MAX_POOL_CASES, id="max_pool2d"),
+    pytest.param(avg_pool2d, AVG_POOL_CASES, id="avg_pool2d"),
+])
+def test_pool_trace_value_is_the_output_bit_for_bit(op, cases, dtype):
+    rng = np.random.default_rng(6)
+    for param in cases:
+        case = param.values[0]
+        x = rng.standard_normal(case["x_shape"]).astype(dtype)
+        out, cache = op(x, case["kernel_size"], **pool_kwargs(case, op is max_pool2d))
+        _same_bits(cache.trace(), out)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+def test_linear_trace_value_is_the_output_bit_for_bit(bias, dtype):
+    # 400 inputs: long enough sums for a recomputation to land on other last bits
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((3, 400)).astype(dtype), rng.standard_normal((20, 400)).astype(dtype)
+    out, cache = linear(x, w, rng.standard_normal(20).astype(dtype) if bias else None)
+    _same_bits(cache.trace(), out)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", [relu, sigmoid, tanh, flatten], ids=["relu", "sigmoid", "tanh",
+                                                                   "flatten"])
+def test_elementwise_and_flatten_trace_value_is_the_output_bit_for_bit(op, dtype):
+    x = np.random.default_rng(8).standard_normal((2, 3, 4, 4)).astype(dtype)
+    out, cache = op(x)
+    tr = cache.trace()
+    assert tr.value.dtype == out.dtype
+    assert tr.output().tobytes() == np.ascontiguousarray(out).tobytes()
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda x: conv2d(x, np.ones((2, 3, 3, 3), np.float32), padding=1), id="conv2d"),
+    pytest.param(lambda x: max_pool2d(x, 2), id="max_pool2d"),
+    pytest.param(lambda x: avg_pool2d(x, 2), id="avg_pool2d"),
+    pytest.param(lambda x: linear(x.reshape(2, -1), np.ones((4, 48), np.float32)), id="linear"),
+])
+def test_cache_keeps_the_output_itself_not_a_copy(make):
+    out, cache = make(np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32))
+    assert cache.out is out
+

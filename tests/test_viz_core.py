@@ -1,4 +1,7 @@
 """viz building blocks: the step plan, the palette and colour scales, the GIF encoder."""
+import base64
+import io
+import re
 import shutil
 
 import numpy as np
@@ -122,3 +125,37 @@ def test_failed_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         write_gif(tmp_path / "missing" / "a.gif", _frames(), [50] * 5)
 
+
+
+# -- Animation in a notebook ---------------------------------------------------------------
+def _decode_html_gif(html):
+    m = re.fullmatch(r'<img src="data:image/gif;base64,([A-Za-z0-9+/=]+)" width="(\d+)" '
+                     r'height="(\d+)" alt="[^"]*">', html)
+    assert m, html[:200]
+    return read_gif(io.BytesIO(base64.b64decode(m.group(1)))), int(m.group(2)), int(m.group(3))
+
+
+def test_animation_shows_itself_as_an_embedded_gif():
+    import ops
+    from viz.window_gif import render_window
+    x = np.random.default_rng(0).random((1, 1, 6, 6))
+    _, cache = ops.max_pool2d(x, 2)
+    anim = render_window(cache.trace(sample=0))          # what a notebook cell would show
+    (frames, durations, loop), w, h = _decode_html_gif(anim._repr_html_())
+    assert len(frames) == len(anim) == 9 and loop == 0
+    for got, drawn in zip(frames, anim.frames):
+        np.testing.assert_array_equal(got, drawn)
+    assert (h, w) == anim.frames[0].shape
+    assert durations == anim.delays() == [60] * 8 + [2000]
+
+
+def test_animation_plays_at_its_renderers_pace_and_saves_the_same_gif(tmp_path):
+    import ops
+    from viz.softmax_gif import render_softmax
+    anim = render_softmax(ops.trace_softmax(np.array([1.0, 2.0, 0.5]), label=1))
+    (frames, durations, _), _, _ = _decode_html_gif(anim._repr_html_())
+    assert durations == [500] * (len(anim) - 1) + [3000]
+    p = anim.save(tmp_path / "s.gif", use_gifsicle=False)
+    assert p.read_bytes() == anim.gif()
+    paced = type(anim)(anim.frames, anim.steps, durations=[100] * len(anim))
+    assert read_gif(io.BytesIO(paced.gif()))[1] == [100] * len(anim)

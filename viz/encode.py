@@ -8,6 +8,7 @@ into almost nothing. Pillow's GIF encoder writes the header and compresses every
 (``GifImagePlugin.getheader`` / ``getdata``). ``gifsicle -O3`` polishes the file when it
 is installed.
 """
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -64,6 +65,15 @@ def _gifsicle(path):
     return r.returncode == 0
 
 
+def gif_bytes(frames, durations):
+    """The animated GIF of ``frames`` as bytes, encoded as :func:`write_gif` does (no
+    gifsicle pass); e.g. to embed it in a page or a notebook."""
+    _check(frames, durations)
+    buf = io.BytesIO()
+    _encode(buf, frames, durations)
+    return buf.getvalue()
+
+
 def write_gif(path, frames, durations, use_gifsicle=True):
     """Write an animated GIF atomically (temporary name in the same folder, then rename).
 
@@ -84,6 +94,18 @@ def write_gif(path, frames, durations, use_gifsicle=True):
     Path : the written file.
     """
     path = Path(path)
+    _check(frames, durations)
+    if not path.parent.is_dir():
+        raise ValueError(f"write_gif: folder {str(path.parent)!r} does not exist")
+    with atomic_path(path, fsync=False) as tmp:
+        with open(tmp, "wb") as fp:
+            _encode(fp, frames, durations)
+        if use_gifsicle:
+            _gifsicle(tmp)
+    return path
+
+
+def _check(frames, durations):
     if not frames:
         raise ValueError("write_gif: frames is empty, expected at least one frame")
     if len(durations) != len(frames):
@@ -93,8 +115,10 @@ def write_gif(path, frames, durations, use_gifsicle=True):
         if f.shape != shape or f.dtype != np.uint8:
             raise ValueError(f"write_gif: frame of shape {f.shape} {f.dtype}, "
                              f"expected {shape} uint8 like the first")
-    if not path.parent.is_dir():
-        raise ValueError(f"write_gif: folder {str(path.parent)!r} does not exist")
+
+
+def _encode(fp, frames, durations):
+    """Write the GIF stream of checked ``frames`` into the binary file object ``fp``."""
     # A frame identical to the one before only lengthens it (as Pillow does).
     parts, delays = [(None, frames[0])], [int(durations[0])]
     for prev, cur, d in zip(frames, frames[1:], durations[1:]):
@@ -108,14 +132,9 @@ def write_gif(path, frames, durations, use_gifsicle=True):
     header, _ = GifImagePlugin.getheader(first, palette_bytes(),
                                          {"loop": 0, "background": BG,
                                           "transparency": TRANSPARENT})
-    with atomic_path(path, fsync=False) as tmp:
-        with open(tmp, "wb") as fp:
-            fp.writelines(header)
-            for (box, crop), d in zip(parts, delays):
-                offset = (0, 0) if box is None else box[:2]
-                fp.writelines(GifImagePlugin.getdata(_as_p(crop), offset, duration=d, disposal=1,
-                                                     transparency=TRANSPARENT))
-            fp.write(b";")
-        if use_gifsicle:
-            _gifsicle(tmp)
-    return path
+    fp.writelines(header)
+    for (box, crop), d in zip(parts, delays):
+        offset = (0, 0) if box is None else box[:2]
+        fp.writelines(GifImagePlugin.getdata(_as_p(crop), offset, duration=d, disposal=1,
+                                             transparency=TRANSPARENT))
+    fp.write(b";")

@@ -119,4 +119,4 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x"):
               "col_rows": rows, "output_xy": [g.cell_origin(ox + jj * col_pitch + 30, oy + 18)
                                               for jj, g in enumerate(out_grids)],
               "panels": lay.boxes, "size": (lay.width, lay.height)}
-    return Animation(frames, plan, layout)
+    return Animation(frames, plan, layout, frame_ms=300)

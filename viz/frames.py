@@ -1,7 +1,11 @@
 """Which trace steps become frames (``--max-frames``), and the rendered animation."""
+import base64
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
+
+from .encode import frame_durations, gif_bytes, write_gif
 
 
 def plan_steps(n_steps, max_frames, row_len):
@@ -41,7 +45,11 @@ def plan_steps(n_steps, max_frames, row_len):
 
 @dataclass
 class Animation:
-    """Frames ready for :func:`viz.encode.write_gif`.
+    """Frames ready for :func:`viz.encode.write_gif`; shows itself in a notebook.
+
+    In Jupyter, an ``Animation`` as the last expression of a cell plays there as an
+    embedded GIF (``_repr_html_``), e.g. ``render_window(cache.trace(sample=0))``.
+    ``anim.save(path)`` writes the same GIF to a file.
 
     Attributes
     ----------
@@ -51,13 +59,42 @@ class Animation:
         The trace step each frame shows (for phase animations such as softmax: the phase).
     layout : dict
         Where the panels are (pixel boxes, scales), for tests and documentation.
+    frame_ms, hold_ms : int
+        The renderer's pace: each frame's delay, and the last frame's, in ms.
+    durations : list of int or None
+        Per-frame delays in ms, for a renderer that paces frames one by one; they replace
+        ``frame_ms`` and ``hold_ms``.
     """
     frames: list
     steps: np.ndarray
     layout: dict = field(default_factory=dict)
+    frame_ms: int = 60
+    hold_ms: int = 2000
+    durations: Optional[list] = None
 
     def __len__(self):
         return len(self.frames)
+
+    def delays(self):
+        """The delay of every frame in ms, as it plays by default."""
+        if self.durations is not None:
+            return [int(d) for d in self.durations]
+        return frame_durations(len(self), self.frame_ms, self.hold_ms)
+
+    def gif(self):
+        """The animated GIF, as bytes."""
+        return gif_bytes(self.frames, self.delays())
+
+    def save(self, path, use_gifsicle=True):
+        """Write the GIF to ``path`` (atomically; see :func:`viz.encode.write_gif`)."""
+        return write_gif(path, self.frames, self.delays(), use_gifsicle=use_gifsicle)
+
+    def _repr_html_(self):
+        """Jupyter's rich display: the GIF embedded as a data URI, at its pixel size."""
+        h, w = self.frames[0].shape
+        data = base64.b64encode(self.gif()).decode("ascii")
+        return (f'<img src="data:image/gif;base64,{data}" width="{w}" height="{h}" '
+                f'alt="animation, {len(self)} frames">')
 
 
 def single_sample(index, who):

@@ -111,4 +111,4 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x"):
         frames.append(cv.px)
     layout = {"output_xy": [grid.cell_origin(gx, gy)], "cell": (oh, 60), "gap": grid.gap,
               "out_scale": out_scale, "panels": lay.boxes, "size": (lay.width, lay.height)}
-    return Animation(frames, plan, layout)
+    return Animation(frames, plan, layout, frame_ms=800, hold_ms=3000)

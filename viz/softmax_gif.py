@@ -16,6 +16,16 @@ BAR = 130         # bar length for the largest value
 LAB = 22          # class label column
 
 
+def _num(v):
+    """A label for v: :func:`viz.draw.fmt`, but in scientific notation ("1.0e30", "3.2e−5")
+    where fixed decimals would run 31 digits long or round a nonzero value to 0.00."""
+    a = abs(float(v))
+    if np.isfinite(a) and (a >= 1e4 or 0 < a < 0.005):
+        mantissa, exponent = f"{float(v):.1e}".split("e")
+        return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
+    return fmt(v)
+
+
 def phases(k, has_label):
     """The stages shown, in order: ``("logits",)``, ``("shifted",)``, ``("exp", i)`` for
     every class, ``("total",)``, ``("prob", i)`` for every class, and ``("loss",)`` with a
@@ -72,7 +82,7 @@ def render_softmax(trace, subtitle=""):
         L = int(round(abs(v) / zmax * BAR))
         x0 = mid - L if v < 0 else mid + 1
         base.rect(x0, yy + 4, x0 + L, yy + ROW - 4, zscale.index(v))
-        base.text(mid + 4 if v < 0 else mid - 4, yy + ROW // 2, fmt(v), size=11, color=TEXT,
+        base.text(mid + 4 if v < 0 else mid - 4, yy + ROW // 2, _num(v), size=11, color=TEXT,
                   face="mono", anchor="lm" if v < 0 else "rm")
     base.rect(x2 + LAB, y2 + 20, x2 + LAB + 1, y2 + 24 + K * ROW, GRID)
     base.rect(x3 + LAB, y3 + 20, x3 + LAB + 1, y3 + 24 + K * ROW, GRID)
@@ -82,7 +92,7 @@ def render_softmax(trace, subtitle=""):
             yy = y + 24 + i * ROW
             L = max(1, int(round(values[i] / vmax * BAR)))
             cv.rect(x + LAB + 1, yy + 4, x + LAB + 1 + L, yy + ROW - 4, color)
-            cv.text(x + LAB + L + 6, yy + ROW // 2, fmt(values[i]), size=11, color=TEXT,
+            cv.text(x + LAB + L + 6, yy + ROW // 2, _num(values[i]), size=11, color=TEXT,
                     face="mono", anchor="lm")
 
     argmax_shift = int(np.flatnonzero(trace.shifted == 0)[0]) if np.any(trace.shifted == 0) else -1
@@ -92,14 +102,14 @@ def render_softmax(trace, subtitle=""):
         name = st[0]
         if n >= 1:                                           # z − max z, with the max marked
             for i, v in enumerate(trace.shifted):
-                cv.text(x1 + LAB + 2 * BAR + 8, y1 + 24 + i * ROW + ROW // 2, fmt(v), size=11,
+                cv.text(x1 + LAB + 2 * BAR + 8, y1 + 24 + i * ROW + ROW // 2, _num(v), size=11,
                         color=ACCENT if i == argmax_shift else TEXT, face="mono", anchor="lm")
         n_exp = K if n >= 2 + K else (st[1] + 1 if name == "exp" else 0)
         bars(cv, x2, y2, trace.exp, n_exp, ACCENT2, 1.0)
         if name == "exp":
             cv.outline(x2, y2 + 24 + st[1] * ROW, x2 + w2, y2 + 24 + (st[1] + 1) * ROW, ACCENT, 1)
         if n >= 2 + K:
-            cv.text(x2 + LAB, y2 + 24 + K * ROW + 10, f"Σ e = {fmt(trace.total)}", size=14,
+            cv.text(x2 + LAB, y2 + 24 + K * ROW + 10, f"Σ e = {_num(trace.total)}", size=14,
                     color=ACCENT if name == "total" else TEXT, face="monobold")
         n_prob = K if name == "loss" else (st[1] + 1 if name == "prob" else 0)
         bars(cv, x3, y3, trace.probs, n_prob, GOOD, 1.0)
@@ -107,13 +117,13 @@ def render_softmax(trace, subtitle=""):
             i = st[1]
             cv.outline(x3, y3 + 24 + i * ROW, x3 + w2, y3 + 24 + (i + 1) * ROW, ACCENT, 1)
             cv.text(x3 + LAB, y3 + 24 + K * ROW + 10,
-                    f"p[{i}] = {fmt(trace.exp[i])} / {fmt(trace.total)}", size=13, color=ACCENT,
+                    f"p[{i}] = {_num(trace.exp[i])} / {_num(trace.total)}", size=13, color=ACCENT,
                     face="mono")
         if name == "loss":
             lab = trace.label
             cv.outline(x3, y3 + 24 + lab * ROW, x3 + w2, y3 + 24 + (lab + 1) * ROW, BAD, 2)
             cv.text(x3 + LAB, y3 + 24 + K * ROW + 10,
-                    f"loss = {MINUS}log p[{lab}] = {fmt(trace.loss)}", size=14, color=BAD,
+                    f"loss = {MINUS}log p[{lab}] = {_num(trace.loss)}", size=14, color=BAD,
                     face="monobold")
         caption = {"logits": "the logits", "shifted": "subtract the max (stability)",
                    "exp": "exponentiate", "total": "sum", "prob": "normalise",
@@ -122,4 +132,5 @@ def render_softmax(trace, subtitle=""):
         frames.append(cv.px)
         names.append(st)
     return Animation(frames, np.arange(len(frames)),
-                     {"stages": names, "panels": lay.boxes, "size": (lay.width, lay.height)})
+                     {"stages": names, "panels": lay.boxes, "size": (lay.width, lay.height)},
+                     frame_ms=500, hold_ms=3000)
