@@ -12,7 +12,9 @@ class Geometry:
     """Window geometry of one windowed op on an (H, W) input.
 
     All attributes are (h, w) pairs; ``out`` is the output size
-    ``floor((in + 2*padding - dilation*(kernel-1) - 1) / stride) + 1``.
+    ``floor((in + 2*padding + pad_extra - dilation*(kernel-1) - 1) / stride) + 1``.
+    ``pad_extra`` is padding on the bottom/right only: conv2d's ``padding="same"`` with an
+    even span needs one more cell there than on the top/left, as torch pads it.
     """
     kernel_size: tuple
     stride: tuple
@@ -20,6 +22,7 @@ class Geometry:
     dilation: tuple
     in_size: tuple
     out: tuple
+    pad_extra: tuple = (0, 0)
 
     def offsets(self):
         """Kernel offsets (a, b) in row-major order."""
@@ -32,11 +35,11 @@ class Geometry:
                 slice(b * dw, b * dw + sw * (ow - 1) + 1, sw))
 
     def padded_size(self):
-        return tuple(n + 2 * p for n, p in zip(self.in_size, self.padding))
+        return tuple(n + 2 * p + e for n, p, e in zip(self.in_size, self.padding, self.pad_extra))
 
 
 def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None,
-             kernel_name="kernel_size"):
+             kernel_name="kernel_size", pad_extra=(0, 0)):
     """Validate geometry arguments against an (N, C, H, W) shape and return a Geometry.
 
     ``max_pad`` is PyTorch's pooling rule: padding at most half the effective kernel.
@@ -53,12 +56,12 @@ def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None,
                              f"kernel size per axis (<= {half}) for kernel_size={kernel_size!r}")
     hw = tuple(x_shape[2:])
     span = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
-    padded = tuple(n + 2 * pp for n, pp in zip(hw, p))
+    padded = tuple(n + 2 * pp + e for n, pp, e in zip(hw, p, pad_extra))
     if span[0] > padded[0] or span[1] > padded[1]:
         raise ValueError(f"{op}: {kernel_name}={kernel_size!r} (dilated extent {span}) is larger than "
                          f"the padded input {padded}, expected a window that fits")
     out = tuple((n - e) // ss + 1 for n, e, ss in zip(padded, span, s))
-    return Geometry(k, s, p, d, hw, out)
+    return Geometry(k, s, p, d, hw, out, tuple(pad_extra))
 
 
 def pad(x, g, value=0.0):
@@ -70,11 +73,12 @@ def pad(x, g, value=0.0):
     is already batch-last and needs no padding, it is returned as it is.
     """
     ph, pw = g.padding
-    if ph == 0 and pw == 0 and is_batch_last(x):
-        return x
+    hp, wp = g.padded_size()
     n, c, h, w = x.shape
-    buf = np.empty((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
-    if ph or pw:
+    if (hp, wp) == (h, w) and is_batch_last(x):
+        return x
+    buf = np.empty((c, hp, wp, n), dtype=x.dtype)
+    if (hp, wp) != (h, w):
         buf.fill(value)
     buf[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
     return buf.transpose(3, 0, 1, 2)

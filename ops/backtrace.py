@@ -24,6 +24,7 @@ from typing import Optional
 import numpy as np
 
 from ._check import as_dout
+from .conv import group_channels
 from ._window import batch_last, pad_mask, windows
 
 
@@ -49,9 +50,14 @@ class ScatterTrace:
     channels: np.ndarray    # (S, Cs)
     stamp: np.ndarray       # (S, Cs, kh, kw)
     is_pad: np.ndarray      # (S, kh, kw)
+    pad_extra: tuple = (0, 0)   # bottom/right-only padding (conv2d padding="same")
 
     def __len__(self):
         return len(self.out_index)
+
+    def padded_size(self):
+        return tuple(n + 2 * p + e for n, p, e in zip(self.grad_shape[2:], self.padding,
+                                                       self.pad_extra))
 
     def cells(self, k):
         """(kh, kw, 2) padded coordinates of step k's window."""
@@ -61,10 +67,10 @@ class ScatterTrace:
 
     def padded_output(self, upto=None):
         """The padded gradient after steps ``0..upto`` (all when None): (N, C, Hp, Wp)."""
-        n, c, h, w = self.grad_shape
-        (ph, pw), (dh, dw) = self.padding, self.dilation
+        n, c = self.grad_shape[:2]
+        dh, dw = self.dilation
         s = len(self) if upto is None else upto + 1
-        out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=self.stamp.dtype)
+        out = np.zeros((n, c) + self.padded_size(), dtype=self.stamp.dtype)
         kh, kw = self.kernel_size
         nn = self.out_index[:s, 0][:, None, None, None]
         ch = self.channels[:s][:, :, None, None]
@@ -85,8 +91,7 @@ class ScatterTrace:
 
     def overlap_counts(self):
         """(Hp, Wp): how many windows touch each padded cell (0: no window reads it)."""
-        (ph, pw), (_, _, h, w) = self.padding, self.grad_shape
-        counts = np.zeros((h + 2 * ph, w + 2 * pw), dtype=int)
+        counts = np.zeros(self.padded_size(), dtype=int)
         first = self.out_index[:, 0] == self.out_index[0, 0]
         first &= self.out_index[:, 1] == self.out_index[0, 1]
         for k in np.flatnonzero(first):
@@ -119,7 +124,8 @@ def pool_backward_trace(cache, dout):
         share = dout / (kh * kw)                          # the backward's arithmetic
         stamp = np.broadcast_to(share[n, c, i, j][:, None, None], (len(idx), kh, kw)).copy()
     return ScatterTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, dout,
-                        cache.x.shape, idx, origin, c[:, None], stamp[:, None], is_pad)
+                        cache.x.shape, idx, origin, c[:, None], stamp[:, None], is_pad,
+                        g.pad_extra)
 
 
 def conv_dx_scatter_trace(cache, dout):
@@ -130,10 +136,10 @@ def conv_dx_scatter_trace(cache, dout):
     dout = as_dout(dout, (n, nf) + g.out, "conv2d", w.dtype)
     g, idx, origin, is_pad = _scatter_parts(cache, dout.shape)
     nn, f, i, j = idx.T
-    stamp = dout[nn, f, i, j][:, None, None, None] * w[f]           # (S, C, kh, kw)
-    channels = np.broadcast_to(np.arange(ch), (len(idx), ch))
+    stamp = dout[nn, f, i, j][:, None, None, None] * w[f]           # (S, C/groups, kh, kw)
+    channels = group_channels(f, nf, cache.groups, ch)
     return ScatterTrace("conv2d", g.kernel_size, g.stride, g.padding, g.dilation, dout,
-                        cache.x.shape, idx, origin, channels, stamp, is_pad)
+                        cache.x.shape, idx, origin, channels, stamp, is_pad, g.pad_extra)
 
 
 @dataclass(frozen=True)
@@ -156,19 +162,23 @@ class GatherTrace:
     cropped: np.ndarray      # (S,)
     field: np.ndarray        # (S, F, kh, kw)
     value: np.ndarray        # (S,)
+    pad_extra: tuple = (0, 0)
 
     def __len__(self):
         return len(self.value)
 
     def output(self):
         (ph, pw), (n, c, h, w) = self.padding, self.grad_shape
-        out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=self.value.dtype)
+        size = (h + 2 * ph + self.pad_extra[0], w + 2 * pw + self.pad_extra[1])
+        out = np.zeros((n, c) + size, dtype=self.value.dtype)
         out[tuple(self.out_index.T)] = self.value
         return out[:, :, ph:ph + h, pw:pw + w]
 
 
 def conv_dx_gather_trace(cache, dout):
-    w, g = cache.weight, cache.geom
+    from .conv import dense_weight
+    g = cache.geom
+    w = dense_weight(cache.weight, cache.groups)       # zero where a filter reads no channel
     nf, ch, kh, kw = w.shape
     n = cache.x.shape[0]
     dout = as_dout(dout, (n, nf) + g.out, "conv2d", w.dtype)
@@ -196,7 +206,7 @@ def conv_dx_gather_trace(cache, dout):
     cropped = (y < ph) | (y >= ph + g.in_size[0]) | (x < pw) | (x >= pw + g.in_size[1])
     return GatherTrace(g.kernel_size, g.stride, g.padding, g.dilation, inserted, is_inserted,
                        is_border, kernel, cache.x.shape, idx, cropped, field,
-                       value.astype(w.dtype, copy=False))
+                       value.astype(w.dtype, copy=False), g.pad_extra)
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,7 @@ class WeightGradTrace:
     out_index: np.ndarray     # (S, 4) f, c, a, b
     value: np.ndarray         # (S,)
     bias: Optional[np.ndarray]
+    groups: int = 1
 
     def __len__(self):
         return len(self.value)
@@ -222,7 +233,8 @@ class WeightGradTrace:
 
     def tap(self, k):
         f, c, a, b = self.out_index[k]
-        _, _, kh, kw = self.weight_shape
+        nf, cg, kh, kw = self.weight_shape
+        c = group_channels(f, nf, self.groups, cg)[c]     # the input channel this tap reads
         return self._per_sample(self.cols[(c * kh + a) * kw + b])
 
     def upstream(self, k):
@@ -235,17 +247,17 @@ class WeightGradTrace:
 
 
 def conv_dweight_trace(cache, dout):
-    from .conv import _weight_grad   # the backward's own product
+    from .conv import _dweight   # the backward's own product
     w, g = cache.weight, cache.geom
     nf = w.shape[0]
     n = cache.x.shape[0]
     dout = as_dout(dout, (n, nf) + g.out, "conv2d", w.dtype)
     dlast = batch_last(dout).reshape(nf, -1)
-    dw = _weight_grad(cache.cols, dlast, g.out[0] * g.out[1], n).reshape(w.shape)
+    dw = _dweight(cache.cols, dlast, w, cache.groups, g.out[0] * g.out[1], n)
     idx = _grid(w.shape)
     bias = dlast.sum(axis=1) if cache.bias is not None else None
     return WeightGradTrace(w.shape, (n, nf) + g.out, cache.cols, dlast, idx,
-                           dw[tuple(idx.T)], bias)
+                           dw[tuple(idx.T)], bias, cache.groups)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_dout, as_float, check_ndim, check_spatial
+from ._check import as_dout, as_float, check_ndim, check_spatial, pair
 from ._window import Geometry, batch_last, geometry, pad, unpad, windows
 
 OP = "conv2d"
@@ -15,11 +15,12 @@ class ConvCache:
     """What conv2d's backward needs; ``trace()`` turns it into a WindowTrace."""
     x: np.ndarray        # (N, C, H, W)
     xp: np.ndarray       # (N, C, H+2ph, W+2pw), batch-last memory (see _window.pad)
-    weight: np.ndarray   # (F, C, kh, kw)
+    weight: np.ndarray   # (F, C/groups, kh, kw)
     bias: object         # (F,) or None
     geom: Geometry
     cols: np.ndarray     # (C*kh*kw, OH*OW*N): the windows, one column per output cell
     out: np.ndarray      # (N, F, OH, OW): the returned output itself (no copy), read by trace()
+    groups: int = 1
 
     def trace(self, sample=None):
         return _trace.conv_trace(self, sample)
@@ -30,15 +31,20 @@ class ConvCache:
         return backward_trace(self, dout, wrt, view)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Convolve ``x`` with ``weight``, as ``torch.nn.functional.conv2d``.
 
     Parameters
     ----------
     x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
-    weight : ndarray (F, C, kh, kw), F >= 1
+    weight : ndarray (F, C/groups, kh, kw), F >= 1
     bias : ndarray (F,) or None
-    stride, padding, dilation : int or (int, int)
+    stride, dilation : int or (int, int)
+    padding : int, (int, int), "valid" (no padding) or "same" (stride 1 only: the output
+        has the input's size; an odd total padding puts the extra cell bottom/right, as torch)
+    groups : int
+        C and F are split into ``groups`` groups; filter f reads only its group's C/groups
+        channels. ``groups = C`` is a depthwise convolution.
 
     Returns
     -------
@@ -54,9 +60,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     if weight.shape[0] == 0:
         raise ValueError(f"{OP}: weight has shape {weight.shape} with 0 filters, expected at "
                          "least 1 (as torch)")
-    if weight.shape[1] != x.shape[1]:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{OP}: groups={groups!r} is invalid, expected a positive int")
+    groups = int(groups)
+    if x.shape[1] % groups or weight.shape[0] % groups:
+        raise ValueError(f"{OP}: groups={groups} must divide x's {x.shape[1]} channels and "
+                         f"weight's {weight.shape[0]} filters")
+    if weight.shape[1] * groups != x.shape[1]:
+        want = "weight.shape[1] == x.shape[1]" + (f" / groups ({groups})" if groups > 1 else "")
         raise ValueError(f"{OP}: weight has {weight.shape[1]} input channels (shape {weight.shape}) "
-                         f"but x has {x.shape[1]} (shape {x.shape}), expected weight.shape[1] == x.shape[1]")
+                         f"but x has {x.shape[1]} (shape {x.shape}), expected {want}")
     dtype = np.result_type(x, weight)
     nf = weight.shape[0]
     if bias is not None:
@@ -67,19 +80,48 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         dtype = np.result_type(dtype, bias)
         bias = bias.astype(dtype, copy=False)
     x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    padding, extra = _padding(padding, stride, dilation, weight.shape[2:])
     g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation,
-                 kernel_name="weight kernel (kh, kw)")
+                 kernel_name="weight kernel (kh, kw)", pad_extra=extra)
     xp = pad(x, g)
     n, positions = x.shape[0], g.out[0] * g.out[1]
     # Batch-last columns (C*kh*kw, OH*OW*N): the copy moves runs of OW*N contiguous values,
     # and W @ cols is already the (F, OH, OW, N) output. (Sizes are spelled out, not -1,
     # so that an empty batch reshapes too.)
-    cols = windows(xp, g).transpose(1, 4, 5, 2, 3, 0).reshape(weight[0].size, positions * n)
-    out = _apply_weight(weight.reshape(nf, -1), cols, positions, n)
+    cols = windows(xp, g).transpose(1, 4, 5, 2, 3, 0).reshape(x.shape[1] * weight[0, 0].size,
+                                                              positions * n)
+    if groups == 1:
+        out = _apply_weight(weight.reshape(nf, -1), cols, positions, n)
+    else:   # one product per group: filters of group k read rows of channels of group k
+        out = np.empty((nf, positions * n), dtype=dtype)
+        for f, r in _group_slices(weight.shape, groups):
+            out[f] = _apply_weight(weight[f].reshape(f.stop - f.start, -1), cols[r], positions, n)
     if bias is not None:
         out += bias[:, None]
     out = out.reshape((nf,) + g.out + (n,)).transpose(3, 0, 1, 2)
-    return out, ConvCache(x, xp, weight, bias, g, cols, out)
+    return out, ConvCache(x, xp, weight, bias, g, cols, out, groups)
+
+
+def _padding(padding, stride, dilation, kernel):
+    """(padding, pad_extra) from an int, a pair, "valid" or "same" (torch's rules)."""
+    if not isinstance(padding, str):
+        return padding, (0, 0)
+    if padding == "valid":
+        return 0, (0, 0)
+    if padding != "same":
+        raise ValueError(f"{OP}: padding={padding!r} is invalid, expected an int, a pair, "
+                         "'valid' or 'same'")
+    if pair(stride, "stride", OP, 1) != (1, 1):
+        raise ValueError(f"{OP}: padding='same' is not supported for strided convolutions "
+                         f"(stride={stride!r}), as in torch")
+    total = [d * (k - 1) for d, k in zip(pair(dilation, "dilation", OP, 1), kernel)]
+    return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
+
+
+def _group_slices(w_shape, groups):
+    """(filter slice, cols row slice) of each group."""
+    fg, rows = w_shape[0] // groups, w_shape[1] * w_shape[2] * w_shape[3]
+    return [(slice(k * fg, (k + 1) * fg), slice(k * rows, (k + 1) * rows)) for k in range(groups)]
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -105,16 +147,49 @@ def conv2d_backward(dout, cache, need_dx=True):
     dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
     positions = g.out[0] * g.out[1]
     dlast = batch_last(dout).reshape(nf, positions * n)   # free for a batch-last dout
-    dweight = _weight_grad(c.cols, dlast, positions, n).reshape(w.shape)
+    dweight = _dweight(c.cols, dlast, w, c.groups, positions, n)
     dbias = dlast.sum(axis=1) if c.bias is not None else None
     if not need_dx:
         return None, dweight, dbias
-    dcols = (w.reshape(nf, -1).T @ dlast).reshape(ch, *g.kernel_size, *g.out, n)
+    if c.groups == 1:
+        dcols = w.reshape(nf, -1).T @ dlast
+    else:
+        dcols = np.empty(c.cols.shape, dtype=w.dtype)
+        for f, r in _group_slices(w.shape, c.groups):
+            dcols[r] = w[f].reshape(f.stop - f.start, -1).T @ dlast[f]
+    dcols = dcols.reshape(ch, *g.kernel_size, *g.out, n)
     dxp = np.zeros((ch,) + c.xp.shape[2:] + (n,), dtype=w.dtype)
     for a, b in g.offsets():
         rows, cols = g.tap(a, b)
         dxp[:, rows, cols, :] += dcols[:, a, b]
     return unpad(dxp.transpose(3, 0, 1, 2), g), dweight, dbias
+
+
+def _dweight(cols, dlast, w, groups, positions, n):
+    """The weight gradient (F, C/groups, kh, kw), one product per group."""
+    if groups == 1:
+        return _weight_grad(cols, dlast, positions, n).reshape(w.shape)
+    dweight = np.empty_like(w)
+    for f, r in _group_slices(w.shape, groups):
+        dweight[f] = _weight_grad(cols[r], dlast[f], positions, n).reshape(dweight[f].shape)
+    return dweight
+
+
+def dense_weight(w, groups):
+    """The (F, C, kh, kw) weight a grouped conv acts as: zero where a filter reads no channel."""
+    if groups == 1:
+        return w
+    f, cg = w.shape[:2]
+    full = np.zeros((f, cg * groups) + w.shape[2:], dtype=w.dtype)
+    for k, (fs, _) in enumerate(_group_slices(w.shape, groups)):
+        full[fs, k * cg:(k + 1) * cg] = w[fs]
+    return full
+
+
+def group_channels(f, n_filters, groups, c_per_group):
+    """The input channels that filter(s) ``f`` read: an array (..., C/groups)."""
+    group = np.asarray(f) // (n_filters // groups)
+    return group[..., None] * c_per_group + np.arange(c_per_group)
 
 
 # OpenBLAS is slow on one big product whose weight matrix is tiny (LeNet-5's C1: 6 x 25),

@@ -65,6 +65,14 @@ class WindowTrace:
     weight: Optional[np.ndarray] = None   # (F, C, kh, kw)
     bias: Optional[np.ndarray] = None     # (F,)
     contrib: Optional[np.ndarray] = None  # (S, C) display only: may miss value in the last bits
+    groups: int = 1                       # conv: filter f reads channels(k) only
+
+    def channels(self, k):
+        """The input channels step k's window reads (conv with groups: its group's only)."""
+        if self.weight is None:
+            return np.array([self.out_index[k, 1]])
+        f, cg = self.weight.shape[0], self.weight.shape[1]
+        return (self.out_index[k, 1] // (f // self.groups)) * cg + np.arange(cg)
 
     def __len__(self):
         return len(self.value)
@@ -109,11 +117,13 @@ def conv_trace(cache, sample=None):
     w, b = cache.weight, cache.bias
     g, idx, origin, is_pad = _window_parts(cache, sample, w.shape[0])
     n, f, i, j = idx.T
-    field = windows(cache.xp, g)[n, :, i, j]                       # (S, C, kh, kw)
+    from .conv import group_channels
+    ch = group_channels(f, w.shape[0], cache.groups, w.shape[1])    # (S, C/groups)
+    field = windows(cache.xp, g)[n[:, None], ch, i[:, None], j[:, None]]   # (S, C/groups, kh, kw)
     contrib = np.einsum("sckl,sckl->sc", field, w[f])               # display only
     return WindowTrace("conv2d", g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
                        cache.out.shape, idx, origin, field, is_pad, cache.out[n, f, i, j],
-                       weight=w, bias=b, contrib=contrib)
+                       weight=w, bias=b, contrib=contrib, groups=cache.groups)
 
 
 def pool_trace(cache, sample=None):

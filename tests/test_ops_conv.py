@@ -94,3 +94,91 @@ def test_integer_input_becomes_float32(dtype):
     out, _ = conv2d(x, w)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, ref.conv2d(x, w))
+
+
+# --- groups and padding="same" / "valid" -------------------------------------------------
+
+GROUPED = [  # x_shape, w_shape, groups, geometry
+    ((2, 4, 5, 5), (6, 2, 3, 3), 2, dict(padding=1)),
+    ((1, 3, 6, 5), (3, 1, 3, 3), 3, dict(stride=2, dilation=(1, 2), padding=(1, 2))),   # depthwise
+    ((2, 4, 4, 4), (8, 1, 2, 2), 4, {}),     # depthwise, channel multiplier 2
+    ((1, 6, 5, 5), (3, 2, 1, 1), 3, {}),
+]
+
+
+def _grouped_reference(x, w, b, groups, geom):
+    """groups as independent convolutions on channel slices (the naive reference per group)."""
+    fg, cg = w.shape[0] // groups, w.shape[1]
+    parts = [ref.conv2d(x[:, k * cg:(k + 1) * cg], w[k * fg:(k + 1) * fg],
+                        None if b is None else b[k * fg:(k + 1) * fg], **geom) for k in range(groups)]
+    return np.concatenate(parts, axis=1)
+
+
+@pytest.mark.parametrize("xs, ws, groups, geom", GROUPED)
+def test_groups_forward_gradients_traces(xs, ws, groups, geom):
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    out, cache = conv2d(x, w, b, groups=groups, **geom)
+    np.testing.assert_allclose(out, _grouped_reference(x, w, b, groups, geom), rtol=1e-10, atol=1e-12)
+    check_gradients(lambda x, w, b: conv2d(x, w, b, groups=groups, **geom), conv2d_backward, [x, w, b])
+    tr = cache.trace()
+    assert np.array_equal(tr.output(), out)
+    k = len(tr) - 1
+    f = tr.out_index[k, 1]
+    fg, cg = ws[0] // groups, ws[1]
+    assert np.array_equal(tr.channels(k), (f // fg) * cg + np.arange(cg))
+    np.testing.assert_allclose(tr.contrib[k].sum() + b[f], tr.value[k], rtol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, _ = conv2d_backward(dout, cache)
+    np.testing.assert_allclose(cache.backward_trace(dout).output(), dx, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(cache.backward_trace(dout, view="gather").output(), dx,
+                               rtol=1e-12, atol=1e-13)
+    wt = cache.backward_trace(dout, wrt="weight")
+    assert np.array_equal(wt.output(), dw)
+    np.testing.assert_allclose(np.sum(wt.tap(len(wt) - 1) * wt.upstream(len(wt) - 1)),
+                               wt.value[-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("k, d", [(3, 1), (4, 1), (2, 3), ((2, 5), (1, 2))])
+def test_padding_same_keeps_the_size_and_pads_like_torch(k, d):
+    rng = np.random.default_rng(8)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    dh, dw = (d, d) if isinstance(d, int) else d
+    x, w = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((3, 2, kh, kw))
+    out, cache = conv2d(x, w, padding="same", dilation=d)
+    assert out.shape == (2, 3, 6, 7)
+    # torch: total d·(k−1), left total // 2, the odd cell on the right/bottom
+    th, tw = dh * (kh - 1), dw * (kw - 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+    np.testing.assert_allclose(out, ref.conv2d(xp, w, dilation=d), rtol=1e-10, atol=1e-12)
+    check_gradients(lambda x, w: conv2d(x, w, padding="same", dilation=d),
+                    lambda dout, c: conv2d_backward(dout, c)[:2], [x, w])
+    tr = cache.trace(sample=0)
+    assert np.array_equal(tr.output()[0], out[0])
+    assert tr.is_pad.any()
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(cache.backward_trace(dout).output(), conv2d_backward(dout, cache)[0],
+                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(cache.backward_trace(dout, view="gather").output(),
+                               conv2d_backward(dout, cache)[0], rtol=1e-12, atol=1e-13)
+
+
+def test_padding_valid_is_zero_padding():
+    x, w, b, _ = _problem(get_case(CONV_CASES, "k3"), True)
+    assert np.array_equal(conv2d(x, w, b, padding="valid")[0], conv2d(x, w, b)[0])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(padding="same", stride=2), "padding='same' is not supported for strided"),
+    (dict(padding="full"), "padding='full' is invalid"),
+    (dict(groups=3), "groups=3 must divide"),
+    (dict(groups=0), "groups=0 is invalid"),
+])
+def test_group_and_padding_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 4, 3, 3)), **kwargs)
+
+
+def test_grouped_weight_shape_is_checked():
+    with pytest.raises(ValueError, match=r"weight.shape\[1\] == x.shape\[1\] / groups \(2\)"):
+        conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 4, 3, 3)), groups=2)
