@@ -26,6 +26,49 @@ class ConvTransposeCache:
     geom: Geometry       # the conv2d that maps the output (in_size) back onto x (out)
     out: np.ndarray      # the op's own output
 
+    def trace(self, view="scatter"):
+        """The op's steps in one of two views of the same numbers.
+
+        ``"scatter"``: each input cell (n, c, i, j) stamps ``x × w[c]`` into the output window
+        it maps to (a :class:`~ops.backtrace.ScatterTrace`; stamps on the cropped padding
+        are lost). ``"direct"``: each output cell is a convolution of the zero-inserted,
+        padded input with the 180°-rotated kernel (a :class:`~ops.backtrace.GatherTrace`).
+        Both leave out the bias; :class:`ConvTransposeTrace` adds it and keeps the op's
+        own output as ``value``.
+        """
+        from .backtrace import conv_dx_gather_trace, conv_dx_scatter_trace
+        if view not in ("scatter", "direct"):
+            raise ValueError(f"{OP}: view={view!r} is invalid, expected 'scatter' or 'direct'")
+        # conv_transpose2d(x, w) is the input gradient of the conv2d (weight w, this
+        # geometry) whose output has x's shape: the same traces, with x as the upstream.
+        shape = (self.x.shape[0], self.out.shape[1]) + self.geom.in_size
+        adjoint = _AdjointConv(np.broadcast_to(np.zeros((), self.out.dtype), shape),
+                               self.weight, self.geom, self.groups)
+        build = conv_dx_scatter_trace if view == "scatter" else conv_dx_gather_trace
+        return ConvTransposeTrace(view, build(adjoint, self.x), self.bias, self.out)
+
+
+@dataclass
+class _AdjointConv:
+    x: np.ndarray        # only its shape is read: (N, C_out, OH, OW)
+    weight: np.ndarray
+    geom: Geometry
+    groups: int
+
+
+@dataclass(frozen=True)
+class ConvTransposeTrace:
+    """``steps`` is the scatter or direct view (ops.backtrace); ``value`` the op's output."""
+    view: str
+    steps: object
+    bias: object
+    value: np.ndarray
+
+    def output(self):
+        """The view's sum plus the bias: equals ``value`` to rounding."""
+        out = self.steps.output()
+        return out if self.bias is None else out + self.bias[None, :, None, None]
+
 
 def output_size(size, kernel, stride, padding, output_padding, dilation):
     """``(in − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1``, one axis."""

@@ -103,3 +103,29 @@ def test_errors_name_the_argument(kwargs, match):
 def test_channel_mismatch_is_refused():
     with pytest.raises(ValueError, match="weight.shape\\[0\\] == x.shape\\[1\\]"):
         conv_transpose2d(np.zeros((1, 2, 3, 3)), np.zeros((3, 1, 3, 3)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_scatter_and_direct_views_reproduce_the_output(case):
+    x, w, b, geom = _problem(case, seed=3)
+    out, cache = conv_transpose2d(x, w, b, **geom)
+    scatter, direct = cache.trace("scatter"), cache.trace("direct")
+    assert scatter.value is out and direct.value is out
+    np.testing.assert_allclose(scatter.output(), out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(direct.output(), out, rtol=1e-12, atol=1e-12)
+    # scatter: one step per input cell, stamping x × w into the output
+    st = scatter.steps
+    assert len(st) == x.size
+    n, c, i, j = st.out_index[4]
+    np.testing.assert_array_equal(st.stamp[4], x[n, c, i, j] * w[c])
+    # direct: stride − 1 zeros inserted between input cells
+    sh, sw = direct.steps.stride
+    h, wd = x.shape[2:]
+    inserted = (h + (h - 1) * (sh - 1)) * (wd + (wd - 1) * (sw - 1)) - h * wd
+    assert direct.steps.is_inserted.sum() == inserted
+
+
+def test_trace_view_is_checked():
+    _, cache = conv_transpose2d(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match="view='gather' is invalid"):
+        cache.trace("gather")
