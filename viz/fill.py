@@ -2,6 +2,7 @@
 import numpy as np
 
 from .draw import Canvas, all_integers, cell_grid, fmt
+from .layout import gap_for
 from .palette import ACCENT, BLANK, PANEL
 
 LABEL_MIN_CELL = 30      # cells at least this wide get their value written in
@@ -28,7 +29,7 @@ class FillGrid:
         values = np.asarray(values, dtype=float)
         ch, cw = (cell, cell) if np.isscalar(cell) else cell
         self.ch, self.cw = int(ch), int(cw)
-        self.gap = 1 if min(ch, cw) >= 8 else 0
+        self.gap = gap_for(min(ch, cw))
         rows, cols = values.shape
         self.width, self.height = cols * self.cw + self.gap, rows * self.ch + self.gap
         idx = scale.index(values)
