@@ -562,7 +562,9 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         ints = [trace.input[n]] + ([trace.weight] if trace.op == "conv2d" else [])
         d = decimals_for(*ints, *([trace.bias] if trace.op == "conv2d" and trace.bias is not None
                                   else []))
-        picks = pick_tour(trace, tour_count, exact=lambda k: _Working(trace, k, d, F).exact)
+        # a short --max-frames shortens the tour: the sweep and the hold need a frame each
+        picks = pick_tour(trace, max(0, min(tour_count, max_frames - 2)),
+                          exact=lambda k: _Working(trace, k, d, F).exact)
     else:
         picks = [(int(k), "chosen by hand") for k in tour]
     steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
