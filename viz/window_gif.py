@@ -478,8 +478,6 @@ class _WindowFrames:
             self._draw_input(cv, k, w)
             if isinstance(w, _Working):
                 self._draw_working(cv, k, w)
-            else:
-                lay.write(cv, self.where, w.window)
             f, r, c = (int(v) for v in tr.out_index[k, 1:])
             current = (f, (r, c))
         for g, (gx, gy), ff in zip(self.grids, self.out_xy, range(self.F)):
