@@ -28,6 +28,7 @@ NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channe
 RULER_SIZE = 9            # input coordinates beside the window grid
 INPUT_LABEL_MIN = 20      # input pixels at least this big get their values written in
 OUT_CELL_MAX = 64
+OUT_TARGET = 200          # px, the least side of an output map
 CAPTION_SIZE = 13
 EQ_SIZE = 13
 
@@ -214,8 +215,10 @@ class _WindowFrames:
                  Legend(self.in_scale, "input values", name="input legend"), gap=6)
 
         # panel 3: one output map per output channel
+        # as big as the input map, and never smaller than OUT_TARGET px (stacked channels
+        # make small input maps)
         o = min((self.Hp * s) // self.OH, (self.Wp * s) // self.OW, OUT_CELL_MAX)
-        self.o = max(o, 2)
+        self.o = max(o, min(OUT_TARGET // max(self.OH, self.OW), OUT_CELL_MAX), 2)
         self.ogap = gap_for(self.o)
         grid_vals = np.full((self.F, self.OH, self.OW), np.nan)
         grid_step = np.zeros((self.F, self.OH, self.OW), dtype=np.int64)
