@@ -60,6 +60,7 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
     spec : str
         ``"default"``: MNIST test image #0 (a 7), bundled, no download;
         ``"mnist:INDEX"``: MNIST test images INDEX .. INDEX+count-1;
+        ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (:func:`toy_image`);
         anything else: a path to a picture (PNG, JPEG, ...; see the module docstring).
     count : int
         How many consecutive test digits for ``mnist:INDEX``; other specs give one image.
@@ -85,8 +86,30 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
                            [f"MNIST test #{ASSET_INDEX}"])
     if spec.startswith("mnist:"):
         return _mnist(spec, count, data_dir)
+    if spec == "toy" or spec.startswith("toy:"):
+        return _toy(spec)
     image, notice = read_picture(spec, invert=invert, max_side=max_side, size=size)
     return InputImages(image[None], [None], [None], [Path(spec).name], notice)
+
+
+TOY_SIDE, TOY_MAX = 6, 3
+
+
+def toy_image(seed=0):
+    """A ``TOY_SIDE``² input of whole numbers 0..``TOY_MAX`` from ``seed`` (as in the numerical
+    figures of Dumoulin & Visin's guide): with integer kernels every number is exact."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, TOY_MAX + 1, (TOY_SIDE, TOY_SIDE)).astype(np.float32)
+
+
+def _toy(spec):
+    try:
+        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
+    except ValueError:
+        raise ValueError(f"--input {spec!r}: expected toy or toy:SEED with an integer "
+                         "SEED") from None
+    return InputImages(toy_image(seed)[None], [None], [None],
+                       [f"toy {TOY_SIDE}×{TOY_SIDE} integers 0–{TOY_MAX} (seed {seed})"])
 
 
 def _mnist(spec, count, data_dir):

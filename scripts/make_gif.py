@@ -13,6 +13,7 @@ Examples::
     python scripts/make_gif.py avgpool --kernel-size 3 --padding 1 --input mnist:42
     python scripts/make_gif.py all          # the whole gallery into gifs/
     python scripts/make_gif.py conv2d --weights models/lenet5.npz --layer conv1 --filter 3
+    python scripts/make_gif.py conv2d --input toy --tour 1,1 3,2
 """
 import argparse
 import math
@@ -29,12 +30,13 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
-from viz.encode import frame_durations, write_gif  # noqa: E402
+from viz.encode import write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
 from viz.kernels import NAMES as KERNELS, make_weight  # noqa: E402
 from viz.linear_gif import render_linear  # noqa: E402
 from viz.softmax_gif import render_softmax  # noqa: E402
+from viz.tour import parse_tour, steps_of  # noqa: E402
 from viz.window_gif import render_window  # noqa: E402
 
 GIF_DIR = ROOT / "gifs"
@@ -57,6 +59,7 @@ GALLERY = {
                         "--dilation", "2"],
     "avgpool": ["avgpool", "--kernel-size", "3", "--stride", "3", "--padding", "1"],
     "conv2d": ["conv2d"],
+    "conv2d_toy": ["conv2d", "--input", "toy"],
     "conv2d_channels": ["conv2d", "--channels", "2", "--kernel", "sobel-x,sobel-y", "--stride",
                         "2", "--max-frames", "100"],
     "relu": ["relu"],
@@ -138,7 +141,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
     if image:
         p.add_argument("--input", default="default", metavar="SPEC",
                        help="'default' (MNIST test image #0, a 7, bundled in viz/assets), "
-                            "'mnist:INDEX' (MNIST test set, fetched on first use) or a PNG/JPEG "
+                            "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy' or "
+                            "'toy:SEED' (6×6 whole numbers 0-3, every sum exact) or a PNG/JPEG "
                             f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "
                             "px on the long side)")
     t = p.add_mutually_exclusive_group()
@@ -164,6 +168,14 @@ def _frames_opts(p, scale=True):
                    help="most frames; longer traces show the first output row step by step, "
                         "then fast-forward while the output keeps filling; the last frame is "
                         "always the complete output")
+
+
+def _tour_opt(p):
+    p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
+                   help="output cells to show slowly first, 'R,C' or 'F,R,C' separated by "
+                        "spaces (e.g. '4,9 7,7'), or 'none'; default: 3 or 4 informative "
+                        "windows chosen from the values (largest output, a stroke edge, a tie, "
+                        "the padding)")
 
 
 def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2):
@@ -195,11 +207,13 @@ def build_parser():
     p = add("maxpool", "max_pool2d: the max of each window (pads with -inf)")
     _geometry(p)
     _frames_opts(p)
+    _tour_opt(p)
     _common(p, "maxpool", 60)
 
     p = add("avgpool", "avg_pool2d: the mean of each window (zero padding counted)")
     _geometry(p, dilation=False)
     _frames_opts(p)
+    _tour_opt(p)
     _common(p, "avgpool", 60)
 
     p = add("conv2d", "conv2d: sum of window × kernel over all input channels, plus bias")
@@ -225,6 +239,7 @@ def build_parser():
     p.add_argument("--filter", type=int, default=0, metavar="INDEX",
                    help="with --weights: which filter (output channel) of the layer")
     _frames_opts(p)
+    _tour_opt(p)
     _common(p, "conv2d", 60)
 
     for name, what in (("relu", "max(0, x)"), ("sigmoid", "1 / (1 + exp(-x))"),
@@ -292,7 +307,15 @@ def _learned(args, image, desc):
            f"({f['name']}), {args.weights.name}")
     tr = cache.trace(sample=0)
     _check_scale(args.scale, tr.padded.shape[2:])
-    return render_window(tr, args.scale, args.max_frames, subtitle=sub)
+    shape = (f["filters"],) + tr.weight.shape[1:]
+    label = f"w[{args.filter}] of {args.layer} ({'×'.join(map(str, shape))})"
+    return render_window(tr, args.scale, args.max_frames, subtitle=sub, tour=_tour(args, tr),
+                         weight_label=lambda _: label)
+
+
+def _tour(args, trace):
+    """The --tour steps of ``trace`` (None: the renderer picks)."""
+    return None if args.tour is None else steps_of(trace, parse_tour(args.tour))
 
 
 def _window(args, image, desc):
@@ -326,7 +349,8 @@ def _window(args, image, desc):
                      + (", rotated" if args.channels > 3 else "")
     tr = cache.trace(sample=0)
     _check_scale(args.scale, tr.padded.shape[2:])
-    return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}")
+    return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}",
+                         tour=_tour(args, tr))
 
 
 def _elementwise(args, image, desc):
@@ -488,18 +512,21 @@ def make(args, parser):
         anim = render(args)
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
-    durations = frame_durations(len(anim), frame_ms, args.hold)
+    durations = anim.durations(frame_ms, args.hold)
     try:
         write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
     except OSError as e:                       # the atomic writer left nothing behind
         parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
     seconds = time.perf_counter() - t0
+    tour = anim.tour_frames()
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
-            "bytes": out.stat().st_size, "render_s": seconds}
+            "bytes": out.stat().st_size, "render_s": seconds, "tour_frames": len(tour),
+            "tour_s": sum(durations[i] for i in tour) / 1000}
 
 
 def _report(name, r):
-    print(f"{name}: {r['path']}  {r['frames']} frames, plays {r['play_s']:.1f} s, "
+    tour = f" (tour {r['tour_frames']} frames, {r['tour_s']:.1f} s)" if r["tour_frames"] else ""
+    print(f"{name}: {r['path']}  {r['frames']} frames{tour}, plays {r['play_s']:.1f} s, "
           f"{r['bytes'] / 1024:.0f} KB, rendered in {r['render_s']:.2f} s")
 
 

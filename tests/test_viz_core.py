@@ -142,11 +142,15 @@ def test_animation_shows_itself_as_an_embedded_gif():
     _, cache = ops.max_pool2d(x, 2)
     anim = render_window(cache.trace(sample=0))          # what a notebook cell would show
     (frames, durations, loop), w, h = _decode_html_gif(anim._repr_html_())
-    assert len(frames) == len(anim) == 9 and loop == 0
+    assert len(frames) == len(anim) and loop == 0
     for got, drawn in zip(frames, anim.frames):
         np.testing.assert_array_equal(got, drawn)
     assert (h, w) == anim.frames[0].shape
-    assert durations == anim.delays() == [60] * 8 + [2000]
+    from viz.frames import TOUR_MS
+    tour = anim.tour_frames()
+    assert tour and durations == anim.delays()
+    assert [durations[i] for i in tour] == [TOUR_MS] * len(tour)
+    assert durations[-1] == 2000 and set(np.delete(durations, tour + [len(anim) - 1])) == {60}
 
 
 def test_animation_plays_at_its_renderers_pace_and_saves_the_same_gif(tmp_path):
@@ -157,5 +161,5 @@ def test_animation_plays_at_its_renderers_pace_and_saves_the_same_gif(tmp_path):
     assert durations == [500] * (len(anim) - 1) + [3000]
     p = anim.save(tmp_path / "s.gif", use_gifsicle=False)
     assert p.read_bytes() == anim.gif()
-    paced = type(anim)(anim.frames, anim.steps, durations=[100] * len(anim))
-    assert read_gif(io.BytesIO(paced.gif()))[1] == [100] * len(anim)
+    paced = type(anim)(anim.frames, anim.steps, frame_ms=100, hold_ms=700)
+    assert read_gif(io.BytesIO(paced.gif()))[1] == [100] * (len(anim) - 1) + [700]

@@ -15,11 +15,10 @@ this module only draws them.
 import numpy as np
 
 from .draw import Canvas, fmt, text_size, upscale
+from .layout import MARGIN, PAD
 from .palette import ACCENT, BAD, BG, DIM, GOOD, GRID, TEXT, auto_scale, gray_scale
 
-MARGIN = 16
 GAP = 26           # between panels (an arrow sits in it)
-PAD = 10
 LABEL_H = 20
 TITLE_H = 40
 MAP_GAP = 4

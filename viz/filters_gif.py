@@ -21,11 +21,10 @@ import numpy as np
 
 from .draw import Canvas, MINUS, fmt, text_size, upscale
 from .frames import Animation
+from .layout import MARGIN, PAD
 from .palette import ACCENT, ACCENT2, BAD, BG, DIM, GRID, PANEL, TEXT, diverging_scale
 from .plot import LinePlot
 
-MARGIN = 16
-PAD = 10
 TITLE_H = 68
 PLOT_H = 130
 PLOT_GAP = 16

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from mnist.images import ASSET, load_input  # noqa: F401  (ASSET: the bundled digit)
+from mnist.images import ASSET, load_input, toy_image  # noqa: F401  (re-exported)
 
 MAX_SIDE = 64      # pictures are shrunk to at most this many pixels on the long side
 
@@ -19,6 +19,7 @@ def load_image(spec, *, invert=False):
     spec : str
         ``"default"``: MNIST test image #0 (a 7), bundled with ``mnist``;
         ``"mnist:INDEX"``: MNIST test image INDEX (0..9999, fetched on first use);
+        ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (``mnist.images.toy_image``);
         anything else: a picture file, converted to grayscale and shrunk to at most
         ``MAX_SIDE`` pixels on its long side.
     invert : bool
@@ -26,7 +27,7 @@ def load_image(spec, *, invert=False):
 
     Returns
     -------
-    image : ndarray (H, W) float32 in [0, 1]
+    image : ndarray (H, W) float32 in [0, 1] (the toy input: whole numbers 0..3)
     description : str
         Where the image came from, for the GIF's footer.
 
@@ -41,8 +42,10 @@ def load_image(spec, *, invert=False):
     if got.notice:
         print(f"note: {got.notice}", file=sys.stderr)
     image = got.images[0]
-    if got.indices[0] is not None:
+    if got.indices[0] is not None and got.labels[0] is not None:
         return image, f"MNIST test image #{got.indices[0]} (a {got.labels[0]})"
+    if str(spec).startswith("toy"):
+        return image, got.names[0]
     return image, f"{got.names[0]} (grayscale, {image.shape[0]}×{image.shape[1]})"
 
 

@@ -26,6 +26,11 @@ def _num(v):
     return fmt(v)
 
 
+CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
+            "exp": "exponentiate", "total": "sum", "prob": "normalise",
+            "loss": "cross-entropy of the label"}
+
+
 def phases(k, has_label):
     """The stages shown, in order: ``("logits",)``, ``("shifted",)``, ``("exp", i)`` for
     every class, ``("total",)``, ``("prob", i)`` for every class, and ``("loss",)`` with a
@@ -60,11 +65,13 @@ def render_softmax(trace, subtitle=""):
     h = K * ROW + 24
     w1 = LAB + 2 * BAR + 2 + 70
     w2 = LAB + BAR + 70
+    counters = [f"{c} · stage {len(stages)} / {len(stages)}" for c in CAPTIONS.values()]
     lay = ThreePanels([(w1, h + 40), (w2, h + 40), (w2, h + 40)],
                       ["logits z", "e = exp(z − max z)", "p = e / Σ e"],
                       "softmax(z) and cross_entropy(z, label)" if has_label else "softmax(z)",
                       "p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)" +
-                      ("      loss = −log p[label]" if has_label else ""), subtitle)
+                      ("      loss = −log p[label]" if has_label else ""), subtitle,
+                      counter_widest=counters)
     base = lay.base
     (x1, y1), (x2, y2), (x3, y3) = lay.origin(0), lay.origin(1), lay.origin(2)
     zmax = float(np.abs(z).max()) or 1.0
@@ -125,9 +132,7 @@ def render_softmax(trace, subtitle=""):
             cv.text(x3 + LAB, y3 + 24 + K * ROW + 10,
                     f"loss = {MINUS}log p[{lab}] = {_num(trace.loss)}", size=14, color=BAD,
                     face="monobold")
-        caption = {"logits": "the logits", "shifted": "subtract the max (stability)",
-                   "exp": "exponentiate", "total": "sum", "prob": "normalise",
-                   "loss": "cross-entropy of the label"}[name]
+        caption = CAPTIONS[name]
         lay.counter(cv, f"{caption} · stage {n + 1} / {len(stages)}")
         frames.append(cv.px)
         names.append(st)
