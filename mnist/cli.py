@@ -8,12 +8,27 @@ from __future__ import annotations
 import argparse
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks and shows each default once: not where the help
+    already says it, nor None or a flag's False."""
+
+    def _get_help_string(self, action):
+        if "(default:" in (action.help or "") or action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """:class:`argparse.ArgumentParser` whose errors are one line on stderr,
     ``PROG: error: MESSAGE (see --help)``, and exit code 2, without the usage block.
 
-    Sub-command parsers made by ``add_subparsers`` are of this class too.
+    Sub-command parsers made by ``add_subparsers`` are of this class too. The help uses
+    :class:`HelpFormatter` unless another ``formatter_class`` is given.
     """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         one_line = " ".join(str(message).split())

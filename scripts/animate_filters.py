@@ -10,7 +10,6 @@ Each filter keeps one blue-gray-red colour scale for the whole GIF (± its large
 all snapshots), so growing weights saturate and shrinking ones fade. Below: the training
 loss and the test error with a cursor at the frame's step.
 """
-import argparse
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from mnist.cli import ArgumentParser  # noqa: E402
+from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
 from training.snapshots import SNAPSHOTS, load_snapshots, snapshot_layers  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.filters_gif import NOTE, render_filters  # noqa: E402
@@ -30,13 +29,9 @@ from viz.filters_gif import NOTE, render_filters  # noqa: E402
 GIF_DIR = ROOT / "gifs"
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
-
-
 def build_parser():
     p = ArgumentParser(prog="animate_filters.py", description=__doc__,
-                       formatter_class=_Help)
+                       formatter_class=HelpFormatter)
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                    help="a run directory holding snapshots.npz (written during training)")
     p.add_argument("--layer", choices=("conv1", "conv2"), default="conv1",

@@ -7,7 +7,6 @@ hidden vectors and the softmax probabilities, in one PNG (or a GIF over several 
 
 Every number drawn is the output of the model's own layers (which call the ops).
 """
-import argparse
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from mnist.cli import ArgumentParser  # noqa: E402
+from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
 from training.features import forward_stages, load_digits, probabilities  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
@@ -28,19 +27,18 @@ from viz.png import write_png  # noqa: E402
 DEFAULT_WEIGHTS = ROOT / "models" / "lenet5.npz"
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
-
-
 def build_parser():
     p = ArgumentParser(prog="feature_maps.py", description=__doc__,
-                       formatter_class=_Help)
+                       formatter_class=HelpFormatter)
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help="weights.npz or checkpoint.npz written by train.py")
     p.add_argument("--input", default="default", metavar="SPEC",
                    help="'default' (MNIST test #0, a 7, bundled: no download), 'mnist:INDEX' "
                         "(the MNIST test set; with --gif the first of --count digits) or a "
                         "PNG/JPEG path (grayscale, resized to 28×28)")
+    p.add_argument("--invert", action="store_true",
+                   help="a picture's ink is dark on light paper: invert it to MNIST's light "
+                        "ink on dark")
     p.add_argument("--gif", action="store_true",
                    help="a GIF with one frame per digit instead of one PNG")
     p.add_argument("--count", type=int, default=8, help="digits in the GIF (--gif)")
@@ -82,7 +80,7 @@ def main(argv=None):
     except ValueError as e:
         parser.error(f"argument --weights: {e}")
     try:
-        images, labels, names = load_digits(args.input, count, args.data_dir)
+        images, labels, names = load_digits(args.input, count, args.data_dir, invert=args.invert)
     except ValueError as e:
         parser.error(str(e))
 

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
+from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
 from viz.encode import write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
@@ -121,30 +122,17 @@ def _logits(text):
 
 
 # -- the parser ----------------------------------------------------------------------------
-class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows each default once: not where the help already says it, nor None or a flag's False."""
-
-    def _get_help_string(self, action):
-        if "(default:" in (action.help or "") or action.default is None or action.default is False:
-            return action.help
-        return super()._get_help_string(action)
-
-
-class _Parser(argparse.ArgumentParser):
-    """Bad usage: one line on stderr, exit code 2 (the usage block stays in --help)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def _common(p, op, frame_ms, hold_ms=2000, image=True):
     if image:
         p.add_argument("--input", default="default", metavar="SPEC",
-                       help="'default' (MNIST test image #0, a 7, bundled in viz/assets), "
+                       help="'default' (MNIST test image #0, a 7, bundled in mnist/assets), "
                             "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy' or "
                             "'toy:SEED' (6×6 whole numbers 0-3, every sum exact) or a PNG/JPEG "
                             f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "
                             "px on the long side)")
+        p.add_argument("--invert", action="store_true",
+                       help="a picture's ink is dark on light paper: invert it to MNIST's light "
+                            "ink on dark")
     t = p.add_mutually_exclusive_group()
     t.add_argument("--frame-ms", type=int, default=frame_ms,
                    help="delay of each frame in ms (a multiple of 10, at least 20)")
@@ -193,14 +181,14 @@ def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_d
 
 def build_parser():
     """The command line: one subcommand per op, plus ``all``."""
-    parser = _Parser(prog="make_gif.py", description=__doc__, formatter_class=_Help)
+    parser = ArgumentParser(prog="make_gif.py", description=__doc__, formatter_class=HelpFormatter)
     sub = parser.add_subparsers(dest="op", required=True, metavar="OP",
                                 help="maxpool, avgpool, conv2d, relu, sigmoid, tanh, linear, "
                                      "flatten, softmax or all (OP --help for its options)")
     subs = {}
 
     def add(name, help_):
-        p = sub.add_parser(name, help=help_, description=help_, formatter_class=_Help)
+        p = sub.add_parser(name, help=help_, description=help_, formatter_class=HelpFormatter)
         subs[name] = p
         return p
 
@@ -425,7 +413,7 @@ def render(args):
     """Build the input, run the op, render its trace. Returns a ``viz.frames.Animation``."""
     if args.op == "softmax":
         return _softmax(args)
-    image, desc = load_image(args.input)
+    image, desc = load_image(args.input, invert=getattr(args, "invert", False))
     if args.op in ("maxpool", "avgpool", "conv2d"):
         return _window(args, image, desc)
     if args.op in ("relu", "sigmoid", "tanh"):

@@ -217,3 +217,22 @@ def test_damaged_weights_is_one_line(tmp_path, capsys, kind):
     line = _fails(["conv2d", "--weights", str(bad), "--out", str(tmp_path / "x.gif")], capsys,
                   tmp_path)
     assert "argument --weights: cannot read" in line and str(bad) in line, line
+
+
+def test_invert_turns_dark_ink_on_light_paper_into_mnist_polarity(tmp_path, capsys):
+    """A dark digit on white paper: --invert gives light ink on dark, like MNIST, and the
+    plain run says the picture is mostly light."""
+    from PIL import Image
+    a = np.full((28, 28), 255, np.uint8)
+    a[6:22, 12:16] = 0                                    # a dark stroke
+    pic = tmp_path / "paper.png"
+    Image.fromarray(a).save(pic)
+    from viz.inputs import load_image
+    img, _ = load_image(str(pic), invert=True)
+    assert img[10, 13] == 1.0 and img[0, 0] == 0.0
+    capsys.readouterr()
+    mg.main(["maxpool", "--input", str(pic), "--out", str(tmp_path / "a.gif")])
+    assert "--invert" in capsys.readouterr().err
+    mg.main(["maxpool", "--input", str(pic), "--invert", "--out", str(tmp_path / "b.gif")])
+    assert "note:" not in capsys.readouterr().err
+    assert (tmp_path / "a.gif").read_bytes() != (tmp_path / "b.gif").read_bytes()
