@@ -1,0 +1,236 @@
+"""Nothing lost: train.py and the scripts that read runs, given existing runs, damaged files,
+a diverging loss or Ctrl-C. Each case: the exit code, exactly one line on stderr, and every
+file of the directory exactly as it was (a checksum before and after)."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+TRAIN = SCRIPTS / "train.py"
+
+
+def run(script, *args, cwd=ROOT, timeout=120):
+    return subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def tree(path):
+    """relative path -> sha256 of every file under ``path`` (hidden ones included)."""
+    path = Path(path)
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def one_line(r):
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def refused(script, *args, watch, code=2, cwd=ROOT):
+    """Run, expect ``code`` and one stderr line, and no file under ``watch`` changed."""
+    before = tree(watch)
+    r = run(script, *args, cwd=cwd)
+    assert r.returncode == code, (r.returncode, r.stderr)
+    line = one_line(r)
+    assert "Traceback" not in r.stderr
+    assert tree(watch) == before
+    return line
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Finished fake-data runs: fc2 (2 epochs) and lenet5 (1 epoch), made once."""
+    from mnist import write_idx
+    base = tmp_path_factory.mktemp("runs")
+    data = base / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 32), ("t10k", 16)):
+        write_idx(data / f"{prefix}-images-idx3-ubyte",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(data / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
+    for net, epochs in (("fc2", 2), ("lenet5", 1)):
+        r = run("train.py", "--net", net, "--epochs", epochs, "--batch-size", "8",
+                "--data-dir", data, "--out", base / net, "--no-progress")
+        assert r.returncode == 0, r.stderr
+    return base
+
+
+@pytest.fixture
+def fc2(runs, tmp_path):
+    """A private copy of the finished fc2 run."""
+    shutil.copytree(runs / "fc2", tmp_path / "fc2")
+    return tmp_path / "fc2"
+
+
+def data_args(runs):
+    return ("--data-dir", runs / "data", "--no-progress")
+
+
+# -- a new run never overwrites ---------------------------------------------------------
+def test_out_on_an_existing_run_is_refused(runs, fc2):
+    line = refused("train.py", "--net", "fc2", "--epochs", "1", "--out", fc2, *data_args(runs),
+                   watch=fc2.parent)
+    assert f"--resume {fc2}" in line and "checkpoint.npz" in line
+
+
+def test_out_on_a_folder_with_any_file_or_on_a_file_is_refused(runs, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    line = refused("train.py", "--out", tmp_path, *data_args(runs), watch=tmp_path)
+    assert "notes.txt" in line
+    line = refused("train.py", "--out", tmp_path / "notes.txt", *data_args(runs), watch=tmp_path)
+    assert "not a directory" in line
+
+
+def test_out_on_an_empty_folder_trains(runs, tmp_path):
+    r = run("train.py", "--net", "fc2", "--epochs", "1", "--batch-size", "8", "--out", tmp_path,
+            *data_args(runs))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "weights.npz").is_file()
+
+
+# -- resume validates everything first ----------------------------------------------------
+def test_resume_with_another_networks_checkpoint_is_refused(runs, fc2):
+    shutil.copy(runs / "lenet5" / "checkpoint.npz", fc2 / "checkpoint.npz")
+    line = refused("train.py", "--resume", fc2, "--epochs", "3", *data_args(runs),
+                   watch=fc2.parent)
+    assert "belongs to another run" in line and "lenet5" in line
+
+
+def test_resume_with_mismatched_snapshots_is_refused(runs, tmp_path):
+    """No run.json to compare with: the snapshots (conv filters) still give it away."""
+    run_dir = tmp_path / "lenet5"
+    shutil.copytree(runs / "lenet5", run_dir)
+    (run_dir / "run.json").unlink()
+    shutil.copy(runs / "fc2" / "checkpoint.npz", run_dir / "checkpoint.npz")
+    line = refused("train.py", "--resume", run_dir, "--epochs", "3", *data_args(runs),
+                   watch=tmp_path)
+    assert "snapshots.npz" in line and "another run" in line
+
+
+def test_resume_with_a_log_of_another_run_is_refused(runs, fc2):
+    shutil.copy(runs / "lenet5" / "metrics.jsonl", fc2 / "metrics.jsonl")     # 1 epoch, not 2
+    line = refused("train.py", "--resume", fc2, "--epochs", "3", *data_args(runs),
+                   watch=fc2.parent)
+    assert "metrics.jsonl: holds epochs 1..1" in line and "not the same run" in line
+
+
+@pytest.mark.parametrize("damage", ["empty", "text", "truncated", "flipped", "zeros"])
+def test_resume_with_a_damaged_checkpoint_is_refused(runs, fc2, damage):
+    path = fc2 / "checkpoint.npz"
+    raw = path.read_bytes()
+    path.write_bytes({"empty": b"", "text": b"epoch 2\n", "truncated": raw[:len(raw) // 2],
+                      "flipped": raw[:200] + bytes([raw[200] ^ 4]) + raw[201:],
+                      "zeros": bytes(len(raw))}[damage])
+    line = refused("train.py", "--resume", fc2, "--epochs", "3", *data_args(runs),
+                   watch=fc2.parent)
+    assert f"{path}: not a readable .npz archive" in line
+
+
+def test_resume_with_a_damaged_log_or_run_json_is_refused(runs, fc2):
+    (fc2 / "metrics.jsonl").write_text('{"epoch": 1}\n{"epo')
+    line = refused("train.py", "--resume", fc2, "--epochs", "3", *data_args(runs),
+                   watch=fc2.parent)
+    assert "metrics.jsonl: line 2 is not JSON" in line
+    (fc2 / "run.json").write_text("[]")
+    line = refused("train.py", "--resume", fc2, "--epochs", "3", *data_args(runs),
+                   watch=fc2.parent)
+    assert "run.json: no 'config'" in line
+
+
+def test_resume_cannot_shorten_a_run(runs, fc2):
+    line = refused("train.py", "--resume", fc2, "--epochs", "1", *data_args(runs),
+                   watch=fc2.parent)
+    assert "already completed 2 epochs" in line
+
+
+@pytest.mark.parametrize("epochs", [[], ["--epochs", "2"]])
+def test_resume_of_a_complete_run_says_so_and_writes_nothing(runs, fc2, epochs):
+    before = tree(fc2)
+    r = run("train.py", "--resume", fc2, *epochs, *data_args(runs))
+    assert r.returncode == 0 and r.stderr == ""
+    assert "already complete (2/2 epochs" in r.stdout and "--epochs N with N > 2" in r.stdout
+    assert tree(fc2) == before
+
+
+def test_resume_after_a_crash_before_the_final_weights_finishes(runs, fc2):
+    (fc2 / "weights.npz").unlink()
+    (fc2 / "summary.json").unlink()
+    r = run("train.py", "--resume", fc2, *data_args(runs))
+    assert r.returncode == 0, r.stderr
+    assert (fc2 / "weights.npz").read_bytes() == (runs / "fc2" / "weights.npz").read_bytes()
+
+
+# -- a diverging loss ---------------------------------------------------------------------
+def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_finite_checkpoint(runs, tmp_path):
+    out = tmp_path / "run"
+    r = run("train.py", "--net", "fc2", "--epochs", "3", "--batch-size", "8", "--lr", "1e6",
+            "--optimizer", "sgd", "--out", out, *data_args(runs))
+    assert r.returncode == 3, r.stderr
+    line = one_line(r)                  # no RuntimeWarning either
+    assert "training diverged" in line and "non-finite at epoch 2/3" in line and "--lr" in line
+    assert "the checkpoint after epoch 1 is kept" in line
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "metrics.jsonl", "run.json"]
+    from training import read_npz
+    saved = read_npz(str(out / "checkpoint.npz"))       # refuses non-finite weights
+    assert saved["epoch"] == 1
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def slow_data(tmp_path_factory):
+    """Enough fake images that one epoch at batch size 1 lasts seconds."""
+    from mnist import write_idx
+    data = tmp_path_factory.mktemp("slow")
+    rng = np.random.default_rng(1)
+    for prefix, n in (("train", 20000), ("t10k", 16)):
+        write_idx(data / f"{prefix}-images-idx3-ubyte",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(data / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
+    return data
+
+
+def test_ctrl_c_in_the_first_epoch_says_no_checkpoint_exists(slow_data, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(TRAIN), "--net", "fc2", "--epochs", "1",
+                             "--batch-size", "1", "--data-dir", str(slow_data), "--out",
+                             str(out), "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.time() + 60
+    while not (out / "run.json").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    lines = [x for x in stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, stderr
+    assert not (out / "checkpoint.npz").exists()
+    assert "before the first checkpoint" in lines[0] and "intact" not in lines[0]
+    assert f"--resume {out}" in lines[0]
+    assert sorted(os.listdir(out)) == ["run.json"]
+
+
+def test_resume_before_the_first_checkpoint_starts_over(runs, tmp_path):
+    """run.json alone (Ctrl-C in epoch 1): --resume trains from scratch, same weights."""
+    out = tmp_path / "run"
+    out.mkdir()
+    shutil.copy(runs / "fc2" / "run.json", out / "run.json")
+    r = run("train.py", "--resume", out, *data_args(runs))
+    assert r.returncode == 0, r.stderr
+    assert (out / "weights.npz").read_bytes() == (runs / "fc2" / "weights.npz").read_bytes()
+    assert [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()] \
+        == [1, 2]
