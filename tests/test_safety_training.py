@@ -234,3 +234,66 @@ def test_resume_before_the_first_checkpoint_starts_over(runs, tmp_path):
     assert (out / "weights.npz").read_bytes() == (runs / "fc2" / "weights.npz").read_bytes()
     assert [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()] \
         == [1, 2]
+
+
+# -- the scripts that read runs: damaged files ----------------------------------------------
+DAMAGE = {
+    "empty": lambda raw: b"",
+    "text": lambda raw: b"hello\n",
+    "truncated": lambda raw: raw[:len(raw) // 2],
+    "flipped": lambda raw: raw[:len(raw) // 2] + bytes([raw[len(raw) // 2] ^ 1])
+    + raw[len(raw) // 2 + 1:],
+}
+
+
+@pytest.fixture
+def lenet5(runs, tmp_path):
+    shutil.copytree(runs / "lenet5", tmp_path / "lenet5")
+    return tmp_path / "lenet5"
+
+
+def _damage(path, how):
+    path.write_bytes(DAMAGE[how](path.read_bytes()))
+
+
+@pytest.mark.parametrize("case,how", [   # every kind of damage: test_training_checkpoint.py
+    ("evaluate", "empty"), ("evaluate", "text"), ("evaluate", "truncated"),
+    ("evaluate", "flipped"), ("feature_maps", "truncated"), ("animate_filters", "flipped"),
+    ("animate_filters", "text"), ("report", "empty"), ("report_metrics", "truncated"),
+])
+def test_readers_of_a_damaged_file_print_one_line(runs, lenet5, case, how):
+    data = ("--data-dir", runs / "data")
+    target, argv = {
+        "evaluate": ("weights.npz", ("evaluate.py", lenet5 / "weights.npz", *data)),
+        "feature_maps": ("weights.npz", ("feature_maps.py", "--weights", lenet5 / "weights.npz",
+                                         "--no-progress")),
+        "animate_filters": ("snapshots.npz", ("animate_filters.py", lenet5, "--no-progress")),
+        "report": ("weights.npz", ("report.py", lenet5, *data, "--no-progress")),
+        "report_metrics": ("metrics.jsonl", ("report.py", lenet5, *data, "--no-progress")),
+    }[case]
+    _damage(lenet5 / target, how)
+    line = refused(*argv, watch=lenet5.parent)
+    assert line.startswith(f"{argv[0]}: error: ") and target in line
+
+
+# -- outputs go into the run, never over shipped files -------------------------------------
+def test_outputs_of_a_run_go_into_it(runs, lenet5):
+    shipped = {d: tree(ROOT / d) for d in ("gifs", "docs", "models")}
+    r = run("animate_filters.py", lenet5, "--no-progress", "--no-gifsicle")
+    assert r.returncode == 0, r.stderr
+    r = run("report.py", lenet5, "--data-dir", runs / "data", "--no-progress", "--dpi", "30")
+    assert r.returncode == 0, r.stderr
+    r = run("feature_maps.py", "--weights", lenet5 / "weights.npz", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    new = set(tree(lenet5)) - set(tree(runs / "lenet5"))
+    assert new == {"filters.gif", "feature_maps.png", "report/curves.png",
+                   "report/confusion.png", "report/misclassified.png", "report/norms.png"}
+    assert {d: tree(ROOT / d) for d in shipped} == shipped
+
+
+def test_output_dir_keeps_shipped_folders_read_only(tmp_path):
+    from training.rundir import ROOT as root, output_dir
+    assert output_dir(tmp_path / "run") == tmp_path / "run"
+    assert output_dir(root / "models" / "lenet5-run") == Path("runs", "lenet5-run")
+    assert output_dir(root / "models", "lenet5") == Path("runs", "lenet5")
+    assert output_dir(root / "gifs") == Path("runs", "gifs")

@@ -257,7 +257,15 @@ def load_snapshots(run_dir) -> dict:
     missing = [k for k in SCALARS if k not in data]
     if missing:
         raise CheckpointError(f"{path}: missing {missing}, expected a file written by "
-                         "training.snapshots.SnapshotRecorder")
+                              "training.snapshots.SnapshotRecorder")
+    k = data["step"].shape
+    if len(k) != 1 or not k[0] or any(data[s].shape != k for s in SCALARS):
+        raise CheckpointError(f"{path}: the step, epoch, loss and test_error series must be "
+                              f"1-D of one length >= 1, got {[data[s].shape for s in SCALARS]}")
+    for name in snapshot_layers(data):
+        if data[name].shape[0] != k[0] or not np.isfinite(data[name]).all():
+            raise CheckpointError(f"{path}: the {name} series does not match the {k[0]} "
+                                  "steps or is not finite")
     return data
 
 
