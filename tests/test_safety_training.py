@@ -295,5 +295,26 @@ def test_output_dir_keeps_shipped_folders_read_only(tmp_path):
     from training.rundir import ROOT as root, output_dir
     assert output_dir(tmp_path / "run") == tmp_path / "run"
     assert output_dir(root / "models" / "lenet5-run") == Path("runs", "lenet5-run")
+    assert output_dir(root / "models" / "lenet5-run", "weights") == Path("runs", "lenet5-run")
     assert output_dir(root / "models", "lenet5") == Path("runs", "lenet5")
     assert output_dir(root / "gifs") == Path("runs", "gifs")
+
+
+SHIPPED_RUN = ROOT / "models" / "lenet5-run"
+
+
+def test_the_shipped_run_works_straight_away_and_stays_as_shipped(runs, tmp_path):
+    """models/lenet5-run is the run behind models/lenet5.npz; its outputs go to runs/."""
+    assert (SHIPPED_RUN / "weights.npz").read_bytes() == \
+        (ROOT / "models" / "lenet5.npz").read_bytes()
+    lines = (SHIPPED_RUN / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == list(range(1, 16))
+    shipped = {d: tree(ROOT / d) for d in ("models", "gifs", "docs")}
+    for argv in (("animate_filters.py", SHIPPED_RUN, "--no-gifsicle", "--scale", "2"),
+                 ("report.py", SHIPPED_RUN, "--data-dir", runs / "data", "--dpi", "30"),
+                 ("feature_maps.py", "--weights", SHIPPED_RUN / "weights.npz")):
+        r = run(*argv, "--no-progress", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    made = tree(tmp_path / "runs" / "lenet5-run")
+    assert {"filters.gif", "feature_maps.png", "report/curves.png"} <= set(made)
+    assert {d: tree(ROOT / d) for d in shipped} == shipped

@@ -77,11 +77,13 @@ def output_dir(source, name: str | None = None) -> Path:
     """Where outputs made from ``source`` (a run directory, or the folder of a weights file)
     go when no ``--out`` is given: ``source`` itself, except inside the shipped folders
     (models/, gifs/, docs/), whose files only an explicit ``--out`` may replace; their
-    outputs go to ``runs/<name>/`` (``name`` defaults to the folder's name), created if
-    needed by the caller.
+    outputs go to ``runs/<folder name>/`` (created by the caller when it writes), or
+    ``runs/<name>/`` for a file directly in a shipped folder (``models/lenet5.npz``).
     """
     source = Path(source)
     resolved = source.resolve()
-    if any(resolved == d or d in resolved.parents for d in SHIPPED):
+    if resolved in SHIPPED:
         return Path("runs") / (name or resolved.name)
+    if any(d in resolved.parents for d in SHIPPED):
+        return Path("runs") / resolved.name
     return source
