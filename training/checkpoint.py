@@ -68,9 +68,6 @@ class CheckpointError(ValueError):
 
 
 ZIP_MAGIC = b"PK\x03\x04"
-# numpy and zipfile raise a dozen types on damaged bytes: BadZipFile, EOFError, KeyError,
-# zlib.error, SyntaxError from parsing a .npy header, MemoryError from a flipped size field.
-_DAMAGE = Exception
 
 
 def load_npz(path: str, missing: str = "") -> dict:
@@ -99,7 +96,9 @@ def load_npz(path: str, missing: str = "") -> dict:
         raise
     except PermissionError as e:
         raise CheckpointError(f"{path}: cannot be read ({e.strerror})") from None
-    except _DAMAGE as e:
+    except Exception as e:
+        # numpy and zipfile raise a dozen types on damaged bytes: BadZipFile, EOFError,
+        # KeyError, zlib.error, SyntaxError from a .npy header, MemoryError from a size field.
         why = " ".join(str(e).split()) or type(e).__name__
         why = why if len(why) <= 100 else why[:97] + "..."
         why = ("it holds object arrays, which are never unpickled" if "pickle" in why
