@@ -150,9 +150,12 @@ def _run(args, config, argv) -> int:
         except RunDirError as e:
             return _error(f"argument --out: {e}")
         if held:
-            return _error(f"argument --out: {run_dir} already holds a run or other files "
-                          f"({', '.join(held[:4])}{', ...' if len(held) > 4 else ''}); continue "
-                          f"it with --resume {run_dir}, or choose a new --out")
+            shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+            if CHECKPOINT in held or (RUN_INFO in held and WEIGHTS not in held):
+                return _error(f"argument --out: {run_dir} already holds a run ({shown}); "
+                              f"continue it with --resume {run_dir}, or choose a new --out")
+            return _error(f"argument --out: {run_dir} is not empty ({shown}); choose a new "
+                          "or empty --out")
     try:
         train = load_mnist("train", args.data_dir)
         test = load_mnist("test", args.data_dir)

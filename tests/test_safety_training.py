@@ -150,6 +150,13 @@ def test_resume_with_a_damaged_log_or_run_json_is_refused(runs, fc2):
     assert "run.json: no 'config'" in line
 
 
+def test_resume_of_a_finished_run_without_its_checkpoint_is_refused(runs, fc2):
+    """Starting over is only for a run stopped before its first checkpoint."""
+    (fc2 / "checkpoint.npz").unlink()
+    line = refused("train.py", "--resume", fc2, *data_args(runs), watch=fc2.parent)
+    assert "holds 2 epochs in metrics.jsonl: it cannot be resumed" in line
+
+
 def test_resume_cannot_shorten_a_run(runs, fc2):
     line = refused("train.py", "--resume", fc2, "--epochs", "1", *data_args(runs),
                    watch=fc2.parent)
@@ -318,3 +325,7 @@ def test_the_shipped_run_works_straight_away_and_stays_as_shipped(runs, tmp_path
     made = tree(tmp_path / "runs" / "lenet5-run")
     assert {"filters.gif", "feature_maps.png", "report/curves.png"} <= set(made)
     assert {d: tree(ROOT / d) for d in shipped} == shipped
+    line = refused("train.py", "--out", SHIPPED_RUN, *data_args(runs), watch=ROOT / "models")
+    assert "is not empty" in line
+    line = refused("train.py", "--resume", SHIPPED_RUN, *data_args(runs), watch=ROOT / "models")
+    assert "cannot be resumed" in line

@@ -160,6 +160,15 @@ class Trainer:
                 config = TrainConfig.from_dict(info["config"]).resolved()
             except (TypeError, ValueError) as e:
                 raise ValueError(f"{os.path.join(run_dir, RUN_INFO)}: bad config ({e})") from None
+            # Starting over is right only for a run stopped before its first checkpoint
+            # (epoch 1 may be logged); anything more is a run whose checkpoint is gone.
+            logged = [r["epoch"] for r in MetricsLog(os.path.join(run_dir, METRICS)).read()]
+            ended = [n for n in (WEIGHTS, SUMMARY) if os.path.exists(os.path.join(run_dir, n))]
+            if max(logged, default=0) > 1 or ended:
+                raise FileNotFoundError(
+                    f"no {CHECKPOINT} in {run_dir}, which holds "
+                    + (f"{max(logged)} epochs in {METRICS}" if logged else " and ".join(ended))
+                    + ": it cannot be resumed (a finished run kept without its checkpoint?)")
         else:
             raise FileNotFoundError(f"no {CHECKPOINT} or {RUN_INFO} in {run_dir} (not a run "
                                     "directory written by train.py)")
