@@ -141,8 +141,12 @@ def main(argv=None):
     anim = render(data, args.layer, args.sum_channels, args.change, net, run_dir.name,
                   args.scale, bar)
     durations = frame_durations(len(anim), frame_ms, args.hold)
-    out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped run
-    write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped run
+        write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    except OSError as e:        # the writer is atomic: nothing partial is left
+        parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
+                       f"{e.strerror or e}\n")
     print(f"{out}: {len(anim)} frames (steps {int(data['step'][0])}..{int(data['step'][-1])}), "
           f"plays {sum(durations) / 1000:.1f} s, {os.path.getsize(out) / 1024:.0f} KB, "
           f"rendered in {time.perf_counter() - t0:.2f} s")
@@ -150,4 +154,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nanimate_filters.py: interrupted; no file was written", file=sys.stderr)
+        sys.exit(130)

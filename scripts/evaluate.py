@@ -77,4 +77,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nevaluate.py: interrupted; nothing was written", file=sys.stderr)
+        sys.exit(130)

@@ -108,12 +108,16 @@ def main(argv=None):
             probs[i], labels[i], title=f"{config.net} on {names[i]}:", footer=footer,
             scales=scales)
         frames.append(frame)
-    out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped model
-    if args.gif:
-        durations = frame_durations(len(frames), args.frame_ms, args.hold)
-        write_gif(out, frames, durations, use_gifsicle=not args.no_gifsicle)
-    else:
-        write_png(out, frames[0])
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped model
+        if args.gif:
+            durations = frame_durations(len(frames), args.frame_ms, args.hold)
+            write_gif(out, frames, durations, use_gifsicle=not args.no_gifsicle)
+        else:
+            write_png(out, frames[0])
+    except OSError as e:        # the writers are atomic: nothing partial is left
+        parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
+                       f"{e.strerror or e}\n")
     preds = probs.argmax(axis=1)
     verdict = ", ".join(f"{n}: {p}" + ("" if y is None else f" (true {y})")
                         for n, p, y in zip(names, preds, labels))
@@ -124,4 +128,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nfeature_maps.py: interrupted; no file was written", file=sys.stderr)
+        sys.exit(130)

@@ -223,7 +223,11 @@ def main(argv=None):
         return 1
 
     t0 = time.perf_counter()
-    out.mkdir(parents=args.out is None, exist_ok=True)   # runs/NAME/report for a shipped run
+    try:
+        out.mkdir(parents=args.out is None, exist_ok=True)   # runs/NAME/report for a shipped run
+    except OSError as e:
+        parser.exit(2, f"{parser.prog}: error: argument --out: cannot create {out}: "
+                       f"{e.strerror or e}\n")
     images, labels = images[:args.limit], np.asarray(labels[:args.limit]).astype(np.intp)
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")
@@ -241,7 +245,11 @@ def main(argv=None):
     written = []
     for name, make in figures.items():
         bar.set_postfix_str(name)
-        written.append(save_figure(make(), out / name, dpi=args.dpi))
+        try:
+            written.append(save_figure(make(), out / name, dpi=args.dpi))
+        except OSError as e:    # each PNG is written atomically
+            parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out / name}: "
+                           f"{e.strerror or e}\n")
         bar.update()
     bar.close()
     print(f"{out}: {', '.join(p.name for p in written)} ({weights.name}: test error "
@@ -251,4 +259,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nreport.py: interrupted; each PNG already written is complete", file=sys.stderr)
+        sys.exit(130)

@@ -329,3 +329,17 @@ def test_the_shipped_run_works_straight_away_and_stays_as_shipped(runs, tmp_path
     assert "is not empty" in line
     line = refused("train.py", "--resume", SHIPPED_RUN, *data_args(runs), watch=ROOT / "models")
     assert "cannot be resumed" in line
+
+
+@pytest.mark.parametrize("argv", [
+    ("animate_filters.py", "{run}", "--no-gifsicle"),
+    ("feature_maps.py", "--weights", "{run}/weights.npz"),
+    ("report.py", "{run}", "--data-dir", "{data}", "--dpi", "30"),
+])
+def test_an_output_onto_a_folder_is_one_line_and_leaves_nothing(runs, lenet5, argv):
+    target = lenet5.parent / "taken"
+    (target / "curves.png").mkdir(parents=True)      # report.py writes PNGs inside --out
+    argv = [a.format(run=lenet5, data=runs / "data") for a in argv]
+    line = refused(*argv, "--out", target, "--no-progress", watch=lenet5.parent)
+    assert "cannot write" in line and str(target) in line
+    assert sorted(p.name for p in lenet5.parent.iterdir()) == ["lenet5", "taken"]
