@@ -1,10 +1,13 @@
 #!/usr/bin/env python
 """Animate a run's conv filters learning: one frame per snapshot in RUN_DIR/snapshots.npz.
 
-    python scripts/animate_filters.py runs/lenet5-default
-    python scripts/animate_filters.py runs/lenet5-default --layer conv2
-    python scripts/animate_filters.py runs/lenet5-default --layer conv2 --sum-channels
-    python scripts/animate_filters.py runs/lenet5-default --change
+    python scripts/animate_filters.py runs/lenet5-20250101-120000
+    python scripts/animate_filters.py models/lenet5-run --layer conv2
+    python scripts/animate_filters.py models/lenet5-run --layer conv2 --sum-channels
+    python scripts/animate_filters.py models/lenet5-run --change
+
+The GIF goes into RUN_DIR (RUN_DIR/filters.gif, conv2_filters.gif, ...); for the run shipped
+in models/, into runs/lenet5-run/ instead: shipped files change only with an explicit --out.
 
 Each filter keeps one blue-gray-red colour scale for the whole GIF (± its largest |w| over
 all snapshots), so growing weights saturate and shrinking ones fade. Below: the training
@@ -22,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
+from training.rundir import output_dir  # noqa: E402
 from training.snapshots import SNAPSHOTS, load_snapshots, snapshot_layers  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.filters_gif import NOTE, render_filters  # noqa: E402
 
-GIF_DIR = ROOT / "gifs"
 
 
 def build_parser():
@@ -52,8 +55,9 @@ def build_parser():
     p.add_argument("--scale", type=int, default=None,
                    help="screen pixels per weight (default: a grid about 560 px wide)")
     p.add_argument("--out", type=Path, default=None,
-                   help="output GIF (default: gifs/NET_filters.gif, NET_conv2_filters.gif, "
-                        "NET_conv2_summed_filters.gif)")
+                   help="output GIF (default: RUN_DIR/filters.gif, conv2_filters.gif, "
+                        "conv2_summed_filters.gif, ..._change.gif; runs/NAME/ for a run "
+                        "shipped in models/)")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -117,8 +121,8 @@ def main(argv=None):
     frame_ms = _frame_ms(args, parser)
     try:
         data = load_snapshots(run_dir)
-    except ValueError as e:
-        parser.error(f"argument RUN_DIR: {e}")
+    except ValueError as e:     # CheckpointError: damaged, or not a snapshot series
+        parser.exit(2, f"{parser.prog}: error: argument RUN_DIR: {e}\n")
     if args.layer not in snapshot_layers(data):
         parser.error(f"argument --layer: {args.layer!r} not in {run_dir / SNAPSHOTS} "
                      f"(it holds {', '.join(snapshot_layers(data)) or 'no layers'})")
@@ -126,8 +130,8 @@ def main(argv=None):
     suffix = {("conv1", False): "filters", ("conv2", False): "conv2_filters",
               ("conv2", True): "conv2_summed_filters"}[(args.layer, args.sum_channels)]
     suffix += "_change" if args.change else ""
-    out = args.out or GIF_DIR / f"{net}_{suffix}.gif"
-    if not out.parent.is_dir():
+    out = args.out or output_dir(run_dir) / f"{suffix}.gif"
+    if args.out is not None and not out.parent.is_dir():
         parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
 
     t0 = time.perf_counter()
@@ -135,7 +139,12 @@ def main(argv=None):
     anim = render(data, args.layer, args.sum_channels, args.change, net, run_dir.name,
                   args.scale, bar)
     durations = frame_durations(len(anim), frame_ms, args.hold)
-    write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped run
+        write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    except OSError as e:        # the writer is atomic: nothing partial is left
+        parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
+                       f"{e.strerror or e}\n")
     print(f"{out}: {len(anim)} frames (steps {int(data['step'][0])}..{int(data['step'][-1])}), "
           f"plays {sum(durations) / 1000:.1f} s, {os.path.getsize(out) / 1024:.0f} KB, "
           f"rendered in {time.perf_counter() - t0:.2f} s")
@@ -143,4 +152,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nanimate_filters.py: interrupted; no file was written", file=sys.stderr)
+        sys.exit(130)

@@ -40,8 +40,8 @@ def main(argv=None) -> int:
         parser.error(f"argument --limit: must be >= 1, got {args.limit}")
     try:
         model, config = load_model(args.weights)
-    except ValueError as e:
-        parser.error(f"argument weights: {e}")
+    except ValueError as e:     # CheckpointError: damaged, or not a weights file
+        parser.exit(2, f"{parser.prog}: error: argument weights: {e}\n")
     try:
         images, labels = load_mnist("test", args.data_dir)
     except (MnistError, OSError) as e:
@@ -78,4 +78,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nevaluate.py: interrupted; nothing was written", file=sys.stderr)
+        sys.exit(130)

@@ -2,8 +2,11 @@
 """Draw what a trained network computes on a test digit: every layer's feature maps, the
 hidden vectors and the softmax probabilities, in one PNG (or a GIF over several digits).
 
-    python scripts/feature_maps.py --weights models/lenet5.npz --input mnist:0
+    python scripts/feature_maps.py --weights models/lenet5-run/weights.npz --input mnist:0
     python scripts/feature_maps.py --input mnist:0 --gif --count 8
+
+The output goes beside the weights (RUN_DIR/feature_maps.png); for the shipped models/
+files, into runs/NAME/ instead: shipped files change only with an explicit --out.
 
 Every number drawn is the output of the model's own layers (which call the ops).
 """
@@ -20,6 +23,7 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
 from training.features import forward_stages, load_digits, probabilities  # noqa: E402
+from training.rundir import output_dir  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.feature_maps import default_scales, render_feature_maps  # noqa: E402
 from viz.png import write_png  # noqa: E402
@@ -46,8 +50,8 @@ def build_parser():
     p.add_argument("--hold", type=int, default=3000, metavar="MS",
                    help="how long the GIF's last frame stays, in ms")
     p.add_argument("--out", type=Path, default=None,
-                   help="output file (default: docs/img/feature_maps.png, or "
-                        "gifs/feature_maps.gif with --gif)")
+                   help="output file (default: feature_maps.png, or feature_maps.gif with "
+                        "--gif, beside the weights; runs/NAME/ for the shipped models/)")
     p.add_argument("--data-dir", default=None,
                    help="MNIST directory (default: the user cache, fetched if absent)")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
@@ -71,14 +75,14 @@ def main(argv=None):
         if count > 1 and not args.input.startswith("mnist:"):
             parser.error(f"argument --count: {count} digits need --input mnist:INDEX, "
                          f"got {args.input!r}")
-    out = args.out or (ROOT / "gifs" / "feature_maps.gif" if args.gif
-                       else ROOT / "docs" / "img" / "feature_maps.png")
-    if not out.parent.is_dir():
+    out = args.out or (output_dir(args.weights.parent, args.weights.stem)
+                       / ("feature_maps.gif" if args.gif else "feature_maps.png"))
+    if args.out is not None and not out.parent.is_dir():
         parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
     try:
         model, config = load_model(str(args.weights))
-    except ValueError as e:
-        parser.error(f"argument --weights: {e}")
+    except ValueError as e:     # CheckpointError: damaged, or not a weights file
+        parser.exit(2, f"{parser.prog}: error: argument --weights: {e}\n")
     try:
         images, labels, names = load_digits(args.input, count, args.data_dir, invert=args.invert)
     except ValueError as e:
@@ -103,11 +107,16 @@ def main(argv=None):
             probs[i], labels[i], title=f"{config.net} on {names[i]}:", footer=footer,
             scales=scales)
         frames.append(frame)
-    if args.gif:
-        durations = frame_durations(len(frames), args.frame_ms, args.hold)
-        write_gif(out, frames, durations, use_gifsicle=not args.no_gifsicle)
-    else:
-        write_png(out, frames[0])
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped model
+        if args.gif:
+            durations = frame_durations(len(frames), args.frame_ms, args.hold)
+            write_gif(out, frames, durations, use_gifsicle=not args.no_gifsicle)
+        else:
+            write_png(out, frames[0])
+    except OSError as e:        # the writers are atomic: nothing partial is left
+        parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
+                       f"{e.strerror or e}\n")
     preds = probs.argmax(axis=1)
     verdict = ", ".join(f"{n}: {p}" + ("" if y is None else f" (true {y})")
                         for n, p, y in zip(names, preds, labels))
@@ -118,4 +127,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nfeature_maps.py: interrupted; no file was written", file=sys.stderr)
+        sys.exit(130)

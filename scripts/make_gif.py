@@ -20,7 +20,6 @@ import math
 import os
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,8 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
 from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
+from training.checkpoint import CheckpointError  # noqa: E402
+from training.rundir import output_dir  # noqa: E402
 from viz.encode import write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
@@ -51,7 +52,7 @@ MAX_PANEL_PX = 512      # longest side of the drawn input map: --scale 100 once 
 MAX_DELAY_MS = 655350   # a GIF stores each delay as a 16-bit count of centiseconds
 # What a damaged .npz raises today (zip, npy and key errors); training.checkpoint is to
 # raise one error type for all of them, and then this tuple can shrink to it.
-NPZ_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError)
+NPZ_ERRORS = (CheckpointError, OSError)   # a damaged or foreign .npz; an unreadable file
 
 # name -> arguments; `make_gif.py all` renders these into gifs/NAME.gif
 GALLERY = {
@@ -142,7 +143,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
     p.add_argument("--hold", type=int, default=hold_ms, metavar="MS",
                    help="how long the last frame stays, in ms (multiple of 10, at least 20)")
     p.add_argument("--out", type=Path, default=None,
-                   help=f"output GIF (default: gifs/{op}.gif in the repository)")
+                   help=f"output GIF (default: gifs/{op}.gif in the repository; with --weights, "
+                        "NET_LAYER_filterF.gif beside the weights)")
     p.add_argument("--no-gifsicle", action="store_true",
                    help="skip the gifsicle -O3 pass (it only runs when gifsicle is installed)")
 
@@ -460,8 +462,8 @@ def _check_out(out, parser):
 
 
 def _learned_checks(args, parser):
-    """Validate the --weights options; returns the default output path
-    (gifs/NET_LAYER_filterINDEX.gif)."""
+    """Validate the --weights options; returns the default output path: NET_LAYER_filterINDEX.gif
+    beside the weights (a run's outputs go into the run; for shipped weights, runs/NAME/)."""
     if not args.weights.is_file():
         parser.error(f"argument --weights: no such file {str(args.weights)!r}")
     defaults = parser.parse_args([])
@@ -477,7 +479,8 @@ def _learned_checks(args, parser):
         net = read_npz(str(args.weights))["config"].net
     except NPZ_ERRORS as e:
         parser.error(f"argument --weights: {_npz_error(args.weights, e)}")
-    return GIF_DIR / f"{net}_{args.layer}_filter{args.filter}.gif"
+    return (output_dir(args.weights.parent, args.weights.stem)
+            / f"{net}_{args.layer}_filter{args.filter}.gif")
 
 
 def make(args, parser):
@@ -489,6 +492,8 @@ def make(args, parser):
     if getattr(args, "weights", None) is not None:
         learned_out = _learned_checks(args, parser)
         out = args.out or learned_out
+        if args.out is None:
+            out.parent.mkdir(parents=True, exist_ok=True)
     elif args.op == "conv2d" and (args.layer != "conv1" or args.filter != 0):
         parser.error("argument --layer/--filter: only with --weights PATH")
     _check_out(out, parser)

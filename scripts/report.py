@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Plots of a training run, as PNGs in RUN_DIR/report/ (or --out DIR).
 
-    python scripts/report.py runs/lenet5-default
-    python scripts/report.py runs/lenet5-default --out docs/img/report
+    python scripts/report.py runs/lenet5-20250101-120000
+    python scripts/report.py models/lenet5-run              # -> runs/lenet5-run/report/
+    python scripts/report.py models/lenet5-run --out docs/img/report
 
 Writes curves.png (loss, error and learning rate per epoch), confusion.png (the test-set
 confusion matrix of RUN_DIR/weights.npz, or of the checkpoint while the run is unfinished),
@@ -31,6 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from training import (MetricsLog, confusion_matrix, load_model, predict_logits,  # noqa: E402
                       prepare_images)
 from training.features import probabilities  # noqa: E402
+from training.rundir import output_dir  # noqa: E402
 from viz.png import save_figure  # noqa: E402
 
 METRICS, WEIGHTS, CHECKPOINT = "metrics.jsonl", "weights.npz", "checkpoint.npz"
@@ -44,8 +46,8 @@ def build_parser():
                    help="a run directory written by train.py (metrics.jsonl, weights.npz "
                         "or checkpoint.npz)")
     p.add_argument("--out", type=Path, default=None,
-                   help="folder of the PNGs (default: RUN_DIR/report; created if its parent "
-                        "exists)")
+                   help="folder of the PNGs (default: RUN_DIR/report, or runs/NAME/report "
+                        "for a run shipped in models/; created if its parent exists)")
     p.add_argument("--max-errors", type=int, default=60,
                    help="most misclassified digits shown (default 60)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
@@ -204,16 +206,16 @@ def main(argv=None):
         v = getattr(args, name)
         if v is not None and v < 1:
             parser.error(f"argument --{name.replace('_', '-')}: {v}, expected an integer >= 1")
-    out = args.out or run_dir / "report"
-    if not out.parent.is_dir():
+    out = args.out or output_dir(run_dir) / "report"
+    if args.out is not None and not out.parent.is_dir():
         parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
-    records = MetricsLog(str(run_dir / METRICS)).read()
-    if not records:
-        parser.error(f"argument RUN_DIR: {run_dir / METRICS} is empty")
     try:
+        records = MetricsLog(str(run_dir / METRICS)).read()
+        if not records:
+            raise ValueError(f"{run_dir / METRICS} is empty")
         model, config = load_model(str(weights))
-    except ValueError as e:
-        parser.error(f"argument RUN_DIR: {e}")
+    except ValueError as e:     # CheckpointError: damaged, or not a weights file
+        parser.exit(2, f"{parser.prog}: error: argument RUN_DIR: {e}\n")
     from mnist import MnistError, load_mnist
     try:
         images, labels = load_mnist("test", args.data_dir, fetch=args.data_dir is None)
@@ -222,7 +224,11 @@ def main(argv=None):
         return 1
 
     t0 = time.perf_counter()
-    out.mkdir(exist_ok=True)
+    try:
+        out.mkdir(parents=args.out is None, exist_ok=True)   # runs/NAME/report for a shipped run
+    except OSError as e:
+        parser.exit(2, f"{parser.prog}: error: argument --out: cannot create {out}: "
+                       f"{e.strerror or e}\n")
     images, labels = images[:args.limit], np.asarray(labels[:args.limit]).astype(np.intp)
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")
@@ -240,7 +246,11 @@ def main(argv=None):
     written = []
     for name, make in figures.items():
         bar.set_postfix_str(name)
-        written.append(save_figure(make(), out / name, dpi=args.dpi))
+        try:
+            written.append(save_figure(make(), out / name, dpi=args.dpi))
+        except OSError as e:    # each PNG is written atomically
+            parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out / name}: "
+                           f"{e.strerror or e}\n")
         bar.update()
     bar.close()
     print(f"{out}: {', '.join(p.name for p in written)} ({weights.name}: test error "
@@ -250,4 +260,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nreport.py: interrupted; each PNG already written is complete", file=sys.stderr)
+        sys.exit(130)

@@ -5,7 +5,13 @@
     python scripts/train.py --resume runs/lenet5-20250101-120000
 
 Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/checkpoint.npz (after every
-epoch), RUN_DIR/weights.npz and RUN_DIR/summary.json (at the end).
+epoch), RUN_DIR/weights.npz and RUN_DIR/summary.json (at the end). A new run needs a new
+or empty RUN_DIR; an existing run is continued with --resume, never overwritten.
+
+Exit codes: 0 done (or already complete), 1 MNIST or the run directory could not be
+read or written, 2 bad usage or an unusable run directory (one line on stderr),
+3 the run diverged (a non-finite loss; the last finite checkpoint is kept),
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ import time
 from mnist import MnistError, load_mnist
 from mnist.cli import ArgumentParser
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
-from training import TrainConfig, Trainer
+from training import TrainConfig, Trainer, TrainingDiverged
 from training.config import (DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
                              DEFAULT_WEIGHT_DECAY)
 from training.provenance import command_line
 from training.step import MAX_WORKERS, MIN_SHARD
-from training.trainer import CHECKPOINT
+from training.rundir import CHECKPOINT, RUN_INFO, WEIGHTS, RunDirError, run_dir_entries
+
+PROG = "train.py"
+EXIT_DIVERGED = 3
 
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
@@ -86,7 +95,7 @@ def parse(argv=None):
     if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
         parser.error(f"argument --lr: must be a number > 0, got {args.lr}")
     if args.resume is not None:
-        if not os.path.isfile(os.path.join(args.resume, CHECKPOINT)):
+        if not any(os.path.isfile(os.path.join(args.resume, n)) for n in (CHECKPOINT, RUN_INFO)):
             parser.error(f"argument --resume: no {CHECKPOINT} in {args.resume!r} "
                          "(expected a run directory written by train.py)")
         given = [f"--{f.replace('_', '-')}" for f in CONFIG_FLAGS if getattr(args, f) is not None]
@@ -104,35 +113,93 @@ def parse(argv=None):
     return args, config
 
 
+def _error(message: str, code: int = 2) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _interrupted(trainer: Trainer, run_dir: str) -> str:
+    """What is true after Ctrl-C: which checkpoint survives, if any."""
+    resume = f"python scripts/train.py --resume {run_dir}"
+    k, total = trainer.checkpoint_epoch, trainer.config.epochs
+    if k:
+        return (f"interrupted; {CHECKPOINT} after epoch {k}/{total} is intact. "
+                f"Resume with: {resume}")
+    if os.path.isfile(os.path.join(run_dir, RUN_INFO)):
+        return (f"interrupted during epoch 1/{total}, before the first checkpoint: no epoch "
+                f"was saved. Start it again with: {resume}")
+    return f"interrupted before training started; nothing was saved in {run_dir}"
+
+
 def main(argv=None) -> int:
     args, config = parse(argv)
+    try:
+        return _run(args, config, argv)
+    except KeyboardInterrupt:       # loading MNIST or checking the run: nothing written yet
+        print(f"\n{PROG}: interrupted before training started; no run file was written",
+              file=sys.stderr)
+        return 130
+
+
+def _run(args, config, argv) -> int:
+    if args.resume:
+        run_dir = args.resume
+    else:
+        run_dir = args.out or os.path.join("runs", f"{config.net}-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            held = run_dir_entries(run_dir)
+        except RunDirError as e:
+            return _error(f"argument --out: {e}")
+        if held:
+            shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+            if CHECKPOINT in held or (RUN_INFO in held and WEIGHTS not in held):
+                return _error(f"argument --out: {run_dir} already holds a run ({shown}); "
+                              f"continue it with --resume {run_dir}, or choose a new --out")
+            return _error(f"argument --out: {run_dir} is not empty ({shown}); choose a new "
+                          "or empty --out")
     try:
         train = load_mnist("train", args.data_dir)
         test = load_mnist("test", args.data_dir)
     except (MnistError, OSError) as e:
-        print(f"train.py: cannot load MNIST: {e}", file=sys.stderr)
-        return 1
+        return _error(f"cannot load MNIST: {e}", 1)
     command = command_line([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
     progress = not args.no_progress
     if args.resume:
-        run_dir = args.resume
-        trainer = Trainer.resume(run_dir, train, test, epochs=args.epochs, progress=progress,
-                                 command=command)
+        try:
+            trainer = Trainer.resume(run_dir, train, test, epochs=args.epochs,
+                                     progress=progress, command=command)
+        except (FileNotFoundError, ValueError) as e:   # CheckpointError is a ValueError
+            return _error(f"argument --resume: {e}")
+        if trainer.complete:
+            print(f"{run_dir} is already complete ({trainer.epoch}/{trainer.config.epochs} "
+                  f"epochs, {WEIGHTS} written); nothing to do. To train longer, add --epochs N "
+                  f"with N > {trainer.epoch}")
+            return 0
         print(f"resuming {run_dir} after epoch {trainer.epoch}/{trainer.config.epochs}")
     else:
-        run_dir = args.out or os.path.join("runs", f"{config.net}-{time.strftime('%Y%m%d-%H%M%S')}")
-        trainer = Trainer(config, train, test, run_dir, progress=progress, command=command)
+        created = not os.path.exists(run_dir)
+        try:
+            trainer = Trainer(config, train, test, run_dir, progress=progress, command=command)
+        except (RunDirError, ValueError) as e:
+            return _error(str(e))
+        except OSError as e:
+            return _error(f"cannot create the run directory {run_dir}: {e.strerror}", 1)
         print(f"run directory: {run_dir}")
     try:
         summary = trainer.fit()
     except KeyboardInterrupt:
-        print(f"\ninterrupted after epoch {trainer.epoch}/{trainer.config.epochs}; "
-              f"the checkpoint is intact. Resume with:\n"
-              f"  python scripts/train.py --resume {run_dir}", file=sys.stderr)
+        message = _interrupted(trainer, run_dir)
+        if not args.resume and created and not os.listdir(run_dir):
+            os.rmdir(run_dir)           # it was made by this command and holds nothing
+        print(("\n" if progress else "") + f"{PROG}: {message}", file=sys.stderr)
         return 130
+    except TrainingDiverged as e:
+        return _error(f"training diverged: {e}. Try a smaller --lr, or --clip", EXIT_DIVERGED)
+    except OSError as e:
+        return _error(f"cannot write to {run_dir}: {e}", 1)
     print(f"test error {100 * summary['test_error']:.2f}% on {summary['test_n']} images after "
           f"{summary['epochs']} epochs ({summary['train_wall_s']:.0f} s); weights: "
-          f"{os.path.join(run_dir, 'weights.npz')}")
+          f"{os.path.join(run_dir, WEIGHTS)}")
     return 0
 
 

@@ -19,23 +19,28 @@ def mnist_dir():
     return directory
 
 
-@pytest.fixture
-def fake_mnist_dir(tmp_path):
-    """A directory with the four MNIST file names holding tiny random data, in the real
-    format: 32 training and 16 test images (uint8, 28x28), labels ``i % 10``, and a
-    ``SHA256SUMS`` file with their digests, which ``load_mnist`` checks them against.
-
-    ``load_mnist(split, data_dir=fake_mnist_dir, fetch=False)`` reads it.
-    """
+def write_fake_mnist(directory, n_train=32, n_test=16, seed=0):
+    """Tiny random data under the four MNIST file names, in the real format (uint8 28x28
+    images, labels ``i % 10``), plus the ``SHA256SUMS`` that ``load_mnist`` checks them
+    against (they are not MNIST's files). Returns ``directory``."""
     from mnist import write_idx
     from mnist.verify import write_manifest
 
-    rng = np.random.default_rng(0)
-    directory = tmp_path / "fake_mnist"
-    directory.mkdir()
-    for prefix, n in (("train", 32), ("t10k", 16)):
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
         write_idx(directory / f"{prefix}-images-idx3-ubyte",
                   rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         write_idx(directory / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
     write_manifest(directory)
     return directory
+
+
+@pytest.fixture
+def fake_mnist_dir(tmp_path):
+    """A directory of :func:`write_fake_mnist` data: 32 training and 16 test images.
+
+    ``load_mnist(split, data_dir=fake_mnist_dir, fetch=False)`` reads it.
+    """
+    directory = tmp_path / "fake_mnist"
+    directory.mkdir()
+    return write_fake_mnist(directory)

@@ -110,11 +110,10 @@ def test_change_starts_blank_and_ends_at_the_difference(run_dir, tmp_path):
                                    atol=anim.layout["scales"][f].step / 2 + 1e-6)
 
 
-def test_default_output_name_and_timing(run_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(af, "GIF_DIR", tmp_path)
+def test_default_output_goes_into_the_run_and_timing(run_dir):
     assert af.main([str(run_dir), "--layer", "conv2", "--fps", "5", "--hold", "500",
                     "--no-gifsicle", "--no-progress"]) == 0
-    _, durations, _ = read_gif(tmp_path / "run_conv2_filters.gif")
+    _, durations, _ = read_gif(run_dir / "conv2_filters.gif")
     assert durations == [200] * 6 + [500]
 
 

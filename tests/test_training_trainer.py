@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from training import TrainConfig, Trainer, load_model, read_npz
+from training import TrainConfig, Trainer, TrainingDiverged, load_model, read_npz
 from training.trainer import CHECKPOINT, METRICS, WEIGHTS
 
 
@@ -116,7 +116,10 @@ def test_resume_drops_metrics_lines_newer_than_the_checkpoint(tmp_path):
     Trainer(config(epochs=2), TRAIN, TEST, str(run), progress=False).fit(stop_after=1)
     with open(run / METRICS, "a") as f:     # a crash between the log line and the checkpoint
         f.write(json.dumps({"epoch": 2, "train_loss": 0.0}) + "\n")
+    before = (run / METRICS).read_bytes()
     resumed = Trainer.resume(str(run), TRAIN, TEST, progress=False)
+    assert (run / METRICS).read_bytes() == before        # resume() only checks; fit() writes
+    resumed.fit(stop_after=1)
     assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == [1]
     resumed.fit()
     assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == [1, 2]
@@ -163,15 +166,32 @@ def test_resume_rejects_a_weights_file(tmp_path):
         Trainer.resume(run, TRAIN, TEST, progress=False)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # numpy's overflow warnings
-def test_diverging_run_is_recorded_not_crashed(tmp_path, capsys):
+@pytest.mark.parametrize("lr,epochs_before", [(0.1, 0), (1e6, 0)])
+def test_diverging_run_stops_and_saves_nothing_of_it(tmp_path, capsys, recwarn, lr, epochs_before):
     run = tmp_path / "run"
-    cfg = config(net="lenet5", init="naive", optimizer="sgd", lr=0.1, epochs=1, schedule="constant")
-    Trainer(cfg, TRAIN, TEST, str(run), progress=False).fit()
-    record = json.loads(open(run / METRICS).readline())
-    assert record["nonfinite_steps"] > 0 and record["train_loss"] is None
-    assert record["grad_norm_max"] > 1e3        # the finite steps before the blow-up
-    assert "non-finite loss (diverged)" in capsys.readouterr().out
+    cfg = config(net="lenet5", init="naive", optimizer="sgd", lr=lr, epochs=2,
+                 schedule="constant")
+    trainer = Trainer(cfg, TRAIN, TEST, str(run), progress=False)
+    with pytest.raises(TrainingDiverged, match="became non-finite at epoch 1/2, step") as e:
+        trainer.fit()
+    assert e.value.checkpoint_epoch is None and "no checkpoint had been saved yet" in str(e.value)
+    assert sorted(os.listdir(run)) == ["run.json"]      # no metrics, snapshots or weights
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_divergence_after_a_checkpoint_keeps_it(tmp_path, recwarn):
+    run = tmp_path / "run"
+    trainer = Trainer(config(epochs=3), TRAIN, TEST, str(run), progress=False)
+    trainer.fit(stop_after=1)
+    before = {n: (run / n).read_bytes() for n in os.listdir(run)}
+    trainer.optimizer.lr = 1e30
+    trainer.schedule = lambda t: 1e30                   # blow up in epoch 2
+    with pytest.raises(TrainingDiverged, match="checkpoint after epoch 1 is kept") as e:
+        trainer.fit()
+    assert e.value.checkpoint_epoch == 1
+    assert {n: (run / n).read_bytes() for n in os.listdir(run)} == before
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert read_npz(str(run / CHECKPOINT))["epoch"] == 1       # finite, loads
 
 
 def test_snapshots_series_and_resume_continues_it(tmp_path):

@@ -194,11 +194,17 @@ def test_learned_filter_output_panel_is_the_layers_output(weights, model, layer,
 
 
 def test_learned_filter_gif_default_name(weights, tmp_path, monkeypatch):
-    monkeypatch.setattr(mg, "GIF_DIR", tmp_path)
+    """The GIF of a run's filter goes beside its weights; of shipped weights, to runs/NAME/."""
+    gifs_before = sorted(p.name for p in (ROOT / "gifs").iterdir())
     assert mg.main(["conv2d", "--weights", str(weights), "--filter", "3", "--max-frames", "3",
                     "--no-gifsicle"]) == 0
-    frames, _, _ = read_gif(tmp_path / "lenet5_conv1_filter3.gif")
+    frames, _, _ = read_gif(weights.parent / "lenet5_conv1_filter3.gif")
     assert len(frames) == 3
+    monkeypatch.chdir(tmp_path)
+    assert mg.main(["conv2d", "--weights", str(ROOT / "models" / "lenet5.npz"), "--filter", "3",
+                    "--max-frames", "3", "--no-gifsicle"]) == 0
+    assert (tmp_path / "runs" / "lenet5" / "lenet5_conv1_filter3.gif").is_file()
+    assert sorted(p.name for p in (ROOT / "gifs").iterdir()) == gifs_before
 
 
 @pytest.mark.parametrize("argv, match", [

@@ -61,6 +61,15 @@ def save_weights(path: str, model, config: TrainConfig, extra: dict | None = Non
     save_npz_atomic(path, arrays)
 
 
+class CheckpointError(ValueError):
+    """An .npz file (checkpoint, weights or snapshots) that cannot be used: damaged, not an
+    archive, or not what was expected. The message names the file and what is wrong, on
+    one line, so a script can print it as it is."""
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
 def load_npz(path: str, missing: str = "") -> dict:
     """Every array of an .npz archive, loaded without pickle.
 
@@ -68,16 +77,43 @@ def load_npz(path: str, missing: str = "") -> dict:
     ------
     FileNotFoundError
         No such file (``missing`` adds a hint on how to make one).
-    ValueError
-        Not a readable archive.
+    CheckpointError
+        Empty, truncated, damaged or not an .npz archive (a ValueError).
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such file: {path}{missing}")
     try:
+        with open(path, "rb") as f:
+            head = f.read(len(ZIP_MAGIC))
+        if not head:
+            raise CheckpointError(f"{path}: not a readable .npz archive: the file is empty")
+        if head != ZIP_MAGIC:
+            raise CheckpointError(f"{path}: not a readable .npz archive: it does not start "
+                                  "like a zip file (a text file or another format?)")
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a readable .npz archive ({e})") from None
+    except CheckpointError:
+        raise
+    except PermissionError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror})") from None
+    except Exception as e:
+        # numpy and zipfile raise a dozen types on damaged bytes: BadZipFile, EOFError,
+        # KeyError, zlib.error, SyntaxError from a .npy header, MemoryError from a size field.
+        why = " ".join(str(e).split()) or type(e).__name__
+        why = why if len(why) <= 100 else why[:97] + "..."
+        why = ("it holds object arrays, which are never unpickled" if "pickle" in why
+               else f"damaged or truncated ({why})")
+        raise CheckpointError(f"{path}: not a readable .npz archive: {why}") from None
+
+
+def _meta(path: str, data: dict, key: str, convert):
+    try:
+        value = data[key]
+        if value.ndim != 0:
+            raise ValueError(f"shape {value.shape}, expected a scalar")
+        return convert(value[()])
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(f"{path}: bad {key} entry ({e})") from None
 
 
 def read_npz(path: str) -> dict:
@@ -85,25 +121,41 @@ def read_npz(path: str) -> dict:
 
     Raises
     ------
-    FileNotFoundError, ValueError
-        With the path and what is wrong.
+    FileNotFoundError
+        No such file.
+    CheckpointError
+        With the path and what is wrong (damaged, or not a file written here).
     """
     data = load_npz(path)
     if "meta/config" not in data:
-        raise ValueError(f"{path}: no meta/config entry (expected a file saved by "
-                         "training.checkpoint, e.g. RUN_DIR/weights.npz)")
+        raise CheckpointError(f"{path}: no meta/config entry (expected a file saved by "
+                              "training.checkpoint, e.g. RUN_DIR/weights.npz)")
+    try:
+        config = TrainConfig.from_dict(_meta(path, data, "meta/config", json.loads)).resolved()
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: bad meta/config entry ({e})") from None
+    params = {k[len("param/"):]: v for k, v in data.items() if k.startswith("param/")}
+    bad = [k for k, v in params.items() if v.dtype.kind != "f" or not np.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"{path}: parameter {bad[0]} is not finite floats "
+                              "(damaged, or saved from a diverged run)")
     out = {
-        "params": {k[len("param/"):]: v for k, v in data.items() if k.startswith("param/")},
+        "params": params,
         "optim": {k[len("optim/"):]: v for k, v in data.items() if k.startswith("optim/")},
-        "config": TrainConfig.from_dict(json.loads(str(data["meta/config"]))),
-        "format": str(data.get("meta/format", "weights")),
+        "config": config,
+        "format": _meta(path, data, "meta/format", str) if "meta/format" in data else "weights",
     }
-    if "meta/rng" in data:
-        out["rng"] = json.loads(str(data["meta/rng"]))
-        out["epoch"] = int(data["meta/epoch"])
-        out["elapsed_s"] = float(data["meta/elapsed_s"])
+    if out["format"] not in ("checkpoint", "weights"):
+        raise CheckpointError(f"{path}: meta/format is {out['format']!r}, expected "
+                              "'checkpoint' or 'weights'")
+    if out["format"] == "checkpoint":
+        out["rng"] = _meta(path, data, "meta/rng", json.loads)
+        out["epoch"] = _meta(path, data, "meta/epoch", int)
+        out["elapsed_s"] = _meta(path, data, "meta/elapsed_s", float)
+        if out["epoch"] < 0:
+            raise CheckpointError(f"{path}: meta/epoch is {out['epoch']}, expected >= 0")
     if "meta/info" in data:
-        out["info"] = json.loads(str(data["meta/info"]))
+        out["info"] = _meta(path, data, "meta/info", json.loads)
     return out
 
 
@@ -114,9 +166,16 @@ def load_model(path: str, dtype=np.float32):
     -------
     model : nn.Sequential
     config : TrainConfig
+
+    Raises
+    ------
+    FileNotFoundError, CheckpointError
     """
     saved = read_npz(path)
     config = saved["config"]
     model = build_model(config, np.random.default_rng(0), dtype=dtype)
-    model.load_state_dict(saved["params"])
+    try:
+        model.load_state_dict(saved["params"])
+    except ValueError as e:
+        raise CheckpointError(f"{path}: does not fit a {config.net} network ({e})") from None
     return model, config

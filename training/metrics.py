@@ -65,7 +65,10 @@ def peak_rss_mb() -> float:
 
 
 class MetricsLog:
-    """Append-only JSON-lines file, one object per epoch.
+    """JSON-lines file, one object per epoch, each with an integer ``epoch``.
+
+    Every change rewrites the whole (small) file through :mod:`mnist.atomic`, so a crash
+    leaves the old lines or the new ones, never a half-written line.
 
     Parameters
     ----------
@@ -76,19 +79,46 @@ class MetricsLog:
     def __init__(self, path: str) -> None:
         self.path = path
 
+    def _text(self) -> str:
+        if not os.path.exists(self.path):
+            return ""
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                return f.read()
+        except UnicodeDecodeError:
+            raise ValueError(f"{self.path}: not a text file (damaged?)") from None
+
+    @staticmethod
+    def _lines(records) -> str:
+        return "".join(json.dumps(r) + "\n" for r in records)
+
     def append(self, record: dict) -> None:
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        write_text(self.path, self._text() + self._lines([record]))
 
     def read(self) -> list[dict]:
-        if not os.path.exists(self.path):
-            return []
-        with open(self.path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        """The records, in file order.
+
+        Raises
+        ------
+        ValueError
+            A line that is not a JSON object with an integer ``epoch`` (naming file and line).
+        """
+        records = []
+        for i, line in enumerate(self._text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except ValueError as e:
+                raise ValueError(f"{self.path}: line {i} is not JSON ({e})") from None
+            if not (isinstance(r, dict) and type(r.get("epoch")) is int):
+                raise ValueError(f"{self.path}: line {i} has no integer 'epoch'")
+            records.append(r)
+        return records
 
     def truncate_after(self, epoch: int) -> None:
-        """Drop records of epochs > ``epoch`` (written after the last checkpoint), atomically."""
-        records = [r for r in self.read() if r["epoch"] <= epoch]
-        write_text(self.path, "".join(json.dumps(r) + "\n" for r in records))
+        """Drop records of epochs > ``epoch`` (written after the last checkpoint), atomically;
+        the file is not touched when there is nothing to drop."""
+        text = self._lines(r for r in self.read() if r["epoch"] <= epoch)
+        if text != self._text():
+            write_text(self.path, text)

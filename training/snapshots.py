@@ -33,7 +33,7 @@ import os
 
 import numpy as np
 
-from .checkpoint import load_npz, save_npz_atomic
+from .checkpoint import CheckpointError, load_npz, save_npz_atomic
 
 SNAPSHOTS = "snapshots.npz"
 DEFAULT_LAYERS = {"conv1": "c1.weight", "conv2": "c3.weight"}
@@ -155,6 +155,19 @@ class SnapshotRecorder:
         self._loss_sum, self._loss_n = 0.0, 0
         return True
 
+    def check_fits(self, model) -> None:
+        """Raise :class:`~training.checkpoint.CheckpointError` unless every series already
+        recorded names a parameter of ``model`` with the same shape (a resumed run's
+        snapshots must come from the same network)."""
+        params = _params(model)
+        for name, pname in (self.present or {}).items():
+            series = self.weights.get(name) or []
+            shape = series[0].shape if series else None
+            if pname not in params or (shape is not None and params[pname].shape != shape):
+                raise CheckpointError(
+                    f"{self.path}: its {name} series ({pname}, shape {shape}) does not fit "
+                    "this network: the snapshots belong to another run")
+
     # -- files ---------------------------------------------------------------------
     def arrays(self) -> dict:
         """The series as the arrays :func:`load_snapshots` returns."""
@@ -201,8 +214,18 @@ class SnapshotRecorder:
                                         "given to start a new series")
             return cls(run_dir, every, layers)
         data = load_snapshots(run_dir)
-        saved_layers = json.loads(str(data.pop("meta/layers")))
-        rec = cls(run_dir, every or int(data.pop("meta/every")),
+        try:
+            saved_layers = json.loads(str(data.pop("meta/layers")))
+            saved_every = int(data.pop("meta/every"))
+            if not (isinstance(saved_layers, dict)
+                    and all(isinstance(data.get(k), np.ndarray) and data[k].ndim == 5
+                            and len(data[k]) == len(data["step"]) for k in saved_layers)):
+                raise ValueError("meta/layers does not match the weight series")
+            if not all(data[k].shape == data["step"].shape for k in SCALARS):
+                raise ValueError("the step, epoch, loss and test_error series differ in length")
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: not a snapshot series written here ({e})") from None
+        rec = cls(run_dir, every or saved_every,
                   layers if layers is not None else saved_layers)
         keep = data["step"] <= int(up_to_step)
         rec.present = {k: v for k, v in rec.layers.items() if k in saved_layers}
@@ -226,15 +249,23 @@ def load_snapshots(run_dir) -> dict:
 
     Raises
     ------
-    FileNotFoundError, ValueError
-        Naming the path and what is wrong.
+    FileNotFoundError, CheckpointError
+        Naming the path and what is wrong (CheckpointError is a ValueError).
     """
     path = os.path.join(os.fspath(run_dir), SNAPSHOTS)
     data = load_npz(path, " (runs of train.py record snapshots)")
     missing = [k for k in SCALARS if k not in data]
     if missing:
-        raise ValueError(f"{path}: missing {missing}, expected a file written by "
-                         "training.snapshots.SnapshotRecorder")
+        raise CheckpointError(f"{path}: missing {missing}, expected a file written by "
+                              "training.snapshots.SnapshotRecorder")
+    k = data["step"].shape
+    if len(k) != 1 or not k[0] or any(data[s].shape != k for s in SCALARS):
+        raise CheckpointError(f"{path}: the step, epoch, loss and test_error series must be "
+                              f"1-D of one length >= 1, got {[data[s].shape for s in SCALARS]}")
+    for name in snapshot_layers(data):
+        if data[name].shape[0] != k[0] or not np.isfinite(data[name]).all():
+            raise CheckpointError(f"{path}: the {name} series does not match the {k[0]} "
+                                  "steps or is not finite")
     return data
 
 

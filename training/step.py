@@ -70,9 +70,12 @@ def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, n
 def _forward_backward(model, x, y, weight):
     """Forward, cross-entropy and backward with the loss scaled by ``weight``; gradients
     add into ``.grad``. Returns the (unscaled) mean loss and the logits."""
-    logits = model.forward(x)
-    loss, cache = ops.cross_entropy(logits, y)
-    model.backward(ops.cross_entropy_backward(weight, cache), need_dx=False)
+    # A diverging run overflows; the trainer stops on the non-finite loss with one clear
+    # message, so NumPy's warnings would only add noise (errstate is per thread: set here).
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        logits = model.forward(x)
+        loss, cache = ops.cross_entropy(logits, y)
+        model.backward(ops.cross_entropy_backward(weight, cache), need_dx=False)
     return float(loss), logits
 
 
