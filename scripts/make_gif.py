@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
+from viz.dense import durations as dense_durations  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
@@ -204,7 +205,7 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random weights N(0, 1/in) and biases N(0, 0.1²)")
     _frames_opts(p, scale=False)
-    _common(p, "linear", 800, 3000)
+    _common(p, "linear", 300, 3000)
 
     p = add("flatten", "flatten: where each cell of a (C, H, W) input goes in the vector")
     p.add_argument("--pool", type=_positive, default=7,
@@ -400,7 +401,10 @@ def make(args, parser):
         anim = render(args)
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
-    durations = frame_durations(len(anim), frame_ms, args.hold)
+    if "phases" in anim.layout:         # toured renderers (until viz.frames times them)
+        durations = dense_durations(anim.layout["phases"], frame_ms, args.hold)
+    else:
+        durations = frame_durations(len(anim), frame_ms, args.hold)
     write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
     seconds = time.perf_counter() - t0
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,

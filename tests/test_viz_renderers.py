@@ -51,18 +51,19 @@ def test_elementwise_rejects_multichannel_input():
         render_elementwise(cache.trace(sample=0))
 
 
-def test_linear_one_frame_per_neuron_and_output_column(tmp_path):
+def test_linear_sweeps_one_neuron_per_frame_and_fills_the_output_column(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.random((2, 6)).astype(np.float32)
     w = rng.normal(size=(4, 6)).astype(np.float32)
     b = rng.normal(size=4).astype(np.float32)
     out, cache = ops.linear(x, w, b)
-    anim = render_linear(cache.trace(sample=1))
-    assert len(anim) == 4
+    anim = render_linear(cache.trace(sample=1), tour="none")
+    assert list(anim.steps) == [0, 1, 2, 3, 3]                 # the sweep, then the hold
+    assert anim.layout["phases"] == ["sweep"] * 4 + ["hold"]
     frames = _decode(tmp_path, anim)
     (ox, oy), (h, cw) = anim.layout["output_xy"][0], anim.layout["cell"]
     sc, gap = anim.layout["out_scale"], anim.layout["gap"]
-    for k, f in enumerate(frames):
+    for k, f in enumerate(frames[:4]):
         got = [_cell_value(f, ox, oy + o * h, h - gap, cw - gap, sc) if o <= k else None
                for o in range(4)]
         for o in range(k + 1):
@@ -71,20 +72,30 @@ def test_linear_one_frame_per_neuron_and_output_column(tmp_path):
         assert blank is None or not sc.contains(blank)
 
 
+def _changed_box(frame, base, x0, y0, x1, y1):
+    """Bounding box (x0, y0) of the pixels of ``frame`` that differ from the base frame."""
+    ys, xs = np.nonzero(frame[y0:y1, x0:x1] != base[y0:y1, x0:x1])
+    return xs.min() + x0, ys.min() + y0, xs.max() + x0 + 1, ys.max() + y0 + 1
+
+
 def test_flatten_sends_each_cell_to_its_index(tmp_path):
     x = np.arange(2 * 3 * 2, dtype=np.float32).reshape(1, 2, 3, 2) / 10
     out, cache = ops.flatten(x)
-    anim = render_flatten(cache.trace(sample=0))
-    assert len(anim) == 12
+    anim = render_flatten(cache.trace(sample=0), tour="none")
+    assert list(anim.steps) == list(range(12)) + [11]
     frames = _decode(tmp_path, anim)
+    base = anim.layout["layout"].base.px
     cell, sc = anim.layout["cell"], anim.layout["scale"]
     (h, w), rows = anim.layout["out_cell"], anim.layout["col_rows"]
-    for k, f in enumerate(frames):
+    for k, f in enumerate(frames[:12]):
         c, i, j = np.unravel_index(k, (2, 3, 2))
         gx, gy = anim.layout["input_xy"][c]
-        ys, xs = np.nonzero(f[gy - 8:gy + 3 * cell + 8, gx - 8:gx + 2 * cell + 8] == WHITE)
-        assert (xs.min() + gx - 8, ys.min() + gy - 8) == (gx + j * cell - BOX_WIDTH,
-                                                        gy + i * cell - BOX_WIDTH)
+        m = 8               # the window box is drawn just outside the cell
+        x0, y0, x1, y1 = _changed_box(f, base, gx - m, gy - m, gx + 2 * cell + m,
+                                      gy + 3 * cell + m)
+        assert ((x0 + x1) / 2, (y0 + y1) / 2) == (gx + j * cell + (cell - 1) / 2,
+                                                  gy + i * cell + (cell - 1) / 2)
+        assert anim.layout["working"][k]["k"] == k
     ox, oy = anim.layout["output_xy"][0]
     got = [_cell_value(frames[-1], ox, oy + d * h, h - 1, w - 1, sc) for d in range(12)]
     assert np.abs(np.array(got) - out[0]).max() <= sc.step / 2 + 1e-6
