@@ -195,7 +195,7 @@ def build_parser():
                             f"itself")
         p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
         _frames_opts(p)
-        _common(p, name, 60)
+        _common(p, name, 50)
 
     p = add("linear", "linear: one output neuron per step, inputs × weights summed plus bias")
     p.add_argument("--pool", type=_positive, default=7,
@@ -213,7 +213,7 @@ def build_parser():
     p.add_argument("--channels", type=_positive, default=1,
                    help="input channels (1-4), made as for conv2d")
     _frames_opts(p, scale=False)
-    _common(p, "flatten", 300)
+    _common(p, "flatten", 150)
 
     p = add("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss")
     p.add_argument("--logits", type=_floats, default=_floats(DEFAULT_LOGITS),
