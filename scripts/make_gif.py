@@ -13,6 +13,7 @@ Examples::
     python scripts/make_gif.py avgpool --kernel-size 3 --padding 1 --input mnist:42
     python scripts/make_gif.py all          # the whole gallery into gifs/
     python scripts/make_gif.py conv2d --weights models/lenet5.npz --layer conv1 --filter 3
+    python scripts/make_gif.py conv2d --input toy --tour 1,1 3,2
 """
 import argparse
 import sys
@@ -26,13 +27,14 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
-from viz.dense import durations as dense_durations  # noqa: E402
+from viz.dense import parse_indices  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
 from viz.kernels import NAMES as KERNELS, make_weight  # noqa: E402
 from viz.linear_gif import render_linear  # noqa: E402
 from viz.softmax_gif import render_softmax  # noqa: E402
+from viz.tour import parse_tour, steps_of  # noqa: E402
 from viz.window_gif import render_window  # noqa: E402
 
 GIF_DIR = ROOT / "gifs"
@@ -98,7 +100,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
     if image:
         p.add_argument("--input", default="default", metavar="SPEC",
                        help="'default' (MNIST test image #0, a 7, bundled in viz/assets), "
-                            "'mnist:INDEX' (MNIST test set, fetched on first use) or a PNG/JPEG "
+                            "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy' or "
+                            "'toy:SEED' (6×6 whole numbers 0-3, every sum exact) or a PNG/JPEG "
                             f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "
                             "px on the long side)")
     t = p.add_mutually_exclusive_group()
@@ -122,6 +125,14 @@ def _frames_opts(p, scale=True):
                    help="most frames; longer traces show the first output row step by step, "
                         "then fast-forward while the output keeps filling; the last frame is "
                         "always the complete output")
+
+
+def _tour_opt(p):
+    p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
+                   help="output cells to show slowly first, 'R,C' or 'F,R,C' separated by "
+                        "spaces (e.g. '4,9 7,7'), or 'none'; default: 3 or 4 informative "
+                        "windows chosen from the values (largest output, a stroke edge, a tie, "
+                        "the padding)")
 
 
 def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2):
@@ -154,11 +165,13 @@ def build_parser():
     p = add("maxpool", "max_pool2d: the max of each window (pads with -inf)")
     _geometry(p)
     _frames_opts(p)
+    _tour_opt(p)
     _common(p, "maxpool", 60)
 
     p = add("avgpool", "avg_pool2d: the mean of each window (zero padding counted)")
     _geometry(p, dilation=False)
     _frames_opts(p)
+    _tour_opt(p)
     _common(p, "avgpool", 60)
 
     p = add("conv2d", "conv2d: sum of window × kernel over all input channels, plus bias")
@@ -184,6 +197,7 @@ def build_parser():
     p.add_argument("--filter", type=int, default=0, metavar="INDEX",
                    help="with --weights: which filter (output channel) of the layer")
     _frames_opts(p)
+    _tour_opt(p)
     _common(p, "conv2d", 60)
 
     for name, what in (("relu", "max(0, x)"), ("sigmoid", "1 / (1 + exp(-x))"),
@@ -195,6 +209,11 @@ def build_parser():
                             f"itself")
         p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
         _frames_opts(p)
+        p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
+                       help="elements to show slowly first, 'R,C' separated by spaces (e.g. "
+                            "'4,9 7,7'), or 'none'; default: 3 or 4 telling ones (relu: a "
+                            "negative clipped, a positive passing; sigmoid/tanh: both ends, "
+                            "the bend, the middle)")
         _common(p, name, 50)
 
     p = add("linear", "linear: one output neuron per step, inputs × weights summed plus bias")
@@ -205,6 +224,10 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random weights N(0, 1/in) and biases N(0, 0.1²)")
     _frames_opts(p, scale=False)
+    p.add_argument("--tour", default=None, nargs="+", metavar="NEURON",
+                   help="output neurons to show slowly first (e.g. '3 7'), or 'none'; default: "
+                        "3 or 4 chosen from the values (largest |y|, the other sign, the "
+                        "largest product)")
     _common(p, "linear", 300, 3000)
 
     p = add("flatten", "flatten: where each cell of a (C, H, W) input goes in the vector")
@@ -213,6 +236,10 @@ def build_parser():
     p.add_argument("--channels", type=_positive, default=1,
                    help="input channels (1-4), made as for conv2d")
     _frames_opts(p, scale=False)
+    p.add_argument("--tour", default=None, nargs="+", metavar="K",
+                   help="output indices to show slowly first (e.g. '5 17'), or 'none'; "
+                        "default: 3 or 4 chosen from the values (the largest, one per later "
+                        "channel, one deep inside a channel)")
     _common(p, "flatten", 150)
 
     p = add("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss")
@@ -246,7 +273,16 @@ def _learned(args, image, desc):
     what = ", normalised" if not f["before"] else " → " + " → ".join(f["before"])
     sub = (f"input: {desc}{what}  ·  learned filter {args.filter} of {args.layer} "
            f"({f['name']}), {args.weights.name}")
-    return render_window(cache.trace(sample=0), args.scale, args.max_frames, subtitle=sub)
+    tr = cache.trace(sample=0)
+    shape = (f["filters"],) + tr.weight.shape[1:]
+    label = f"w[{args.filter}] of {args.layer} ({'×'.join(map(str, shape))})"
+    return render_window(tr, args.scale, args.max_frames, subtitle=sub, tour=_tour(args, tr),
+                         weight_label=lambda _: label)
+
+
+def _tour(args, trace):
+    """The --tour steps of ``trace`` (None: the renderer picks)."""
+    return None if args.tour is None else steps_of(trace, parse_tour(args.tour))
 
 
 def _window(args, image, desc):
@@ -279,7 +315,8 @@ def _window(args, image, desc):
             extra += "  ·  channels: image, mirrored" + (", flipped" if args.channels > 2 else "") \
                      + (", rotated" if args.channels > 3 else "")
     tr = cache.trace(sample=0)
-    return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}")
+    return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}",
+                         tour=_tour(args, tr))
 
 
 def _elementwise(args, image, desc):
@@ -294,9 +331,10 @@ def _elementwise(args, image, desc):
     lo, hi = float(x.min()), float(x.max())
     xs = np.linspace(lo, hi, 256, dtype=x.dtype)
     ys, _ = fn(xs)                              # the curve, drawn by the op itself
+    tour = None if args.tour is None else parse_tour(args.tour)
     return render_elementwise(cache.trace(sample=0), curve=(xs, ys), scale=args.scale,
                               max_frames=args.max_frames, subtitle=f"input: {desc}",
-                              input_name=name)
+                              input_name=name, tour=tour)
 
 
 def _pooled(image, pool, channels=1):
@@ -319,16 +357,18 @@ def _linear(args, image, desc):
     w = rng.normal(0, 1 / np.sqrt(n_in), (args.out_features, n_in)).astype(np.float32)
     b = rng.normal(0, 0.1, args.out_features).astype(np.float32)
     _, cache = ops.linear(flat, w, b)
+    tour = None if args.tour is None else parse_indices(args.tour, "a neuron")
     return render_linear(cache.trace(sample=0), args.max_frames,
                          subtitle=f"input: {desc}  ·  random weights (seed {args.seed})",
-                         input_name=f"flatten(avg_pool2d(image, {args.pool}))")
+                         input_name=f"flatten(avg_pool2d(image, {args.pool}))", tour=tour)
 
 
 def _flatten(args, image, desc):
     x = _pooled(image, args.pool, args.channels)
     _, cache = ops.flatten(x)
+    tour = None if args.tour is None else parse_indices(args.tour, "an output")
     return render_flatten(cache.trace(sample=0), args.max_frames, subtitle=f"input: {desc}",
-                          input_name=f"avg_pool2d(image, {args.pool})")
+                          input_name=f"avg_pool2d(image, {args.pool})", tour=tour)
 
 
 def _softmax(args):
@@ -401,18 +441,18 @@ def make(args, parser):
         anim = render(args)
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
-    if "phases" in anim.layout:         # toured renderers (until viz.frames times them)
-        durations = dense_durations(anim.layout["phases"], frame_ms, args.hold)
-    else:
-        durations = frame_durations(len(anim), frame_ms, args.hold)
+    durations = anim.durations(frame_ms, args.hold)
     write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
     seconds = time.perf_counter() - t0
+    tour = anim.tour_frames()
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
-            "bytes": out.stat().st_size, "render_s": seconds}
+            "bytes": out.stat().st_size, "render_s": seconds, "tour_frames": len(tour),
+            "tour_s": sum(durations[i] for i in tour) / 1000}
 
 
 def _report(name, r):
-    print(f"{name}: {r['path']}  {r['frames']} frames, plays {r['play_s']:.1f} s, "
+    tour = f" (tour {r['tour_frames']} frames, {r['tour_s']:.1f} s)" if r["tour_frames"] else ""
+    print(f"{name}: {r['path']}  {r['frames']} frames{tour}, plays {r['play_s']:.1f} s, "
           f"{r['bytes'] / 1024:.0f} KB, rendered in {r['render_s']:.2f} s")
 
 

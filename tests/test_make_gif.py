@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 import ops
-from viz.draw import BOX_WIDTH
-from viz.palette import HATCH_A, WHITE
+from viz.draw import RING_MARGIN
+from viz.palette import ACCENT, HATCH_A
 from viz.readback import read_gif
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +37,11 @@ def _run(argv):
 def _anim(argv):
     parser, _ = mg.build_parser()
     return mg.render(parser.parse_args(argv))
+
+
+def _swept(anim):
+    """Steps the sweep of a window GIF shows (all of them when --max-frames allows)."""
+    return anim.phases.count("sweep")
 
 
 def _usage_error(argv, capsys, match):
@@ -67,10 +72,11 @@ def test_help_lists_ops_and_option_defaults():
 def test_cli_writes_a_gif(tmp_path, png):
     out = tmp_path / "m.gif"
     r = subprocess.run([sys.executable, str(SCRIPT), "maxpool", "--input", str(png), "--scale",
-                        "2", "--out", str(out), "--no-gifsicle"], capture_output=True, text=True)
+                        "2", "--out", str(out), "--no-gifsicle", "--tour", "none"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     frames, durations, loop = read_gif(out)
-    assert len(frames) == 5 * 6 and loop == 0 and durations[-1] == 2000
+    assert len(frames) == 5 * 6 + 1 and loop == 0 and durations[-1] == 2000   # steps, hold
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -89,7 +95,7 @@ def test_cli_bad_usage_exits_2_and_writes_nothing(tmp_path, png, argv, match):
 
 # -- options, in process -----------------------------------------------------------------
 def test_timing_options(tmp_path, png):
-    base = ["maxpool", "--input", str(png), "--scale", "2", "--no-gifsicle"]
+    base = ["maxpool", "--input", str(png), "--scale", "2", "--no-gifsicle", "--tour", "none"]
     r = _run(base + ["--max-frames", "10", "--frame-ms", "30", "--hold", "500", "--out",
                      str(tmp_path / "a.gif")])
     frames, durations, _ = read_gif(r["path"])
@@ -101,24 +107,24 @@ def test_timing_options(tmp_path, png):
 
 def test_geometry_options_change_the_trace(png):
     base = ["--input", str(png), "--scale", "2", "--max-frames", "1000"]
-    assert len(_anim(["maxpool"] + base)) == 5 * 6
-    assert len(_anim(["maxpool", "--stride", "1"] + base)) == 9 * 11
-    assert len(_anim(["maxpool", "--kernel-size", "3,2", "--stride", "2,3"] + base)) == 4 * 4
+    assert _swept(_anim(["maxpool"] + base)) == 5 * 6
+    assert _swept(_anim(["maxpool", "--stride", "1"] + base)) == 9 * 11
+    assert _swept(_anim(["maxpool", "--kernel-size", "3,2", "--stride", "2,3"] + base)) == 4 * 4
     padded = _anim(["avgpool", "--kernel-size", "3", "--padding", "1"] + base)
-    assert len(padded) == 4 * 4 and (padded.frames[0] == HATCH_A).any()
+    assert _swept(padded) == 4 * 4 and (padded.frames[0] == HATCH_A).any()
     assert not (_anim(["avgpool", "--kernel-size", "3"] + base).frames[0] == HATCH_A).any()
-    assert len(_anim(["maxpool", "--kernel-size", "3", "--stride", "1", "--dilation", "2"]
-                     + base)) == 6 * 8
-    assert len(_anim(["conv2d"] + base)) == 10 * 12
-    assert len(_anim(["conv2d", "--padding", "0", "--kernel", "blur", "--kernel-size", "5"]
-                     + base)) == 6 * 8
+    assert _swept(_anim(["maxpool", "--kernel-size", "3", "--stride", "1", "--dilation", "2"]
+                        + base)) == 6 * 8
+    assert _swept(_anim(["conv2d"] + base)) == 10 * 12
+    assert _swept(_anim(["conv2d", "--padding", "0", "--kernel", "blur", "--kernel-size", "5"]
+                        + base)) == 6 * 8
 
 
 def test_conv_channels_filters_and_kernels(png):
     base = ["conv2d", "--input", str(png), "--scale", "2", "--stride", "2"]
     a = _anim(base + ["--channels", "3", "--kernel", "sobel-x,sobel-y"])
     assert len(a.layout["input_xy"]) == 3 and len(a.layout["output_xy"]) == 2
-    assert len(a) == 2 * 5 * 6
+    assert _swept(a) == 2 * 5 * 6
     a = _anim(base + ["--filters", "3", "--kernel", "random", "--seed", "1"])
     assert len(a.layout["output_xy"]) == 3
     assert not np.array_equal(_anim(base + ["--kernel", "random", "--seed", "1"]).frames[-1],
@@ -132,18 +138,21 @@ def test_scale_option_sets_pixel_size(png):
     big = _anim(["maxpool", "--input", str(png), "--scale", "5"])
     assert small.layout["scale"] == 2 and big.layout["scale"] == 5
     for a, s in ((small, 2), (big, 5)):
-        ys, xs = np.nonzero(a.frames[0] == WHITE)
-        assert xs.max() - xs.min() + 1 == 2 * s + 2 * BOX_WIDTH     # the 2×2 window, boxed
+        ix, iy = a.layout["input_xy"][0]
+        region = a.frames[0][iy - RING_MARGIN:iy + 10 * s + RING_MARGIN,
+                             ix - RING_MARGIN:ix + 12 * s + RING_MARGIN]
+        ys, xs = np.nonzero(region == ACCENT)
+        assert xs.max() - xs.min() + 1 == 2 * s + 2 * (RING_MARGIN - 1)   # the 2×2 window, ringed
 
 
 def test_other_ops_options(png):
-    assert _anim(["relu", "--input", str(png), "--scale", "2"]).layout["phases"].count("sweep") \
+    assert _anim(["relu", "--input", str(png), "--scale", "2"]).phases.count("sweep") \
         == 10 * 12
     assert len(_anim(["tanh", "--input", str(png), "--kernel", "none", "--max-frames", "7"])) == 7
     lin = _anim(["linear", "--input", str(png), "--pool", "2", "--out-features", "3"])
-    assert lin.layout["phases"].count("sweep") == 3
+    assert lin.phases.count("sweep") == 3
     fl = _anim(["flatten", "--input", str(png), "--pool", "3", "--channels", "2"])
-    assert fl.layout["phases"].count("sweep") == 2 * 3 * 4
+    assert fl.phases.count("sweep") == 2 * 3 * 4
     sm = _anim(["softmax", "--logits", "1,2,3", "--label", "0"])
     assert len(sm) == 2 * 3 + 4
     assert len(_anim(["softmax", "--logits", "1,2,3", "--label", "-1"])) == 2 * 3 + 3
@@ -151,7 +160,8 @@ def test_other_ops_options(png):
 
 def test_default_maxpool_fits_its_budget(tmp_path):
     r = _run(["maxpool", "--out", str(tmp_path / "m.gif"), "--no-gifsicle"])
-    assert r["frames"] == 196 and r["play_s"] <= 15 and r["bytes"] <= 500_000
+    assert r["frames"] == r["tour_frames"] + 196 + 1 and 3 <= r["tour_frames"] <= 4
+    assert r["play_s"] <= 20 and r["bytes"] <= 500_000 and r["tour_s"] >= 3 * 1.2
 
 
 def test_mnist_input(monkeypatch, png):
@@ -161,7 +171,7 @@ def test_mnist_input(monkeypatch, png):
     monkeypatch.setattr(mnist, "load_mnist", lambda split, fetch=True: (images, np.arange(5)))
     a = _anim(["maxpool", "--input", "mnist:3"])
     b = _anim(["maxpool", "--input", "mnist:2"])
-    assert len(a) == 196 and not np.array_equal(a.frames[-1], b.frames[-1])
+    assert _swept(a) == 196 and not np.array_equal(a.frames[-1], b.frames[-1])
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -199,7 +209,7 @@ def test_large_pictures_are_shrunk(tmp_path):
     p = tmp_path / "big.jpg"
     Image.fromarray((np.random.default_rng(0).random((300, 150, 3)) * 255).astype(np.uint8)).save(p)
     a = _anim(["avgpool", "--input", str(p), "--kernel-size", "4", "--max-frames", "1000"])
-    assert len(a) == 16 * 8                                    # 64×32 after shrinking
+    assert _swept(a) == 16 * 8                                 # 64×32 after shrinking
 
 
 def test_all_renders_the_gallery(tmp_path, monkeypatch, png):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import ops
-from viz.dense import adds_up, durations, fixed, number, plan
+from viz.arith import adds_up, number, show
 from viz.elementwise_gif import render_elementwise, shown_result
 from viz.encode import write_gif
 from viz.flatten_gif import render_flatten
@@ -67,18 +67,8 @@ def test_elementwise_layout_grid(name, hw):
 
 
 # -- the tour ---------------------------------------------------------------------------------
-def test_plan_tour_sweep_hold():
-    steps, phases = plan(100, [40, 7], 12)
-    assert list(steps[:2]) == [40, 7] and steps[-1] == 99 and len(steps) <= 12
-    assert phases == ["tour"] * 2 + ["sweep"] * (len(steps) - 3) + ["hold"]
-    assert np.all(np.diff(steps[2:-1]) > 0)
-    assert durations(phases, 60, 2000, 1500) == [1500, 1500] + [60] * (len(steps) - 3) + [2000]
-    with pytest.raises(ValueError, match="max_frames"):
-        plan(100, [1, 2, 3], 4)
-
-
 def _decoded(tmp_path, anim, frame_ms=50, hold_ms=2000):
-    d = durations(anim.layout["phases"], frame_ms, hold_ms)
+    d = anim.durations(frame_ms, hold_ms)
     frames, got, _ = read_gif(write_gif(tmp_path / "t.gif", anim.frames, d, use_gifsicle=False))
     return frames, got
 
@@ -88,14 +78,14 @@ def test_tour_frames_last_over_a_second_and_show_numbers(tmp_path, render):
     if render == "linear":
         anim = render_linear(_linear(16, 10))
         zero = [not any(number(t) for t in w["terms"]) and number(w["y"]) == 0
-                for w in anim.layout["working"]]
+                for w in anim.texts]
     elif render == "flatten":
         anim = render_flatten(_flatten(2, 4, 4))
-        zero = [w["k"] == 0 and number(w["value"]) == 0 for w in anim.layout["working"]]
+        zero = [w["k"] == 0 and number(w["value"]) == 0 for w in anim.texts]
     else:
         anim = render_elementwise(_act(render), max_frames=40)
-        zero = [number(w["x"]) == 0 for w in anim.layout["working"]]
-    phases = anim.layout["phases"]
+        zero = [number(w["x"]) == 0 for w in anim.texts]
+    phases = anim.phases
     n_tour = phases.count("tour")
     assert 3 <= n_tour <= 4 and phases[:n_tour] == ["tour"] * n_tour
     assert not any(zero[:n_tour])
@@ -110,20 +100,20 @@ def test_tour_frames_last_over_a_second_and_show_numbers(tmp_path, render):
 
 def test_relu_tour_shows_a_clipped_negative_and_a_passing_positive():
     anim = render_elementwise(_act("relu"))
-    n_tour = anim.layout["phases"].count("tour")
-    xs = [number(w["x"]) for w in anim.layout["working"][:n_tour]]
+    n_tour = anim.phases.count("tour")
+    xs = [number(w["x"]) for w in anim.texts[:n_tour]]
     assert min(xs) < 0 < max(xs)
 
 
 def test_tour_by_hand_and_none():
     tr = _linear(6, 5)
     anim = render_linear(tr, tour=[3, 1])
-    assert list(anim.steps[:2]) == [3, 1] and anim.layout["phases"][:3] == ["tour", "tour", "sweep"]
-    assert "tour" not in render_linear(tr, tour="none").layout["phases"]
+    assert list(anim.steps[:2]) == [3, 1] and anim.phases[:3] == ["tour", "tour", "sweep"]
+    assert "tour" not in render_linear(tr, tour="none").phases
     with pytest.raises(ValueError, match="tour neuron 5"):
         render_linear(tr, tour=[5])
     fl = render_flatten(_flatten(2, 3, 3), tour=[10])
-    assert fl.layout["working"][0]["k"] == 10
+    assert fl.texts[0]["k"] == 10
     el = render_elementwise(_act("tanh", 4, 5), tour=[(2, 3)])
     assert list(el.steps[:1]) == [2 * 5 + 3]
     with pytest.raises(ValueError, match="outside"):
@@ -135,10 +125,10 @@ def test_tour_by_hand_and_none():
 def test_linear_working_adds_up_on_every_tour_frame(n_in, n_out, seed):
     tr = _linear(n_in, n_out, seed)
     anim = render_linear(tr)
-    n_tour = anim.layout["phases"].count("tour")
-    for i, w in enumerate(anim.layout["working"]):
+    n_tour = anim.phases.count("tour")
+    for i, w in enumerate(anim.texts):
         k = anim.steps[i]
-        assert number(w["y"]) == number(fixed(tr.value[k], w["decimals"]))   # the op's own y
+        assert number(w["y"]) == number(show(tr.value[k], w["decimals"]))   # the op's own y
         assert len(w["terms"]) == n_in
         exact = adds_up(w["terms"], w["sum"]) and adds_up([w["sum"], w["bias"]], w["y"])
         assert exact != w["approx"]               # either it adds up, or it says ≈
@@ -148,7 +138,7 @@ def test_linear_working_adds_up_on_every_tour_frame(n_in, n_out, seed):
 
 def test_flatten_index_arithmetic_adds_up():
     anim = render_flatten(_flatten(3, 2, 5))
-    for w, k in zip(anim.layout["working"], anim.steps):
+    for w, k in zip(anim.texts, anim.steps):
         assert sum(w["terms"]) == w["k"] == k
 
 
@@ -156,10 +146,10 @@ def test_flatten_index_arithmetic_adds_up():
 def test_activation_working_gives_the_shown_output(name):
     tr = _act(name)
     anim = render_elementwise(tr)
-    n_tour = anim.layout["phases"].count("tour")
-    for i, w in enumerate(anim.layout["working"]):
+    n_tour = anim.phases.count("tour")
+    for i, w in enumerate(anim.texts):
         d = w["decimals"]
-        assert w["y"] == fixed(tr.value[anim.steps[i]], d)
+        assert w["y"] == show(tr.value[anim.steps[i]], d)
         if name == "relu":
             assert number(w["y"]) == max(0, number(w["x"]))
         else:

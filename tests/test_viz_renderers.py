@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 
 import ops
-from viz.draw import BOX_WIDTH
 from viz.elementwise_gif import render_elementwise
 from viz.encode import write_gif
 from viz.flatten_gif import render_flatten
 from viz.linear_gif import render_linear
-from viz.palette import ACCENT, WHITE
+from viz.palette import ACCENT
 from viz.readback import read_gif
 from viz.softmax_gif import phases, render_softmax
 
@@ -26,18 +25,26 @@ def _cell_value(frame, x, y, h, w, scale):
     return scale.value(idx)
 
 
+def _changed_box(frame, base, x0, y0, x1, y1):
+    """Bounding box (x0, y0) of the pixels of ``frame`` that differ from the base frame."""
+    ys, xs = np.nonzero(frame[y0:y1, x0:x1] != base[y0:y1, x0:x1])
+    return xs.min() + x0, ys.min() + y0, xs.max() + x0 + 1, ys.max() + y0 + 1
+
+
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
 def test_elementwise_boxes_each_element_and_ends_with_the_output(tmp_path, name):
     x = np.random.default_rng(0).normal(0, 2, (1, 1, 5, 6)).astype(np.float32)
     out, cache = getattr(ops, name)(x)
     tr = cache.trace(sample=0)
-    anim = render_elementwise(tr, scale=5)
+    anim = render_elementwise(tr, scale=5, tour="none")
+    assert list(anim.steps) == list(range(30)) + [29]
     frames = _decode(tmp_path, anim)
+    base = anim.layout["layout"].base.px
     (ix, iy), s = anim.layout["input_xy"][0], anim.layout["scale"]
-    for f, k in zip(frames, anim.steps):
+    for f, k in zip(frames[:-1], anim.steps):
         r, c = tr.index[k, 2:]
-        ys, xs = np.nonzero(f[:, :ix + 6 * s + 8] == WHITE)
-        assert (xs.min(), ys.min()) == (ix + c * s - BOX_WIDTH, iy + r * s - BOX_WIDTH)
+        x0, y0, x1, y1 = _changed_box(f, base, ix - 8, iy - 8, ix + 6 * s + 8, iy + 5 * s + 8)
+        assert ((x0 + x1) / 2, (y0 + y1) / 2) == (ix + c * s + s / 2, iy + r * s + s / 2)
     (ox, oy), o, gap = anim.layout["output_xy"][0], anim.layout["cell"], anim.layout["gap"]
     sc = anim.layout["out_scale"]
     got = np.array([[_cell_value(frames[-1], ox + j * o, oy + i * o, o - gap, o - gap, sc)
@@ -59,7 +66,7 @@ def test_linear_sweeps_one_neuron_per_frame_and_fills_the_output_column(tmp_path
     out, cache = ops.linear(x, w, b)
     anim = render_linear(cache.trace(sample=1), tour="none")
     assert list(anim.steps) == [0, 1, 2, 3, 3]                 # the sweep, then the hold
-    assert anim.layout["phases"] == ["sweep"] * 4 + ["hold"]
+    assert anim.phases == ["sweep"] * 4 + ["hold"]
     frames = _decode(tmp_path, anim)
     (ox, oy), (h, cw) = anim.layout["output_xy"][0], anim.layout["cell"]
     sc, gap = anim.layout["out_scale"], anim.layout["gap"]
@@ -70,12 +77,6 @@ def test_linear_sweeps_one_neuron_per_frame_and_fills_the_output_column(tmp_path
             assert abs(got[o] - out[1, o]) <= sc.step / 2 + 1e-6
         blank = f[oy + (k + 1) * h + 2, ox + 4] if k < 3 else None
         assert blank is None or not sc.contains(blank)
-
-
-def _changed_box(frame, base, x0, y0, x1, y1):
-    """Bounding box (x0, y0) of the pixels of ``frame`` that differ from the base frame."""
-    ys, xs = np.nonzero(frame[y0:y1, x0:x1] != base[y0:y1, x0:x1])
-    return xs.min() + x0, ys.min() + y0, xs.max() + x0 + 1, ys.max() + y0 + 1
 
 
 def test_flatten_sends_each_cell_to_its_index(tmp_path):
@@ -95,7 +96,7 @@ def test_flatten_sends_each_cell_to_its_index(tmp_path):
                                       gy + 3 * cell + m)
         assert ((x0 + x1) / 2, (y0 + y1) / 2) == (gx + j * cell + (cell - 1) / 2,
                                                   gy + i * cell + (cell - 1) / 2)
-        assert anim.layout["working"][k]["k"] == k
+        assert anim.texts[k]["k"] == k
     ox, oy = anim.layout["output_xy"][0]
     got = [_cell_value(frames[-1], ox, oy + d * h, h - 1, w - 1, sc) for d in range(12)]
     assert np.abs(np.array(got) - out[0]).max() <= sc.step / 2 + 1e-6

@@ -1,55 +1,72 @@
-"""Window-op GIFs: decoded frames show the trace (box position, filled output values)."""
+"""Window-op GIFs: decoded frames show the trace (the window ring, the output filling in),
+the tour shows informative windows slowly, and the shown arithmetic adds up."""
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
 import ops
-from viz.draw import BOX_WIDTH
+from viz.arith import APPROX, adds_up, divides, number
+from viz.draw import RING_MARGIN
 from viz.encode import write_gif
-from viz.frames import plan_steps
-from viz.palette import ACCENT, ACCENT2, HATCH_A, HATCH_B, WHITE
+from viz.inputs import load_image, toy_image
+from viz.palette import (ACCENT, ACCENT2, DIV0, GOOD, GRAY0, HATCH_A, HATCH_B, NEUTRAL, WDIV0,
+                         auto_scale, weight_scale)
 from viz.readback import read_gif
 from viz.window_gif import formula_of, render_window
+
+SOBEL_X = np.array([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]], np.float32)
 
 
 def _image(h=9, w=11, seed=0):
     return np.random.default_rng(seed).random((1, 1, h, w)).astype(np.float32)
 
 
-def _gif(tmp_path, anim):
-    path = write_gif(tmp_path / "t.gif", anim.frames, [40] * len(anim))
-    frames, _, _ = read_gif(path)
+def _digit():
+    return load_image("default")[0][None, None]
+
+
+def _gif(tmp_path, anim, frame_ms=40, hold_ms=500):
+    d = anim.durations(frame_ms, hold_ms)
+    path = write_gif(tmp_path / "t.gif", anim.frames, d)
+    frames, durations, _ = read_gif(path)
     assert len(frames) == len(anim)
-    return frames
+    return frames, durations
 
 
-def _white_box(frame, x0, y0, x1, y1):
-    """Inclusive bounding box of the white pixels inside a region."""
-    ys, xs = np.nonzero(frame[y0:y1, x0:x1] == WHITE)
-    return xs.min() + x0, ys.min() + y0, xs.max() + x0, ys.max() + y0
+def _ring_box(frame, anim, c, tr):
+    """Inclusive bounding box of the accent ring around channel c's image."""
+    s = anim.layout["scale"]
+    ix, iy = anim.layout["input_xy"][c]
+    hp, wp = tr.padded.shape[2:]
+    m = RING_MARGIN
+    region = frame[iy - m:iy + hp * s + m, ix - m:ix + wp * s + m]
+    ys, xs = np.nonzero(region == ACCENT)
+    if ys.size == 0:
+        return None
+    return xs.min() + ix - m, ys.min() + iy - m, xs.max() + ix - m, ys.max() + iy - m
 
 
-def _check_boxes(frames, anim, tr, channels):
+def _check_rings(frames, anim, tr, channels):
     s = anim.layout["scale"]
     kh, kw = tr.kernel_size
     dh, dw = tr.dilation
-    hp, wp = tr.padded.shape[2:]
-    for frame, k in zip(frames, anim.steps):
-        r0, c0 = tr.origin[k]
-        chans = channels(k)
-        for c, (ix, iy) in enumerate(anim.layout["input_xy"]):
-            region = (ix - 8, iy - 8, ix + wp * s + 8, iy + hp * s + 8)
-            if c not in chans:
-                assert not (frame[region[1]:region[3], region[0]:region[2]] == WHITE).any()
+    ext_h, ext_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    for frame, k, ph in zip(frames, anim.steps, anim.phases):
+        for c in range(len(anim.layout["input_xy"])):
+            got = _ring_box(frame, anim, c, tr)
+            if ph == "hold" or c not in channels(k):
+                assert got is None, (k, c)
                 continue
-            got = _white_box(frame, *region)
-            want = (ix + c0 * s - BOX_WIDTH, iy + r0 * s - BOX_WIDTH,
-                    ix + (c0 + dw * (kw - 1) + 1) * s + BOX_WIDTH - 1,
-                    iy + (r0 + dh * (kh - 1) + 1) * s + BOX_WIDTH - 1)
-            assert got == want, (k, c)
+            r0, c0 = tr.origin[k]
+            ix, iy = anim.layout["input_xy"][c]
+            m = RING_MARGIN - 1                      # the outer black line is not accent
+            assert got == (ix + c0 * s - m, iy + r0 * s - m, ix + (c0 + ext_w) * s + m - 1,
+                           iy + (r0 + ext_h) * s + m - 1), (k, c)
 
 
 def _read_output(frame, anim, shape):
-    """Map every output cell of a frame back through the output colour scale."""
+    """Map every output cell of a frame back through the output colour scale (NaN: blank)."""
     F, OH, OW = shape
     o, gap, sc = anim.layout["cell"], anim.layout["gap"], anim.layout["out_scale"]
     got = np.full(shape, np.nan)
@@ -57,69 +74,81 @@ def _read_output(frame, anim, shape):
         for i in range(OH):
             for j in range(OW):
                 cell = frame[oy + i * o:oy + (i + 1) * o - gap, ox + j * o:ox + (j + 1) * o - gap]
-                vals = cell[cell != ACCENT]
-                idx = np.bincount(vals).argmax()
-                assert sc.contains(idx), (f, i, j, idx)
-                got[f, i, j] = sc.value(idx)
+                idx = np.bincount(cell.ravel()).argmax()
+                if sc.contains(idx):
+                    got[f, i, j] = sc.value(idx)
     return got
 
 
+# -- following the trace -------------------------------------------------------------------
 def test_maxpool_frames_follow_the_trace(tmp_path):
     x = _image()
     out, cache = ops.max_pool2d(x, 2, 2)
     tr = cache.trace(sample=0)
     anim = render_window(tr, scale=3, max_frames=100)
-    assert anim.steps.tolist() == list(range(len(tr)))
-    frames = _gif(tmp_path, anim)
-    _check_boxes(frames, anim, tr, lambda k: [0])
+    assert anim.phases[-1] == "hold" and anim.steps[-1] == len(tr) - 1
+    sweep = [k for k, ph in zip(anim.steps, anim.phases) if ph == "sweep"]
+    assert sweep == list(range(len(tr)))
+    frames, _ = _gif(tmp_path, anim)
+    _check_rings(frames, anim, tr, lambda k: [0])
     got = _read_output(frames[-1], anim, out.shape[1:])
     assert np.abs(got - out[0]).max() <= anim.layout["out_scale"].step / 2 + 1e-6
 
 
-def test_output_fills_in_step_by_step(tmp_path):
+def test_tour_cells_then_sweep_fill_in(tmp_path):
     x = _image(6, 6)
     out, cache = ops.avg_pool2d(x, 2)
-    anim = render_window(cache.trace(sample=0), scale=4)
-    frames = _gif(tmp_path, anim)
-    o, gap = anim.layout["cell"], anim.layout["gap"]
-    ox, oy = anim.layout["output_xy"][0]
-    sc = anim.layout["out_scale"]
-    for k in (0, 4, 8):
-        f = frames[k]
-        filled = [[sc.contains(np.bincount(f[oy + i * o:oy + (i + 1) * o - gap,
-                                                 ox + j * o:ox + (j + 1) * o - gap].ravel()).argmax())
-                   for j in range(3)] for i in range(3)]
-        assert np.array(filled).ravel().tolist() == [n <= k for n in range(9)]
-        i, j = divmod(k, 3)
-        assert (f[oy + i * o:oy + (i + 1) * o, ox + j * o:ox + (j + 1) * o] == ACCENT).any()
-
-
-def test_padding_is_hatched_and_dilation_cells_marked(tmp_path):
-    x = _image(10, 10)
-    out, cache = ops.max_pool2d(x, 3, 2, 1, 2)
     tr = cache.trace(sample=0)
-    anim = render_window(tr, scale=6)
-    frames = _gif(tmp_path, anim)
+    anim = render_window(tr, scale=4, tour=[7, 2])
+    frames, _ = _gif(tmp_path, anim)
+    filled = [~np.isnan(_read_output(f, anim, (1, 3, 3)))[0].ravel() for f in frames]
+    assert filled[0].tolist() == [n == 7 for n in range(9)]          # tour: only toured cells
+    assert filled[1].tolist() == [n in (2, 7) for n in range(9)]
+    for f, k in zip(filled[2:-1], anim.steps[2:-1]):                  # sweep: up to k, and tour
+        assert f.tolist() == [n <= k or n in (2, 7) for n in range(9)]
+    assert filled[-1].all()
+
+
+def test_padding_is_hatched_and_dilation_taps_outlined(tmp_path):
+    x = _image(10, 10)
+    out, cache = ops.max_pool2d(x, 3, 1, 1, 2)
+    tr = cache.trace(sample=0)
+    anim = render_window(tr, scale=6, tour=[0])
+    frames, _ = _gif(tmp_path, anim)
     ix, iy = anim.layout["input_xy"][0]
     s = 6
-    first = frames[0]
-    border = first[iy:iy + s, ix:ix + 12 * s]                  # padded top row
-    assert set(np.unique(border)) <= {HATCH_A, HATCH_B, WHITE, ACCENT2, ACCENT} | set(range(16, 20))
+    hold = frames[-1]
+    border = hold[iy:iy + s, ix:ix + 12 * s]                        # padded top row
     assert (border == HATCH_A).any() and (border == HATCH_B).any()
-    inside = first[iy + s:iy + 11 * s, ix + s:ix + 11 * s]
+    inside = hold[iy + s:iy + 11 * s, ix + s:ix + 11 * s]
     assert not np.isin(inside, [HATCH_A, HATCH_B]).any()
-    _check_boxes(frames, anim, tr, lambda k: [0])
-    # a marker at the centre of every sampled cell of the first window
-    for r in range(3):
-        for c in range(3):
-            cy = iy + (tr.origin[0, 0] + 2 * r) * s + s // 2
-            cx = ix + (tr.origin[0, 1] + 2 * c) * s + s // 2
-            assert first[cy, cx] == ACCENT2
-    got = _read_output(frames[-1], anim, out.shape[1:])
-    assert np.abs(got - out[0]).max() <= anim.layout["out_scale"].step / 2 + 1e-6
+    _check_rings(frames, anim, tr, lambda k: [0])
+    first = frames[0]
+    r0, c0 = tr.origin[0]
+    for r in range(5):
+        for c in range(5):
+            y, xx = iy + (r0 + r) * s, ix + (c0 + c) * s
+            if r % 2 == 0 and c % 2 == 0:                 # a tap: outlined (the max in green)
+                want = GOOD if (r // 2, c // 2) == tuple(tr.argmax[0]) else ACCENT2
+                assert first[y, xx + s // 2] == want
+            else:                                                     # skipped: dimmed
+                assert first[y + s // 2, xx + s // 2] != hold[y + s // 2, xx + s // 2]
+    assert "3×3 taps spanning 5×5" in str(anim.layout["placed"])
 
 
-def test_conv_multichannel_boxes_every_channel_and_fills_every_filter(tmp_path):
+def test_cells_no_window_reads_are_dimmed():
+    x = np.ones((1, 1, 8, 8), np.float32)
+    x[0, 0, ::3, ::3] = 0.5                                           # not constant
+    _, cache = ops.max_pool2d(x, 2, 3)
+    anim = render_window(cache.trace(sample=0), scale=5, tour=[])
+    ix, iy = anim.layout["input_xy"][0]
+    hold = anim.frames[-1]
+    read, unread = hold[iy + 1 * 5 + 2, ix + 1 * 5 + 2], hold[iy + 2 * 5 + 2, ix + 2 * 5 + 2]
+    assert read == auto_scale(x).index(1.0) and unread != read       # row/col 2 is skipped
+    assert "dimmed: never read by any window" in str(anim.layout["placed"])
+
+
+def test_conv_multichannel_rings_every_channel_and_fills_every_filter(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(1, 2, 7, 8)).astype(np.float32)
     w = rng.normal(size=(2, 2, 3, 3)).astype(np.float32)
@@ -127,25 +156,149 @@ def test_conv_multichannel_boxes_every_channel_and_fills_every_filter(tmp_path):
     out, cache = ops.conv2d(x, w, b, stride=(1, 2), padding=1)
     tr = cache.trace(sample=0)
     anim = render_window(tr, scale=3, max_frames=40)
-    assert len(anim) == 40 and anim.steps[-1] == len(tr) - 1
-    frames = _gif(tmp_path, anim)
-    _check_boxes(frames, anim, tr, lambda k: [0, 1])
+    n_tour = anim.phases.count("tour")
+    assert len(anim) == 40 and 3 <= n_tour <= 4
+    frames, _ = _gif(tmp_path, anim)
+    _check_rings(frames, anim, tr, lambda k: [0, 1])
     got = _read_output(frames[-1], anim, out.shape[1:])
     sc = anim.layout["out_scale"]
-    assert sc.vmin == -sc.vmax                                 # diverging: 0 in the middle
+    assert sc.vmin == -sc.vmax                                     # diverging: 0 in the middle
     assert np.abs(got - out[0]).max() <= sc.step / 2 + 1e-6
 
 
-def test_max_frames_fast_forwards_but_ends_complete(tmp_path):
-    x = _image(12, 12)
-    out, cache = ops.max_pool2d(x, 2, 1)
+# -- the tour ------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["maxpool", "conv2d"])
+def test_tour_shows_nonzero_windows_slowly_in_the_decoded_gif(tmp_path, op):
+    x = _digit()
+    if op == "maxpool":
+        _, cache = ops.max_pool2d(x, 2, 2)
+    else:
+        _, cache = ops.conv2d(x, SOBEL_X, np.zeros(1, np.float32), 1, 1)
     tr = cache.trace(sample=0)
-    anim = render_window(tr, scale=3, max_frames=20)
-    assert anim.steps.tolist() == plan_steps(len(tr), 20, 11).tolist()
-    frames = _gif(tmp_path, anim)
-    _check_boxes(frames, anim, tr, lambda k: [0])
-    got = _read_output(frames[-1], anim, out.shape[1:])
-    assert np.abs(got - out[0]).max() <= anim.layout["out_scale"].step / 2 + 1e-6
+    anim = render_window(tr)
+    frames, durations = _gif(tmp_path, anim, 60, 2000)
+    tour = anim.tour_frames()
+    assert 3 <= len(tour) <= 4 and tour == list(range(len(tour)))
+    assert sum(durations) <= 20_000
+    for i in tour:
+        assert durations[i] >= 1000
+        k = anim.steps[i]
+        assert np.abs(tr.field[k]).max() > 0                      # never a window of zeros
+        shown = [number(t) for g in anim.texts[i]["x"] for t in g.ravel()]
+        assert any(v != 0 for v in shown)
+        assert anim.texts[i]["caption"].startswith(f"tour {i + 1} / {len(tour)}")
+    # the biggest output is in the tour, and for max pooling of the digit a tie
+    assert np.argmax(np.abs(tr.value)) in {anim.steps[i] for i in tour} or \
+        max(abs(tr.value[anim.steps[i]]) for i in tour) == np.abs(tr.value).max()
+    if op == "maxpool":
+        assert any(len(anim.texts[i]["ties"]) > 1 for i in tour)
+
+
+def _check_arithmetic(anim, tr, i):
+    t = anim.texts[i]
+    k = anim.steps[i]
+    approx = False
+    for terms, total, exact in t["equations"]:
+        ok = adds_up(terms, total)
+        assert ok == exact
+        if not ok:                    # ≈, within the rounding of the shown terms
+            approx = True
+            half = Decimal(1).scaleb(number(total).as_tuple().exponent) / 2
+            assert abs(sum(number(s) for s in terms) - number(total)) <= len(terms) * half
+    if approx:
+        assert APPROX in t["final"] or any(not e for e in t.get("sum_exact", [True]))
+        assert t["note"].startswith(APPROX)
+    else:
+        assert APPROX not in t["final"] and t["note"] == ""
+    assert number(t["value"]) == round(Decimal(float(tr.value[k])), anim.layout["decimals"])
+
+
+@pytest.mark.parametrize("case", ["conv_digit", "conv_toy", "conv_channels", "avg", "max"])
+def test_shown_arithmetic_adds_up_on_every_tour_frame(tmp_path, case):
+    rng = np.random.default_rng(3)
+    if case == "conv_digit":
+        _, cache = ops.conv2d(_digit(), SOBEL_X, np.zeros(1, np.float32), 1, 1)
+    elif case == "conv_toy":
+        _, cache = ops.conv2d(toy_image()[None, None], SOBEL_X, np.array([1.0], np.float32), 1, 1)
+    elif case == "conv_channels":
+        w = rng.normal(size=(2, 3, 3, 3)).astype(np.float32)
+        _, cache = ops.conv2d(rng.random((1, 3, 8, 8)).astype(np.float32), w,
+                              np.array([0.1, -0.2], np.float32), 2, 1)
+    elif case == "avg":
+        _, cache = ops.avg_pool2d(_digit(), 3, 3, 1)
+    else:
+        _, cache = ops.max_pool2d(toy_image()[None, None], 2, 2)
+    tr = cache.trace(sample=0)
+    anim = render_window(tr)
+    frames, _ = _gif(tmp_path, anim)
+    lay, slots = anim.layout["layout"], anim.layout["slots"]
+    for i in anim.tour_frames():
+        _check_arithmetic(anim, tr, i)
+        t = anim.texts[i]
+        if case == "conv_toy":                                    # integers: all exact
+            assert all(e for *_, e in t["equations"])
+        if case == "avg":
+            total, n, mean, ok = t["divide"]
+            assert divides(total, n, mean) == ok and n == 9
+        # the decoded frame shows exactly the declared strings in their slots
+        for name in ("final", "caption", "window"):
+            node = slots[name]
+            want = lay.new_frame()
+            lay.write(want, node, t[name])
+            x0, y0, x1, y1 = node.box
+            np.testing.assert_array_equal(frames[i][y0:y1, x0:x1], want.px[y0:y1, x0:x1])
+
+
+def test_tour_by_hand_and_no_tour():
+    _, cache = ops.max_pool2d(_image(8, 8), 2, 2)
+    tr = cache.trace(sample=0)
+    anim = render_window(tr, tour=[5, 1])
+    assert anim.phases[:2] == ["tour", "tour"] and anim.steps[:2].tolist() == [5, 1]
+    assert anim.texts[0]["caption"] == "tour 1 / 2: chosen by hand"
+    none = render_window(tr, tour=[])
+    assert "tour" not in none.phases and len(none) == len(tr) + 1
+
+
+def test_zero_input_gets_no_tour():
+    _, cache = ops.max_pool2d(np.zeros((1, 1, 6, 6), np.float32), 2)
+    anim = render_window(cache.trace(sample=0))
+    assert anim.tour_frames() == []
+
+
+# -- colours and labels --------------------------------------------------------------------
+def _legend_bar(anim, name):
+    box = [p.box for p in anim.layout["placed"] if p.name == name][0]
+    x0, y0, x1, y1 = box
+    return anim.frames[-1][(y0 + y1) // 2, x0 + 1:x1 - 1]
+
+
+def test_legends_and_colour_maps():
+    x = _digit()
+    _, cache = ops.conv2d(x, np.full((1, 1, 8, 8), 1 / 64, np.float32), None, 1, 0)
+    anim = render_window(cache.trace(sample=0), tour=[40])
+    names = [p.name for p in anim.layout["placed"]]
+    for leg in ("input legend", "output legend", "weight legend"):
+        assert f"{leg} bar" in names
+    assert set(_legend_bar(anim, "weight legend bar")) == {NEUTRAL}    # a constant kernel
+    gray = _legend_bar(anim, "input legend bar")                      # non-negative: gray
+    assert gray.min() == GRAY0 and np.all(np.diff(gray.astype(int)) >= 0)
+    assert weight_scale(SOBEL_X).first == WDIV0 and auto_scale(SOBEL_X).first == DIV0
+    _, cache = ops.conv2d(x, SOBEL_X, None, 1, 1)
+    anim = render_window(cache.trace(sample=0), tour=[])
+    ticks = [p.name for p in anim.layout["placed"] if p.name.startswith("output legend tick")]
+    assert len(ticks) == 3 and ticks[1] == "output legend tick 0"     # min, 0, max
+    assert set(_legend_bar(anim, "weight legend bar")) <= set(range(WDIV0, WDIV0 + 71))
+
+
+def test_weight_label_names_the_real_filter():
+    rng = np.random.default_rng(0)
+    _, cache = ops.conv2d(rng.random((1, 1, 12, 12)).astype(np.float32),
+                          rng.normal(size=(1, 1, 5, 5)).astype(np.float32), None)
+    anim = render_window(cache.trace(sample=0), weight_label=lambda f: "w[3] of conv1 (6×1×5×5)")
+    i = anim.tour_frames()[0]
+    assert anim.texts[i]["w_head"] == "w[3] of conv1 (6×1×5×5)"
+    assert all(len(g.ravel()) == 25 for g in anim.texts[i]["w"])   # 5×5 numbers, all shown
+    assert anim.layout["work_cell"] >= 30
 
 
 def test_formula_uses_the_geometry():

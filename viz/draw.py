@@ -10,13 +10,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .fonts import font
-from .palette import (BG, BLACK, DIM, GRID, HATCH_A, HATCH_B, PANEL, TEXT, WHITE, blend_table,
-                      ink)
+from .palette import (ACCENT, BG, BLACK, DIM, GRID, HATCH_A, HATCH_B, PANEL, TEXT, WHITE,
+                      blend_table, ink)
 
 BOX_WIDTH = 2      # white line width of the window box, drawn just outside the window
 BOX_HALO = 1       # black line outside the white one, so the box shows on white pixels too
 BOX_MARGIN = BOX_WIDTH + BOX_HALO
+RING_WIDTH = 2     # highlight ring: colour line width, between two black lines
+RING_MARGIN = RING_WIDTH + 2
 MINUS = "\u2212"
+DIM_LEVEL = 11     # of 16: how far a dimmed cell moves towards the background
 
 
 def upscale(a, s):
@@ -24,15 +27,17 @@ def upscale(a, s):
     return np.repeat(np.repeat(a, s, axis=0), s, axis=1)
 
 
-def fmt(v, integers=False):
+def fmt(v, integers=False, decimals=None):
     """Short label of a number: ``-inf`` as "−∞", integers without decimals, else 2 decimals
-    (1 above 10, none above 1000); a typographic minus sign."""
+    (1 above 10, none above 1000), or exactly ``decimals`` when given; a typographic minus."""
     v = float(v)
     if np.isnan(v):
         return "nan"
     if np.isinf(v):
         return ("" if v > 0 else MINUS) + "\u221e"
-    if integers:
+    if decimals is not None:
+        s = f"{v:.{int(decimals)}f}"
+    elif integers:
         s = f"{v:.0f}"
     elif abs(v) >= 1000:
         s = f"{v:.0f}"
@@ -131,6 +136,19 @@ class Canvas:
         self.outline(x0 - m, y0 - m, x1 + m, y1 + m, BLACK, BOX_HALO)
         self.outline(x0 - BOX_WIDTH, y0 - BOX_WIDTH, x1 + BOX_WIDTH, y1 + BOX_WIDTH, WHITE,
                      BOX_WIDTH)
+
+    def ring(self, x0, y0, x1, y1, color=ACCENT):
+        """A highlight ring just outside ``[x0, x1) × [y0, y1)``: ``RING_WIDTH`` px of
+        ``color`` between two 1 px black lines, so it shows on white, black and colour."""
+        m = RING_MARGIN
+        self.outline(x0 - m, y0 - m, x1 + m, y1 + m, BLACK, m)
+        self.outline(x0 - m + 1, y0 - m + 1, x1 + m - 1, y1 + m - 1, color, RING_WIDTH)
+
+    def dim(self, x0, y0, x1, y1):
+        """Darken ``[x0, x1) × [y0, y1)`` towards the background (cells not read)."""
+        x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
+        if x1 > x0 and y1 > y0:
+            self.px[y0:y1, x0:x1] = blend_table(BG)[self.px[y0:y1, x0:x1], DIM_LEVEL]
 
     def hatch(self, x0, y0, x1, y1, period=6):
         """Diagonal stripes over ``[x0, x1) × [y0, y1)`` (marks padding)."""

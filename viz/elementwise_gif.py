@@ -10,12 +10,14 @@ from the shown input; the result is always the trace's own output.
 """
 import numpy as np
 
-from .dense import Legend, draw_revealed, fixed, number, on_screen, pick_tour, plan, tour_steps
+from .arith import number, show
+from .dense import done_mask, pick_tour, tour_steps
 from .draw import BOX_MARGIN, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, single_sample
+from .frames import Animation, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, measure)
+from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
 
 PLOT = 240                       # plot box, pixels (axes and tick labels inside)
@@ -85,15 +87,15 @@ def _working(name, x, y):
     whether the result line had to say ≈ (the shown intermediates round differently)."""
     f = FORMULAS[name].split(" = ")[1]
     for d in range(2, 5):
-        xs, ys = fixed(x, d), fixed(y, d)
+        xs, ys = show(x, d), show(y, d)
         xv = float(number(xs))
         if name == "relu":
             return [f"x = {xs}", f"max(0, {xs})", f"= {ys}"], {}, d, False
         if name == "sigmoid":
-            parts = {"e": fixed(np.exp(-xv), d)}
-            lines = [f"x = {xs}", f"1 / (1 + exp({fixed(-xv, d)}))", f"= 1 / (1 + {parts['e']})"]
+            parts = {"e": show(np.exp(-xv), d)}
+            lines = [f"x = {xs}", f"1 / (1 + exp({show(-xv, d)}))", f"= 1 / (1 + {parts['e']})"]
         else:
-            parts = {"a": fixed(np.exp(xv), d), "b": fixed(np.exp(-xv), d)}
+            parts = {"a": show(np.exp(xv), d), "b": show(np.exp(-xv), d)}
             lines = [f"x = {xs}", "({a} − {b}) / ({a} + {b})".format(**parts)]
         if shown_result(name, parts, d) == ys:
             return lines + [f"= {ys}"], parts, d, False
@@ -103,9 +105,9 @@ def _working(name, x, y):
 def shown_result(name, parts, d):
     """The result the shown intermediates give, at ``d`` decimals (what a reader computes)."""
     if name == "sigmoid":
-        return fixed(1 / (1 + float(number(parts["e"]))), d)
+        return show(1 / (1 + float(number(parts["e"]))), d)
     a, b = float(number(parts["a"])), float(number(parts["b"]))
-    return fixed((a - b) / (a + b), d)
+    return show((a - b) / (a + b), d)
 
 
 def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="",
@@ -132,10 +134,10 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     Returns
     -------
-    Animation : tour frames first. ``layout`` has ``input_xy``, ``output_xy`` (top-left of
-    cell (0, 0)), ``scale``, ``cell``, ``in_scale``, ``out_scale``, ``phases``, ``working``
-    (per frame: the shown input x, output y, intermediates ``parts``, decimals, the lines
-    of working and whether the result says ≈) and ``layout`` (the :class:`Layout`).
+    Animation : ``phases`` tour, sweep, hold; ``texts`` per frame the shown input x, output
+    y, intermediates ``parts``, decimals, the lines of working and whether the result says
+    ≈. ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell
+    (0, 0)), ``scale``, ``cell``, ``in_scale``, ``out_scale`` and ``layout`` (the Layout).
     """
     x = trace.input
     out_arr = trace.output_array
@@ -170,12 +172,12 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     tour = tour_steps(tour, lambda: _auto_tour(name, inputs, values), to_step,
                       "render_elementwise")
-    frame_steps, phases = plan(len(trace), tour, max_frames)
+    frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = []
     for k in frame_steps:
         lines, parts, d, approx = _working(name, inputs[k], values[k])
-        working.append({"x": fixed(inputs[k], d), "y": fixed(values[k], d), "lines": lines,
+        working.append({"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
                         "parts": parts, "decimals": d, "approx": approx})
 
     # -- declare the frame
@@ -183,12 +185,13 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     in_box = Box(W * s + 2 * m, H * s + 2 * m, "input map")
     out_box = Box(grid.width, grid.height, "output map")
     plot_box = Box(PLOT, PLOT, "plot")
-    n_lines = max(len(w["lines"]) for w in working)
-    widest = [ln for w in working for ln in w["lines"]]
+    shown = working
+    n_lines = max(len(w["lines"]) for w in shown)
+    widest = [ln for w in shown for ln in w["lines"]]
     slots = [Text(None, WORK_SIZE, "mono", widest=widest, align="c", name=f"work {i}")
              for i in range(n_lines)]
     note = Text(None, 11, color=DIM, widest=[APPROX_NOTE], align="c", name="note") \
-        if any(w["approx"] for w in working) else None
+        if any(w["approx"] for w in shown) else None
     legend_in = Legend(in_scale, "x", name="legend x")
     legend_out = Legend(out_scale, f"{name}(x)", name="legend y")
     counter = Text(None, FOOT_SIZE, align="r", name="counter",
@@ -232,12 +235,11 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     gx, gy = out_box.box[:2]
     for fi, k in enumerate(frame_steps):
         cv = lay.new_frame()
+        hold = phases[fi] == "hold"         # the complete output, no cell ringed
         r, c = int(rows[k]), int(cols[k])
         cv.window_box(ix + c * s, iy + r * s, ix + (c + 1) * s, iy + (r + 1) * s)
-        kk, extra = on_screen(frame_steps, phases, fi)
-        seen = np.asarray(list(extra), dtype=int)
-        cv.px[dots_y[:kk + 1], dots_x[:kk + 1]] = ACCENT2
-        cv.px[dots_y[seen], dots_x[seen]] = ACCENT2
+        done = done_mask(frame_steps, phases, fi, len(trace))
+        cv.px[dots_y[done], dots_x[done]] = ACCENT2
         dx, dy = dots_x[k], dots_y[k]
         cv.rect(dx, min(dy, ay0), dx + 1, max(dy, ay0) + 1, DIM)
         cv.rect(min(dx, ax0), dy, max(dx, ax0) + 1, dy + 1, DIM)
@@ -248,16 +250,15 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
             lay.write(cv, slot, line, color=ACCENT if i == len(lines) - 1 else None)
         if working[fi]["approx"]:
             lay.write(cv, note, APPROX_NOTE)
-        draw_revealed(cv, grid, gx, gy, kk, extra, (r, c))
+        grid.draw(cv, gx, gy, k, None if hold else (r, c), done, ring=True)
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
-                  f"all {H * W} elements" if phases[fi] == "hold" else
-                  f"step {k + 1} / {len(trace)}")
+                  f"all {H * W} elements" if hold else f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,
-              "phases": phases, "working": working, "layout": lay,
+              "layout": lay,
               "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout)
+    return Animation(frames, frame_steps, layout, phases, working)
 
 
 def _tick_labels(cv, plot, ticks, axis, which):

@@ -52,12 +52,21 @@ class FillGrid:
         self.step_map[self.gap:, self.gap:] = smap
         self.full, self.blank = full.px, blank.px
 
-    def draw(self, cv, x, y, k, current=None):
-        """Paint the grid at ``(x, y)`` as it is after step ``k``; ring cell ``current``
-        ``(row, col)`` in the accent colour."""
-        cv.px[y:y + self.height, x:x + self.width] = np.where(self.step_map <= k, self.full,
-                                                              self.blank)
-        if current is not None:
+    def draw(self, cv, x, y, k, current=None, done=None, ring=False):
+        """Paint the grid at ``(x, y)`` as it is after step ``k`` (or, given ``done``, a bool
+        per step, with exactly those steps written); ring cell ``current`` ``(row, col)`` in
+        the accent colour (with ``ring``: outside the cell, between black lines)."""
+        if done is None:
+            shown = self.step_map <= k
+        else:
+            lut = np.concatenate([[True], np.asarray(done, bool), [False]])
+            shown = lut[np.clip(self.step_map + 1, 0, len(lut) - 1)]
+        cv.px[y:y + self.height, x:x + self.width] = np.where(shown, self.full, self.blank)
+        if current is not None and ring:
+            r, c = current
+            x0, y0 = x + self.gap + c * self.cw, y + self.gap + r * self.ch
+            cv.ring(x0, y0, x0 + self.cw - self.gap, y0 + self.ch - self.gap)
+        elif current is not None:
             r, c = current
             x0, y0 = x + self.gap + c * self.cw, y + self.gap + r * self.ch
             cv.outline(x0, y0, x0 + self.cw - self.gap, y0 + self.ch - self.gap, ACCENT,

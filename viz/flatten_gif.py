@@ -6,13 +6,14 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import Legend, draw_revealed, on_screen, pick_tour, plan, row_labels, tour_steps
+from .dense import done_mask, pick_tour, row_labels, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, single_sample
+from .frames import Animation, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text)
-from .palette import ACCENT, DIM, TEXT, auto_scale
+from .legend import Legend
+from .palette import ACCENT, DIM, auto_scale
 
 COL_ROWS = 16        # output cells per column
 OUT_W = 52           # output cell width
@@ -51,10 +52,10 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     Returns
     -------
-    Animation : tour frames first. ``layout`` has ``input_xy`` (top-left of cell (0, 0) of
-    each channel), ``cell``, ``output_xy`` (top-left of output cell 0 of each column),
-    ``out_cell`` ((h, w)), ``col_rows``, ``scale``, ``phases``, ``working`` (per frame the
-    index terms and k) and ``layout`` (the :class:`Layout`).
+    Animation : ``phases`` tour, sweep, hold; ``texts`` per frame the index terms, k and the
+    value. ``layout`` has ``input_xy`` (top-left of cell (0, 0) of each
+    channel), ``cell``, ``output_xy`` (top-left of output cell 0 of each column),
+    ``out_cell`` ((h, w)), ``col_rows``, ``scale`` and ``layout`` (the Layout).
     """
     shape = tuple(trace.input_shape)
     if len(shape) != 4:
@@ -80,7 +81,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     tour = tour_steps(tour, lambda: _auto_tour(np.asarray(val, float), src, C), to_step,
                       "render_flatten")
-    frame_steps, phases = plan(len(trace), tour, max_frames)
+    frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
                 "k": int(dst[k]), "value": fmt(val[k], ints)} for k in frame_steps]
@@ -148,25 +149,28 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     frames = []
     for fi, k in enumerate(frame_steps):
+        cv = lay.new_frame()
+        hold = phases[fi] == "hold"         # the complete output, no cell ringed
         c, i, j = (int(v) for v in src[k, 1:])
         d = int(dst[k])
-        cv = lay.new_frame()
         gx, gy = in_xy[c]
-        cv.window_box(gx + j * cell, gy + i * cell, gx + (j + 1) * cell - 1, gy + (i + 1) * cell - 1)
+        cv.window_box(gx + j * cell, gy + i * cell, gx + (j + 1) * cell - 1,
+                      gy + (i + 1) * cell - 1)
         lay.write(cv, src_t, f"x[{c}, {i}, {j}]")
         cell_grid(cv, *cell_box.box[:2], scale.index(np.array([[val[k]]])), (40, 60), 1,
                   labels=np.array([[fmt(val[k], ints)]]))
         lay.write(cv, k_t, f"k = {c}·{H * W} + {i}·{W} + {j} = {d}")
         lay.write(cv, dst_t, f"y[{d}]")
-        kk, extra = on_screen(frame_steps, phases, fi)
+        done = done_mask(frame_steps, phases, fi, len(trace))
         for jj, (g, (ox, oy)) in enumerate(zip(grids, g_xy)):
-            draw_revealed(cv, g, ox, oy, kk, extra, (d % rows, 0) if d // rows == jj else None)
+            cur = (d % rows, 0) if d // rows == jj and not hold else None
+            g.draw(cv, ox, oy, k, cur, done, ring=True)
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour
-                  else f"all {D} cells" if phases[fi] == "hold" else f"step {k + 1} / {len(trace)}")
+                  else f"all {D} cells" if hold else f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)
     layout = {"input_xy": in_xy, "cell": cell, "scale": scale, "out_cell": (oh, OUT_W),
               "col_rows": rows, "output_xy": [g.cell_origin(ox, oy) for g, (ox, oy)
                                               in zip(grids, g_xy)],
-              "phases": phases, "working": working, "layout": lay,
+              "layout": lay,
               "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout)
+    return Animation(frames, frame_steps, layout, phases, working)

@@ -1,7 +1,47 @@
-"""Which trace steps become frames (``--max-frames``), and the rendered animation."""
+"""Which trace steps become frames (``--max-frames``, the tour), and the rendered animation.
+
+Window GIFs play in three phases: a slow **tour** of a few informative steps (each on
+screen ``TOUR_MS``), a fast **sweep** that fills in the rest, and a **hold** on the complete
+output. :func:`plan_tour` lays the frames out; :meth:`Animation.durations` times them.
+"""
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+TOUR_MS = 1500          # each tour step: long enough to read its whole working
+MAX_PLAY_S = 20.0       # a whole window GIF plays at most this long
+
+
+def plan_tour(n_steps, tour, max_frames):
+    """Frames of a toured animation: the tour steps, an even sweep over all steps, a hold.
+
+    Parameters
+    ----------
+    n_steps : int
+        Steps in the trace (>= 1).
+    tour : sequence of int
+        Steps shown slowly first (may be empty).
+    max_frames : int
+        Most frames in all (>= len(tour) + 2).
+
+    Returns
+    -------
+    steps : ndarray (F,) int
+        The step each frame shows (the hold repeats the last step).
+    phases : list of str
+        "tour", "sweep" or "hold" per frame.
+    """
+    if n_steps < 1:
+        raise ValueError(f"plan_tour: n_steps={n_steps}, expected at least 1")
+    tour = [int(k) for k in tour]
+    if max_frames < len(tour) + 2:
+        raise ValueError(f"plan_tour: max_frames={max_frames}, expected at least "
+                         f"{len(tour) + 2} (the tour, one sweep frame and the hold)")
+    m = min(n_steps, max_frames - len(tour) - 1)
+    sweep = np.unique(np.rint(np.linspace(0, n_steps - 1, m)).astype(int))
+    steps = np.concatenate([np.array(tour, dtype=int), sweep, [n_steps - 1]])
+    return steps, ["tour"] * len(tour) + ["sweep"] * len(sweep) + ["hold"]
 
 
 def plan_steps(n_steps, max_frames, row_len):
@@ -55,9 +95,25 @@ class Animation:
     frames: list
     steps: np.ndarray
     layout: dict = field(default_factory=dict)
+    phases: list = None      # "tour" / "sweep" / "hold" per frame (None: one speed)
+    texts: list = None       # per frame: the numbers and equations the frame shows
 
     def __len__(self):
         return len(self.frames)
+
+    def durations(self, frame_ms, hold_ms, tour_ms=TOUR_MS):
+        """Delay of each frame in ms: ``tour_ms`` for tour frames, ``hold_ms`` for the last
+        frame, ``frame_ms`` for the rest (see :func:`viz.encode.frame_durations`)."""
+        from .encode import frame_durations
+        d = frame_durations(len(self), frame_ms, hold_ms)
+        for i, ph in enumerate(self.phases or []):
+            if ph == "tour":
+                d[i] = int(tour_ms)
+        return d
+
+    def tour_frames(self):
+        """Indices of the tour frames."""
+        return [i for i, ph in enumerate(self.phases or []) if ph == "tour"]
 
 
 def single_sample(index, who):

@@ -19,12 +19,13 @@ def load_image(spec):
     spec : str
         ``"default"``: MNIST test image #0 (a 7) bundled in ``viz/assets``;
         ``"mnist:INDEX"``: MNIST test image INDEX (0..9999, fetched on first use);
+        ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (:func:`toy_image`);
         anything else: a path to a PNG or JPEG, converted to grayscale and shrunk to at most
         ``MAX_SIDE`` pixels on its long side.
 
     Returns
     -------
-    image : ndarray (H, W) float32 in [0, 1]
+    image : ndarray (H, W) float32 in [0, 1] (the toy input: whole numbers 0..3)
     description : str
         Where the image came from, for the GIF's footer.
 
@@ -36,6 +37,8 @@ def load_image(spec):
     spec = str(spec)
     if spec == "default":
         return np.load(ASSET).astype(np.float32) / 255, "MNIST test image #0 (a 7)"
+    if spec == "toy" or spec.startswith("toy:"):
+        return _toy(spec)
     if spec.startswith("mnist:"):
         return _mnist(spec)
     path = Path(spec)
@@ -51,6 +54,24 @@ def load_image(spec):
     except (UnidentifiedImageError, OSError) as e:
         raise ValueError(f"--input {spec!r}: cannot read the image ({e})") from None
     return img, f"{path.name} (grayscale, {img.shape[0]}×{img.shape[1]})"
+
+
+TOY_SIDE, TOY_MAX = 6, 3
+
+
+def toy_image(seed=0):
+    """A ``TOY_SIDE``² input of whole numbers 0..``TOY_MAX`` from ``seed`` (as in the numerical
+    figures of Dumoulin & Visin's guide): with integer kernels every number is exact."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, TOY_MAX + 1, (TOY_SIDE, TOY_SIDE)).astype(np.float32)
+
+
+def _toy(spec):
+    try:
+        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
+    except ValueError:
+        raise ValueError(f"--input {spec!r}: expected toy or toy:SEED with an integer SEED") from None
+    return toy_image(seed), (f"toy {TOY_SIDE}×{TOY_SIDE} integers 0–{TOY_MAX} (seed {seed})")
 
 
 def _mnist(spec):

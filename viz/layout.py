@@ -8,10 +8,11 @@ canvas (:class:`LayoutError`). No renderer computes a pixel position by hand: it
 
 Nodes
 -----
-``Text(s, size, face, color, widest=(), align="l", name=None)``
+``Text(s, size, face, color, widest=(), align="l", name=None, width=0, height=0)``
     One line. With ``s`` it is static (drawn in the base frame). ``widest`` reserves room
     for texts written per frame with :meth:`Layout.write` (which raises when a text does
-    not fit its slot); ``s=None`` makes a slot with no static text.
+    not fit its slot); ``s=None`` makes a slot with no static text. ``width``/``height``
+    make the slot at least that big (text is centred vertically, aligned horizontally).
 ``Box(w, h, name=None)``
     Content the renderer draws itself (an image, a grid, a plot) in ``node.box``.
 ``Space(w=0, h=0)``
@@ -117,12 +118,13 @@ class Node:
 
 class Text(Node):
     def __init__(self, s=None, size=12, face="sans", color=TEXT, widest=(), align="l",
-                 name=None):
+                 name=None, width=0, height=0):
         self.s, self.size_, self.face, self.color = s, int(size), face, color
         self.align, self.name = align, name or s
         cands = ([s] if s else []) + list(widest)
         ws, hs = zip(*[measure(c, self.size_, face) for c in cands]) if cands else ((0,), (0,))
-        self._wh = (max(ws), max(max(hs), measure("", self.size_, face)[1]))
+        self._wh = (max(max(ws), int(width)),
+                    max(max(hs), measure("", self.size_, face)[1], int(height)))
 
     def size(self):
         return self._wh
@@ -279,6 +281,8 @@ class Layout:
             if isinstance(node, Panel):
                 base.rect(*node.panel_box, PANEL)
         for node in _walk(root):
+            if hasattr(node, "paint"):             # static content that draws itself (legends)
+                node.paint(base)
             if isinstance(node, Text) and node.s:
                 self.write(base, node, node.s)
         self.base = base
@@ -314,7 +318,8 @@ class Layout:
             raise LayoutError(f"layout: text {s!r} ({r - l}×{b - t} px) does not fit its slot "
                               f"{node.name!r} ({x1 - x0}×{y1 - y0} px)")
         x = x0 - l + _offset((x1 - x0) - (r - l), node.align)
-        return cv.text(x, y0 - t, s, size=node.size_, color=node.color if color is None else color,
+        y = y0 - t + ((y1 - y0) - (b - t)) // 2          # centred in a taller slot
+        return cv.text(x, y, s, size=node.size_, color=node.color if color is None else color,
                        face=face)
 
 

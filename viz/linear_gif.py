@@ -7,14 +7,16 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 """
 import numpy as np
 
-from .dense import (Legend, decimals_that_add, draw_revealed, fixed, on_screen, pick_tour, plan,
-                    row_labels, tour_steps)
+from .arith import show
+from .dense import decimals_that_add, done_mask, pick_tour, row_labels, tour_steps
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, single_sample
+from .frames import Animation, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, measure)
-from .palette import ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale
+from .legend import Legend
+from .palette import (ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale,
+                      weight_scale)
 
 COL_W = 56           # width of a column of numbers
 MAX_IN = 64          # most input features drawn
@@ -70,10 +72,11 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
 
     Returns
     -------
-    Animation : tour frames first (``layout["tour"]`` of them), then the sweep. ``layout``
-    has ``output_xy`` (top-left of output cell 0 of each column), ``cell``, ``rows`` (cells
-    per output column), ``out_scale``, ``working`` (per frame, the displayed terms, sum,
-    bias and y, and whether the sum is marked ≈) and ``layout`` (the :class:`Layout`).
+    Animation : ``phases`` tour, sweep, hold; ``texts`` per frame the displayed terms, sum,
+    bias and y, their decimals and whether the sum is marked ≈. ``layout`` has
+    ``output_xy`` (top-left of output cell 0 of each column), ``cell``, ``rows`` (cells
+    per output column), ``out_scale`` and ``layout`` (the :class:`viz.layout.Layout`, with
+    every placed box).
     """
     n = single_sample(trace.out_index, "render_linear")
     n_out, n_in = trace.weight.shape
@@ -86,7 +89,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     step_of = {o: k for k, o in enumerate(o_of)}
     products = np.stack([st.products for st in steps]).astype(np.float64)
     x_scale = auto_scale(x)
-    w_scale = diverging_scale(np.abs(trace.weight).max())
+    w_scale = weight_scale(trace.weight)
     p_scale = diverging_scale(np.abs(products).max())
     out_scale = diverging_scale(np.abs(trace.value).max())
     has_b = trace.bias is not None
@@ -105,13 +108,13 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         d = decimals_that_add(sums)
         approx = d is None
         d = APPROX_DECIMALS if approx else d
-        work.append({"terms": [fixed(v, d) for v in p] if n_in <= NUMBERS_MAX_IN else [],
-                     "sum": fixed(s, d), "bias": fixed(b, d) if has_b else None,
-                     "y": fixed(y, d), "approx": approx, "decimals": d, "neuron": int(o_of[k])})
+        work.append({"terms": [show(v, d) for v in p] if n_in <= NUMBERS_MAX_IN else [],
+                     "sum": show(s, d), "bias": show(b, d) if has_b else None,
+                     "y": show(y, d), "approx": approx, "decimals": d, "neuron": int(o_of[k])})
     exact = np.array([not w["approx"] for w in work])
     tour = tour_steps(tour, lambda: _auto_tour(steps, trace.value, exact), to_step,
                       "render_linear")
-    frame_steps, phases = plan(len(trace), tour, max_frames)
+    frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = [work[k] for k in frame_steps]
 
@@ -133,14 +136,13 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     wide_o = max(oname, key=len)
     hdr = [Text("x[i]", 12, color=DIM), Text(None, 12, color=DIM, widest=[f"W[{wide_o}, i]"]),
            Text("x·W", 12, color=DIM)]
-    terms = [t for w in working for t in w["terms"]] or ["0.00"]
+    terms = [t for w in work for t in w["terms"]] or ["0.00"]
     p_w = max(COL_W, measure(max(terms, key=len), NUM_SIZE, "mono")[0] + 10)
     cols = [Box(COL_W, col_h, "x[i]"), Box(COL_W, col_h, "W[o, i]"), Box(p_w, col_h, "x·W")]
     grid_row = Row(Col(hdr[0], cols[0], align="c"), Text("×", 15),
                    Col(hdr[1], cols[1], align="c"), Text("=", 15),
                    Col(hdr[2], cols[2], align="c"), gap=6, align="m")
-    vw = [w["sum"] for w in working] + [w["y"] for w in working] + \
-         [w["bias"] for w in working if w["bias"]]
+    vw = [w[key] for w in work for key in ("sum", "y", "bias") if w[key]]
     lab_w = {"sum": ["Σ x·W ≈"], "bias": [f"+ b[{wide_o}] ="], "y": [f"y[{wide_o}] ="]}
     slots = {}
     for key, face, color in (("sum", "mono", TEXT), ("bias", "mono", TEXT),
@@ -154,7 +156,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     lines = [rules[0], slots["sum"][2]] + \
         ([slots["bias"][2], rules[1]] if has_b else []) + [slots["y"][2]]
     note = Text(None, 11, color=DIM, widest=[APPROX_NOTE], align="r", name="note") \
-        if any(w["approx"] for w in working) else None
+        if any(w["approx"] for w in work) else None
     legend_p = Legend(p_scale, "x·W", name="legend x·W")
     p2 = Col(grid_row, Space(0, 2), *lines, note, Space(0, 4), legend_p, gap=4, align="r")
 
@@ -205,9 +207,10 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
 
     frames = []
     for i, k in enumerate(frame_steps):
+        cv = lay.new_frame()
+        hold = phases[i] == "hold"          # the complete output, no cell ringed
         st, wk = steps[k], working[i]
         o = wk["neuron"]
-        cv = lay.new_frame()
         cv.outline(wx + o * wc - 1, wy - 1, wx + (o + 1) * wc + 2, wy + col_h + 1, BLACK, 1)
         cv.outline(wx + o * wc, wy, wx + (o + 1) * wc + 1, wy + col_h, ACCENT, 2)
         lay.write(cv, neuron_lab, f"neuron {o}", color=ACCENT)
@@ -228,16 +231,16 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         lay.write(cv, slots["y"][1], wk["y"])
         if wk["approx"]:
             lay.write(cv, note, APPROX_NOTE)
-        kk, extra = on_screen(frame_steps, phases, i)
+        done = done_mask(frame_steps, phases, i, len(trace))
         for j, (g, (gx, gy)) in enumerate(zip(grids, g_xy)):
-            cur = (o % rows, 0) if o // rows == j else None
-            draw_revealed(cv, g, gx, gy, kk, extra, cur)
+            cur = (o % rows, 0) if o // rows == j and not hold else None
+            g.draw(cv, gx, gy, k, cur, done, ring=True)
         lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
-                  f"all {len(trace)} neurons" if phases[i] == "hold" else
+                  f"all {len(trace)} neurons" if hold else
                   f"neuron {o}, step {k + 1} / {len(trace)}")
         frames.append(cv.px)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
-              "phases": phases, "working": working, "layout": lay,
+              "layout": lay,
               "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout)
+    return Animation(frames, frame_steps, layout, phases, working)

@@ -7,11 +7,16 @@ quantised or dithered: a value's colour is the same exact palette entry in every
 Layout of the palette (indices):
 
 * ``0 .. 15``   interface colours (background, text, window box, highlights, hatching)
-* ``16 .. 143`` ``GRAY_LEVELS`` grays, black to light gray (stops short of the pure white
-  that only the window box uses, so the box can always be found)
-* ``144 .. 254`` ``DIV_LEVELS`` (odd) steps of matplotlib's ``RdBu_r``: blue < 0, light
-  gray at 0, red > 0
+* ``16 .. 111`` ``GRAY_LEVELS`` grays, black to light gray: non-negative activations
+  (stops short of pure white, which only marks interface elements)
+* ``112 .. 182`` ``DIV_LEVELS`` (odd) steps of matplotlib's ``RdBu_r``: signed activations,
+  blue < 0, light gray at 0, red > 0
+* ``183 .. 253`` ``WDIV_LEVELS`` (odd) steps of ``PRGn``: weights, purple < 0, green > 0,
+  so a weight is never mistaken for an activation
 * ``255``       ``TRANSPARENT``: never drawn; the encoder uses it for unchanged pixels
+
+A constant array gets :func:`constant_scale`: one neutral colour (``NEUTRAL``), since no
+colour difference could mean anything.
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,16 +42,19 @@ _UI_RGB = [
     (120, 215, 140),   # GOOD: probabilities, the true label
     (255, 110, 110),   # BAD: the loss
     (52, 56, 68),      # PANEL_EDGE
+    (125, 125, 118),   # NEUTRAL: every value of a constant array
 ]
-GRAY0, GRAY_LEVELS = 16, 128
-DIV0, DIV_LEVELS = 144, 111
+NEUTRAL = 14
+GRAY0, GRAY_LEVELS = 16, 96
+DIV0, DIV_LEVELS = 112, 71
+WDIV0, WDIV_LEVELS = 183, 71
 TRANSPARENT = 255
 GRAY_TOP = 240          # lightest gray; 255 is kept for the window box
 BLACK = GRAY0           # halo around the window box, dark text on light cells
 
 
-def _diverging_rgb(n):
-    return np.rint(colormaps["RdBu_r"](np.linspace(0, 1, n))[:, :3] * 255).astype(int)
+def _diverging_rgb(n, name="RdBu_r"):
+    return np.rint(colormaps[name](np.linspace(0, 1, n))[:, :3] * 255).astype(int)
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +67,7 @@ def palette_rgb():
     g = np.rint(np.linspace(0, GRAY_TOP, GRAY_LEVELS)).astype(int)
     rgb[GRAY0:GRAY0 + GRAY_LEVELS] = g[:, None]
     rgb[DIV0:DIV0 + DIV_LEVELS] = _diverging_rgb(DIV_LEVELS)
+    rgb[WDIV0:WDIV0 + WDIV_LEVELS] = _diverging_rgb(WDIV_LEVELS, "PRGn")
     rgb[TRANSPARENT] = (255, 0, 255)
     # GIF encoders match colours by value: nudge any accidental duplicate by one unit.
     seen = set()
@@ -124,12 +133,22 @@ class ColorScale:
     @property
     def step(self):
         """Value difference between two neighbouring levels (the quantisation step)."""
-        return (self.vmax - self.vmin) / (self.levels - 1)
+        return (self.vmax - self.vmin) / max(self.levels - 1, 1)
+
+    @property
+    def constant(self):
+        return self.levels == 1
+
+    @property
+    def diverging(self):
+        return self.first in (DIV0, WDIV0)
 
     def index(self, values):
         """Palette indices (uint8, same shape) of ``values``; NaN and ±inf are clipped."""
         v = np.nan_to_num(np.asarray(values, dtype=float), nan=self.vmin,
                           posinf=self.vmax, neginf=self.vmin)
+        if self.levels == 1:                       # a constant array: one colour
+            return np.full(v.shape, self.first, dtype=np.uint8)
         t = np.clip((v - self.vmin) / (self.vmax - self.vmin), 0.0, 1.0)
         return (self.first + np.rint(t * (self.levels - 1))).astype(np.uint8)
 
@@ -163,10 +182,28 @@ def diverging_scale(vabs):
     return ColorScale(DIV0, DIV_LEVELS, -vabs, vabs)
 
 
-def auto_scale(values):
-    """A scale for ``values`` (non-finite values ignored): diverging around 0 when any value
-    is negative; otherwise gray from 0 to 1 for data within [0, 1], or from 0 to the maximum."""
+def constant_scale(value):
+    """Every value in the one ``NEUTRAL`` colour (a constant array)."""
+    return ColorScale(NEUTRAL, 1, float(value), float(value))
+
+
+def weight_scale(values):
+    """Weights: purple-green scale symmetric around 0 (``PRGn``), or one neutral colour when
+    every finite weight is the same."""
     lo, hi = _finite_range(values)
+    if lo == hi:
+        return constant_scale(lo)
+    vabs = max(-lo, hi)
+    return ColorScale(WDIV0, WDIV_LEVELS, -vabs, vabs)
+
+
+def auto_scale(values):
+    """A scale for ``values`` (non-finite values ignored): one neutral colour when they are
+    all equal; diverging around 0 when any value is negative; otherwise gray from 0 to 1 for
+    data within [0, 1], or from 0 to the maximum."""
+    lo, hi = _finite_range(values)
+    if lo == hi:
+        return constant_scale(lo)
     if lo < 0:
         return diverging_scale(max(-lo, hi))
     return gray_scale(0.0, 1.0 if hi <= 1.0 else hi)

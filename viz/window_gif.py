@@ -1,20 +1,35 @@
 """Frames of a sliding-window op (conv2d, max_pool2d, avg_pool2d) from its ``WindowTrace``.
 
-Panel 1 shows the padded input (padding hatched) with the window as a white outline,
-panel 2 the receptive field zoomed with its numbers, panel 3 the output filling in.
-Every number shown is read from the trace; nothing here computes the op.
+Three panels: the padded input (padding hatched, the window ringed), the working of one
+step (the window's numbers, and for conv2d the weights, the products x·w, their sums and
+``+ bias = out``; for avg_pool2d ``(a + b + …) / k²``; for max_pool2d the max ringed and
+ties marked), and the output filling in. The GIF tours a few informative steps slowly,
+sweeps through the rest, then holds the complete output (:func:`viz.frames.plan_tour`).
+
+Every number shown is read from the trace, except the products x·w and the per-channel
+sums (``trace.contrib``), which are display-only. Numbers are shown at one precision per
+GIF; an equation whose shown terms do not add up to its shown total says ≈ and why.
+What each frame shows is kept in ``Animation.texts`` so tests can check the arithmetic.
 """
 import numpy as np
 
-from .draw import BOX_MARGIN, MINUS, all_integers, cell_grid, fmt, text_size, upscale
+from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
+from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, plan_steps, single_sample
-from .layout import ThreePanels
-from .palette import ACCENT, ACCENT2, BLACK, DIM, TEXT, auto_scale, diverging_scale
+from .frames import Animation, plan_tour, single_sample
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, PAD, TITLE_SIZE, Box, Col, Layout, Panel,
+                     Row, Space, Spread, Text, gap_for, measure)
+from .legend import Legend
+from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
+from .tour import TOUR_COUNT, pick_tour
 
-MAX_LABELLED = 7          # windows up to 7x7 get their numbers written in
-RF_TARGET = 224           # typical content height, pixels
-SYM_W = 22                # width of the "×" and "=" columns in the conv panel
+MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
+NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channel windows)
+RULER_SIZE = 9            # input coordinates beside the window grid
+INPUT_LABEL_MIN = 20      # input pixels at least this big get their values written in
+OUT_CELL_MAX = 64
+CAPTION_SIZE = 13
+EQ_SIZE = 13
 
 
 def _pair_str(p):
@@ -49,18 +64,108 @@ def formula_of(trace):
     return f"OH = {parts[0]}     OW = {parts[1]}"
 
 
-def _expr(terms, bias, value):
-    """``0.12 − 0.50 + 0.10 = −0.28`` from already known numbers."""
-    s = fmt(terms[0])
-    for t in list(terms[1:]) + ([] if bias is None else [bias]):
-        s += (f" {MINUS} " + fmt(-t)) if t < 0 else (" + " + fmt(t))
-    return s + " = " + fmt(value)
+def _grid_strings(a, d):
+    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
+
+
+def _span(a, b, step):
+    s = f"{a}" if a == b else f"{a}…{b}" + (f" step {step}" if step > 1 else "")
+    return s.replace("-", MINUS)
+
+
+class _Where:
+    """Which output cell step ``k`` writes and which input cells its window covers."""
+
+    def __init__(self, tr, k, F):
+        self.k = k
+        f, i, j = (int(v) for v in tr.out_index[k, 1:])
+        self.where = f"out[{f}, {i}, {j}]" if F > 1 else f"out[{i}, {j}]"
+        ph, pw = tr.padding
+        r0, c0 = (int(v) for v in tr.origin[k])
+        kh, kw = tr.kernel_size
+        dh, dw = tr.dilation
+        self.rows = [r0 + dh * a - ph for a in range(kh)]        # input coordinates
+        self.cols = [c0 + dw * b - pw for b in range(kw)]
+        self.window = (f"input rows {_span(self.rows[0], self.rows[-1], dh)}, "
+                       f"cols {_span(self.cols[0], self.cols[-1], dw)} → {self.where}")
+
+
+class _Working(_Where):
+    """The strings one step's working shows, and whether each equation adds up."""
+
+    def __init__(self, tr, k, d, F):
+        super().__init__(tr, k, F)
+        f = int(tr.out_index[k, 1])
+        field = np.asarray(tr.field[k], float)
+        # whole-number arrays (an integer kernel, the toy input) are shown without decimals
+        dx = 0 if all_integers(tr.input[int(tr.out_index[k, 0])]) else d
+        self.x = [_grid_strings(fc, dx) for fc in field]
+        value = float(tr.value[k])
+        self.value = show(value, d)
+        self.equations = []           # (terms, total, exact) for the arithmetic test
+        if tr.op == "conv2d":
+            w = np.asarray(tr.weight[f], float)
+            self.w = [_grid_strings(wc, 0 if all_integers(tr.weight) else d) for wc in w]
+            prod = field * w                                      # display-only
+            self.p = [_grid_strings(pc, d) for pc in prod]
+            C = len(field)
+            single = C == 1 and tr.bias is None
+            sums = [value] if single else [float(v) for v in tr.contrib[k]]
+            self.sums, self.sum_exact = [], []
+            for c in range(C):
+                s = show(sums[c], d)
+                ok = adds_up(list(self.p[c].ravel()), s)
+                self.sums.append(s)
+                self.sum_exact.append(ok)
+                self.equations.append((list(self.p[c].ravel()), s, ok))
+            if single:
+                self.final = f"{self.where} = {self.value}"
+                self.final_exact = True
+            else:
+                terms = list(self.sums) + ([] if tr.bias is None else [show(tr.bias[f], d)])
+                self.final_exact = adds_up(terms, self.value)
+                self.equations.append((terms, self.value, self.final_exact))
+                self.final = (f"{signed_sum(terms)} {relation(self.final_exact)} {self.value}"
+                              f"  = {self.where}")
+            self.exact = all(self.sum_exact) and self.final_exact
+        elif tr.op == "avg_pool2d":
+            terms = list(self.x[0].ravel())
+            n = len(terms)
+            total = show(float(field.sum()), d)                  # display-only sum
+            ok_sum = adds_up(terms, total)
+            ok_div = divides(total, n, self.value)
+            self.equations.append((terms, total, ok_sum))
+            rows = [signed_sum(list(r)) for r in self.x[0]]
+            self.lines = ["(" + rows[0]] + [("+ " + r) if not r.startswith(MINUS) else
+                                              (MINUS + " " + r[1:]) for r in rows[1:]]
+            self.lines[-1] += f") / {n}"
+            self.final = (f"= {total} / {n} {relation(ok_div)} {self.value}  = {self.where}")
+            self.sum_exact, self.final_exact = [ok_sum], ok_div
+            if not ok_sum:
+                self.final = f"{APPROX} {total} / {n} {relation(ok_div)} {self.value}  = {self.where}"
+            self.divide = (total, n, self.value, ok_div)
+            self.exact = ok_sum and ok_div
+        else:
+            r, c = (int(v) for v in tr.argmax[k])
+            self.argmax = (r, c)
+            hit = np.argwhere(field[0] == field[0, r, c])
+            self.ties = [tuple(int(v) for v in t) for t in hit]
+            self.final = f"max = {self.value}  = {self.where}"
+            if len(self.ties) > 1:
+                self.tie = (f"tie: {len(self.ties)} cells hold {self.value}; the op takes the "
+                            f"first in row-major order (thick ring)")
+            else:
+                self.tie = ""
+            self.exact = True
+        self.note = "" if self.exact else (
+            f"{APPROX}: every number is rounded to {d} decimals, so the shown terms miss "
+            "the shown total; the total is the op's own")
 
 
 class _WindowFrames:
-    """Static layout and per-step drawing for one trace (one sample)."""
+    """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle):
+    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label):
         self.tr = tr = trace
         self.n = n = single_sample(tr.out_index, "render_window")
         self.conv = tr.op == "conv2d"
@@ -68,212 +173,359 @@ class _WindowFrames:
         self.kh, self.kw = tr.kernel_size
         self.dh, self.dw = tr.dilation
         self.ph, self.pw = tr.padding
-        self.xp = tr.padded[n]                                   # (C, Hp, Wp)
+        self.xp = np.asarray(tr.padded[n])                        # (C, Hp, Wp)
         self.C, self.Hp, self.Wp = self.xp.shape
         _, self.F, self.OH, self.OW = tr.out_shape
+        self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
+        self.steps, self.phases, self.reasons = steps, phases, reasons
 
         self.in_scale = auto_scale(tr.input[n])
+        self.out_scale = auto_scale(tr.value) if self.conv else self.in_scale
+        ints = [tr.input[n]] + ([tr.weight] if self.conv else []) + \
+               ([tr.bias] if self.conv and tr.bias is not None else [])
+        self.d = decimals_for(*ints)
+        # the working of the tour steps; the sweep is too fast to read, it shows where only
+        slow = {int(k) for k, ph in zip(steps, phases) if ph == "tour"}
+        self.work = {int(k): (_Working(tr, int(k), self.d, self.F) if k in slow else
+                              _Where(tr, int(k), self.F)) for k in np.unique(steps)}
         if self.conv:
-            self.out_scale = diverging_scale(np.abs(tr.value).max())
-            self.w_scale = diverging_scale(np.abs(tr.weight).max())
-        else:
-            # pooled values are input values (max) or means of them: the input's scale fits
-            self.out_scale = self.in_scale
+            self.w_scale = weight_scale(tr.weight)
+        self._declare(subtitle, weight_label)
 
-        # panel 1: the padded input, one block per channel
-        self.chan_label_h = 16 if self.C > 1 else 0
-        in_w = self.Wp * s + 2 * BOX_MARGIN
-        blk_h = self.chan_label_h + self.Hp * s + 2 * BOX_MARGIN
-        in_h = self.C * blk_h + (self.C - 1) * 6
+    # -- the declaration -------------------------------------------------------------------
+    def _declare(self, subtitle, weight_label):
+        tr, s = self.tr, self.s
+        wheres = list(self.work.values())
+        works = [w for w in wheres if isinstance(w, _Working)] or \
+            [_Working(tr, int(self.steps[0]), self.d, self.F)]
+        # panel 1: one padded image per channel, room for the window ring around it
+        self.read = self._read_mask()
+        self.in_boxes = [Box(self.Wp * s + 2 * RING_MARGIN, self.Hp * s + 2 * RING_MARGIN,
+                             f"input {c}") for c in range(self.C)]
+        chans = [Col(Text(f"channel {c}", 12, color=DIM) if self.C > 1 else None, b, gap=2)
+                 for c, b in enumerate(self.in_boxes)]
+        in_notes = []
+        if self.ph or self.pw:
+            in_notes.append("hatched: padding (" + ("−∞" if tr.op == "max_pool2d" else "0") + ")")
+        if not self.read.all():
+            in_notes.append("dimmed: never read by any window")
+        p1 = Col(*chans, *[Text(t, 11, color=DIM) for t in in_notes],
+                 Legend(self.in_scale, "input values", name="input legend"), gap=6)
 
-        # panel 3: the output maps, one block per output channel
-        o = min((self.Hp * s) // self.OH, (self.Wp * s) // self.OW, 64)
+        # panel 3: one output map per output channel
+        o = min((self.Hp * s) // self.OH, (self.Wp * s) // self.OW, OUT_CELL_MAX)
         self.o = max(o, 2)
-        self.ogap = 1 if self.o >= 8 else 0          # as FillGrid draws it
-        self.out_label_h = 16 if self.F > 1 else 0
-        out_w = self.OW * self.o + self.ogap
-        oblk_h = self.out_label_h + self.OH * self.o + self.ogap
-        out_h = self.F * oblk_h + (self.F - 1) * 6
-
-        # panel 2: the receptive field
-        target = max(in_h, out_h, 160)
-        rf_w, rf_h = self._rf_size(target)
-
-        labels = [f"input {self.C}×{tr.input.shape[2]}×{tr.input.shape[3]}" +
-                  (" (padding hatched)" if (self.ph or self.pw) else ""),
-                  f"receptive field {self.kh}×{self.kw}" + (f" × {self.C} channels" if self.conv
-                                                            and self.C > 1 else ""),
-                  f"output {self.F}×{self.OH}×{self.OW}"]
-        self.lay = lay = ThreePanels([(in_w, in_h), (rf_w, rf_h), (out_w, out_h)], labels,
-                                     title_of(tr), formula_of(tr), subtitle)
-        base = lay.base
-
-        # panel 1 content (static): image, hatched padding
-        x0, y0 = lay.origin(0)
-        self.in_xy = []
-        for c in range(self.C):
-            by = y0 + c * (blk_h + 6)
-            if self.C > 1:
-                base.text(x0, by, f"channel {c}", size=12, color=DIM)
-            ix, iy = x0 + BOX_MARGIN, by + self.chan_label_h + BOX_MARGIN
-            self.in_xy.append((ix, iy))
-            img = self.in_scale.index(self.xp[c])
-            base.blit(ix, iy, upscale(img, s))
-            if self.ph or self.pw:
-                H, W = self.Hp - 2 * self.ph, self.Wp - 2 * self.pw
-                X1, Y1 = ix + self.Wp * s, iy + self.Hp * s
-                base.hatch(ix, iy, X1, iy + self.ph * s)
-                base.hatch(ix, iy + (self.ph + H) * s, X1, Y1)
-                base.hatch(ix, iy, ix + self.pw * s, Y1)
-                base.hatch(ix + (self.pw + W) * s, iy, X1, Y1)
-
-        # panel 3: one grid per output channel, filling in
-        ox, oy = lay.origin(2)
+        self.ogap = gap_for(self.o)
         grid_vals = np.full((self.F, self.OH, self.OW), np.nan)
         grid_step = np.zeros((self.F, self.OH, self.OW), dtype=np.int64)
         _, f_, i_, j_ = tr.out_index.T
         grid_vals[f_, i_, j_] = tr.value
         grid_step[f_, i_, j_] = np.arange(len(tr))
-        self.grids, self.grid_xy, self.out_xy = [], [], []
-        for f in range(self.F):
-            by = oy + f * (oblk_h + 6)
-            if self.F > 1:
-                base.text(ox, by, f"filter {f}" if self.conv else f"channel {f}", size=12,
-                          color=DIM)
-            g = FillGrid(grid_vals[f], grid_step[f], self.out_scale, self.o)
-            self.grids.append(g)
-            self.grid_xy.append((ox, by + self.out_label_h))
-            self.out_xy.append(g.cell_origin(ox, by + self.out_label_h))
+        self.grids = [FillGrid(grid_vals[f], grid_step[f], self.out_scale, self.o)
+                      for f in range(self.F)]
+        self.out_boxes = [Box(g.width + 2 * RING_MARGIN, g.height + 2 * RING_MARGIN, f"output {f}")
+                          for f, g in enumerate(self.grids)]
+        outs = [Col(Text((f"filter {f}" if self.conv else f"channel {f}"), 12, color=DIM)
+                    if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
+        p3 = Col(*outs, Legend(self.out_scale, "output values", name="output legend"), gap=6)
 
-    # -- panel 2 ---------------------------------------------------------------------------
-    def _rf_size(self, target):
-        kh, kw = self.kh, self.kw
-        if not self.conv:
-            self.cz = int(np.clip(min(180 // kw, (target - 76) // kh), 8, 48))
-            grid_w = kw * self.cz + 1
-            return max(grid_w, 200), max(kh * self.cz + 1 + 76, target)
-        C = self.C
-        self.cz = int(np.clip(min(260 // (2 * kw), (target - 90 - 8 * (C - 1)) // (C * kh)), 6, 40))
-        grid_w = kw * self.cz + 1
-        self.contrib_w = text_size(MINUS + "88.88", 13, "mono")[0] + 4
-        row_w = 2 * grid_w + 2 * SYM_W + self.contrib_w
-        sum_w = text_size(" + ".join([MINUS + "8.88"] * (C + 1)) + " = " + MINUS + "8.88", 13,
-                          "mono")[0]
-        h = 18 + C * (kh * self.cz + 1) + 8 * (C - 1) + 70
-        return max(row_w, sum_w, 200), max(h, target)
+        # panel 2: the working
+        self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
+                            widest=[self._caption(i) for i in range(len(self.steps))])
+        self.where = Text(None, 12, color=DIM, name="window",
+                          widest=[w.window for w in wheres])
+        head = [self.caption, self.where]
+        if self.dh > 1 or self.dw > 1:
+            head.append(Text(f"{self.kh}×{self.kw} taps spanning {self.ext[0]}×{self.ext[1]} "
+                             f"(dilation {_pair_str(tr.dilation)}); skipped cells dimmed",
+                             12, color=DIM))
+        body = self._declare_conv(works, weight_label) if self.conv else \
+            self._declare_pool(works)
+        self.note = Text(None, 11, color=DIM, name="note",
+                         widest=[w.note for w in works if w.note])
+        p2 = Col(*head, Space(0, 4), body, self.note, gap=5)
 
-    def _labels(self, values, integers):
-        if not self.labelled:
-            return None
-        return np.array([[fmt(v, integers) for v in row] for row in values])
+        dims = f"{self.C}×{tr.input.shape[2]}×{tr.input.shape[3]}"
+        what = {"conv2d": "working: window × weights, summed",
+                "max_pool2d": "working: the max of the window",
+                "avg_pool2d": "working: the mean of the window"}[tr.op]
+        self.panels = [Panel(p1, f"input {dims}"), Panel(p2, what),
+                       Panel(p3, f"output {self.F}×{self.OH}×{self.OW}")]
+        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
+                            widest=[self._count(i) for i in range(len(self.steps))])
+        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
+        self.lay = Layout(Col(Text(title_of(tr), TITLE_SIZE, "bold"),
+                              Text(formula_of(tr), FORMULA_SIZE), Space(0, 2),
+                              Row(*self.panels, gap=GAP), foot, gap=6))
+        self._draw_static()
 
-    def _draw_rf(self, cv, k):
-        tr, cz = self.tr, self.cz
-        x0, y0, x1, y1 = self.lay.content_box(1)
-        field, pad = tr.field[k], tr.is_pad[k]
-        f, i, j = (int(v) for v in tr.out_index[k, 1:])
-        r0, c0 = (int(v) for v in tr.origin[k])
-        where = f"out[{f}, {i}, {j}]" if self.F > 1 else f"out[{i}, {j}]"
-        cv.text((x0 + x1) // 2, y1, f"window at ({r0}, {c0}) → {where}", size=12, color=DIM,
-                anchor="md")
-        ints_in = all_integers(tr.input[self.n])
-        if not self.conv:
-            gw = self.kw * cz + 1
-            gx = x0 + (x1 - x0 - gw) // 2
-            idx = self.in_scale.index(field[0])
-            cell_grid(cv, gx, y0, idx, cz, 1, labels=self._labels(field[0], ints_in), pad=pad)
-            ty = y0 + self.kh * cz + 1 + 22
-            if tr.op == "max_pool2d":
-                r, c = (int(v) for v in tr.argmax[k])
-                cv.outline(gx + c * cz, y0 + r * cz, gx + (c + 1) * cz + 1, y0 + (r + 1) * cz + 1,
-                           ACCENT, 3 if cz >= 16 else 1)
-                cv.text((x0 + x1) // 2, ty, f"max = {fmt(tr.value[k])}", size=15, color=ACCENT,
-                        face="monobold", anchor="mm")
-            else:
-                cv.text((x0 + x1) // 2, ty, f"mean = {fmt(tr.value[k])}", size=15,
-                        color=ACCENT, face="monobold", anchor="mm")
-                note = f"of all {self.kh * self.kw} cells"
-                if self.ph or self.pw:
-                    note += " (padding counts as 0)"
-                cv.text((x0 + x1) // 2, ty + 20, note, size=12, color=DIM, anchor="mm")
-            return
-        # conv: one row per input channel: field × weight = contribution
-        w = tr.weight[f]
+    def _cell_size(self, strings, size):
+        w = max(measure(t, size, "mono")[0] for t in strings) if strings else 0
+        cz = max(w + 6, measure("0", size, "mono")[1] + 6, 18)
+        return max(cz, min(48, 144 // max(self.kh, self.kw)))
+
+    def _rulers(self, works, cz, name):
+        """Coordinate slots above (columns) and left of (rows) a window grid."""
+        widest = sorted({str(v).replace("-", MINUS) for w in self.work.values()
+                         for v in w.rows + w.cols}, key=len)[-3:]
+        rw = max(measure(t, RULER_SIZE)[0] for t in widest) + 3
+        cols = [Text(None, RULER_SIZE, color=DIM, widest=widest, width=cz, align="c",
+                     name=f"{name} col {b}") for b in range(self.kw)]
+        rows = [Text(None, RULER_SIZE, color=DIM, widest=widest, width=rw, height=cz, align="r",
+                     name=f"{name} row {a}") for a in range(self.kh)]
+        return cols, rows, Row(Space(rw + 1, 0), *cols, gap=0), Col(Space(0, 1), *rows, gap=0)
+
+    def _grid_with_rulers(self, box, works, cz, name):
+        cols, rows, top, left = self._rulers(works, cz, name)
+        self.ruler_slots.append((cols, rows))
+        return Col(top, Row(left, box, gap=0), gap=1)
+
+    def _declare_conv(self, works, weight_label):
+        tr = self.tr
+        size = NUM_SIZE if self.C <= 2 or max(self.kh, self.kw) <= 4 else 9
+        strings = [t for w in works for g in w.x + w.w + w.p for t in g.ravel()]
+        self.num_size = size
+        self.cz = cz = self._cell_size(strings if self.labelled else [], size)
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
-        ints_w = all_integers(tr.weight)
-        hx = [x0, x0 + gw + SYM_W, x0 + 2 * (gw + SYM_W)]
-        for x, t in zip(hx, ["x (window)", f"w[{f}]", "Σ x·w"]):
-            cv.text(x, y0, t, size=12, color=DIM)
-        y = y0 + 18
+        self.ruler_slots, self.x_boxes, self.w_boxes, self.p_boxes, self.sum_slots = [], [], [], [], []
+        sum_w = [f"Σ = {t}" for w in works for t in w.sums] + \
+                [f"Σ {APPROX} {t}" for w in works for t in w.sums]
+        wl = weight_label or (lambda f: f"w[{f}] ({'×'.join(map(str, tr.weight.shape))})")
+        self.wl = wl
+        self.w_head = Text(None, 12, color=DIM, name="weight head",
+                           widest=[wl(f) for f in range(self.F)])
+        heads = ["x (window)", None, "x · w"]
+        rows = []
         for c in range(self.C):
-            cell_grid(cv, hx[0], y, self.in_scale.index(field[c]), cz, 1,
-                      labels=self._labels(field[c], ints_in), pad=pad)
-            cv.text(hx[0] + gw + SYM_W // 2, y + gh // 2, "×", size=15, color=TEXT, anchor="mm")
-            cell_grid(cv, hx[1], y, self.w_scale.index(w[c]), cz, 1,
-                      labels=self._labels(w[c], ints_w))
-            cv.text(hx[1] + gw + SYM_W // 2, y + gh // 2, "=", size=15, color=TEXT, anchor="mm")
-            cv.text(hx[2], y + gh // 2, fmt(tr.contrib[k, c]), size=13, color=TEXT, face="mono",
-                    anchor="lm")
-            if self.C > 1:
-                cv.text(hx[2], y + gh // 2 + 16, f"ch {c}", size=11, color=DIM, anchor="lm")
-            y += gh + 8
-        bias = None if tr.bias is None else float(tr.bias[f])
-        head = ("Σ channels" if self.C > 1 else "Σ x·w") + (" + bias" if bias is not None else "")
-        cv.text(x0, y + 6, head + " = out", size=12, color=DIM)
-        cv.text(x0, y + 24, _expr(tr.contrib[k], bias, tr.value[k]), size=13, color=ACCENT,
-                face="monobold")
+            xb, wb, pb = (Box(gw, gh, f"{t} grid {c}") for t in ("x", "w", "p"))
+            self.x_boxes.append(xb)
+            self.w_boxes.append(wb)
+            self.p_boxes.append(pb)
+            slot = Text(None, EQ_SIZE, "mono", name=f"sum {c}", widest=sum_w)
+            self.sum_slots.append(slot)
+            xcol = self._grid_with_rulers(xb, works, cz, f"x {c}")
+            sym = lambda t: Col(Space(0, xcol.size()[1] - gh), Text(t, 15, align="c", height=gh,  # noqa: E731
+                                                                    width=16, name=f"{t} {c}"))
+            head = [(Text(h, 12, color=DIM, name=f"head {h}") if h else self.w_head)
+                    if c == 0 else None for h in heads]
+            rows.append(Row(Col(head[0], xcol, gap=2), sym("×"),
+                            Col(head[1], Space(0, xcol.size()[1] - gh), wb, gap=2),
+                            sym("="), Col(head[2], Space(0, xcol.size()[1] - gh), pb, gap=2),
+                            Col(Text(f"channel {c}" if self.C > 1 else "sum", 11, color=DIM),
+                                slot, gap=2), gap=8, align="b"))
+        self.final = Text(None, EQ_SIZE, "monobold", ACCENT, name="final",
+                          widest=[w.final for w in works])
+        leg = Legend(self.w_scale, "weights (their own colours)", name="weight legend")
+        return Col(*rows, Space(0, 2), self.final, leg, gap=8)
 
-    # -- one frame -------------------------------------------------------------------------
-    def frame(self, k, total_frames_label):
+    def _declare_pool(self, works):
+        strings = [t for w in works for t in w.x[0].ravel()]
+        self.num_size = NUM_SIZE
+        self.cz = cz = max(self._cell_size(strings if self.labelled else [], NUM_SIZE), 36)
+        gw, gh = self.kw * cz + 1, self.kh * cz + 1
+        self.ruler_slots = []
+        self.x_boxes = [Box(gw, gh, "x grid")]
+        grid = self._grid_with_rulers(self.x_boxes[0], works, cz, "x")
+        self.final = Text(None, 15, "monobold", ACCENT, name="final",
+                          widest=[w.final for w in works])
+        parts = [grid]
+        if self.tr.op == "avg_pool2d":
+            self.lines = [Text(None, EQ_SIZE, "mono", name=f"line {a}",
+                               widest=[w.lines[a] for w in works]) for a in range(self.kh)]
+            parts += [Col(*self.lines, gap=1)]
+            if self.ph or self.pw:
+                parts.append(Text(f"padding counts as 0 and in the divisor {self.kh * self.kw}",
+                                  11, color=DIM))
+        else:
+            self.tie = Text(None, 12, color=GOOD, name="tie",
+                            widest=[w.tie for w in works if w.tie])
+            parts.append(self.tie)
+        parts.append(self.final)
+        return Col(*parts, gap=8)
+
+    def _caption(self, i):
+        ph = self.phases[i]
+        if ph == "tour":
+            n_tour = self.phases.count("tour")
+            return f"tour {self.phases[:i + 1].count('tour')} / {n_tour}: {self.reasons[i]}"
+        return "the complete output" if ph == "hold" else \
+            "sweep: the other windows, fast (the tour shows their working)"
+
+    def _count(self, i):
+        k = int(self.steps[i])
+        if self.phases[i] == "hold":
+            return f"all {len(self.tr)} steps"
+        return f"step {k + 1} / {len(self.tr)}" + ("  (fast)" if self.phases[i] == "sweep" else "")
+
+    def _read_mask(self):
+        """Padded input cells that some window reads."""
+        rows = np.zeros(self.Hp, bool)
+        cols = np.zeros(self.Wp, bool)
+        for a in range(self.kh):        # a loop over kernel offsets
+            rows[np.arange(self.OH) * self.tr.stride[0] + a * self.dh] = True
+        for b in range(self.kw):
+            cols[np.arange(self.OW) * self.tr.stride[1] + b * self.dw] = True
+        return rows[:, None] & cols[None, :]
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _draw_static(self):
+        base, s = self.lay.base, self.s
+        big = s >= INPUT_LABEL_MIN
+        pad = np.zeros((self.Hp, self.Wp), bool)
+        pad[:self.ph] = pad[self.Hp - self.ph:] = True
+        pad[:, :self.pw] = pad[:, self.Wp - self.pw:] = True
+        self.in_xy = []
+        for c, box in enumerate(self.in_boxes):
+            ix, iy = box.box[0] + RING_MARGIN, box.box[1] + RING_MARGIN
+            self.in_xy.append((ix, iy))
+            idx = self.in_scale.index(self.xp[c])
+            if big:
+                labels = np.array([[fmt(v, decimals=self.d) for v in row] for row in self.xp[c]])
+                cell_grid(base, ix, iy, idx, s, gap_for(s), labels=labels, pad=pad,
+                          label_size=min(NUM_SIZE + 2, s // 2))
+            else:
+                base.blit(ix, iy, upscale(idx, s))
+                for r, q in zip(*np.nonzero(pad)):
+                    base.hatch(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
+            for r, q in zip(*np.nonzero(~self.read)):
+                base.dim(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
+        self.out_xy = [(b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN) for b in self.out_boxes]
+
+    def _labels(self, strings):
+        return strings if self.labelled else None
+
+    def _draw_rulers(self, cv, w):
+        for cols, rows in self.ruler_slots:
+            for slot, v in zip(cols, w.cols):
+                self.lay.write(cv, slot, str(v).replace("-", MINUS))
+            for slot, v in zip(rows, w.rows):
+                self.lay.write(cv, slot, str(v).replace("-", MINUS))
+
+    def _draw_working(self, cv, k, w):
+        tr, cz, lay = self.tr, self.cz, self.lay
+        pad = tr.is_pad[k]
+        field = np.asarray(tr.field[k], float)
+        lay.write(cv, self.where, w.window)
+        self._draw_rulers(cv, w)
+        size = self.num_size
+        if self.conv:
+            f = int(tr.out_index[k, 1])
+            lay.write(cv, self.w_head, self.wl(f))
+            for c in range(self.C):
+                x0, y0 = self.x_boxes[c].box[:2]
+                cell_grid(cv, x0, y0, self.in_scale.index(field[c]), cz, 1,
+                          labels=self._labels(w.x[c]), pad=pad, label_size=size)
+                x0, y0 = self.w_boxes[c].box[:2]
+                cell_grid(cv, x0, y0, self.w_scale.index(tr.weight[f, c]), cz, 1,
+                          labels=self._labels(w.w[c]), label_size=size)
+                x0, y0 = self.p_boxes[c].box[:2]
+                cell_grid(cv, x0, y0, np.full((self.kh, self.kw), BLANK, np.uint8), cz, 1,
+                          labels=self._labels(w.p[c]), label_size=size)
+                lay.write(cv, self.sum_slots[c], f"Σ {relation(w.sum_exact[c])} {w.sums[c]}",
+                          color=TEXT)
+            lay.write(cv, self.final, w.final)
+        else:
+            x0, y0 = self.x_boxes[0].box[:2]
+            cell_grid(cv, x0, y0, self.in_scale.index(field[0]), cz, 1,
+                      labels=self._labels(w.x[0]), pad=pad, label_size=size)
+            if tr.op == "max_pool2d":
+                r0, c0 = w.argmax
+                for r, c in w.ties:          # the one the op takes gets the thick ring
+                    cv.outline(x0 + 1 + c * cz, y0 + 1 + r * cz, x0 + (c + 1) * cz,
+                               y0 + (r + 1) * cz, GOOD, 4 if (r, c) == (r0, c0) else 2)
+                if w.tie:
+                    lay.write(cv, self.tie, w.tie)
+            else:
+                for slot, line in zip(self.lines, w.lines):
+                    lay.write(cv, slot, line)
+            lay.write(cv, self.final, w.final)
+        if w.note:
+            lay.write(cv, self.note, w.note)
+
+    def _draw_input(self, cv, k, w):
         tr, s = self.tr, self.s
-        cv = self.lay.new_frame()
-        # panel 1: the window box, on the channel the step reads (all channels for conv)
         r0, c0 = (int(v) for v in tr.origin[k])
-        ext_h, ext_w = self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1
         chans = range(self.C) if self.conv else [int(tr.out_index[k, 1])]
+        dilated = self.dh > 1 or self.dw > 1
         for c in chans:
             ix, iy = self.in_xy[c]
             X0, Y0 = ix + c0 * s, iy + r0 * s
-            cv.window_box(X0, Y0, X0 + ext_w * s, Y0 + ext_h * s)
-            if (self.dh > 1 or self.dw > 1) and s >= 3:
-                m = max(2, s // 3)
-                for r in range(self.kh):
-                    for q in range(self.kw):
-                        cx = X0 + q * self.dw * s + s // 2
-                        cy = Y0 + r * self.dh * s + s // 2
-                        cv.rect(cx - m // 2 - 1, cy - m // 2 - 1, cx - m // 2 + m + 1,
-                                cy - m // 2 + m + 1, BLACK)
-                        cv.rect(cx - m // 2, cy - m // 2, cx - m // 2 + m, cy - m // 2 + m, ACCENT2)
+            if dilated:                    # dim the cells inside the span that are skipped
+                taps = np.zeros(self.ext, bool)
+                taps[::self.dh, ::self.dw] = True
+                for r, q in zip(*np.nonzero(~taps)):
+                    cv.dim(X0 + q * s, Y0 + r * s, X0 + (q + 1) * s, Y0 + (r + 1) * s)
+                if s >= 4:
+                    for r, q in zip(*np.nonzero(taps)):
+                        cv.outline(X0 + q * s, Y0 + r * s, X0 + (q + 1) * s, Y0 + (r + 1) * s,
+                                   ACCENT2, 1)
+            cv.ring(X0, Y0, X0 + self.ext[1] * s, Y0 + self.ext[0] * s)
             if tr.op == "max_pool2d" and s >= 4:
                 r, q = (int(v) for v in tr.argmax[k])
                 ax, ay = X0 + q * self.dw * s, Y0 + r * self.dh * s
-                cv.outline(ax, ay, ax + s, ay + s, ACCENT, 1 if s < 10 else 2)
-        # panel 2
-        self._draw_rf(cv, k)
-        # panel 3: every cell written by steps <= k, the current one ringed
-        f, i, j = (int(v) for v in tr.out_index[k, 1:])
-        for g, (gx, gy), ff in zip(self.grids, self.grid_xy, range(self.F)):
-            g.draw(cv, gx, gy, k, (i, j) if ff == f else None)
-        self.lay.counter(cv, f"step {k + 1} / {len(tr)}{total_frames_label}")
+                cv.outline(ax, ay, ax + s, ay + s, GOOD, 1 if s < 8 else 2)
+
+    def frame(self, i, done):
+        """Frame ``i`` of the plan; ``done``: bool per step, the output cells written."""
+        tr, lay = self.tr, self.lay
+        k, phase = int(self.steps[i]), self.phases[i]
+        cv = lay.new_frame()
+        lay.write(cv, self.caption, self._caption(i))
+        current = None
+        if phase != "hold":
+            w = self.work[k]
+            self._draw_input(cv, k, w)
+            if isinstance(w, _Working):
+                self._draw_working(cv, k, w)
+            else:
+                lay.write(cv, self.where, w.window)
+            f, r, c = (int(v) for v in tr.out_index[k, 1:])
+            current = (f, (r, c))
+        for g, (gx, gy), ff in zip(self.grids, self.out_xy, range(self.F)):
+            g.draw(cv, gx, gy, k, current[1] if current and current[0] == ff else None,
+                   done=done, ring=True)
+        lay.write(cv, self.counter, self._count(i))
         return cv.px
 
+    def texts(self, i):
+        """What frame ``i`` shows in words and numbers (the declared text)."""
+        w = self.work[int(self.steps[i])]
+        if not isinstance(w, _Working) or self.phases[i] == "hold":
+            return {"caption": self._caption(i)}
+        out = {"caption": self._caption(i), "window": w.window, "final": w.final,
+               "equations": w.equations, "note": w.note, "x": w.x, "value": w.value}
+        if self.conv:
+            f = int(self.tr.out_index[w.k, 1])
+            out.update(w=w.w, p=w.p, sums=w.sums, sum_exact=w.sum_exact, w_head=self.wl(f))
+        elif self.tr.op == "avg_pool2d":
+            out.update(lines=w.lines, divide=w.divide)
+        else:
+            out.update(ties=w.ties, argmax=w.argmax, tie=w.tie)
+        return out
+
     def layout(self):
-        return {"input_xy": self.in_xy, "scale": self.s, "output_xy": self.out_xy,
+        return {"input_xy": self.in_xy, "scale": self.s, "output_xy":
+                [(x + g.gap, y + g.gap) for (x, y), g in zip(self.out_xy, self.grids)],
                 "cell": self.o, "gap": self.ogap, "in_scale": self.in_scale,
-                "out_scale": self.out_scale, "panels": self.lay.boxes,
-                "size": (self.lay.width, self.lay.height)}
+                "out_scale": self.out_scale, "panels": [p.panel_box for p in self.panels],
+                "size": (self.lay.width, self.lay.height), "placed": self.lay.placed,
+                "decimals": self.d, "work_cell": self.cz,
+                "x_grids": [b.box for b in self.x_boxes], "layout": self.lay,
+                "slots": {"final": self.final, "caption": self.caption, "window": self.where,
+                          "note": self.note}}
 
 
 def auto_scale_factor(height, width, channels=1):
-    """Default ``scale``: about 240 px for the (padded) input, 8 at most, smaller when
-    several channels are stacked."""
-    s = min(8, 240 // max(height, width), 360 // (channels * height) if channels > 1 else 8)
+    """Default ``scale``: about 240 px for the (padded) input, 40 at most (small inputs
+    get big cells with their numbers), smaller when several channels are stacked."""
+    s = min(40, 240 // max(height, width), 360 // (channels * height) if channels > 1 else 40)
     return max(1, s)
 
 
-def render_window(trace, scale=None, max_frames=200, subtitle=""):
-    """Render a ``WindowTrace`` (one sample) to frames.
+def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
+                  tour_count=TOUR_COUNT, weight_label=None):
+    """Render a ``WindowTrace`` (one sample) to frames: tour, sweep, hold.
 
     Parameters
     ----------
@@ -283,27 +535,47 @@ def render_window(trace, scale=None, max_frames=200, subtitle=""):
         Screen pixels per input pixel in panel 1 (integer: crisp upscaling); default
         :func:`auto_scale_factor` of the padded input.
     max_frames : int
-        Most frames; longer traces fast-forward after the first output row
-        (:func:`viz.frames.plan_steps`).
+        Most frames in all (tour, sweep and hold).
     subtitle : str
         Footer text (what the input and the kernel are).
+    tour : list of int, optional
+        Trace steps to tour (``[]``: no tour); default: :func:`viz.tour.pick_tour`.
+    tour_count : int
+        How many steps the default tour picks.
+    weight_label : callable, optional
+        ``f -> str`` naming filter ``f``'s weights, e.g. ``"w[3] of conv1 (6×1×5×5)"``.
 
     Returns
     -------
-    Animation : frames (H, W) uint8 palette indices, ``steps`` the trace step of each frame,
-    ``layout`` with ``input_xy`` (top-left of each channel's padded image), ``scale``,
-    ``output_xy`` (top-left of each output map's first cell), ``cell``, ``gap``, and the
-    colour scales ``in_scale`` / ``out_scale``.
+    Animation : ``frames``, ``steps``, ``phases``, ``texts`` (per frame, what the working
+    shows) and ``layout`` (``input_xy``, ``scale``, ``output_xy``, ``cell``, ``gap``,
+    ``in_scale``, ``out_scale``, ``placed``: every text/content/panel box).
     """
     if scale is None:
         _, c, hp, wp = trace.padded.shape
         scale = auto_scale_factor(hp, wp, c)
     if int(scale) < 1:
         raise ValueError(f"render_window: scale={scale}, expected an integer >= 1")
-    wf = _WindowFrames(trace, scale, subtitle)
-    steps = plan_steps(len(trace), max_frames, wf.OW)
-    frames = []
-    for n, k in enumerate(steps):
-        jump = n > 0 and k - steps[n - 1] > 1
-        frames.append(wf.frame(int(k), "  (fast-forward)" if jump else ""))
-    return Animation(frames, steps, wf.layout())
+    n = single_sample(trace.out_index, "render_window")
+    F = trace.out_shape[1]
+    if tour is None:
+        ints = [trace.input[n]] + ([trace.weight] if trace.op == "conv2d" else [])
+        d = decimals_for(*ints, *([trace.bias] if trace.op == "conv2d" and trace.bias is not None
+                                  else []))
+        picks = pick_tour(trace, tour_count, exact=lambda k: _Working(trace, k, d, F).exact)
+    else:
+        picks = [(int(k), "chosen by hand") for k in tour]
+    steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
+    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
+    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label)
+    toured = np.zeros(len(trace), bool)
+    frames, texts = [], []
+    for i, (k, ph) in enumerate(zip(steps, phases)):
+        if ph == "tour":
+            toured[k] = True
+            done = toured.copy()
+        else:
+            done = toured | (np.arange(len(trace)) <= k)
+        frames.append(wf.frame(i, done))
+        texts.append(wf.texts(i))
+    return Animation(frames, steps, wf.layout(), phases, texts)

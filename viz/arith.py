@@ -1,0 +1,48 @@
+"""Arithmetic a reader can check: numbers shown at a fixed precision, and whether the shown
+terms really add up to the shown total (else the frame says ≈ and why)."""
+from decimal import Decimal
+
+import numpy as np
+
+from .draw import MINUS, all_integers, fmt
+
+APPROX = "\u2248"
+INF = "\u221e"
+
+
+def decimals_for(*arrays):
+    """0 when every number involved is a whole number (every sum is then exact), else 2."""
+    return 0 if all(all_integers(a) or np.size(a) == 0 for a in arrays) else 2
+
+
+def show(v, d):
+    """``v`` with exactly ``d`` decimals and a typographic minus."""
+    return fmt(v, decimals=d)
+
+
+def number(s):
+    """The Decimal a shown string stands for (−∞ as -Infinity)."""
+    return Decimal(s.replace(MINUS, "-").replace(INF, "Infinity"))
+
+
+def adds_up(terms, total):
+    """Whether shown ``terms`` (strings) sum exactly to the shown ``total``."""
+    return sum((number(t) for t in terms), Decimal(0)) == number(total)
+
+
+def divides(total, n, mean):
+    """Whether shown ``total`` / ``n`` rounds (half to even) to the shown ``mean``."""
+    q = Decimal(1).scaleb(number(mean).as_tuple().exponent)
+    return (number(total) / Decimal(int(n))).quantize(q) == number(mean)
+
+
+def signed_sum(terms):
+    """``a + b − c`` from shown terms (a leading minus stays on the first term)."""
+    out = terms[0]
+    for t in terms[1:]:
+        out += f" {MINUS} {t[1:]}" if t.startswith(MINUS) else f" + {t}"
+    return out
+
+
+def relation(exact):
+    return "=" if exact else APPROX
