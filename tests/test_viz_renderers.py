@@ -1,11 +1,15 @@
 """Elementwise, linear, flatten and softmax GIFs show their traces' numbers."""
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
 import ops
 from viz.elementwise_gif import render_elementwise
+from viz.arith import adds_up, number
 from viz.encode import write_gif
 from viz.flatten_gif import render_flatten
+from viz.layout import overlaps
 from viz.linear_gif import render_linear
 from viz.palette import ACCENT
 from viz.readback import read_gif
@@ -111,3 +115,25 @@ def test_softmax_stages_and_loss():
     assert len(no_label) == 2 * 2 + 3
     # consecutive stages differ (the encoder would otherwise merge them)
     assert all((a != b).any() for a, b in zip(anim.frames, anim.frames[1:]))
+    assert anim.phases[:2] == ["tour", "tour"] and anim.phases[-1] == "hold"
+
+
+@pytest.mark.parametrize("logits", [[-1.2, 0.3, 1.1, 0.4, -0.8, -0.2, -1.5, 3.1, 0.2, 0.9],
+                                    [1.0, 2.0, 0.5], [1e30, -1e30, 3.0], [0.1] * 20])
+def test_softmax_sum_and_division_add_up_or_say_so(logits):
+    tr = ops.trace_softmax(np.array(logits, np.float32), label=0)
+    anim = render_softmax(tr)
+    lay = anim.layout["layout"]
+    assert overlaps(lay.boxes("text") + lay.boxes("content")) == []
+    seen = set()
+    for t in anim.texts:
+        if "sum" in t:
+            s = t["sum"]
+            assert adds_up(s["terms"], s["total"]) != s["approx"]
+            seen.add("sum")
+        if "divide" in t:
+            d = t["divide"]
+            q = number(d["e"]) / number(d["total"])
+            assert (abs(q - number(d["p"])) <= Decimal("0.005")) != d["approx"]
+            seen.add("divide")
+    assert seen == {"sum", "divide"}

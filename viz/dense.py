@@ -61,16 +61,17 @@ def done_mask(steps, phases, i, n_steps):
     return done
 
 
-def row_labels(labels, pitch, size=TICK_SIZE, align="r", name="row"):
+def row_labels(labels, pitch, size=TICK_SIZE, align="r", name="row", colors=None):
     """A column of labels, one per grid row of ``pitch`` px, each centred on its row; rows
-    too thin for a label get every m-th label only (``m`` the least that fits)."""
+    too thin for a label get every m-th label only (``m`` the least that fits). ``colors``:
+    one per label (default all dim)."""
     h = Text("0", size).size()[1]
     m = max(1, -(-h // pitch))
     kids = [Space(0, (pitch - h) // 2 if m == 1 else 0)]
     for i, s in enumerate(labels):
         if i % m:
             continue
-        kids += [Text(s, size, color=DIM, align=align, name=f"{name} {s}"),
+        kids += [Text(s, size, color=DIM if colors is None else colors[i], align=align, name=f"{name} {s}"),
                  Space(0, pitch * m - h)]
     return Col(*kids[:-1], gap=0, align=align)
 
