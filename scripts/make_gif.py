@@ -248,7 +248,7 @@ def build_parser():
                         f"a classifier that favours 7: {DEFAULT_LOGITS}")
     p.add_argument("--label", type=int, default=7,
                    help="true class for the loss (-1: no loss)")
-    _common(p, "softmax", 500, 3000, image=False)
+    _common(p, "softmax", 300, 3000, image=False)
 
     p = add("all", "render the whole gallery into gifs/")
     p.add_argument("--out-dir", type=Path, default=GIF_DIR, help="folder of the gallery")

@@ -136,7 +136,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     -------
     Animation : ``phases`` tour, sweep, hold; ``texts`` per frame the shown input x, output
     y, intermediates ``parts``, decimals, the lines of working and whether the result says
-    ≈. ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell
+    ≈ (None on the hold, which shows only the complete output). ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell
     (0, 0)), ``scale``, ``cell``, ``in_scale``, ``out_scale`` and ``layout`` (the Layout).
     """
     x = trace.input
@@ -175,9 +175,10 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = []
-    for k in frame_steps:
+    for k, ph in zip(frame_steps, phases):
         lines, parts, d, approx = _working(name, inputs[k], values[k])
-        working.append({"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
+        working.append(None if ph == "hold" else
+                       {"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
                         "parts": parts, "decimals": d, "approx": approx})
 
     # -- declare the frame
@@ -185,7 +186,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     in_box = Box(W * s + 2 * m, H * s + 2 * m, "input map")
     out_box = Box(grid.width, grid.height, "output map")
     plot_box = Box(PLOT, PLOT, "plot")
-    shown = working
+    shown = [w for w in working if w]
     n_lines = max(len(w["lines"]) for w in shown)
     widest = [ln for w in shown for ln in w["lines"]]
     slots = [Text(None, WORK_SIZE, "mono", widest=widest, align="c", name=f"work {i}")
@@ -235,11 +236,15 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     gx, gy = out_box.box[:2]
     for fi, k in enumerate(frame_steps):
         cv = lay.new_frame()
-        hold = phases[fi] == "hold"         # the complete output, no cell ringed
-        r, c = int(rows[k]), int(cols[k])
-        cv.window_box(ix + c * s, iy + r * s, ix + (c + 1) * s, iy + (r + 1) * s)
         done = done_mask(frame_steps, phases, fi, len(trace))
         cv.px[dots_y[done], dots_x[done]] = ACCENT2
+        if phases[fi] == "hold":            # the complete output and every dot, no working
+            grid.draw(cv, gx, gy, k, None, done)
+            lay.write(cv, counter, f"all {H * W} elements")
+            frames.append(cv.px)
+            continue
+        r, c = int(rows[k]), int(cols[k])
+        cv.window_box(ix + c * s, iy + r * s, ix + (c + 1) * s, iy + (r + 1) * s)
         dx, dy = dots_x[k], dots_y[k]
         cv.rect(dx, min(dy, ay0), dx + 1, max(dy, ay0) + 1, DIM)
         cv.rect(min(dx, ax0), dy, max(dx, ax0) + 1, dy + 1, DIM)
@@ -250,14 +255,13 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
             lay.write(cv, slot, line, color=ACCENT if i == len(lines) - 1 else None)
         if working[fi]["approx"]:
             lay.write(cv, note, APPROX_NOTE)
-        grid.draw(cv, gx, gy, k, None if hold else (r, c), done, ring=True)
+        grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
-                  f"all {H * W} elements" if hold else f"step {k + 1} / {len(trace)}")
+                  f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,
-              "layout": lay,
-              "size": (lay.width, lay.height)}
+              "layout": lay, "size": (lay.width, lay.height)}
     return Animation(frames, frame_steps, layout, phases, working)
 
 
