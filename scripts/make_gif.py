@@ -51,6 +51,7 @@ GALLERY = {
                         "--dilation", "2"],
     "avgpool": ["avgpool", "--kernel-size", "3", "--stride", "3", "--padding", "1"],
     "conv2d": ["conv2d"],
+    "conv2d_toy": ["conv2d", "--input", "toy"],
     "conv2d_channels": ["conv2d", "--channels", "2", "--kernel", "sobel-x,sobel-y", "--stride",
                         "2", "--max-frames", "100"],
     "relu": ["relu"],

@@ -42,7 +42,7 @@ def pick_tour(trace, count=TOUR_COUNT, exact=None):
     f = np.asarray(tr.field, dtype=float).reshape(S, -1)
     fin = np.where(np.isfinite(f), f, 0.0)
     nonzero = (fin != 0).any(axis=1)
-    if not nonzero.any():
+    if not nonzero.any() or count < 1:
         return []
     val = np.asarray(tr.value, dtype=float)
     aval = np.where(np.isfinite(val), np.abs(val), -1.0)
@@ -76,7 +76,7 @@ def pick_tour(trace, count=TOUR_COUNT, exact=None):
              ("another strong output", ranked(aval, np.ones(S, bool)))]
     picks, taken = [], set()
     for n, (reason, order) in enumerate(cand + extra):
-        if len(picks) == count or (n >= len(cand) and len(picks) >= MIN_TOUR):
+        if len(picks) >= count or (n >= len(cand) and len(picks) >= MIN_TOUR):
             break
         k = _pick(order, taken, exact, strict=n == 0 or n >= len(cand))
         if k is not None:

@@ -478,8 +478,6 @@ class _WindowFrames:
             self._draw_input(cv, k, w)
             if isinstance(w, _Working):
                 self._draw_working(cv, k, w)
-            else:
-                lay.write(cv, self.where, w.window)
             f, r, c = (int(v) for v in tr.out_index[k, 1:])
             current = (f, (r, c))
         for g, (gx, gy), ff in zip(self.grids, self.out_xy, range(self.F)):
@@ -562,7 +560,9 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         ints = [trace.input[n]] + ([trace.weight] if trace.op == "conv2d" else [])
         d = decimals_for(*ints, *([trace.bias] if trace.op == "conv2d" and trace.bias is not None
                                   else []))
-        picks = pick_tour(trace, tour_count, exact=lambda k: _Working(trace, k, d, F).exact)
+        # a short --max-frames shortens the tour: the sweep and the hold need a frame each
+        picks = pick_tour(trace, max(0, min(tour_count, max_frames - 2)),
+                          exact=lambda k: _Working(trace, k, d, F).exact)
     else:
         picks = [(int(k), "chosen by hand") for k in tour]
     steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
