@@ -105,6 +105,14 @@ def test_relu_tour_shows_a_clipped_negative_and_a_passing_positive():
     assert min(xs) < 0 < max(xs)
 
 
+@pytest.mark.parametrize("max_frames, n_tour", [(2, 0), (3, 1), (5, 3), (200, 4)])
+def test_a_short_max_frames_shortens_the_tour(max_frames, n_tour):
+    for anim in (render_linear(_linear(6, 8), max_frames=max_frames),
+                 render_flatten(_flatten(2, 3, 3), max_frames=max_frames),
+                 render_elementwise(_act("relu", 4, 5), max_frames=max_frames)):
+        assert anim.phases.count("tour") == n_tour and len(anim) <= max_frames
+
+
 def test_tour_by_hand_and_none():
     tr = _linear(6, 5)
     anim = render_linear(tr, tour=[3, 1])

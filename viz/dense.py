@@ -23,24 +23,25 @@ def pick_tour(candidates, n_steps, k=TOUR_STEPS):
     output keeps filling in reading order."""
     out = []
     for c in candidates:
+        if len(out) >= k:
+            break
         if c is not None and 0 <= int(c) < n_steps and int(c) not in out:
             out.append(int(c))
-        if len(out) == k:
-            break
     return sorted(out)
 
 
-def tour_steps(tour, auto, to_step, who):
+def tour_steps(tour, auto, to_step, who, max_frames):
     """Resolve a renderer's ``tour`` argument to step indices.
 
     Parameters
     ----------
     tour : None, "none" or list
-        None: ``auto()``; "none" or []: no tour; else output positions (ints or tuples)
-        that ``to_step`` maps to a step index (raising ValueError naming ``who``).
+        None: ``auto(count)``, the count shortened by a short ``max_frames`` (the sweep and
+        the hold need a frame each); "none" or []: no tour; else output positions (ints or
+        tuples) that ``to_step`` maps to a step index (raising ValueError naming ``who``).
     """
     if tour is None:
-        return auto()
+        return auto(max(0, min(TOUR_STEPS, max_frames - 2)))
     if isinstance(tour, str):
         if tour != "none":
             raise ValueError(f"{who}: tour={tour!r}, expected None, 'none' or a list of cells")

@@ -58,7 +58,7 @@ def _ticks(lo, hi):
     return [lo, 0.0, hi] if lo < 0 < hi else [lo, hi]
 
 
-def _auto_tour(name, x, y):
+def _auto_tour(name, x, y, count):
     """relu: the most negative input (clipped to 0), the largest (passes), then typical ones
     of each sign. sigmoid / tanh: both saturated ends, an input near ±1 (where the curve
     bends), a small one (the near-linear middle). Elements with x = 0 are never picked."""
@@ -79,7 +79,7 @@ def _auto_tour(name, x, y):
         small = idx[np.abs(x[idx]) >= 0.1 * np.abs(x[idx]).max()]
         c = [int(idx[np.argmax(x[idx])]), int(idx[np.argmin(x[idx])]),
              near(idx, 1.0 if pos.size else -1.0), near(small, 0.0)]
-    return pick_tour(c + [int(k) for k in idx[np.argsort(-np.abs(x[idx]))]], len(x))
+    return pick_tour(c + [int(k) for k in idx[np.argsort(-np.abs(x[idx]))]], len(x), count)
 
 
 def _working(name, x, y):
@@ -170,8 +170,8 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
                              f"the {H}×{W} output")
         return step_of[t]
 
-    tour = tour_steps(tour, lambda: _auto_tour(name, inputs, values), to_step,
-                      "render_elementwise")
+    tour = tour_steps(tour, lambda n: _auto_tour(name, inputs, values, n), to_step,
+                      "render_elementwise", max_frames)
     frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = []
@@ -261,7 +261,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         frames.append(cv.px)
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,
-              "layout": lay, "size": (lay.width, lay.height)}
+              "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)}
     return Animation(frames, frame_steps, layout, phases, working)
 
 

@@ -20,7 +20,7 @@ OUT_W = 52           # output cell width
 MAX_D = 256          # most elements drawn
 
 
-def _auto_tour(val, src, C):
+def _auto_tour(val, src, C, count):
     """The largest value; the largest of each later channel (its index gains c·H·W); the
     non-zero cell furthest into its channel. Cells holding 0 are skipped when others exist."""
     live = val != 0
@@ -31,7 +31,7 @@ def _auto_tour(val, src, C):
         return []
     per_channel = [next((k for k in order if src[k, 1] == c), None) for c in range(C - 1, 0, -1)]
     far = max(order, key=lambda k: (src[k, 2] > 0 and src[k, 3] > 0, src[k, 2] * 1000 + src[k, 3]))
-    return pick_tour([order[0]] + per_channel[:2] + [far] + order, len(val))
+    return pick_tour([order[0]] + per_channel[:2] + [far] + order, len(val), count)
 
 
 def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None):
@@ -79,8 +79,8 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
             raise ValueError(f"render_flatten: tour index {d}, expected 0 to {D - 1}")
         return step_of[d]
 
-    tour = tour_steps(tour, lambda: _auto_tour(np.asarray(val, float), src, C), to_step,
-                      "render_flatten")
+    tour = tour_steps(tour, lambda n: _auto_tour(np.asarray(val, float), src, C, n), to_step,
+                      "render_flatten", max_frames)
     frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
@@ -171,6 +171,6 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     layout = {"input_xy": in_xy, "cell": cell, "scale": scale, "out_cell": (oh, OUT_W),
               "col_rows": rows, "output_xy": [g.cell_origin(ox, oy) for g, (ox, oy)
                                               in zip(grids, g_xy)],
-              "layout": lay,
+              "layout": lay, "placed": lay.placed,
               "size": (lay.width, lay.height)}
     return Animation(frames, frame_steps, layout, phases, working)

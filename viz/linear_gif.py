@@ -27,7 +27,7 @@ APPROX_NOTE = "≈: the rounded products miss the sum"
 APPROX_DECIMALS = 3
 
 
-def _auto_tour(steps, values, exact):
+def _auto_tour(steps, values, exact, count):
     """Largest |y|; the largest y of the other sign; the neuron with the largest single
     product; then the next largest |y|. Neurons whose numbers are all 0 are skipped, and
     so are those whose sums only add up with ≈ while others add up exactly."""
@@ -41,7 +41,7 @@ def _auto_tour(steps, values, exact):
     top = order[0]
     other = [k for k in order if np.sign(values[k]) == -np.sign(values[top]) != 0]
     big = max(order, key=lambda k: float(np.abs(steps[k].products).max()))
-    return pick_tour([top, other[0] if other else None, big] + order, len(steps))
+    return pick_tour([top, other[0] if other else None, big] + order, len(steps), count)
 
 
 def _neuron(t):
@@ -112,8 +112,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
                      "sum": show(s, d), "bias": show(b, d) if has_b else None,
                      "y": show(y, d), "approx": approx, "decimals": d, "neuron": int(o_of[k])})
     exact = np.array([not w["approx"] for w in work])
-    tour = tour_steps(tour, lambda: _auto_tour(steps, trace.value, exact), to_step,
-                      "render_linear")
+    tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
+                      "render_linear", max_frames)
     frame_steps, phases = plan_tour(len(trace), tour, max_frames)
     n_tour = phases.count("tour")
     working = [work[k] for k in frame_steps]
@@ -241,6 +241,6 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         frames.append(cv.px)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
-              "layout": lay,
+              "layout": lay, "placed": lay.placed,
               "size": (lay.width, lay.height)}
     return Animation(frames, frame_steps, layout, phases, working)

@@ -194,5 +194,5 @@ def render_softmax(trace, subtitle=""):
         texts.append(shown)
         kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
     return Animation(frames, np.arange(len(frames)),
-                     {"stages": names, "layout": lay, "size": (lay.width, lay.height)},
+                     {"stages": names, "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)},
                      kinds, texts)
