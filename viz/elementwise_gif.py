@@ -136,7 +136,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     -------
     Animation : ``phases`` tour, sweep, hold; ``texts`` per frame the shown input x, output
     y, intermediates ``parts``, decimals, the lines of working and whether the result says
-    ≈ (None on the hold, which shows only the complete output). ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell
+    ≈, on the tour frames (None on the sweep, too fast to read, and on the hold). ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell
     (0, 0)), ``scale``, ``cell``, ``in_scale``, ``out_scale`` and ``layout`` (the Layout).
     """
     x = trace.input
@@ -177,7 +177,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     working = []
     for k, ph in zip(frame_steps, phases):
         lines, parts, d, approx = _working(name, inputs[k], values[k])
-        working.append(None if ph == "hold" else
+        working.append(None if ph != "tour" else
                        {"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
                         "parts": parts, "decimals": d, "approx": approx})
 
@@ -187,7 +187,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     out_box = Box(grid.width, grid.height, "output map")
     plot_box = Box(PLOT, PLOT, "plot")
     shown = [w for w in working if w]
-    n_lines = max(len(w["lines"]) for w in shown)
+    n_lines = max([len(w["lines"]) for w in shown] or [0])
     widest = [ln for w in shown for ln in w["lines"]]
     slots = [Text(None, WORK_SIZE, "mono", widest=widest, align="c", name=f"work {i}")
              for i in range(n_lines)]
@@ -250,11 +250,12 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         cv.rect(min(dx, ax0), dy, max(dx, ax0) + 1, dy + 1, DIM)
         cv.rect(dx - 3, dy - 3, dx + 4, dy + 4, BLACK)
         cv.rect(dx - 2, dy - 2, dx + 3, dy + 3, ACCENT)
-        lines = working[fi]["lines"]
-        for i, (slot, line) in enumerate(zip(slots, lines)):
-            lay.write(cv, slot, line, color=ACCENT if i == len(lines) - 1 else None)
-        if working[fi]["approx"]:
-            lay.write(cv, note, APPROX_NOTE)
+        if working[fi]:                     # the sweep is too fast to read a working
+            lines = working[fi]["lines"]
+            for i, (slot, line) in enumerate(zip(slots, lines)):
+                lay.write(cv, slot, line, color=ACCENT if i == len(lines) - 1 else None)
+            if working[fi]["approx"]:
+                lay.write(cv, note, APPROX_NOTE)
         grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
                   f"step {k + 1} / {len(trace)}")
