@@ -89,6 +89,7 @@ def test_tour_frames_last_over_a_second_and_show_numbers(tmp_path, render):
     n_tour = phases.count("tour")
     assert 3 <= n_tour <= 4 and phases[:n_tour] == ["tour"] * n_tour
     assert not any(zero[:n_tour])
+    assert all(w["reason"] and w["reason"] != "chosen by hand" for w in anim.texts[:n_tour])
     frames, got = _decoded(tmp_path, anim)
     assert len(frames) == len(anim)                      # no frame merged into another
     assert all(1000 <= d <= 2000 for d in got[:n_tour])
@@ -117,6 +118,7 @@ def test_tour_by_hand_and_none():
     tr = _linear(6, 5)
     anim = render_linear(tr, tour=[3, 1])
     assert list(anim.steps[:2]) == [3, 1] and anim.phases[:3] == ["tour", "tour", "sweep"]
+    assert anim.texts[0]["reason"] == "chosen by hand"
     assert "tour" not in render_linear(tr, tour="none").phases
     with pytest.raises(ValueError, match="tour neuron 5"):
         render_linear(tr, tour=[5])

@@ -9,7 +9,7 @@ import numpy as np
 
 from .arith import adds_up, show
 from .layout import Col, Space, Text
-from .palette import DIM
+from .palette import ACCENT, DIM
 
 TOUR_STEPS = 4          # tour length chosen automatically (at most)
 TICK_SIZE = 11
@@ -17,21 +17,22 @@ MIN_DECIMALS, MAX_DECIMALS = 2, 4
 
 
 def pick_tour(candidates, n_steps, k=TOUR_STEPS):
-    """The first ``k`` distinct valid steps of ``candidates`` (best first), in step order.
+    """The first ``k`` distinct valid steps of ``candidates`` ``(step, reason)`` (best
+    first), as ``(step, reason)`` in step order.
 
-    ``candidates`` may hold None (no such step) and repeats; the result is sorted so the
-    output keeps filling in reading order."""
-    out = []
-    for c in candidates:
+    A step may be None (no such step) or repeat an earlier one (skipped); the result is
+    sorted so the output keeps filling in reading order."""
+    out = {}
+    for c, reason in candidates:
         if len(out) >= k:
             break
         if c is not None and 0 <= int(c) < n_steps and int(c) not in out:
-            out.append(int(c))
-    return sorted(out)
+            out[int(c)] = reason
+    return sorted(out.items())
 
 
 def tour_steps(tour, auto, to_step, who, max_frames):
-    """Resolve a renderer's ``tour`` argument to step indices.
+    """Resolve a renderer's ``tour`` argument to ``(step, reason)`` pairs.
 
     Parameters
     ----------
@@ -46,7 +47,19 @@ def tour_steps(tour, auto, to_step, who, max_frames):
         if tour != "none":
             raise ValueError(f"{who}: tour={tour!r}, expected None, 'none' or a list of cells")
         return []
-    return list(dict.fromkeys(int(to_step(t)) for t in tour))
+    return [(k, "chosen by hand") for k in dict.fromkeys(int(to_step(t)) for t in tour)]
+
+
+def caption_slot(picks, size=13):
+    """The text slot of the tour caption ("tour 2 / 4: why this step"), sized for every
+    caption of ``picks``."""
+    n = len(picks)
+    return Text(None, size, "bold", ACCENT, name="tour caption",
+                widest=[caption(i, n, r) for i, (_, r) in enumerate(picks)] or [""])
+
+
+def caption(i, n, reason):
+    return f"tour {i + 1} / {n}: {reason}"
 
 
 def done_mask(steps, phases, i, n_steps):
@@ -72,7 +85,8 @@ def row_labels(labels, pitch, size=TICK_SIZE, align="r", name="row", colors=None
     for i, s in enumerate(labels):
         if i % m:
             continue
-        kids += [Text(s, size, color=DIM if colors is None else colors[i], align=align, name=f"{name} {s}"),
+        color = DIM if colors is None else colors[i]
+        kids += [Text(s, size, color=color, align=align, name=f"{name} {s}"),
                  Space(0, pitch * m - h)]
     return Col(*kids[:-1], gap=0, align=align)
 

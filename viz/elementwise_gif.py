@@ -11,7 +11,7 @@ from the shown input; the result is always the trace's own output.
 import numpy as np
 
 from .arith import number, show
-from .dense import done_mask, pick_tour, tour_steps
+from .dense import caption, caption_slot, done_mask, pick_tour, tour_steps
 from .draw import BOX_MARGIN, fmt, upscale
 from .fill import FillGrid
 from .frames import Animation, plan_tour, single_sample
@@ -71,15 +71,21 @@ def _auto_tour(name, x, y, count):
     def near(cands, target):
         return None if cands.size == 0 else int(cands[np.argmin(np.abs(x[cands] - target))])
 
+    lo, hi = x[idx].min(), x[idx].max()
     if name == "relu":
-        c = [near(neg, x[neg].min()) if neg.size else None, near(pos, x[pos].max()) if pos.size
-             else None, near(pos, np.median(x[pos])) if pos.size else None,
-             near(neg, np.median(x[neg])) if neg.size else None]
+        c = [(near(neg, lo), "the most negative input: clipped to 0"),
+             (near(pos, hi), "the largest input: passes unchanged"),
+             (near(pos, np.median(x[pos])) if pos.size else None, "a typical positive input"),
+             (near(neg, np.median(x[neg])) if neg.size else None, "a typical negative input")]
     else:
         small = idx[np.abs(x[idx]) >= 0.1 * np.abs(x[idx]).max()]
-        c = [int(idx[np.argmax(x[idx])]), int(idx[np.argmin(x[idx])]),
-             near(idx, 1.0 if pos.size else -1.0), near(small, 0.0)]
-    return pick_tour(c + [int(k) for k in idx[np.argsort(-np.abs(x[idx]))]], len(x), count)
+        ends = {"sigmoid": ("1", "0"), "tanh": ("1", "−1")}[name]
+        c = [(near(idx, hi), f"the largest input: saturates towards {ends[0]}"),
+             (near(idx, lo), f"the most negative input: saturates towards {ends[1]}"),
+             (near(idx, 1.0 if pos.size else -1.0), "an input near ±1: where the curve bends"),
+             (near(small, 0.0), "a small input: the near-linear middle")]
+    rest = [(int(k), "another large input") for k in idx[np.argsort(-np.abs(x[idx]))]]
+    return pick_tour(c + rest, len(x), count)
 
 
 def _working(name, x, y):
@@ -134,10 +140,11 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     Returns
     -------
-    Animation : ``phases`` tour, sweep, hold; ``texts`` per frame the shown input x, output
-    y, intermediates ``parts``, decimals, the lines of working and whether the result says
-    ≈, on the tour frames (None on the sweep, too fast to read, and on the hold). ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell
-    (0, 0)), ``scale``, ``cell``, ``in_scale``, ``out_scale`` and ``layout`` (the Layout).
+    Animation : ``phases`` tour, sweep, hold; ``texts`` on the tour frames the shown input
+    x, output y, intermediates ``parts``, decimals, the lines of working, whether the result
+    says ≈ and the tour's reason (None on the sweep, too fast to read, and on the hold).
+    ``layout`` has ``input_xy``, ``output_xy`` (top-left of cell (0, 0)), ``scale``,
+    ``cell``, ``in_scale``, ``out_scale``, ``placed`` and ``layout`` (the Layout).
     """
     x = trace.input
     out_arr = trace.output_array
@@ -172,14 +179,16 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     tour = tour_steps(tour, lambda n: _auto_tour(name, inputs, values, n), to_step,
                       "render_elementwise", max_frames)
-    frame_steps, phases = plan_tour(len(trace), tour, max_frames)
+    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
+    cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
     working = []
-    for k, ph in zip(frame_steps, phases):
+    for i, k in enumerate(frame_steps):
         lines, parts, d, approx = _working(name, inputs[k], values[k])
-        working.append(None if ph != "tour" else
+        working.append(None if i >= n_tour else
                        {"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
-                        "parts": parts, "decimals": d, "approx": approx})
+                        "parts": parts, "decimals": d, "approx": approx,
+                        "reason": tour[i][1]})
 
     # -- declare the frame
     m = BOX_MARGIN
@@ -200,7 +209,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
                            f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"])
     root = Col(Text(f"{name}(x), x = {input_name}", TITLE_SIZE, "bold"),
                Text(FORMULAS[name] + "    (one element per step)", FORMULA_SIZE),
-               Space(0, 4),
+               Space(0, 4), cap,
                Row(Panel(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
                    Panel(Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
                    Panel(Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}"),
@@ -257,6 +266,8 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
             if working[fi]["approx"]:
                 lay.write(cv, note, APPROX_NOTE)
         grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
+        if fi < n_tour:
+            lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
                   f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)

@@ -6,7 +6,7 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import done_mask, pick_tour, row_labels, tour_steps
+from .dense import caption, caption_slot, done_mask, pick_tour, row_labels, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from .frames import Animation, plan_tour, single_sample
@@ -20,18 +20,23 @@ OUT_W = 52           # output cell width
 MAX_D = 256          # most elements drawn
 
 
-def _auto_tour(val, src, C, count):
+def _auto_tour(val, src, shape, count):
     """The largest value; the largest of each later channel (its index gains c·H·W); the
     non-zero cell furthest into its channel. Cells holding 0 are skipped when others exist."""
+    C, H, W = shape
     live = val != 0
     if not live.any():
         live = (src[:, 1:] != 0).any(1)          # a zero input: still not x[0, 0, 0]
     order = [int(k) for k in np.argsort(-np.abs(val), kind="stable") if live[k]]
     if not order:
         return []
-    per_channel = [next((k for k in order if src[k, 1] == c), None) for c in range(C - 1, 0, -1)]
+    per_channel = [(next((k for k in order if src[k, 1] == c), None),
+                    f"the largest of channel {c}: k gains {c}·{H * W}")
+                   for c in range(C - 1, 0, -1)]
     far = max(order, key=lambda k: (src[k, 2] > 0 and src[k, 3] > 0, src[k, 2] * 1000 + src[k, 3]))
-    return pick_tour([order[0]] + per_channel[:2] + [far] + order, len(val), count)
+    return pick_tour([(order[0], "the largest value")] + per_channel[:2] +
+                     [(far, "far into its channel: i·W + j")] +
+                     [(k, "another large value") for k in order], len(val), count)
 
 
 def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None):
@@ -79,12 +84,14 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
             raise ValueError(f"render_flatten: tour index {d}, expected 0 to {D - 1}")
         return step_of[d]
 
-    tour = tour_steps(tour, lambda n: _auto_tour(np.asarray(val, float), src, C, n), to_step,
-                      "render_flatten", max_frames)
-    frame_steps, phases = plan_tour(len(trace), tour, max_frames)
+    tour = tour_steps(tour, lambda n: _auto_tour(np.asarray(val, float), src, (C, H, W), n),
+                      to_step, "render_flatten", max_frames)
+    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
+    cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
-                "k": int(dst[k]), "value": fmt(val[k], ints)} for k in frame_steps]
+                "k": int(dst[k]), "value": fmt(val[k], ints),
+                "reason": tour[i][1] if i < n_tour else None} for i, k in enumerate(frame_steps)]
 
     # -- declare the frame: channels two abreast when there are more than two
     per_row = 2 if C > 2 else 1
@@ -131,7 +138,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
                     "bold"),
                Text(f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
                     "last index moves fastest)", FORMULA_SIZE),
-               Space(0, 4),
+               Space(0, 4), cap,
                Row(Panel(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
                    Panel(p3, f"output ({D})"), gap=GAP),
                Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
@@ -165,6 +172,8 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
         for jj, (g, (ox, oy)) in enumerate(zip(grids, g_xy)):
             cur = (d % rows, 0) if d // rows == jj and not hold else None
             g.draw(cv, ox, oy, k, cur, done, ring=True)
+        if fi < n_tour:
+            lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour
                   else f"all {D} cells" if hold else f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)

@@ -8,7 +8,8 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import decimals_that_add, done_mask, pick_tour, row_labels, tour_steps
+from .dense import (caption, caption_slot, decimals_that_add, done_mask, pick_tour, row_labels,
+                    tour_steps)
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
 from .frames import Animation, plan_tour, single_sample
@@ -41,7 +42,10 @@ def _auto_tour(steps, values, exact, count):
     top = order[0]
     other = [k for k in order if np.sign(values[k]) == -np.sign(values[top]) != 0]
     big = max(order, key=lambda k: float(np.abs(steps[k].products).max()))
-    return pick_tour([top, other[0] if other else None, big] + order, len(steps), count)
+    return pick_tour([(top, "the largest |y|"),
+                      (other[0] if other else None, "the largest y of the other sign"),
+                      (big, "the largest single product x·W")] +
+                     [(k, "another strong neuron") for k in order], len(steps), count)
 
 
 def _neuron(t):
@@ -114,9 +118,11 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     exact = np.array([not w["approx"] for w in work])
     tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
                       "render_linear", max_frames)
-    frame_steps, phases = plan_tour(len(trace), tour, max_frames)
+    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
+    cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
-    working = [work[k] for k in frame_steps]
+    working = [dict(work[k], reason=tour[i][1] if i < n_tour else None)
+               for i, k in enumerate(frame_steps)]
 
     # -- declare the frame
     rh = int(np.clip(288 // n_in, 4, 18))
@@ -185,7 +191,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
                     "bold"),
                Text(f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
                     "(one output neuron per step)", FORMULA_SIZE),
-               Space(0, 4),
+               Space(0, 4), cap,
                Row(Panel(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
                    Col(neuron_lab, Panel(p2, None), gap=6),
                    Panel(p3, f"output y ({n_out})"), gap=GAP),
@@ -235,6 +241,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         for j, (g, (gx, gy)) in enumerate(zip(grids, g_xy)):
             cur = (o % rows, 0) if o // rows == j and not hold else None
             g.draw(cv, gx, gy, k, cur, done, ring=True)
+        if i < n_tour:
+            lay.write(cv, cap, caption(i, n_tour, tour[i][1]))
         lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
                   f"all {len(trace)} neurons" if hold else
                   f"neuron {o}, step {k + 1} / {len(trace)}")
