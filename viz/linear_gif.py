@@ -31,20 +31,32 @@ APPROX_DECIMALS = 3
 def _auto_tour(steps, values, exact, count):
     """Largest |y|; the largest y of the other sign; the neuron with the largest single
     product; then the next largest |y|. Neurons whose numbers are all 0 are skipped, and
-    so are those whose sums only add up with ≈ while others add up exactly."""
+    so are those whose sums only add up with ≈ while others add up exactly (then a pick
+    that is not the overall largest says "a large" instead of "the largest")."""
     live = np.array([np.any(st.products != 0) or st.value != 0 for st in steps])
-    if np.any(live & exact):
-        live &= exact
-    a = np.where(live, np.abs(values), -1.0)
-    order = [int(k) for k in np.argsort(-a, kind="stable") if live[k]]
-    if not order:
+    if not live.any():
         return []
-    top = order[0]
-    other = [k for k in order if np.sign(values[k]) == -np.sign(values[top]) != 0]
-    big = max(order, key=lambda k: float(np.abs(steps[k].products).max()))
-    return pick_tour([(top, "the largest |y|"),
-                      (other[0] if other else None, "the largest y of the other sign"),
-                      (big, "the largest single product x·W")] +
+    pool = live & exact if np.any(live & exact) else live
+    big = np.array([float(np.abs(st.products).max()) for st in steps])
+
+    def best(score, ok):
+        """The best step by ``score`` among ``pool & ok``, and whether it is the best
+        among all live steps too."""
+        cand = np.flatnonzero(pool & ok)
+        if cand.size == 0:
+            return None, False
+        k = int(cand[np.argmax(score[cand])])
+        return k, score[k] == score[np.flatnonzero(live & ok)].max()
+
+    a = np.abs(values)
+    top, t_all = best(a, np.ones(len(steps), bool))
+    other, o_all = best(a, np.sign(values) == -np.sign(values[top]))
+    prod, p_all = best(big, np.ones(len(steps), bool))
+    order = [int(k) for k in np.argsort(-np.where(pool, a, -1.0), kind="stable") if pool[k]]
+    return pick_tour([(top, ("the" if t_all else "a") + " largest |y|"),
+                      (other if values[top] != 0 else None,
+                       ("the" if o_all else "a") + " largest y of the other sign"),
+                      (prod, ("the" if p_all else "a") + " largest single product x·W")] +
                      [(k, "another strong neuron") for k in order], len(steps), count)
 
 
