@@ -70,7 +70,8 @@ def _toy(spec):
     try:
         seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
     except ValueError:
-        raise ValueError(f"--input {spec!r}: expected toy or toy:SEED with an integer SEED") from None
+        raise ValueError(f"--input {spec!r}: expected toy or toy:SEED with an integer "
+                         "SEED") from None
     return toy_image(seed), (f"toy {TOY_SIDE}×{TOY_SIDE} integers 0–{TOY_MAX} (seed {seed})")
 
 

@@ -218,7 +218,8 @@ class Spread(Node):
 
 
 class Panel(Node):
-    def __init__(self, child, label=None, pad=PAD, min_w=0, min_h=0, name=None, label_size=LABEL_SIZE):
+    def __init__(self, child, label=None, pad=PAD, min_w=0, min_h=0, name=None,
+                 label_size=LABEL_SIZE):
         self.child, self.pad, self.min_w, self.min_h = child, pad, min_w, min_h
         self.name = name or label
         self.label = Text(label, label_size, color=DIM, name=f"label {label}") if label else None

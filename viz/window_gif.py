@@ -17,7 +17,7 @@ from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signe
 from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
 from .frames import Animation, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, PAD, TITLE_SIZE, Box, Col, Layout, Panel,
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
                      Row, Space, Spread, Text, gap_for, measure)
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
@@ -28,6 +28,7 @@ NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channe
 RULER_SIZE = 9            # input coordinates beside the window grid
 INPUT_LABEL_MIN = 20      # input pixels at least this big get their values written in
 OUT_CELL_MAX = 64
+OUT_TARGET = 200          # px, the least side of an output map
 CAPTION_SIZE = 13
 EQ_SIZE = 13
 
@@ -139,10 +140,9 @@ class _Working(_Where):
             self.lines = ["(" + rows[0]] + [("+ " + r) if not r.startswith(MINUS) else
                                               (MINUS + " " + r[1:]) for r in rows[1:]]
             self.lines[-1] += f") / {n}"
-            self.final = (f"= {total} / {n} {relation(ok_div)} {self.value}  = {self.where}")
+            self.final = (f"{relation(ok_sum)} {total} / {n} {relation(ok_div)} {self.value}"
+                          f"  = {self.where}")
             self.sum_exact, self.final_exact = [ok_sum], ok_div
-            if not ok_sum:
-                self.final = f"{APPROX} {total} / {n} {relation(ok_div)} {self.value}  = {self.where}"
             self.divide = (total, n, self.value, ok_div)
             self.exact = ok_sum and ok_div
         else:
@@ -207,15 +207,18 @@ class _WindowFrames:
                  for c, b in enumerate(self.in_boxes)]
         in_notes = []
         if self.ph or self.pw:
-            in_notes.append("hatched: padding (" + ("−∞" if tr.op == "max_pool2d" else "0") + ")")
+            fill = "−∞" if tr.op == "max_pool2d" else "0"
+            in_notes.append(f"hatched: padding ({fill})")
         if not self.read.all():
             in_notes.append("dimmed: never read by any window")
         p1 = Col(*chans, *[Text(t, 11, color=DIM) for t in in_notes],
                  Legend(self.in_scale, "input values", name="input legend"), gap=6)
 
         # panel 3: one output map per output channel
+        # as big as the input map, and never smaller than OUT_TARGET px (stacked channels
+        # make small input maps)
         o = min((self.Hp * s) // self.OH, (self.Wp * s) // self.OW, OUT_CELL_MAX)
-        self.o = max(o, 2)
+        self.o = max(o, min(OUT_TARGET // max(self.OH, self.OW), OUT_CELL_MAX), 2)
         self.ogap = gap_for(self.o)
         grid_vals = np.full((self.F, self.OH, self.OW), np.nan)
         grid_step = np.zeros((self.F, self.OH, self.OW), dtype=np.int64)
@@ -288,7 +291,8 @@ class _WindowFrames:
         self.num_size = size
         self.cz = cz = self._cell_size(strings if self.labelled else [], size)
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
-        self.ruler_slots, self.x_boxes, self.w_boxes, self.p_boxes, self.sum_slots = [], [], [], [], []
+        self.ruler_slots, self.x_boxes, self.w_boxes, self.p_boxes = [], [], [], []
+        self.sum_slots = []
         sum_w = [f"Σ = {t}" for w in works for t in w.sums] + \
                 [f"Σ {APPROX} {t}" for w in works for t in w.sums]
         wl = weight_label or (lambda f: f"w[{f}] ({'×'.join(map(str, tr.weight.shape))})")
@@ -305,13 +309,16 @@ class _WindowFrames:
             slot = Text(None, EQ_SIZE, "mono", name=f"sum {c}", widest=sum_w)
             self.sum_slots.append(slot)
             xcol = self._grid_with_rulers(xb, works, cz, f"x {c}")
-            sym = lambda t: Col(Space(0, xcol.size()[1] - gh), Text(t, 15, align="c", height=gh,  # noqa: E731
-                                                                    width=16, name=f"{t} {c}"))
+            lift = xcol.size()[1] - gh             # the x column's ruler sits above its grid
+
+            def sym(t, c=c, lift=lift):
+                return Col(Space(0, lift), Text(t, 15, align="c", height=gh, width=16,
+                                                name=f"{t} {c}"))
             head = [(Text(h, 12, color=DIM, name=f"head {h}") if h else self.w_head)
                     if c == 0 else None for h in heads]
             rows.append(Row(Col(head[0], xcol, gap=2), sym("×"),
-                            Col(head[1], Space(0, xcol.size()[1] - gh), wb, gap=2),
-                            sym("="), Col(head[2], Space(0, xcol.size()[1] - gh), pb, gap=2),
+                            Col(head[1], Space(0, lift), wb, gap=2),
+                            sym("="), Col(head[2], Space(0, lift), pb, gap=2),
                             Col(Text(f"channel {c}" if self.C > 1 else "sum", 11, color=DIM),
                                 slot, gap=2), gap=8, align="b"))
         self.final = Text(None, EQ_SIZE, "monobold", ACCENT, name="final",
