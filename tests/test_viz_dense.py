@@ -1,5 +1,8 @@
 """Linear, flatten and activation GIFs: the tour, arithmetic that adds up on screen, and
 layouts whose text never collides, over a grid of configurations."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -167,3 +170,45 @@ def test_activation_working_gives_the_shown_output(name):
             assert (shown_result(name, w["parts"], d) == w["y"]) != w["approx"]
         if i < n_tour:
             assert not w["approx"]
+
+
+# -- as a user runs them: make_gif.py, decoded ------------------------------------------
+_spec = importlib.util.spec_from_file_location(
+    "make_gif_dense", Path(__file__).resolve().parents[1] / "scripts" / "make_gif.py")
+mg = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(mg)
+
+
+def _make(argv, out):
+    parser, subs = mg.build_parser()
+    args = parser.parse_args(argv + ["--out", str(out), "--no-gifsicle"])
+    return mg.make(args, subs[args.op])
+
+
+@pytest.mark.parametrize("argv", [["relu"], ["linear"], ["flatten", "--channels", "2"],
+                                  ["linear", "--out-features", "32"],
+                                  ["flatten", "--channels", "4"],
+                                  ["softmax", "--logits", ",".join(["0.5"] * 19 + ["2"]),
+                                   "--label", "3"]])
+def test_gifs_fit_their_budget_and_tour_slowly(tmp_path, argv):
+    r = _make(argv, tmp_path / "g.gif")
+    frames, got, _ = read_gif(r["path"])
+    assert sum(got) <= 20000 and r["bytes"] <= 500 * 1024
+    tour = [d for d in got if d == 1500]
+    assert 3 <= len(tour) <= 4 and got[-1] >= 2000
+    if argv[0] != "softmax":
+        assert got[:len(tour)] == tour                # the tour comes first
+
+
+def test_tour_option_of_the_vector_ops(tmp_path, capsys):
+    a = _make(["linear", "--tour", "3", "7"], tmp_path / "l.gif")
+    assert read_gif(a["path"])[1][:3] == [1500, 1500, 300]
+    parser, _ = mg.build_parser()
+    assert mg.render(parser.parse_args(["flatten", "--tour", "none"])).phases.count("tour") == 0
+    for argv, match in ((["linear", "--tour", "x"], "not a neuron index"),
+                        (["flatten", "--tour", "99"], "tour index 99"),
+                        (["relu", "--tour", "30,1"], "outside")):
+        with pytest.raises(SystemExit) as e:
+            mg.main(argv + ["--out", str(tmp_path / "x.gif")])
+        assert e.value.code == 2 and match in capsys.readouterr().err
+        assert not (tmp_path / "x.gif").exists()
