@@ -12,14 +12,15 @@ import numpy as np
 
 from .arith import number, show
 from .dense import caption, caption_slot, done_mask, pick_tour, tour_steps
-from .draw import BOX_MARGIN, fmt, upscale
-from .fill import FillGrid
+from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
+from .fill import LABEL_MIN_CELL, FillGrid
 from .frames import Animation, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, measure)
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
 
+MAX_CELL = 40                    # map cell size at most (small inputs get big cells)
 PLOT = 240                       # plot box, pixels (axes and tick labels inside)
 PLOT_MARGIN = (38, 10, 12, 22)   # left, top, right, bottom inside the plot box
 TICK = 11
@@ -96,6 +97,8 @@ def _working(name, x, y):
         xs, ys = show(x, d), show(y, d)
         xv = float(number(xs))
         if name == "relu":
+            if float(x) == round(float(x)):             # whole numbers stay whole
+                d, xs, ys = 0, show(x, 0), show(y, 0)
             return [f"x = {xs}", f"max(0, {xs})", f"= {ys}"], {}, d, False
         if name == "sigmoid":
             parts = {"e": show(np.exp(-xv), d)}
@@ -155,7 +158,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     if name not in FORMULAS:
         raise ValueError(f"render_elementwise: op {name!r}, expected one of {sorted(FORMULAS)}")
     H, W = x.shape[2:]
-    s = int(scale) if scale is not None else max(1, min(12, 240 // max(H, W)))
+    s = int(scale) if scale is not None else max(1, min(MAX_CELL, 240 // max(H, W)))
     if s < 1:
         raise ValueError(f"render_elementwise: scale={scale}, expected an integer >= 1")
     xin = x[n, 0]
@@ -167,7 +170,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     vals[rows, cols] = values
     steps = np.zeros((H, W), dtype=np.int64)
     steps[rows, cols] = np.arange(len(trace))
-    grid = FillGrid(vals, steps, out_scale, s, labels=False)
+    grid = FillGrid(vals, steps, out_scale, s)          # numbers in cells >= 30 px
     step_of = {(int(r), int(c)): k for k, (r, c) in enumerate(zip(rows, cols))}
 
     def to_step(t):
@@ -221,7 +224,12 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     legend_in.paint(base)
     legend_out.paint(base)
     ix, iy = in_box.box[0] + m, in_box.box[1] + m
-    base.blit(ix, iy, upscale(in_scale.index(xin), s))
+    if s >= LABEL_MIN_CELL:            # small inputs (e.g. --input toy): numbers in the cells
+        ints = all_integers(xin)
+        cell_grid(base, ix, iy, in_scale.index(xin), s, 0,
+                  labels=np.array([[fmt(v, ints) for v in row] for row in xin]))
+    else:
+        base.blit(ix, iy, upscale(in_scale.index(xin), s))
 
     # the function plot: axes, ticks and the curve, all static
     if curve is None:
@@ -282,7 +290,7 @@ def _tick_labels(cv, plot, ticks, axis, which):
     one before it is left out (0 close to an end)."""
     last = None
     for t in ticks:
-        s = fmt(t)
+        s = fmt(t, all_integers(ticks))
         w, h = measure(s, TICK)
         if which == "x":
             tx, _ = plot.xy(t, 0)
