@@ -212,3 +212,14 @@ def test_tour_option_of_the_vector_ops(tmp_path, capsys):
             mg.main(argv + ["--out", str(tmp_path / "x.gif")])
         assert e.value.code == 2 and match in capsys.readouterr().err
         assert not (tmp_path / "x.gif").exists()
+
+
+def test_relu_on_whole_numbers_shows_whole_numbers():
+    x = np.array([[-4, 3, 0], [2, -1, 5]], np.float32)[None, None]
+    _, cache = ops.relu(x)
+    anim = render_elementwise(cache.trace(sample=0))
+    n_tour = anim.phases.count("tour")
+    assert n_tour >= 3
+    for w in anim.texts[:n_tour]:
+        assert w["decimals"] == 0 and "." not in "".join(w["lines"])
+        assert number(w["y"]) == max(0, number(w["x"]))
