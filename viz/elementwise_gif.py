@@ -210,7 +210,8 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     counter = Text(None, FOOT_SIZE, align="r", name="counter",
                    widest=[f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
                            f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"])
-    root = Col(Text(f"{name}(x), x = {input_name}", TITLE_SIZE, "bold"),
+    of = "" if input_name == "x" else f", x = {input_name}"
+    root = Col(Text(f"{name}(x){of}", TITLE_SIZE, "bold"),
                Text(FORMULAS[name] + "    (one element per step)", FORMULA_SIZE),
                Space(0, 4), cap,
                Row(Panel(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),

@@ -134,7 +134,8 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     counter = Text(None, FOOT_SIZE, align="r", name="counter",
                    widest=[f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
                            f"step {len(trace)} / {len(trace)}", f"all {D} cells"])
-    root = Col(Text(f"flatten(x), x = {input_name}: ({C}, {H}, {W}) → ({D},)", TITLE_SIZE,
+    of = "" if input_name == "x" else f", x = {input_name}"
+    root = Col(Text(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)", TITLE_SIZE,
                     "bold"),
                Text(f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
                     "last index moves fastest)", FORMULA_SIZE),

@@ -199,7 +199,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     counter = Text(None, FOOT_SIZE, widest=count_w, align="r", name="counter")
     neuron_lab = Text(None, 13, color=DIM, widest=[f"neuron {wide_o}"], name="neuron label")
     bias = ", bias" if has_b else ""
-    root = Col(Text(f"linear(x, weight {n_out}×{n_in}{bias}), x = {input_name}", TITLE_SIZE,
+    of = "" if input_name == "x" else f", x = {input_name}"
+    root = Col(Text(f"linear(x, weight {n_out}×{n_in}{bias}){of}", TITLE_SIZE,
                     "bold"),
                Text(f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
                     "(one output neuron per step)", FORMULA_SIZE),
