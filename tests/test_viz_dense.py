@@ -100,6 +100,12 @@ def test_tour_frames_last_over_a_second_and_show_numbers(tmp_path, render):
     # a tour frame shows its step's output cell filled: it differs from the frame before
     for a, b in zip(frames[:n_tour], frames[1:n_tour]):
         assert (a != b).any()
+    if render in ("relu", "sigmoid", "tanh"):        # the toured cell is coloured, on screen
+        (ox, oy), s = anim.layout["output_xy"][0], anim.layout["cell"]
+        sc, W = anim.layout["out_scale"], _act(render).input.shape[3]
+        for f, k in zip(frames[:n_tour], anim.steps):
+            r, c = divmod(int(k), W)
+            assert sc.contains(f[oy + r * s + s // 2, ox + c * s + s // 2])
 
 
 def test_relu_tour_shows_a_clipped_negative_and_a_passing_positive():
