@@ -9,7 +9,7 @@ import numpy as np
 
 from .arith import adds_up, show
 from .layout import Col, Space, Text
-from .palette import ACCENT, DIM
+from .palette import ACCENT, BLACK, DIM
 
 TOUR_STEPS = 4          # tour length chosen automatically (at most)
 TICK_SIZE = 11
@@ -73,6 +73,17 @@ def done_mask(steps, phases, i, n_steps):
         done[:int(steps[i]) + 1] = True
         done[steps[:n_tour]] = True
     return done
+
+
+def ring_inside(cv, grid, x, y, cell):
+    """Ring cell ``(row, col)`` of a :class:`viz.fill.FillGrid` drawn at ``(x, y)`` inside
+    its own bounds: a dark line, then 2 px of accent. A column of numbers has no room for a
+    ring outside a cell, which would cover the neighbours' numbers."""
+    r, c = cell
+    x0, y0 = x + grid.gap + c * grid.cw, y + grid.gap + r * grid.ch
+    x1, y1 = x0 + grid.cw - grid.gap, y0 + grid.ch - grid.gap
+    cv.outline(x0, y0, x1, y1, BLACK, 1)
+    cv.outline(x0 + 1, y0 + 1, x1 - 1, y1 - 1, ACCENT, 2)
 
 
 def row_labels(labels, pitch, size=TICK_SIZE, align="r", name="row", colors=None):

@@ -6,7 +6,8 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import caption, caption_slot, done_mask, pick_tour, row_labels, tour_steps
+from .dense import (caption, caption_slot, done_mask, pick_tour, ring_inside, row_labels,
+                    tour_steps)
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from .frames import Animation, plan_tour, single_sample
@@ -116,7 +117,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     rows = min(D, COL_ROWS)
     n_cols = -(-D // rows)
-    oh = int(np.clip(300 // rows, 8, 18))
+    oh = int(np.clip(352 // rows, 8, 22))
     vals = np.full((rows, n_cols), np.nan)
     steps = np.zeros((rows, n_cols), dtype=np.int64)
     vals[dst % rows, dst // rows] = val
@@ -172,7 +173,9 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
         done = done_mask(frame_steps, phases, fi, len(trace))
         for jj, (g, (ox, oy)) in enumerate(zip(grids, g_xy)):
             cur = (d % rows, 0) if d // rows == jj and not hold else None
-            g.draw(cv, ox, oy, k, cur, done, ring=True)
+            g.draw(cv, ox, oy, k, None, done)
+            if cur:
+                ring_inside(cv, g, ox, oy, cur)
         if fi < n_tour:
             lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour

@@ -8,8 +8,8 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import (caption, caption_slot, decimals_that_add, done_mask, pick_tour, row_labels,
-                    tour_steps)
+from .dense import (caption, caption_slot, decimals_that_add, done_mask, pick_tour, ring_inside,
+                    row_labels, tour_steps)
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
 from .frames import Animation, plan_tour, single_sample
@@ -180,7 +180,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
 
     rows = min(n_out, OUT_ROWS)
     n_cols = -(-n_out // rows)
-    oh = int(np.clip(288 // rows, 8, 22))
+    oh = int(np.clip(352 // rows, 8, 22))
     vals = np.full((rows, n_cols), np.nan)
     stepmap = np.zeros((rows, n_cols), dtype=np.int64)
     vals[o_of % rows, o_of // rows] = trace.value
@@ -253,7 +253,9 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         done = done_mask(frame_steps, phases, i, len(trace))
         for j, (g, (gx, gy)) in enumerate(zip(grids, g_xy)):
             cur = (o % rows, 0) if o // rows == j and not hold else None
-            g.draw(cv, gx, gy, k, cur, done, ring=True)
+            g.draw(cv, gx, gy, k, None, done)
+            if cur:
+                ring_inside(cv, g, gx, gy, cur)
         if i < n_tour:
             lay.write(cv, cap, caption(i, n_tour, tour[i][1]))
         lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
