@@ -32,6 +32,7 @@ from viz.elementwise_gif import render_elementwise  # noqa: E402
 from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
 from training.checkpoint import CheckpointError  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
+from viz.dense import parse_indices  # noqa: E402
 from viz.encode import write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
@@ -241,7 +242,12 @@ def build_parser():
                             f"itself")
         p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
         _frames_opts(p)
-        _common(p, name, 60)
+        p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
+                       help="elements to show slowly first, 'R,C' separated by spaces (e.g. "
+                            "'4,9 7,7'), or 'none'; default: 3 or 4 telling ones (relu: a "
+                            "negative clipped, a positive passing; sigmoid/tanh: both ends, "
+                            "the bend, the middle)")
+        _common(p, name, 50)
 
     p = add("linear", "linear: one output neuron per step, inputs × weights summed plus bias")
     p.add_argument("--pool", type=_positive, default=7,
@@ -251,7 +257,11 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the random weights N(0, 1/in) and biases N(0, 0.1²)")
     _frames_opts(p, scale=False)
-    _common(p, "linear", 800, 3000)
+    p.add_argument("--tour", default=None, nargs="+", metavar="NEURON",
+                   help="output neurons to show slowly first (e.g. '3 7'), or 'none'; default: "
+                        "3 or 4 chosen from the values (largest |y|, the other sign, the "
+                        "largest product)")
+    _common(p, "linear", 300, 3000)
 
     p = add("flatten", "flatten: where each cell of a (C, H, W) input goes in the vector")
     p.add_argument("--pool", type=_positive, default=7,
@@ -259,7 +269,11 @@ def build_parser():
     p.add_argument("--channels", type=_positive, default=1,
                    help="input channels (1-4), made as for conv2d")
     _frames_opts(p, scale=False)
-    _common(p, "flatten", 300)
+    p.add_argument("--tour", default=None, nargs="+", metavar="K",
+                   help="output indices to show slowly first (e.g. '5 17'), or 'none'; "
+                        "default: 3 or 4 chosen from the values (the largest, one per later "
+                        "channel, one deep inside a channel)")
+    _common(p, "flatten", 150)
 
     p = add("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss")
     p.add_argument("--logits", type=_logits, default=_logits(DEFAULT_LOGITS),
@@ -267,7 +281,7 @@ def build_parser():
                         f"scores of a classifier that favours 7: {DEFAULT_LOGITS})")
     p.add_argument("--label", type=int, default=7,
                    help="true class for the loss (-1: no loss)")
-    _common(p, "softmax", 500, 3000, image=False)
+    _common(p, "softmax", 300, 3000, image=False)
 
     p = add("all", "render the whole gallery into gifs/")
     p.add_argument("--out-dir", type=Path, default=GIF_DIR, help="folder of the gallery")
@@ -356,9 +370,10 @@ def _elementwise(args, image, desc):
     lo, hi = float(x.min()), float(x.max())
     xs = np.linspace(lo, hi, 256, dtype=x.dtype)
     ys, _ = fn(xs)                              # the curve, drawn by the op itself
+    tour = None if args.tour is None else parse_tour(args.tour)
     return render_elementwise(cache.trace(sample=0), curve=(xs, ys), scale=args.scale,
                               max_frames=args.max_frames, subtitle=f"input: {desc}",
-                              input_name=name)
+                              input_name=name, tour=tour)
 
 
 def _pooled(image, pool, channels=1):
@@ -381,16 +396,18 @@ def _linear(args, image, desc):
     w = rng.normal(0, 1 / np.sqrt(n_in), (args.out_features, n_in)).astype(np.float32)
     b = rng.normal(0, 0.1, args.out_features).astype(np.float32)
     _, cache = ops.linear(flat, w, b)
+    tour = None if args.tour is None else parse_indices(args.tour, "a neuron")
     return render_linear(cache.trace(sample=0), args.max_frames,
                          subtitle=f"input: {desc}  ·  random weights (seed {args.seed})",
-                         input_name=f"flatten(avg_pool2d(image, {args.pool}))")
+                         input_name=f"flatten(avg_pool2d(image, {args.pool}))", tour=tour)
 
 
 def _flatten(args, image, desc):
     x = _pooled(image, args.pool, args.channels)
     _, cache = ops.flatten(x)
+    tour = None if args.tour is None else parse_indices(args.tour, "an output")
     return render_flatten(cache.trace(sample=0), args.max_frames, subtitle=f"input: {desc}",
-                          input_name=f"avg_pool2d(image, {args.pool})")
+                          input_name=f"avg_pool2d(image, {args.pool})", tour=tour)
 
 
 def _check_scale(scale, hw):

@@ -158,7 +158,9 @@ def test_animation_plays_at_its_renderers_pace_and_saves_the_same_gif(tmp_path):
     from viz.softmax_gif import render_softmax
     anim = render_softmax(ops.trace_softmax(np.array([1.0, 2.0, 0.5]), label=1))
     (frames, durations, _), _, _ = _decode_html_gif(anim._repr_html_())
-    assert durations == [500] * (len(anim) - 1) + [3000]
+    from viz.frames import TOUR_MS
+    assert durations == anim.delays()
+    assert durations == [TOUR_MS if ph == "tour" else 300 for ph in anim.phases[:-1]] + [3000]
     p = anim.save(tmp_path / "s.gif", use_gifsicle=False)
     assert p.read_bytes() == anim.gif()
     paced = type(anim)(anim.frames, anim.steps, frame_ms=100, hold_ms=700)

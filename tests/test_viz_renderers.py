@@ -1,14 +1,17 @@
 """Elementwise, linear, flatten and softmax GIFs show their traces' numbers."""
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
 import ops
-from viz.draw import BOX_WIDTH
 from viz.elementwise_gif import render_elementwise
+from viz.arith import adds_up, number
 from viz.encode import write_gif
 from viz.flatten_gif import render_flatten
+from viz.layout import overlaps
 from viz.linear_gif import render_linear
-from viz.palette import ACCENT, WHITE
+from viz.palette import ACCENT
 from viz.readback import read_gif
 from viz.softmax_gif import phases, render_softmax
 
@@ -26,18 +29,26 @@ def _cell_value(frame, x, y, h, w, scale):
     return scale.value(idx)
 
 
+def _changed_box(frame, base, x0, y0, x1, y1):
+    """Bounding box (x0, y0) of the pixels of ``frame`` that differ from the base frame."""
+    ys, xs = np.nonzero(frame[y0:y1, x0:x1] != base[y0:y1, x0:x1])
+    return xs.min() + x0, ys.min() + y0, xs.max() + x0 + 1, ys.max() + y0 + 1
+
+
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
 def test_elementwise_boxes_each_element_and_ends_with_the_output(tmp_path, name):
     x = np.random.default_rng(0).normal(0, 2, (1, 1, 5, 6)).astype(np.float32)
     out, cache = getattr(ops, name)(x)
     tr = cache.trace(sample=0)
-    anim = render_elementwise(tr, scale=5)
+    anim = render_elementwise(tr, scale=5, tour="none")
+    assert list(anim.steps) == list(range(30)) + [29]
     frames = _decode(tmp_path, anim)
+    base = anim.layout["layout"].base.px
     (ix, iy), s = anim.layout["input_xy"][0], anim.layout["scale"]
-    for f, k in zip(frames, anim.steps):
+    for f, k in zip(frames[:-1], anim.steps):
         r, c = tr.index[k, 2:]
-        ys, xs = np.nonzero(f[:, :ix + 6 * s + 8] == WHITE)
-        assert (xs.min(), ys.min()) == (ix + c * s - BOX_WIDTH, iy + r * s - BOX_WIDTH)
+        x0, y0, x1, y1 = _changed_box(f, base, ix - 8, iy - 8, ix + 6 * s + 8, iy + 5 * s + 8)
+        assert ((x0 + x1) / 2, (y0 + y1) / 2) == (ix + c * s + s / 2, iy + r * s + s / 2)
     (ox, oy), o, gap = anim.layout["output_xy"][0], anim.layout["cell"], anim.layout["gap"]
     sc = anim.layout["out_scale"]
     got = np.array([[_cell_value(frames[-1], ox + j * o, oy + i * o, o - gap, o - gap, sc)
@@ -51,18 +62,19 @@ def test_elementwise_rejects_multichannel_input():
         render_elementwise(cache.trace(sample=0))
 
 
-def test_linear_one_frame_per_neuron_and_output_column(tmp_path):
+def test_linear_sweeps_one_neuron_per_frame_and_fills_the_output_column(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.random((2, 6)).astype(np.float32)
     w = rng.normal(size=(4, 6)).astype(np.float32)
     b = rng.normal(size=4).astype(np.float32)
     out, cache = ops.linear(x, w, b)
-    anim = render_linear(cache.trace(sample=1))
-    assert len(anim) == 4
+    anim = render_linear(cache.trace(sample=1), tour="none")
+    assert list(anim.steps) == [0, 1, 2, 3, 3]                 # the sweep, then the hold
+    assert anim.phases == ["sweep"] * 4 + ["hold"]
     frames = _decode(tmp_path, anim)
     (ox, oy), (h, cw) = anim.layout["output_xy"][0], anim.layout["cell"]
     sc, gap = anim.layout["out_scale"], anim.layout["gap"]
-    for k, f in enumerate(frames):
+    for k, f in enumerate(frames[:4]):
         got = [_cell_value(f, ox, oy + o * h, h - gap, cw - gap, sc) if o <= k else None
                for o in range(4)]
         for o in range(k + 1):
@@ -74,17 +86,21 @@ def test_linear_one_frame_per_neuron_and_output_column(tmp_path):
 def test_flatten_sends_each_cell_to_its_index(tmp_path):
     x = np.arange(2 * 3 * 2, dtype=np.float32).reshape(1, 2, 3, 2) / 10
     out, cache = ops.flatten(x)
-    anim = render_flatten(cache.trace(sample=0))
-    assert len(anim) == 12
+    anim = render_flatten(cache.trace(sample=0), tour="none")
+    assert list(anim.steps) == list(range(12)) + [11]
     frames = _decode(tmp_path, anim)
+    base = anim.layout["layout"].base.px
     cell, sc = anim.layout["cell"], anim.layout["scale"]
     (h, w), rows = anim.layout["out_cell"], anim.layout["col_rows"]
-    for k, f in enumerate(frames):
+    for k, f in enumerate(frames[:12]):
         c, i, j = np.unravel_index(k, (2, 3, 2))
         gx, gy = anim.layout["input_xy"][c]
-        ys, xs = np.nonzero(f[gy - 8:gy + 3 * cell + 8, gx - 8:gx + 2 * cell + 8] == WHITE)
-        assert (xs.min() + gx - 8, ys.min() + gy - 8) == (gx + j * cell - BOX_WIDTH,
-                                                        gy + i * cell - BOX_WIDTH)
+        m = 8               # the window box is drawn just outside the cell
+        x0, y0, x1, y1 = _changed_box(f, base, gx - m, gy - m, gx + 2 * cell + m,
+                                      gy + 3 * cell + m)
+        assert ((x0 + x1) / 2, (y0 + y1) / 2) == (gx + j * cell + (cell - 1) / 2,
+                                                  gy + i * cell + (cell - 1) / 2)
+        assert anim.texts[k]["k"] == k
     ox, oy = anim.layout["output_xy"][0]
     got = [_cell_value(frames[-1], ox, oy + d * h, h - 1, w - 1, sc) for d in range(12)]
     assert np.abs(np.array(got) - out[0]).max() <= sc.step / 2 + 1e-6
@@ -99,3 +115,25 @@ def test_softmax_stages_and_loss():
     assert len(no_label) == 2 * 2 + 3
     # consecutive stages differ (the encoder would otherwise merge them)
     assert all((a != b).any() for a, b in zip(anim.frames, anim.frames[1:]))
+    assert anim.phases[:2] == ["tour", "tour"] and anim.phases[-1] == "hold"
+
+
+@pytest.mark.parametrize("logits", [[-1.2, 0.3, 1.1, 0.4, -0.8, -0.2, -1.5, 3.1, 0.2, 0.9],
+                                    [1.0, 2.0, 0.5], [1e30, -1e30, 3.0], [0.1] * 20])
+def test_softmax_sum_and_division_add_up_or_say_so(logits):
+    tr = ops.trace_softmax(np.array(logits, np.float32), label=0)
+    anim = render_softmax(tr)
+    lay = anim.layout["layout"]
+    assert overlaps(lay.boxes("text") + lay.boxes("content")) == []
+    seen = set()
+    for t in anim.texts:
+        if "sum" in t:
+            s = t["sum"]
+            assert adds_up(s["terms"], s["total"]) != s["approx"]
+            seen.add("sum")
+        if "divide" in t:
+            d = t["divide"]
+            q = number(d["e"]) / number(d["total"])
+            assert (abs(q - number(d["p"])) <= Decimal("0.005")) != d["approx"]
+            seen.add("divide")
+    assert seen == {"sum", "divide"}

@@ -2,18 +2,30 @@
 
 Panel 1: the logits z and z − max z; panel 2: exp(z − max z), revealed class by class,
 then their sum; panel 3: the probabilities, class by class, and finally the loss of the
-label. All numbers are the trace's fields.
+label. All numbers are the trace's fields. The frame is declared on :mod:`viz.layout`:
+every label and number column is measured, so long numbers widen their column instead of
+running into the next.
 """
 import numpy as np
 
+from .arith import APPROX, adds_up, number
+from .dense import row_labels
 from .draw import MINUS, fmt
 from .frames import Animation
-from .layout import ThreePanels
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, PAD, TITLE_SIZE, Box, Col, Layout, Panel, Row,
+                     Space, Spread, Text, measure)
+from .legend import Legend
 from .palette import ACCENT, ACCENT2, BAD, DIM, GOOD, GRID, TEXT, diverging_scale
 
 ROW = 24          # pixels per class
 BAR = 130         # bar length for the largest value
-LAB = 22          # class label column
+NUM = 11          # font size of the numbers beside the bars
+SLOW = ("logits", "shifted", "total")     # stages that stay on screen like a tour step
+
+
+CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
+            "exp": "exponentiate", "total": "sum", "prob": "normalise",
+            "loss": "cross-entropy of the label"}
 
 
 def _num(v):
@@ -26,11 +38,6 @@ def _num(v):
     return fmt(v)
 
 
-CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
-            "exp": "exponentiate", "total": "sum", "prob": "normalise",
-            "loss": "cross-entropy of the label"}
-
-
 def phases(k, has_label):
     """The stages shown, in order: ``("logits",)``, ``("shifted",)``, ``("exp", i)`` for
     every class, ``("total",)``, ``("prob", i)`` for every class, and ``("loss",)`` with a
@@ -38,6 +45,10 @@ def phases(k, has_label):
     out = [("logits",), ("shifted",)] + [("exp", i) for i in range(k)] + [("total",)]
     out += [("prob", i) for i in range(k)]
     return out + ([("loss",)] if has_label else [])
+
+
+def _width(strings, size=NUM, face="mono"):
+    return max(measure(s, size, face)[0] for s in strings)
 
 
 def render_softmax(trace, subtitle=""):
@@ -52,7 +63,10 @@ def render_softmax(trace, subtitle=""):
 
     Returns
     -------
-    Animation : ``steps`` is the index of each stage in :func:`phases`.
+    Animation : ``steps`` is the index of each stage in :func:`phases`; ``phases`` marks
+    the summary stages (the logits, the shift, the sum) "tour" (they stay longer) and the
+    last stage "hold"; ``texts`` holds per frame the sum and division shown, and whether
+    they are marked ≈. ``layout`` has ``stages`` and ``layout`` (the Layout).
     """
     z = np.asarray(trace.logits, dtype=float)
     K = z.size
@@ -62,80 +76,123 @@ def render_softmax(trace, subtitle=""):
     has_label = trace.label is not None
     stages = phases(K, has_label)
     zscale = diverging_scale(np.abs(z).max())
-    h = K * ROW + 24
-    w1 = LAB + 2 * BAR + 2 + 70
-    w2 = LAB + BAR + 70
-    counters = [f"{c} · stage {len(stages)} / {len(stages)}" for c in CAPTIONS.values()]
-    lay = ThreePanels([(w1, h + 40), (w2, h + 40), (w2, h + 40)],
-                      ["logits z", "e = exp(z − max z)", "p = e / Σ e"],
-                      "softmax(z) and cross_entropy(z, label)" if has_label else "softmax(z)",
-                      "p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)" +
-                      ("      loss = −log p[label]" if has_label else ""), subtitle,
-                      counter_widest=counters)
+    z_s, sh_s = [_num(v) for v in z], [_num(v) for v in trace.shifted]
+    e_s, p_s = [_num(v) for v in trace.exp], [_num(v) for v in trace.probs]
+    total_s = _num(trace.total)
+    exact_total = adds_up(e_s, total_s)
+    sum_line = f"Σ e {'=' if exact_total else APPROX} {total_s}"
+    sum_note = None if exact_total else "≈: the e shown are rounded"
+
+    def p_line(i):
+        ok = _num(float(number(e_s[i]) / number(total_s))) == p_s[i]
+        return f"p[{i}] = {e_s[i]} / {total_s} {'=' if ok else APPROX} {p_s[i]}", ok
+
+    loss_line = f"loss = {MINUS}log p[{trace.label}] = {_num(trace.loss)}" if has_label else ""
+
+    # -- declare the frame: per panel, class labels | bars with their numbers
+    def labels():
+        return row_labels([str(i) for i in range(K)], ROW, size=12, name="class",
+                          colors=[GOOD if has_label and i == trace.label else DIM
+                                  for i in range(K)])
+
+    half = max(BAR, _width(z_s) + 8)
+    z_box = Box(2 * half + 1, K * ROW, "z bars")
+    sh_slots = [Text(None, NUM, "mono", widest=sh_s, name=f"z − max {i}") for i in range(K)]
+    sh_col = Col(*[c for s in sh_slots for c in (s, Space(0, ROW - s.size()[1]))][:-1], gap=0)
+    head = Text("z", 12, color=DIM)
+    hh = head.size()[1] + 4
+    legend_z = Legend(zscale, "z", name="legend z")
+    p1 = Col(Row(Col(Space(0, hh), labels(), gap=0), Col(head, z_box, align="c"),
+                 Col(Text("z − max", 12, color=DIM), Space(0, 4),
+                     Space(0, (ROW - sh_slots[0].size()[1]) // 2), sh_col, gap=0), gap=8),
+             Space(0, 6), legend_z, gap=4)
+    e_box = Box(BAR + 8 + _width(e_s), K * ROW, "e bars")
+    total_t = Text(None, 14, "monobold", widest=[sum_line], name="sum")
+    note_t = Text(sum_note, 11, color=DIM, name="note") if sum_note else None
+    p2 = Col(Row(labels(), e_box, gap=6), Space(0, 6), total_t, note_t, gap=4)
+    p_box = Box(BAR + 8 + _width(p_s), K * ROW, "p bars")
+    p_lines = [p_line(i) for i in range(K)]
+    result_t = Text(None, 13, "monobold", name="p or loss",
+                    widest=[s for s, _ in p_lines] + ([loss_line] if has_label else []))
+    p3 = Col(Row(labels(), p_box, gap=6), Space(0, 6), result_t, gap=4)
+    contents = [p1, p2, p3]
+    h = max(c.size()[1] for c in contents) + 2 * PAD
+    panels = [Panel(c, lb, min_h=h, name=lb) for c, lb in
+              zip(contents, ["logits z", "e = exp(z − max z)", "p = e / Σ e"])]
+    counter = Text(None, FOOT_SIZE, align="r", name="counter",
+                   widest=[f"{c} · stage {len(stages)} / {len(stages)}"
+                           for c in CAPTIONS.values()])
+    title = "softmax(z) and cross_entropy(z, label)" if has_label else "softmax(z)"
+    formula = "p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)" + \
+        ("      loss = −log p[label]" if has_label else "")
+    lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE), Space(0, 4),
+                     Row(*panels, gap=GAP),
+                     Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(),
+                            counter), gap=6))
     base = lay.base
-    (x1, y1), (x2, y2), (x3, y3) = lay.origin(0), lay.origin(1), lay.origin(2)
+    legend_z.paint(base)
+
+    # the logits never change: draw them once, around the zero line
+    zx, zy = z_box.box[:2]
+    mid = zx + half
     zmax = float(np.abs(z).max()) or 1.0
-    mid = x1 + LAB + BAR
-    base.text(mid, y1, "z", size=12, color=DIM, anchor="ma")
-    base.text(x1 + LAB + 2 * BAR + 8, y1, "z − max", size=12, color=DIM)
-    for x, y in ((x1, y1), (x2, y2), (x3, y3)):
-        for i in range(K):
-            color = GOOD if has_label and i == trace.label else DIM
-            base.text(x + LAB - 6, y + 24 + i * ROW + ROW // 2, str(i), size=12, color=color,
-                      anchor="rm")
-    base.rect(mid, y1 + 20, mid + 1, y1 + 24 + K * ROW, GRID)
-    for i, v in enumerate(z):            # the logits never change: draw them once
-        yy = y1 + 24 + i * ROW
+    base.rect(mid, zy, mid + 1, zy + K * ROW, GRID)
+    for i, v in enumerate(z):
+        yy = zy + i * ROW
         L = int(round(abs(v) / zmax * BAR))
         x0 = mid - L if v < 0 else mid + 1
         base.rect(x0, yy + 4, x0 + L, yy + ROW - 4, zscale.index(v))
-        base.text(mid + 4 if v < 0 else mid - 4, yy + ROW // 2, _num(v), size=11, color=TEXT,
+        base.text(mid + 4 if v < 0 else mid - 4, yy + ROW // 2, z_s[i], size=NUM, color=TEXT,
                   face="mono", anchor="lm" if v < 0 else "rm")
-    base.rect(x2 + LAB, y2 + 20, x2 + LAB + 1, y2 + 24 + K * ROW, GRID)
-    base.rect(x3 + LAB, y3 + 20, x3 + LAB + 1, y3 + 24 + K * ROW, GRID)
+    for b in (e_box, p_box):
+        base.rect(b.box[0], b.box[1], b.box[0] + 1, b.box[3], GRID)
 
-    def bars(cv, x, y, values, upto, color, vmax):
+    def bars(cv, box, values, texts, upto, color):
+        x, y = box.box[:2]
         for i in range(upto):
-            yy = y + 24 + i * ROW
-            L = max(1, int(round(values[i] / vmax * BAR)))
-            cv.rect(x + LAB + 1, yy + 4, x + LAB + 1 + L, yy + ROW - 4, color)
-            cv.text(x + LAB + L + 6, yy + ROW // 2, _num(values[i]), size=11, color=TEXT,
-                    face="mono", anchor="lm")
+            yy = y + i * ROW
+            L = max(1, int(round(values[i] * BAR)))
+            cv.rect(x + 1, yy + 4, x + 1 + L, yy + ROW - 4, color)
+            cv.text(x + L + 6, yy + ROW // 2, texts[i], size=NUM, color=TEXT, face="mono",
+                    anchor="lm")
+
+    def mark(cv, panel, box, i, color, width):
+        x0, _, x1, _ = panel.content_box
+        y = box.box[1] + i * ROW
+        cv.outline(x0 - 4, y, x1 + 4, y + ROW, color, width)
 
     argmax_shift = int(np.flatnonzero(trace.shifted == 0)[0]) if np.any(trace.shifted == 0) else -1
-    frames, names = [], []
+    frames, names, texts, kinds = [], [], [], []
     for n, st in enumerate(stages):
         cv = lay.new_frame()
         name = st[0]
+        shown = {}
         if n >= 1:                                           # z − max z, with the max marked
-            for i, v in enumerate(trace.shifted):
-                cv.text(x1 + LAB + 2 * BAR + 8, y1 + 24 + i * ROW + ROW // 2, _num(v), size=11,
-                        color=ACCENT if i == argmax_shift else TEXT, face="mono", anchor="lm")
+            for i, slot in enumerate(sh_slots):
+                lay.write(cv, slot, sh_s[i], color=ACCENT if i == argmax_shift else TEXT)
         n_exp = K if n >= 2 + K else (st[1] + 1 if name == "exp" else 0)
-        bars(cv, x2, y2, trace.exp, n_exp, ACCENT2, 1.0)
+        bars(cv, e_box, trace.exp, e_s, n_exp, ACCENT2)
         if name == "exp":
-            cv.outline(x2, y2 + 24 + st[1] * ROW, x2 + w2, y2 + 24 + (st[1] + 1) * ROW, ACCENT, 1)
+            mark(cv, panels[1], e_box, st[1], ACCENT, 1)
         if n >= 2 + K:
-            cv.text(x2 + LAB, y2 + 24 + K * ROW + 10, f"Σ e = {_num(trace.total)}", size=14,
-                    color=ACCENT if name == "total" else TEXT, face="monobold")
+            lay.write(cv, total_t, sum_line, color=ACCENT if name == "total" else TEXT)
+            shown["sum"] = {"terms": e_s, "total": total_s, "approx": not exact_total}
         n_prob = K if name == "loss" else (st[1] + 1 if name == "prob" else 0)
-        bars(cv, x3, y3, trace.probs, n_prob, GOOD, 1.0)
+        bars(cv, p_box, trace.probs, p_s, n_prob, GOOD)
         if name == "prob":
             i = st[1]
-            cv.outline(x3, y3 + 24 + i * ROW, x3 + w2, y3 + 24 + (i + 1) * ROW, ACCENT, 1)
-            cv.text(x3 + LAB, y3 + 24 + K * ROW + 10,
-                    f"p[{i}] = {_num(trace.exp[i])} / {_num(trace.total)}", size=13, color=ACCENT,
-                    face="mono")
+            mark(cv, panels[2], p_box, i, ACCENT, 1)
+            line, ok = p_lines[i]
+            lay.write(cv, result_t, line, color=ACCENT, face="mono")
+            shown["divide"] = {"e": e_s[i], "total": total_s, "p": p_s[i], "approx": not ok}
         if name == "loss":
-            lab = trace.label
-            cv.outline(x3, y3 + 24 + lab * ROW, x3 + w2, y3 + 24 + (lab + 1) * ROW, BAD, 2)
-            cv.text(x3 + LAB, y3 + 24 + K * ROW + 10,
-                    f"loss = {MINUS}log p[{lab}] = {_num(trace.loss)}", size=14, color=BAD,
-                    face="monobold")
-        caption = CAPTIONS[name]
-        lay.counter(cv, f"{caption} · stage {n + 1} / {len(stages)}")
+            mark(cv, panels[2], p_box, trace.label, BAD, 2)
+            lay.write(cv, result_t, loss_line, color=BAD)
+        lay.write(cv, counter, f"{CAPTIONS[name]} · stage {n + 1} / {len(stages)}")
         frames.append(cv.px)
         names.append(st)
+        texts.append(shown)
+        kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
     return Animation(frames, np.arange(len(frames)),
-                     {"stages": names, "panels": lay.boxes, "size": (lay.width, lay.height)},
-                     frame_ms=500, hold_ms=3000)
+                     {"stages": names, "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)},
+                     frame_ms=300, hold_ms=3000, phases=kinds, texts=texts)

@@ -1,0 +1,129 @@
+"""What the step-by-step GIFs of linear, flatten and the activations share: choosing and
+resolving their tour, output cells revealed as a set, labels that line up with grid rows,
+and the precision at which a sum adds up on screen.
+
+The frame plan and its timing are :func:`viz.frames.plan_tour` and
+:meth:`viz.frames.Animation.durations`, as for the window GIFs.
+"""
+import numpy as np
+
+from .arith import adds_up, show
+from .layout import Col, Space, Text
+from .palette import ACCENT, BLACK, DIM
+
+TOUR_STEPS = 4          # tour length chosen automatically (at most)
+TICK_SIZE = 11
+MIN_DECIMALS, MAX_DECIMALS = 2, 4
+
+
+def pick_tour(candidates, n_steps, k=TOUR_STEPS):
+    """The first ``k`` distinct valid steps of ``candidates`` ``(step, reason)`` (best
+    first), as ``(step, reason)`` in step order.
+
+    A step may be None (no such step) or repeat an earlier one (skipped); the result is
+    sorted so the output keeps filling in reading order."""
+    out = {}
+    for c, reason in candidates:
+        if len(out) >= k:
+            break
+        if c is not None and 0 <= int(c) < n_steps and int(c) not in out:
+            out[int(c)] = reason
+    return sorted(out.items())
+
+
+def tour_steps(tour, auto, to_step, who, max_frames):
+    """Resolve a renderer's ``tour`` argument to ``(step, reason)`` pairs.
+
+    Parameters
+    ----------
+    tour : None, "none" or list
+        None: ``auto(count)``, the count shortened by a short ``max_frames`` (the sweep and
+        the hold need a frame each); "none" or []: no tour; else output positions (ints or
+        tuples) that ``to_step`` maps to a step index (raising ValueError naming ``who``).
+    """
+    if tour is None:
+        return auto(max(0, min(TOUR_STEPS, max_frames - 2)))
+    if isinstance(tour, str):
+        if tour != "none":
+            raise ValueError(f"{who}: tour={tour!r}, expected None, 'none' or a list of cells")
+        return []
+    return [(k, "chosen by hand") for k in dict.fromkeys(int(to_step(t)) for t in tour)]
+
+
+def caption_slot(picks, size=13):
+    """The text slot of the tour caption ("tour 2 / 4: why this step"), sized for every
+    caption of ``picks``."""
+    n = len(picks)
+    return Text(None, size, "bold", ACCENT, name="tour caption",
+                widest=[caption(i, n, r) for i, (_, r) in enumerate(picks)] or [""])
+
+
+def caption(i, n, reason):
+    return f"tour {i + 1} / {n}: {reason}"
+
+
+def done_mask(steps, phases, i, n_steps):
+    """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
+    steps so far; later every step up to the current one, plus the tour."""
+    n_tour = phases.count("tour")
+    done = np.zeros(n_steps, dtype=bool)
+    if i < n_tour:
+        done[steps[:i + 1]] = True
+    else:
+        done[:int(steps[i]) + 1] = True
+        done[steps[:n_tour]] = True
+    return done
+
+
+def ring_inside(cv, grid, x, y, cell):
+    """Ring cell ``(row, col)`` of a :class:`viz.fill.FillGrid` drawn at ``(x, y)`` inside
+    its own bounds: a dark line, then 2 px of accent. A column of numbers has no room for a
+    ring outside a cell, which would cover the neighbours' numbers."""
+    r, c = cell
+    x0, y0 = x + grid.gap + c * grid.cw, y + grid.gap + r * grid.ch
+    x1, y1 = x0 + grid.cw - grid.gap, y0 + grid.ch - grid.gap
+    cv.outline(x0, y0, x1, y1, BLACK, 1)
+    cv.outline(x0 + 1, y0 + 1, x1 - 1, y1 - 1, ACCENT, 2)
+
+
+def row_labels(labels, pitch, size=TICK_SIZE, align="r", name="row", colors=None):
+    """A column of labels, one per grid row of ``pitch`` px, each centred on its row; rows
+    too thin for a label get every m-th label only (``m`` the least that fits). ``colors``:
+    one per label (default all dim)."""
+    h = Text("0", size).size()[1]
+    m = max(1, -(-h // pitch))
+    kids = [Space(0, (pitch - h) // 2 if m == 1 else 0)]
+    for i, s in enumerate(labels):
+        if i % m:
+            continue
+        color = DIM if colors is None else colors[i]
+        kids += [Text(s, size, color=color, align=align, name=f"{name} {s}"),
+                 Space(0, pitch * m - h)]
+    return Col(*kids[:-1], gap=0, align=align)
+
+
+def decimals_that_add(sums, lo=MIN_DECIMALS, hi=MAX_DECIMALS):
+    """The fewest decimals in ``lo..hi`` at which every ``(parts, total)`` of ``sums`` (floats)
+    adds up on screen (a rounded sum can miss its rounded terms by a unit in the last
+    place), or None when none does: then the total is marked ≈ with the reason."""
+    for d in range(lo, hi + 1):
+        if all(adds_up([show(p, d) for p in np.ravel(parts)], show(t, d)) for parts, t in sums):
+            return d
+    return None
+
+
+def parse_indices(words, what):
+    """``--tour`` of a vector output: ``"3 7"`` (or ``"3,7"``) -> [3, 7]; ``"none"`` -> [].
+
+    Raises ValueError naming the word that is not an index of ``what``."""
+    text = " ".join([words] if isinstance(words, str) else words).strip()
+    if text.lower() == "none":
+        return []
+    out = []
+    for tok in text.replace(",", " ").split():
+        try:
+            out.append(int(tok))
+        except ValueError:
+            raise ValueError(f"--tour {text!r}: {tok!r} is not {what} index (an integer), "
+                             "or 'none'") from None
+    return out
