@@ -156,9 +156,8 @@ def _frames_opts(p, scale=True):
                        help="screen pixels per input pixel, up to an input map of "
                             f"{MAX_PANEL_PX} px (default: about 240 px per input map)")
     p.add_argument("--max-frames", type=int, default=200,
-                   help="most frames; longer traces show the first output row step by step, "
-                        "then fast-forward while the output keeps filling; the last frame is "
-                        "always the complete output")
+                   help="most frames in all: the tour, then an even sweep over the steps "
+                        "(every step when they fit), then the complete output")
 
 
 def _tour_opt(p):

@@ -1,4 +1,4 @@
-"""viz building blocks: the step plan, the palette and colour scales, the GIF encoder."""
+"""viz building blocks: the frame plan, the palette and colour scales, the GIF encoder."""
 import base64
 import io
 import re
@@ -8,33 +8,30 @@ import numpy as np
 import pytest
 
 from viz.encode import frame_durations, write_gif
-from viz.frames import plan_steps
+from viz.frames import plan_tour
 from viz.palette import (DIV0, DIV_LEVELS, GRAY_LEVELS, WHITE, auto_scale,
                          diverging_scale, gray_scale, palette_rgb)
 from viz.readback import read_gif
 
 
-# -- plan_steps ----------------------------------------------------------------------------
-def test_plan_keeps_every_step_when_short():
-    assert plan_steps(12, 20, 4).tolist() == list(range(12))
+# -- plan_tour -----------------------------------------------------------------------------
+@pytest.mark.parametrize("n, tour, m", [(12, [], 20), (500, [7, 300, 41], 200), (30, [3], 5)])
+def test_plan_tour_is_tour_then_an_even_sweep_then_the_hold(n, tour, m):
+    steps, phases = plan_tour(n, tour, m)
+    assert len(steps) == len(phases) <= m
+    assert phases[:len(tour)] == ["tour"] * len(tour) and steps[:len(tour)].tolist() == tour
+    sweep = steps[[i for i, ph in enumerate(phases) if ph == "sweep"]]
+    assert np.all(np.diff(sweep) > 0) and sweep[0] == 0 and sweep[-1] == n - 1
+    assert phases[-1] == "hold" and steps[-1] == n - 1
+    if n + len(tour) + 1 <= m:
+        assert len(sweep) == n                           # every step when there is room
 
 
-@pytest.mark.parametrize("n, m, row", [(196, 50, 14), (784, 200, 28), (1000, 7, 100), (30, 29, 5)])
-def test_plan_shows_first_row_then_fast_forwards_to_the_end(n, m, row):
-    p = plan_steps(n, m, row)
-    assert len(p) == m
-    assert np.all(np.diff(p) > 0)
-    assert p[-1] == n - 1
-    head = min(row, m // 2)
-    assert p[:head].tolist() == list(range(head))
-    assert np.diff(p[head - 1:]).min() >= 1 and np.diff(p[head - 1:]).max() > 1
-
-
-def test_plan_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="max_frames"):
-        plan_steps(10, 1, 3)
-    with pytest.raises(ValueError, match="n_steps"):
-        plan_steps(0, 10, 3)
+def test_plan_tour_refuses_too_few_frames():
+    with pytest.raises(ValueError, match="max_frames=3, expected at least 4"):
+        plan_tour(10, [1, 2], 3)
+    with pytest.raises(ValueError, match="n_steps=0"):
+        plan_tour(0, [], 10)
 
 
 # -- palette and scales --------------------------------------------------------------------
@@ -165,3 +162,11 @@ def test_animation_plays_at_its_renderers_pace_and_saves_the_same_gif(tmp_path):
     assert p.read_bytes() == anim.gif()
     paced = type(anim)(anim.frames, anim.steps, frame_ms=100, hold_ms=700)
     assert read_gif(io.BytesIO(paced.gif()))[1] == [100] * (len(anim) - 1) + [700]
+
+
+def test_legend_ticks_stay_short_for_extreme_and_tiny_ranges():
+    from viz.legend import ticks
+    from viz.palette import diverging_scale
+    assert ticks(diverging_scale(1e30)) == ["\u22121.0e30", "0", "1.0e30"]
+    tiny = ticks(diverging_scale(0.002))
+    assert all("0.00" != t.lstrip("\u2212") for t in tiny) and "2.0e\u22123" in tiny[-1]

@@ -50,6 +50,16 @@ def fmt(v, integers=False, decimals=None):
     return s.replace("-", MINUS)
 
 
+def fmt_short(v):
+    """:func:`fmt`, but in scientific notation ("1.0e30", "3.2e−5") where fixed decimals would
+    run 31 digits long or round a nonzero value to 0.00 (legends, softmax's extreme logits)."""
+    a = abs(float(v))
+    if np.isfinite(a) and (a >= 1e4 or 0 < a < 0.005):
+        mantissa, exponent = f"{float(v):.1e}".split("e")
+        return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
+    return fmt(v)
+
+
 def all_integers(values):
     """Whether every finite value is a whole number (then labels drop the decimals)."""
     v = np.asarray(values, dtype=float)

@@ -1,4 +1,4 @@
-"""Which trace steps become frames (``--max-frames``, the tour), and the rendered animation.
+"""Which trace steps become frames (the tour, ``--max-frames``), and the rendered animation.
 
 Window GIFs play in three phases: a slow **tour** of a few informative steps (each on
 screen ``TOUR_MS``), a fast **sweep** that fills in the rest, and a **hold** on the complete
@@ -45,41 +45,6 @@ def plan_tour(n_steps, tour, max_frames):
     sweep = np.unique(np.rint(np.linspace(0, n_steps - 1, m)).astype(int))
     steps = np.concatenate([np.array(tour, dtype=int), sweep, [n_steps - 1]])
     return steps, ["tour"] * len(tour) + ["sweep"] * len(sweep) + ["hold"]
-
-
-def plan_steps(n_steps, max_frames, row_len):
-    """Step indices to draw, one per frame.
-
-    All steps when there are at most ``max_frames``. Otherwise the first output row
-    (``row_len`` steps, at most half the frames) step by step, then the remaining frames
-    spread evenly over the remaining steps, so the output keeps filling in bigger strides.
-    The last step (the complete output) is always the last frame.
-
-    Parameters
-    ----------
-    n_steps : int
-        Steps in the trace (>= 1).
-    max_frames : int
-        Most frames wanted (>= 2).
-    row_len : int
-        Steps in one output row.
-
-    Returns
-    -------
-    ndarray (F,) int, strictly increasing, ``F = min(n_steps, max_frames)``, ending at
-    ``n_steps - 1``.
-    """
-    if n_steps < 1:
-        raise ValueError(f"plan_steps: n_steps={n_steps}, expected at least 1")
-    if max_frames < 2:
-        raise ValueError(f"plan_steps: max_frames={max_frames}, expected at least 2")
-    if n_steps <= max_frames:
-        return np.arange(n_steps)
-    head = max(1, min(int(row_len), max_frames // 2))
-    rest = max_frames - head
-    # rest points after head-1 up to n-1: spacing (n - head) / rest > 1, so rounding keeps them distinct
-    tail = np.rint(np.linspace(head - 1, n_steps - 1, rest + 1)[1:]).astype(int)
-    return np.concatenate([np.arange(head), tail])
 
 
 @dataclass

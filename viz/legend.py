@@ -1,7 +1,7 @@
 """Colour legends: a bar of a colour scale with its minimum, 0 (where in range) and maximum."""
 import numpy as np
 
-from .draw import fmt, all_integers
+from .draw import all_integers, fmt, fmt_short
 from .layout import Box, Col, Spread, Text
 from .palette import DIM, GRID
 
@@ -13,9 +13,11 @@ TICK_SIZE = 11
 def ticks(scale):
     """The tick labels of a scale's legend, left to right."""
     if scale.constant:
-        return [f"every value = {fmt(scale.vmin)}"]
-    ints = all_integers([scale.vmin, scale.vmax])
-    lo, hi = fmt(scale.vmin, ints), fmt(scale.vmax, ints)
+        return [f"every value = {fmt_short(scale.vmin)}"]
+    if all_integers([scale.vmin, scale.vmax]) and max(abs(scale.vmin), abs(scale.vmax)) < 1e4:
+        lo, hi = fmt(scale.vmin, True), fmt(scale.vmax, True)
+    else:
+        lo, hi = fmt_short(scale.vmin), fmt_short(scale.vmax)
     if scale.vmin < 0 < scale.vmax and scale.vmin == -scale.vmax:   # 0 sits in the middle
         return [lo, "0", hi]
     return [lo, hi]

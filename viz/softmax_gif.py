@@ -10,7 +10,7 @@ import numpy as np
 
 from .arith import APPROX, adds_up, number
 from .dense import row_labels
-from .draw import MINUS, fmt
+from .draw import MINUS, fmt_short
 from .frames import Animation
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, PAD, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, measure)
@@ -26,16 +26,6 @@ SLOW = ("logits", "shifted", "total")     # stages that stay on screen like a to
 CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
             "exp": "exponentiate", "total": "sum", "prob": "normalise",
             "loss": "cross-entropy of the label"}
-
-
-def _num(v):
-    """A label for v: :func:`viz.draw.fmt`, but in scientific notation ("1.0e30", "3.2e−5")
-    where fixed decimals would run 31 digits long or round a nonzero value to 0.00."""
-    a = abs(float(v))
-    if np.isfinite(a) and (a >= 1e4 or 0 < a < 0.005):
-        mantissa, exponent = f"{float(v):.1e}".split("e")
-        return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
-    return fmt(v)
 
 
 def phases(k, has_label):
@@ -76,18 +66,18 @@ def render_softmax(trace, subtitle=""):
     has_label = trace.label is not None
     stages = phases(K, has_label)
     zscale = diverging_scale(np.abs(z).max())
-    z_s, sh_s = [_num(v) for v in z], [_num(v) for v in trace.shifted]
-    e_s, p_s = [_num(v) for v in trace.exp], [_num(v) for v in trace.probs]
-    total_s = _num(trace.total)
+    z_s, sh_s = [fmt_short(v) for v in z], [fmt_short(v) for v in trace.shifted]
+    e_s, p_s = [fmt_short(v) for v in trace.exp], [fmt_short(v) for v in trace.probs]
+    total_s = fmt_short(trace.total)
     exact_total = adds_up(e_s, total_s)
     sum_line = f"Σ e {'=' if exact_total else APPROX} {total_s}"
     sum_note = None if exact_total else "≈: the e shown are rounded"
 
     def p_line(i):
-        ok = _num(float(number(e_s[i]) / number(total_s))) == p_s[i]
+        ok = fmt_short(float(number(e_s[i]) / number(total_s))) == p_s[i]
         return f"p[{i}] = {e_s[i]} / {total_s} {'=' if ok else APPROX} {p_s[i]}", ok
 
-    loss_line = f"loss = {MINUS}log p[{trace.label}] = {_num(trace.loss)}" if has_label else ""
+    loss_line = f"loss = {MINUS}log p[{trace.label}] = {fmt_short(trace.loss)}" if has_label else ""
 
     # -- declare the frame: per panel, class labels | bars with their numbers
     def labels():
