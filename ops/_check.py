@@ -54,3 +54,19 @@ def check_spatial(x, op):
         if n == 0:
             raise ValueError(f"{op}: x has shape {x.shape} with {axis}=0, expected C, H and W "
                              ">= 1 (only the batch N may be 0)")
+
+
+def cast_common(op, x, weight, bias, n_out, hint=""):
+    """``x``, ``weight`` and ``bias`` ((n_out,) or None) cast to their common float dtype.
+
+    ``hint`` ends the bias-shape message, e.g. "to match weight's 6 filters".
+    """
+    dtype = np.result_type(x, weight)
+    if bias is not None:
+        bias = as_float(bias, "bias", op)
+        if bias.shape != (n_out,):
+            raise ValueError(f"{op}: bias has shape {bias.shape}, expected ({n_out},)"
+                             + (f" {hint}" if hint else ""))
+        dtype = np.result_type(dtype, bias)
+        bias = bias.astype(dtype, copy=False)
+    return x.astype(dtype, copy=False), weight.astype(dtype, copy=False), bias

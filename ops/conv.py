@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_dout, as_float, check_ndim, check_spatial, pair
+from ._check import as_dout, as_float, cast_common, check_ndim, check_spatial, pair
 from ._window import Geometry, batch_last, geometry, pad, unpad, windows
 
 OP = "conv2d"
@@ -70,16 +70,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         want = "weight.shape[1] == x.shape[1]" + (f" / groups ({groups})" if groups > 1 else "")
         raise ValueError(f"{OP}: weight has {weight.shape[1]} input channels (shape {weight.shape}) "
                          f"but x has {x.shape[1]} (shape {x.shape}), expected {want}")
-    dtype = np.result_type(x, weight)
     nf = weight.shape[0]
-    if bias is not None:
-        bias = as_float(bias, "bias", OP)
-        if bias.shape != (nf,):
-            raise ValueError(f"{OP}: bias has shape {bias.shape}, expected ({nf},) to match weight's "
-                             f"{nf} filters")
-        dtype = np.result_type(dtype, bias)
-        bias = bias.astype(dtype, copy=False)
-    x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    x, weight, bias = cast_common(OP, x, weight, bias, nf, f"to match weight's {nf} filters")
     padding, extra = _padding(padding, stride, dilation, weight.shape[2:])
     g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation,
                  kernel_name="weight kernel (kh, kw)", pad_extra=extra)
@@ -93,7 +85,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if groups == 1:
         out = _apply_weight(weight.reshape(nf, -1), cols, positions, n)
     else:   # one product per group: filters of group k read rows of channels of group k
-        out = np.empty((nf, positions * n), dtype=dtype)
+        out = np.empty((nf, positions * n), dtype=x.dtype)
         for f, r in _group_slices(weight.shape, groups):
             out[f] = _apply_weight(weight[f].reshape(f.stop - f.start, -1), cols[r], positions, n)
     if bias is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._check import as_dout, as_float, check_ndim, pair
+from ._check import as_dout, as_float, cast_common, check_ndim, pair
 from ._window import Geometry, batch_last, pad, unpad, windows
 
 OP = "conv_transpose2d"
@@ -130,19 +130,12 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if min(weight.shape[2:]) < 1:
         raise ValueError(f"{OP}: weight has shape {weight.shape}, expected a kernel of at least 1×1")
     c_out = weight.shape[1] * groups
-    dtype = np.result_type(x, weight)
-    if bias is not None:
-        bias = as_float(bias, "bias", OP)
-        if bias.shape != (c_out,):
-            raise ValueError(f"{OP}: bias has shape {bias.shape}, expected ({c_out},) "
-                             f"(C_out = weight.shape[1] × groups)")
-        dtype = np.result_type(dtype, bias)
-        bias = bias.astype(dtype, copy=False)
-    x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    x, weight, bias = cast_common(OP, x, weight, bias, c_out,
+                                  "(C_out = weight.shape[1] × groups)")
     g = _geometry(x.shape, weight.shape, stride, padding, output_padding, groups, dilation)
     n = x.shape[0]
     xl = batch_last(x).reshape(c_in, -1)                       # (C_in, H*W*N)
-    outp = np.zeros((c_out,) + g.padded_size() + (n,), dtype=dtype)
+    outp = np.zeros((c_out,) + g.padded_size() + (n,), dtype=x.dtype)
     for gi, (ci, co) in enumerate(_group_slices(c_in, c_out, groups)):
         w2 = weight[ci].reshape(ci.stop - ci.start, -1)        # (C_in/g, C_out/g*kh*kw)
         # Every input cell's stamp x·w, one column per input cell: (C_out/g, kh, kw, H, W, N).

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import trace as _trace
-from ._check import as_dout, as_float, check_ndim
+from ._check import as_dout, as_float, cast_common, check_ndim
 
 
 @dataclass
@@ -45,14 +45,7 @@ def linear(x, weight, bias=None):
     if weight.shape[1] != x.shape[1]:
         raise ValueError(f"linear: weight has shape {weight.shape} but x has {x.shape[1]} features "
                          f"(shape {x.shape}), expected weight.shape[1] == x.shape[1]")
-    dtype = np.result_type(x, weight)
-    if bias is not None:
-        bias = as_float(bias, "bias", "linear")
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[0]},)")
-        dtype = np.result_type(dtype, bias)
-        bias = bias.astype(dtype, copy=False)
-    x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    x, weight, bias = cast_common("linear", x, weight, bias, weight.shape[0])
     out = x @ weight.T
     if bias is not None:
         out += bias
