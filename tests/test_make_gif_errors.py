@@ -71,7 +71,7 @@ def test_scale_up_to_the_bound_still_renders(tmp_path):
 
 
 def test_huge_and_tiny_numbers_use_scientific_notation():
-    from viz.softmax_gif import _num
+    from viz.draw import fmt_short as _num
     assert _num(1e30) == "1.0e30" and _num(-2e30) == "\u22122.0e30"
     assert _num(3.2e-5) == "3.2e\u22125"
     assert _num(0.0) == "0.00" and _num(0.5) == "0.50" and _num(123.4) == "123.4"
