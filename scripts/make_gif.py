@@ -27,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
+sys.path.insert(0, str(ROOT / "scripts"))  # the backward subcommands live beside this script
 
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
@@ -38,6 +39,7 @@ from viz.linear_gif import render_linear  # noqa: E402
 from viz.softmax_gif import render_softmax  # noqa: E402
 from viz.tour import parse_tour, steps_of  # noqa: E402
 from viz.window_gif import render_window  # noqa: E402
+from backward_cmds import BACKWARD_OPS, _backward_parsers, render_backward  # noqa: E402
 
 GIF_DIR = ROOT / "gifs"
 LEARNED_LAYERS = ("conv1", "conv2")
@@ -69,6 +71,20 @@ GALLERY = {
     "flatten": ["flatten", "--channels", "2"],
     "softmax": ["softmax"],
 }
+# the backward section: each shows the gradient the shipped LeNet-5 really routes
+BACKWARD_GALLERY = {
+    "maxpool_backward": ["maxpool-backward"],
+    "avgpool_backward": ["avgpool-backward"],
+    "conv2d_backward_input": ["conv2d-backward-input"],
+    "conv2d_backward_input_gather": ["conv2d-backward-input", "--view", "gather"],
+    "conv2d_backward_input_stride2": ["conv2d-backward-input", "--view", "gather", "--input",
+                                      "toy", "--kernel", "random", "--stride", "2",
+                                      "--dout", "random"],
+    "conv2d_backward_weight": ["conv2d-backward-weight"],
+    "relu_backward": ["relu-backward"],
+    "linear_backward": ["linear-backward"],
+}
+GALLERY.update(BACKWARD_GALLERY)
 
 
 # -- argument types ------------------------------------------------------------------------
@@ -196,7 +212,9 @@ def build_parser():
     parser = _Parser(prog="make_gif.py", description=__doc__, formatter_class=_Help)
     sub = parser.add_subparsers(dest="op", required=True, metavar="OP",
                                 help="maxpool, avgpool, conv2d, relu, sigmoid, tanh, linear, "
-                                     "flatten, softmax or all (OP --help for its options)")
+                                     "flatten, softmax, their backward passes "
+                                     f"({', '.join(BACKWARD_OPS)}) or all (OP --help for its "
+                                     "options)")
     subs = {}
 
     def add(name, help_):
@@ -278,6 +296,8 @@ def build_parser():
     p.add_argument("--label", type=int, default=7,
                    help="true class for the loss (-1: no loss)")
     _common(p, "softmax", 500, 3000, image=False)
+
+    _backward_parsers(add, globals())
 
     p = add("all", "render the whole gallery into gifs/")
     p.add_argument("--out-dir", type=Path, default=GIF_DIR, help="folder of the gallery")
@@ -426,6 +446,8 @@ def render(args):
     if args.op == "softmax":
         return _softmax(args)
     image, desc = load_image(args.input)
+    if args.op in BACKWARD_OPS:
+        return render_backward(args, image, desc)
     if args.op in ("maxpool", "avgpool", "conv2d"):
         return _window(args, image, desc)
     if args.op in ("relu", "sigmoid", "tanh"):
@@ -541,6 +563,8 @@ def main(argv=None):
         if not args.out_dir.is_dir():
             subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
         for current, argv_ in GALLERY.items():
+            if current == next(iter(BACKWARD_GALLERY)):
+                print("-- backward --")
             a = parser.parse_args(argv_ + ["--out", str(args.out_dir / f"{current}.gif")] +
                                   (["--no-gifsicle"] if args.no_gifsicle else []))
             _report(current, make(a, subs[a.op]))
