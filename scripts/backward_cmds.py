@@ -23,6 +23,7 @@ LENET = ROOT / "models" / "lenet5.npz"
 BACKWARD_OPS = ("maxpool-backward", "avgpool-backward", "conv2d-backward-input",
                 "conv2d-backward-weight", "relu-backward", "linear-backward")
 DOUTS = ("lenet5", "random", "ones")
+MAX_FRAMES = 150        # a 28×28 map's sweep at 60 ms, the tour and the hold stay under 20 s
 
 
 def _pair2(v):
@@ -64,6 +65,7 @@ def _backward_parsers(add, mg):
 
     def common(p, name, frame_ms=60, hold=2500):
         mg["_frames_opts"](p)
+        p.set_defaults(max_frames=MAX_FRAMES)
         mg["_tour_opt"](p)
         mg["_common"](p, name, frame_ms, hold)
 

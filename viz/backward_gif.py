@@ -24,7 +24,7 @@ from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout,
 from .legend import Legend
 from .palette import (ACCENT, BLANK, DIM, GOOD, HATCH_B, constant_scale, diverging_scale,
                       auto_scale, weight_scale)
-from .tour import TOUR_COUNT
+from .tour import MIN_TOUR, TOUR_COUNT
 
 SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAP_TARGET = 240          # px, the longer side of a gradient map
@@ -77,13 +77,12 @@ def draw_map(cv, x, y, vals, scale, s, d=2, stripes=None, dim=None, labels=None)
         labels = _strings(vals, d)
     cell_grid(cv, x, y, idx, s, g, labels=labels, label_size=min(NUM_SIZE + 1, s // 3 + 2)
               if labels is not None else None)
-    for mask, fn in ((stripes, _stripe), (dim, cv.dim)):
-        if mask is None:
-            continue
-        for r, c in zip(*np.nonzero(mask)):
-            x0, y0 = x + g + c * s, y + g + r * s
-            fn(x0, y0, x0 + s - g, y0 + s - g) if fn is cv.dim else fn(cv, x0, y0, x0 + s - g,
-                                                                         y0 + s - g)
+    for r, c in zip(*np.nonzero(stripes if stripes is not None else [[]])):
+        x0, y0 = x + g + c * s, y + g + r * s
+        _stripe(cv, x0, y0, x0 + s - g, y0 + s - g)
+    for r, c in zip(*np.nonzero(dim if dim is not None else [[]])):
+        x0, y0 = x + g + c * s, y + g + r * s
+        cv.dim(x0, y0, x0 + s - g, y0 + s - g)
 
 
 def _stripe(cv, x0, y0, x1, y1, period=6):
@@ -224,7 +223,8 @@ class _ScatterFrames:
             notes.append("striped: padding; gradient stamped there is cropped (lost)")
         if (self.counts[~self.pad] == 0).any():
             notes.append("dimmed: no window reads these cells; their gradient is 0")
-        lost_w = [f"lost to padding so far: {show(v, self.d)}" for v in self._lost_all()]
+        lost_w = [f"lost to padding so far: {show(v, self.d)}{unit_text(self.e)}"
+                  for v in self._lost_all()]
         self.lost = Text(None, 11, color=DIM, name="lost", widest=lost_w) if self.ph or self.pw \
             else None
         p3 = Col(self.g_box, *[Text(t, 11, color=DIM) for t in notes], self.lost,
@@ -311,7 +311,8 @@ class _ScatterFrames:
         draw_map(cv, *self.g_xy, state, self.g_scale, self.s3, self.d, stripes=self.pad,
                  dim=unread)
         if self.lost is not None:
-            lay.write(cv, self.lost, f"lost to padding so far: {show(state[self.pad].sum(), self.d)}")
+            lay.write(cv, self.lost, f"lost to padding so far: {show(state[self.pad].sum(), self.d)}"
+                      + unit_text(self.e))
         if self.phases[i] != "hold":
             ii, jj = (int(v) for v in tr.out_index[k, 2:])
             x0, y0 = self.up_xy
@@ -365,6 +366,8 @@ class _ScatterFrames:
     def texts(self, i):
         k = int(self.steps[i])
         out = {"caption": _caption(self.phases, self.reasons, i, self._sweep_text())}
+        if self.lost is not None:
+            out["lost"] = self.states[k][self.pad].sum()
         if self.phases[i] == "tour":
             out.update(self._work(k))
             out["where"], out["upstream"] = self._where(k)
@@ -526,9 +529,11 @@ def _simple_tour(values, count, other_sign=True, extra=None):
         cand.append(extra)
     if other_sign:
         cand.append(("the strongest gradient of the other sign", live & (np.sign(v) == -np.sign(v[top]))))
-    cand.append(("another strong gradient", live))
+    cand += [("another strong gradient", live)] * 3         # to reach MIN_TOUR steps
     picks, taken = [], set()
-    for reason, ok in cand:
+    for n, (reason, ok) in enumerate(cand):
+        if n >= len(cand) - 3 and len(picks) >= MIN_TOUR:
+            break
         if len(picks) >= count:
             break
         ok = np.asarray(ok, bool)
@@ -828,8 +833,9 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     a_scale = grad_scale(*adds.values())
     r_scale = weight_scale(rows) if wrt_x else auto_scale(rows)
     s2 = int(max(8, min(28, 200 // max(fshape))))
-    su = int(max(12, min(28, 300 // S)))
-    up_box = Box(su + 1 + 2 * RING_MARGIN, S * su + 1 + 2 * RING_MARGIN, "upstream")
+    su = int(max(14, min(28, 300 // S)))
+    uw = max(measure(show(v, 2), NUM_SIZE, "mono")[0] for v in dout) + 10
+    up_box = Box(uw + 1 + 2 * RING_MARGIN, S * su + 1 + 2 * RING_MARGIN, "upstream")
     row_box, add_box = _map_box(*fshape, s2, "row map"), _map_box(*fshape, s2, "adds map")
     if wrt_x:
         out_box = _map_box(*fshape, s2, "gradient map")
@@ -868,7 +874,8 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     lay, counter = _frame_layout(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
                                  formula, panels, subtitle, counts)
     up_xy, row_xy, add_xy, out_xy = (_xy(b) for b in (up_box, row_box, add_box, out_box))
-    draw_map(lay.base, *up_xy, dout[:, None], grad_scale(dout), su, 2)
+    cell_grid(lay.base, *up_xy, grad_scale(dout).index(dout[:, None]), (su, uw), 1,
+              labels=_strings(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
     frames, texts = [], []
     for i, k in enumerate(steps):
         k = int(k)
@@ -882,7 +889,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
             draw_map_rect(cv, out_xy, st, g_scale, (max(s3, 12), s3))
         text = {"caption": _caption(phases, reasons, i, "sweep: every output neuron")}
         if phases[i] != "hold":
-            _ring_cell(cv, up_xy, su, k, 0)
+            cv.ring(up_xy[0] + 1, up_xy[1] + 1 + k * su, up_xy[0] + uw, up_xy[1] + (k + 1) * su)
             lay.write(cv, line, lines[k])
             draw_map(cv, *row_xy, np.nan_to_num(_folded(rows[trace.row_index[k]], fshape)),
                      r_scale, s2, 2, labels=np.full(fshape, ""))
