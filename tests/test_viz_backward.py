@@ -7,8 +7,7 @@ import ops
 from viz.backward_gif import (render_dweight, render_elementwise_backward, render_gather,
                               render_linear_backward, render_scatter, unit_of, unit_text)
 from viz.encode import write_gif
-from viz.layout import gap_for
-from viz.readback import read_gif
+from viz.readback import read_gif, read_map
 
 
 def _rng(seed=0):
@@ -22,20 +21,7 @@ def _decoded(tmp_path, anim):
     return frames, durations
 
 
-def _read_map(frame, xy, cell, shape, scale, unit):
-    """Every cell of a value map drawn at ``xy`` (its grid corner), mapped back through
-    ``scale`` (NaN where the cell's main colour is not on the scale)."""
-    g = gap_for(cell) if np.isscalar(cell) else gap_for(min(cell))
-    ch, cw = (cell, cell) if np.isscalar(cell) else cell
-    x0, y0 = xy
-    got = np.full(shape, np.nan)
-    for r in range(shape[0]):
-        for c in range(shape[1]):
-            px = frame[y0 + g + r * ch:y0 + (r + 1) * ch, x0 + g + c * cw:x0 + (c + 1) * cw]
-            idx = np.bincount(px[px >= 0].ravel()).argmax()
-            if scale.contains(idx):
-                got[r, c] = scale.value(idx) * unit
-    return got
+_read_map = read_map
 
 
 def _check_tour(anim, durations, nonzero):
