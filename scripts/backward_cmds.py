@@ -24,6 +24,7 @@ BACKWARD_OPS = ("maxpool-backward", "avgpool-backward", "conv2d-backward-input",
                 "conv2d-backward-weight", "relu-backward", "linear-backward")
 DOUTS = ("lenet5", "random", "ones")
 MAX_FRAMES = 150        # a 28×28 map's sweep at 60 ms, the tour and the hold stay under 20 s
+CONV_FRAMES = 100
 
 
 def _pair2(v):
@@ -63,9 +64,9 @@ def _backward_parsers(add, mg):
             p.add_argument("--dilation", type=ppair, default=None, metavar="D",
                            help="spacing between the sampled cells (default: 1)")
 
-    def common(p, name, frame_ms=60, hold=2500):
+    def common(p, name, frame_ms=60, hold=2500, max_frames=MAX_FRAMES):
         mg["_frames_opts"](p)
-        p.set_defaults(max_frames=MAX_FRAMES)
+        p.set_defaults(max_frames=max_frames)
         mg["_tour_opt"](p)
         mg["_common"](p, name, frame_ms, hold)
 
@@ -93,7 +94,9 @@ def _backward_parsers(add, mg):
             p.add_argument("--view", choices=("scatter", "gather"), default="scatter",
                            help="scatter: stamps that add up; gather: a full correlation")
         dout_opts(p, "filter")
-        common(p, name, hold=2500 if name.endswith("input") else 3000)
+        # scatter stamps change a 5×5 block a step: fewer frames keep the GIF under 500 KB
+        common(p, name, hold=2500 if name.endswith("input") else 3000,
+               max_frames=CONV_FRAMES if name.endswith("input") else MAX_FRAMES)
 
     p = add("relu-backward", "relu backward: ∂L/∂x = ∂L/∂out where x > 0, else 0")
     p.add_argument("--kernel", default=None,
@@ -185,10 +188,10 @@ def _pool(args, image, desc):
     if lenet:
         case = _lenet(args, image, "pool", args.channel)
         x, k, st, pd, dl = case["x"], case["kernel_size"], case["stride"], case["padding"], 1
-        src = (f"input: {desc} → LeNet-5 {' → '.join(case['grads'].names[:case['grads'].names.index(case['layer'])])}"
-               f", channel {case['index']}")
+        before = case["grads"].names[:case["grads"].names.index(case["layer"])]
+        src = f"input: {desc} → LeNet-5 {' → '.join(before)}, channel {case['index']}"
         if case["op"] != ("MaxPool2d" if op == "max_pool2d" else "AvgPool2d"):
-            src += f"  ·  LeNet-5 pools with {case['op']} here; {op} routes the same ∂L/∂out"
+            src = src.replace(", channel", f" ({case['op']} there), channel")
     else:
         x = image[None, None].astype(np.float32)
         k = args.kernel_size or 2
@@ -210,6 +213,8 @@ def _pool(args, image, desc):
     rule = ("∂L/∂x[argmax of window (i, j)] += ∂L/∂out[i, j]; the window's other cells get 0"
             if op == "max_pool2d" else
             "∂L/∂x[every cell of window (i, j)] += ∂L/∂out[i, j] / k²")
+    if lenet and case["op"] != ("MaxPool2d" if op == "max_pool2d" else "AvgPool2d"):
+        rule += f"   (LeNet-5 uses {case['op']} here: this is how {op} would route its ∂L/∂out)"
     return render_scatter(tr, x=fwd, max_frames=args.max_frames,
                           title=f"{op} backward ({geo})", subtitle=f"{src}  ·  {note}",
                           tour=_tour_steps(args, None, out.shape[2:]),

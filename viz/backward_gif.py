@@ -270,7 +270,7 @@ class _ScatterFrames:
         else:
             k2 = self.kh * self.kw
             first = Row(Col(Space(0, measure("A", 11)[1] + 3), self.times), sym("/", "div"),
-                        Text(f"{k2}", 14, height=gh, name="k2"), sym("=", "eq"),
+                        sym(f"{k2}", "k2"), sym("=", "eq"),
                         grid("adds", f"adds{u}: the same share to every cell"), gap=8)
             how = (f"each upstream cell is shared equally over its window: {self.names['up']}"
                    f" / {k2}" + (", padding included" if self.ph or self.pw else ""))
@@ -503,6 +503,10 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              if trace.cropped.any() else [],
              "out_dim": trace.cropped.reshape(Hp, Wp)}
     from .window_gif import render_window
+    if scale is None:               # small maps: cells big enough for 2-decimal numbers
+        zh, zw = trace.inserted.shape[2:]
+        scale = 240 // max(zh, zw)
+        scale = min(40, max(scale, 36)) if scale >= 20 else None
     wl = (lambda _: f"rot180 of {weight_label}") if weight_label else (lambda _: "rot180(w)")
     anim = render_window(view, scale=scale, max_frames=max_frames, subtitle=subtitle, tour=tour,
                          weight_label=wl, words=words)
