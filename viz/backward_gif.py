@@ -199,9 +199,23 @@ class _ScatterFrames:
              "counts": self._window_counts(k)}
         if self.op == "max_pool2d":
             w["x"] = _strings(self._window_vals(self.x, k), 2 if not all_integers(self.x) else 0)
-            a = np.argwhere(np.asarray(tr.stamp[k, 0]) != 0)
-            w["argmax"] = tuple(int(v) for v in a[0]) if len(a) else None
+            xs = self._window_vals(self.x, k)
+            w["argmax"] = tuple(int(v) for v in np.unravel_index(int(np.asarray(
+                self._argmax(k))), xs.shape))
+            ties = np.argwhere(xs == xs[w["argmax"]])
+            w["ties"] = [tuple(int(v) for v in t) for t in ties]
+            w["tie"] = "" if len(ties) < 2 else (
+                f"tie: {len(ties)} cells hold the max; all the gradient goes to the first "
+                "(row-major), the op's argmax")
         return w
+
+    def _argmax(self, k):
+        """The window offset the op routed step k to: where its stamp is non-zero (the op's
+        own routing); for a zero upstream cell, the first max of the window (the op's rule)."""
+        hit = np.flatnonzero(np.asarray(self.tr.stamp[k, 0]).ravel())
+        if hit.size:
+            return int(hit[0])
+        return int(np.argmax(np.nan_to_num(self._window_vals(self.x, k), nan=np.inf)))
 
     def _window_counts(self, k):
         return _strings(self._window_vals(self.counts.astype(float), k), 0)
@@ -279,8 +293,12 @@ class _ScatterFrames:
             second.append(grid("counts", "windows that touch each cell"))
         self.pad_note = Text("hatched: padding, cropped", 11, color=DIM) if self.ph or self.pw \
             else None
+        self.tie = None
+        if self.op == "max_pool2d":
+            self.tie = Text(None, 11, color=GOOD, name="tie",
+                            widest=[w["tie"] for w in works if w["tie"]])
         p2 = Col(self.caption, self.where, Text(how, 11, color=DIM), Space(0, 2), first,
-                 Row(*second, gap=24), self.pad_note, gap=6)
+                 Row(*second, gap=24), self.tie, self.pad_note, gap=6)
         self.panels = [Panel(p1, self.names["p1"]), Panel(p2, "working: what this cell adds where"),
                        Panel(p3, self.names["p3"])]
         self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
@@ -356,12 +374,17 @@ class _ScatterFrames:
             xs = self._window_vals(self.x, k)
             cell_grid(cv, x0, y0, auto_scale(self.x).index(xs), cz, 1, labels=w["x"], pad=pad,
                       label_size=NUM_SIZE)
-            if w["argmax"] is not None:
-                r, c = w["argmax"]
-                for key in ("x", "adds"):
-                    gx, gy = self.grid[key].box[:2]
-                    cv.outline(gx + 1 + c * cz, gy + 1 + r * cz, gx + (c + 1) * cz,
-                               gy + (r + 1) * cz, GOOD, 3)
+            gx, gy = self.grid["x"].box[:2]
+            for r, c in w["ties"]:
+                cv.outline(gx + 1 + c * cz, gy + 1 + r * cz, gx + (c + 1) * cz,
+                           gy + (r + 1) * cz, GOOD, 1)
+            r, c = w["argmax"]
+            for key in ("x", "adds"):
+                gx, gy = self.grid[key].box[:2]
+                cv.outline(gx + 1 + c * cz, gy + 1 + r * cz, gx + (c + 1) * cz,
+                           gy + (r + 1) * cz, GOOD, 3)
+            if w["tie"]:
+                self.lay.write(cv, self.tie, w["tie"])
 
     def texts(self, i):
         k = int(self.steps[i])
@@ -501,7 +524,15 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              "in_notes": notes, "in_hatch": trace.is_border, "in_dim": trace.is_inserted,
              "out_notes": ["dimmed: on the forward's padding, cropped (lost)"]
              if trace.cropped.any() else [],
-             "out_dim": trace.cropped.reshape(Hp, Wp)}
+             "out_dim": trace.cropped.reshape(Hp, Wp),
+             "reasons": {"largest |output|": "the largest |∂L/∂x|",
+                         "edge of a stroke: the widest spread of values":
+                             "the widest spread of ∂L/∂out values in a window",
+                         "the window reaches into the padding":
+                             "the window reaches into the zero border",
+                         "the strongest output of the other sign":
+                             "the strongest ∂L/∂x of the other sign",
+                         "another strong output": "another strong ∂L/∂x"}}
     from .window_gif import render_window
     if scale is None:               # small maps: cells big enough for 2-decimal numbers
         zh, zw = trace.inserted.shape[2:]

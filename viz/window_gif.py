@@ -566,7 +566,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         For views that draw another array as a window op (conv2d's gather backward):
         ``title``, ``formula``, ``p1``/``p2``/``p3`` panel labels, ``in_legend``,
         ``out_legend``, ``w_legend``, ``heads``, ``in_notes``/``out_notes`` (lists), and
-        bool masks ``in_hatch``, ``in_dim`` (padded input) and ``out_dim`` (output map).
+        bool masks ``in_hatch``, ``in_dim`` (padded input) and ``out_dim`` (output map);
+        ``reasons``: a dict renaming the tour's reasons.
 
     Returns
     -------
@@ -591,7 +592,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     else:
         picks = [(int(k), "chosen by hand") for k in tour]
     steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
-    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
+    rename = (words or {}).get("reasons", {})        # a backward view's words for the same picks
+    reasons = [rename.get(r, r) for _, r in picks] + [""] * (len(steps) - len(picks))
     wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label, words)
     toured = np.zeros(len(trace), bool)
     frames, texts = [], []
