@@ -329,8 +329,8 @@ class _ScatterFrames:
         draw_map(cv, *self.g_xy, state, self.g_scale, self.s3, self.d, stripes=self.pad,
                  dim=unread)
         if self.lost is not None:
-            lay.write(cv, self.lost, f"lost to padding so far: {show(state[self.pad].sum(), self.d)}"
-                      + unit_text(self.e))
+            lost = show(state[self.pad].sum(), self.d)
+            lay.write(cv, self.lost, f"lost to padding so far: {lost}{unit_text(self.e)}")
         if self.phases[i] != "hold":
             ii, jj = (int(v) for v in tr.out_index[k, 2:])
             x0, y0 = self.up_xy
@@ -563,7 +563,8 @@ def _simple_tour(values, count, other_sign=True, extra=None):
     if extra is not None:
         cand.append(extra)
     if other_sign:
-        cand.append(("the strongest gradient of the other sign", live & (np.sign(v) == -np.sign(v[top]))))
+        cand.append(("the strongest gradient of the other sign",
+                     live & (np.sign(v) == -np.sign(v[top]))))
     cand += [("another strong gradient", live)] * 3         # to reach MIN_TOUR steps
     picks, taken = [], set()
     for n, (reason, ok) in enumerate(cand):
@@ -807,7 +808,8 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
         cv = lay.new_frame()
         lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every element, fast"))
         shown = np.repeat(np.repeat(done[i].reshape(H, W), s, 0), s, 1)
-        region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s), slice(dx_xy[0] + g, dx_xy[0] + g + W * s))
+        region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s),
+                  slice(dx_xy[0] + g, dx_xy[0] + g + W * s))
         cv.px[region] = np.where(shown, full.px[region], cv.px[region])
         text = {"caption": _caption(phases, reasons, i, "sweep: every element, fast")}
         if phases[i] != "hold":
