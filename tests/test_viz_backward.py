@@ -196,3 +196,22 @@ def test_render_scatter_rejects_several_channels():
     _, cache = ops.max_pool2d(np.zeros((1, 2, 4, 4), np.float32), 2)
     with pytest.raises(ValueError, match="one sample and one channel"):
         render_scatter(cache.backward_trace(np.ones((1, 2, 2, 2), np.float32)), x=np.zeros((4, 4)))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_scatter_layout_grid(k):
+    """Every geometry lays out without overlapping text (the layout refuses overlaps)."""
+    rng = _rng(k)
+    for s in (1, 2, 3):
+        for p in range(0, k // 2 + 1):
+            x = rng.random((1, 1, 7, 8)).astype(np.float32)
+            out, cache = ops.max_pool2d(x, k, s, p)
+            anim = render_scatter(cache.backward_trace(rng.standard_normal(out.shape)),
+                                  x=cache.trace(sample=0).padded[0, 0], max_frames=8)
+            w = rng.standard_normal((1, 1, k, k)).astype(np.float32)
+            out, cache = ops.conv2d(x, w, None, s, p)
+            render_scatter(cache.backward_trace(rng.standard_normal(out.shape)), weight=w[0, 0],
+                           max_frames=8)
+            render_gather(cache.backward_trace(rng.standard_normal(out.shape), view="gather"),
+                          max_frames=8)
+            assert anim.layout["size"][0] <= 1600
