@@ -84,6 +84,7 @@ BACKWARD_GALLERY = {
     "conv2d_backward_weight": ["conv2d-backward-weight"],
     "relu_backward": ["relu-backward"],
     "linear_backward": ["linear-backward"],
+    "training_step": ["training-step"],
 }
 GALLERY.update(BACKWARD_GALLERY)
 
@@ -314,7 +315,7 @@ def build_parser():
 # --dout lenet5 then falls back to random with a note.
 LENET = ROOT / "models" / "lenet5.npz"
 BACKWARD_OPS = ("maxpool-backward", "avgpool-backward", "conv2d-backward-input",
-                "conv2d-backward-weight", "relu-backward", "linear-backward")
+                "conv2d-backward-weight", "relu-backward", "linear-backward", "training-step")
 DOUTS = ("lenet5", "random", "ones")
 MAX_FRAMES = 150        # a 28×28 map's sweep at 60 ms, the tour and the hold stay under 20 s
 CONV_FRAMES = 100
@@ -397,6 +398,14 @@ def _backward_parsers(add):
                         f"({', '.join(KERNELS)}); default: LeNet-5's conv1 output")
     dout_opts(p, "channel")
     common(p, "relu-backward")
+
+    p = add("training-step", "one SGD step of a tiny conv → relu → maxpool → linear → "
+                             "cross-entropy net on one digit: forward, backward, update")
+    p.add_argument("--label", type=int, default=None,
+                   help="the class the loss is taken against (default: the digit's label)")
+    p.add_argument("--lr", type=float, default=0.1, help="the SGD learning rate")
+    p.add_argument("--seed", type=int, default=1, help="seed of the tiny net's initial weights")
+    _common(p, "training-step", 1500, 4000)
 
     p = add("linear-backward", "linear backward, one output neuron at a time: "
                                "∂L/∂x += ∂L/∂out[o] · W[o] (--wrt x) or ∂L/∂W[o] = ∂L/∂out[o] · x")
@@ -624,8 +633,26 @@ def _linear_backward(args, image, desc):
                                   subtitle=f"{src}  ·  {note}")
 
 
+def _training_step(args, image, desc):
+    from training.step_record import digit_step
+    from viz.training_step_gif import render_training_step
+    label = args.label
+    if label is None:
+        label = _label_of(args.input) if not str(args.input).startswith("toy") else None
+    if label is None or not 0 <= label < 10:
+        raise ValueError(f"argument --label: {label}, expected a class 0 to 9 (a picture or "
+                         "the toy input has no label of its own)")
+    if not (np.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"argument --lr: {args.lr:g}, expected a positive number")
+    rec = digit_step(image, label, args.lr, args.seed)
+    return render_training_step(rec, subtitle=f"input: {desc}  ·  label {label}  ·  tiny net "
+                                              f"seed {args.seed}, lr {args.lr:g}")
+
+
 def render_backward(args, image, desc):
     """Run the op and its instrumented backward; returns a ``viz.frames.Animation``."""
+    if args.op == "training-step":
+        return _training_step(args, image, desc)
     if args.op in ("maxpool-backward", "avgpool-backward"):
         return _pool_backward(args, image, desc)
     if args.op.startswith("conv2d"):
