@@ -469,7 +469,8 @@ def _given(args, names):
 
 
 def _tour_steps(args, trace_cells, n_cells):
-    """--tour cells 'R,C' -> step indices in a row-major (rows, cols) trace."""
+    """--tour cells 'R,C' -> step indices of a row-major (rows, cols) trace: upstream cells
+    (scatter), padded ∂L/∂x cells (gather), weight cells (∂L/∂w) or elements (relu)."""
     if args.tour is None:
         return None
     rows, cols = n_cells
@@ -568,7 +569,8 @@ def _conv_backward(args, image, desc):
         return render_gather(tr, max_frames=args.max_frames,
                              title=f"conv2d backward, ∂L/∂x as a full correlation ({geo})",
                              subtitle=sub, weight_label=wl,
-                             tour=_tour_steps(args, None, tr.inserted.shape[2:]) and None)
+                             tour=_tour_steps(args, None, tuple(int(v) + 1 for v in
+                                                               tr.out_index[-1, 2:])))
     tr = cache.backward_trace(dout)
     return render_scatter(tr, weight=w[0, 0], max_frames=args.max_frames,
                           title=f"conv2d backward, ∂L/∂x by scatter ({geo})", subtitle=sub,

@@ -81,3 +81,15 @@ def test_every_backward_command_renders():
                                                           "--dout", "random"]):
         anim = _anim(argv)
         assert len(anim) >= 5 and anim.tour_frames()
+
+
+def test_tour_by_hand_names_upstream_cells():
+    anim = _anim(["maxpool-backward", "--tour", "3,4", "9,4"])
+    tour = anim.tour_frames()
+    assert [int(anim.steps[i]) for i in tour] == [3 * 14 + 4, 9 * 14 + 4]
+    assert anim.texts[tour[0]]["where"].startswith("∂L/∂out[3, 4]")
+    anim = _anim(["conv2d-backward-input", "--view", "gather", "--tour", "5,6"])
+    assert [int(anim.steps[i]) for i in anim.tour_frames()] == [5 * 32 + 6]
+    assert _anim(["conv2d-backward-weight", "--tour", "none"]).tour_frames() == []
+    with pytest.raises(ValueError, match="outside the 14×14"):
+        _anim(["maxpool-backward", "--tour", "14,0"])
