@@ -518,7 +518,8 @@ def _pool_backward(args, image, desc):
             "∂L/∂x[every cell of window (i, j)] += ∂L/∂out[i, j] / k²")
     if lenet and case["op"] != ("MaxPool2d" if op == "max_pool2d" else "AvgPool2d"):
         rule += f"   (LeNet-5 uses {case['op']} here: this is how {op} would route its ∂L/∂out)"
-    return render_scatter(tr, x=fwd, max_frames=args.max_frames,
+    _check_scale(args.scale, tr.padded_size())
+    return render_scatter(tr, x=fwd, max_frames=args.max_frames, scale=args.scale,
                           title=f"{op} backward ({geo})", subtitle=f"{src}  ·  {note}",
                           tour=_tour_steps(args, None, out.shape[2:]),
                           names={"formula": rule})
@@ -559,20 +560,24 @@ def _conv_backward(args, image, desc):
     if args.op == "conv2d-backward-weight":
         tr = cache.backward_trace(dout, wrt="weight")
         kh, kw = w.shape[2:]
+        _check_scale(args.scale, cache.geom.padded_size())
         return render_dweight(tr, cache.trace(sample=0).padded[0, 0], max_frames=args.max_frames,
+                              scale=args.scale,
                               title=f"conv2d backward, ∂L/∂w ({geo})", subtitle=sub,
                               weight_label=wl, stride=_pair2(cache.geom.stride),
                               dilation=_pair2(cache.geom.dilation),
                               tour=_tour_steps(args, None, (kh, kw)))
     if args.view == "gather":
         tr = cache.backward_trace(dout, view="gather")
-        return render_gather(tr, max_frames=args.max_frames,
+        _check_scale(args.scale, tr.inserted.shape[2:])
+        return render_gather(tr, max_frames=args.max_frames, scale=args.scale,
                              title=f"conv2d backward, ∂L/∂x as a full correlation ({geo})",
                              subtitle=sub, weight_label=wl,
                              tour=_tour_steps(args, None, tuple(int(v) + 1 for v in
                                                                tr.out_index[-1, 2:])))
     tr = cache.backward_trace(dout)
-    return render_scatter(tr, weight=w[0, 0], max_frames=args.max_frames,
+    _check_scale(args.scale, tr.padded_size())
+    return render_scatter(tr, weight=w[0, 0], max_frames=args.max_frames, scale=args.scale,
                           title=f"conv2d backward, ∂L/∂x by scatter ({geo})", subtitle=sub,
                           tour=_tour_steps(args, None, oshape[2:]),
                           names={"formula": "∂L/∂x[window (i, j)] += ∂L/∂out[i, j] · w   "
@@ -598,7 +603,8 @@ def _relu_backward(args, image, desc):
     else:
         dout, note = _other_dout(args, out.shape, out.dtype, why)
     tr = cache.backward_trace(dout)
-    return render_elementwise_backward(tr, max_frames=args.max_frames,
+    _check_scale(args.scale, x.shape[2:])
+    return render_elementwise_backward(tr, max_frames=args.max_frames, scale=args.scale,
                                        title="relu backward: ∂L/∂x = ∂L/∂out · [x > 0]",
                                        subtitle=f"{src}  ·  {note}",
                                        tour=_tour_steps(args, None, x.shape[2:]))

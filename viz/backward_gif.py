@@ -150,7 +150,9 @@ def pick_scatter_tour(trace, count=TOUR_COUNT):
 
 
 class _ScatterFrames:
-    def __init__(self, tr, steps, phases, reasons, x, weight, title, subtitle, names, e):
+    def __init__(self, tr, steps, phases, reasons, x, weight, title, subtitle, names, e,
+                 scale=None):
+        self.scale = scale
         self.tr, self.steps, self.phases, self.reasons = tr, steps, phases, reasons
         self.op = tr.op
         self.kh, self.kw = tr.kernel_size
@@ -224,7 +226,7 @@ class _ScatterFrames:
     def _declare(self, title, subtitle):
         tr = self.tr
         self.s1 = map_cell(self.OH, self.OW)
-        self.s3 = map_cell(self.Hp, self.Wp)
+        self.s3 = int(self.scale) if self.scale else map_cell(self.Hp, self.Wp)
         self.up_box = Box(self.OW * self.s1 + 1 + 2 * RING_MARGIN,
                           self.OH * self.s1 + 1 + 2 * RING_MARGIN, "upstream map")
         u = unit_text(self.e)
@@ -409,7 +411,7 @@ def tr_pad(tr):
 
 
 def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitle="",
-                   tour=None, tour_count=TOUR_COUNT, names=None):
+                   tour=None, tour_count=TOUR_COUNT, names=None, scale=None):
     """Render a one-channel ``ScatterTrace`` (max/avg pool, conv2d dx) to frames.
 
     Parameters
@@ -425,6 +427,8 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
         Steps to tour (``[]``: none); default :func:`pick_scatter_tour`.
     names : dict, optional
         Words for "up" (∂L/∂out), "grad" (∂L/∂x), "w", "p1", "p3" and "formula".
+    scale : int, optional
+        Screen pixels per cell of the gradient map (default: about 240 px for the map).
 
     Returns
     -------
@@ -452,7 +456,7 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
     sf = _ScatterFrames(trace, steps, phases, reasons,
                         None if x is None else np.asarray(x, float), 
                         None if weight is None else np.asarray(weight, float),
-                        title, subtitle, base, e)
+                        title, subtitle, base, e, scale)
     frames = [sf.frame(i) for i in range(len(steps))]
     return Animation(frames, steps, sf.layout(), phases=phases,
                      texts=[sf.texts(i) for i in range(len(steps))])
@@ -626,7 +630,7 @@ def _done(steps, phases, n):
 
 # -- conv2d's weight gradient --------------------------------------------------------------
 def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=200, title="",
-                   subtitle="", weight_label="w", tour=None, tour_count=TOUR_COUNT):
+                   subtitle="", weight_label="w", tour=None, tour_count=TOUR_COUNT, scale=None):
     """Render a one-sample, one-filter, one-channel ``WeightGradTrace``.
 
     Panel 1: the padded input with the cells tap (a, b) read (every ``stride``-th cell of the
@@ -655,7 +659,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     p_scale = grad_scale(*prods.values())
     w_scale = grad_scale(val)
     Hp, Wp = xp.shape
-    s1 = map_cell(Hp, Wp)
+    s1 = int(scale) if scale else map_cell(Hp, Wp)
     sm = int(max(2, min(MAP_CELL_MAX, 150 // max(OH, OW))))
     s3 = max(LABEL_CELL, min(48, 200 // max(kh, kw)))
     in_box = _map_box(Hp, Wp, s1, "input map")
@@ -742,7 +746,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
 
 # -- relu / sigmoid / tanh -----------------------------------------------------------------
 def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", tour=None,
-                                tour_count=TOUR_COUNT):
+                                tour_count=TOUR_COUNT, scale=None):
     """Render a one-sample, one-channel ``ElementwiseBackwardTrace``: panel 1 ∂L/∂out with the
     current element, panel 2 the local derivative (for relu the mask x > 0) and this
     element's product, panel 3 ∂L/∂x = ∂L/∂out · local filling in."""
@@ -767,7 +771,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
                        [(k, f"blocked: x ≤ 0, so ∂L/∂out does not pass")])
     steps, phases, reasons = _plan(S, picks, max_frames)
     done = _done(steps, phases, S)
-    s = map_cell(H, W)
+    s = int(scale) if scale else map_cell(H, W)
     g_scale = grad_scale(up, dx)
     loc_scale = auto_scale(local) if trace.op != "relu" else auto_scale(np.array([0.0, 1.0]))
     up_box, loc_box, dx_box = (_map_box(H, W, s, n) for n in ("upstream map", "local map",
