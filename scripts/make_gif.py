@@ -536,6 +536,8 @@ def _conv_case(args, image, desc):
         src = f"input: {desc}, normalised  ·  LeNet-5 {case['layer']} filter {case['index']}"
         wl = (f"w[{case['index']}] of {case['layer']} ({case['channels']}×"
               f"{'×'.join(map(str, w.shape[1:]))})")
+        # one filter's stamps: the layer's own ∂L/∂x sums the parts of all its filters
+        part = f", filter {case['index']}'s part" if case["channels"] > 1 else ""
     else:
         x = image[None, None].astype(np.float32)
         ks = _pair2(args.kernel_size or 3)
@@ -546,17 +548,18 @@ def _conv_case(args, image, desc):
             args.dilation or 1
         src = f"input: {desc}  ·  kernel {name}"
         wl = f"w ({name}, {ks[0]}×{ks[1]})"
+        part = ""
     out, cache = ops.conv2d(x, w, b, st, pd, dl)
     if lenet and args.dout == "lenet5":
         dout, note = case["dout"], case["note"]
     else:
         dout, note = _other_dout(args, out.shape, out.dtype, why)
     geo = f"kernel_size={w.shape[2]}, stride={st}, padding={pd}, dilation={dl}"
-    return x, w, cache, dout, f"{src}  ·  {note}", wl, geo, out.shape
+    return x, w, cache, dout, f"{src}  ·  {note}", wl, geo, out.shape, part
 
 
 def _conv_backward(args, image, desc):
-    x, w, cache, dout, sub, wl, geo, oshape = _conv_case(args, image, desc)
+    x, w, cache, dout, sub, wl, geo, oshape, part = _conv_case(args, image, desc)
     if args.op == "conv2d-backward-weight":
         tr = cache.backward_trace(dout, wrt="weight")
         kh, kw = w.shape[2:]
@@ -572,7 +575,7 @@ def _conv_backward(args, image, desc):
         _check_scale(args.scale, tr.inserted.shape[2:])
         return render_gather(tr, max_frames=args.max_frames, scale=args.scale,
                              title=f"conv2d backward, ∂L/∂x as a full correlation ({geo})",
-                             subtitle=sub, weight_label=wl,
+                             subtitle=sub, weight_label=wl, part=part,
                              tour=_tour_steps(args, None, tuple(int(v) + 1 for v in
                                                                tr.out_index[-1, 2:])))
     tr = cache.backward_trace(dout)
@@ -581,7 +584,10 @@ def _conv_backward(args, image, desc):
                           title=f"conv2d backward, ∂L/∂x by scatter ({geo})", subtitle=sub,
                           tour=_tour_steps(args, None, oshape[2:]),
                           names={"formula": "∂L/∂x[window (i, j)] += ∂L/∂out[i, j] · w   "
-                                            "(summed over every upstream cell)", "w": wl})
+                                            "(summed over every upstream cell)", "w": wl,
+                                 "grad": f"∂L/∂x{part}",
+                                 "p3": f"∂L/∂x{part} (padded {tr.padded_size()[0]}×"
+                                       f"{tr.padded_size()[1]})"})
 
 
 def _relu_backward(args, image, desc):

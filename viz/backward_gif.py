@@ -498,10 +498,11 @@ class _GatherAsWindow:
 
 
 def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=None, tour=None,
-                  scale=None):
+                  scale=None, part=""):
     """Render a one-channel ``GatherTrace`` (conv2d dx, ``view="gather"``) as the window GIF
     of the full correlation it is: zero-inserted ∂L/∂out ⋆ rotated kernel = padded ∂L/∂x,
-    with the inserted zeros dimmed, the border hatched and the cropped cells dimmed."""
+    with the inserted zeros dimmed, the border hatched and the cropped cells dimmed.
+    ``part`` qualifies ∂L/∂x in the labels (e.g. ", filter 3's part", for one filter of many)."""
     N, F = trace.inserted.shape[:2]
     if N != 1 or F != 1 or trace.grad_shape[1] != 1:
         raise ValueError(f"render_gather: ∂L/∂out {tuple(trace.inserted.shape)} and gradient "
@@ -521,7 +522,7 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              "p1": f"∂L/∂out, zero-inserted and bordered {trace.inserted.shape[2]}×"
                    f"{trace.inserted.shape[3]}",
              "p2": "working: window × rotated kernel, summed",
-             "p3": f"∂L/∂x, padded {Hp}×{Wp}",
+             "p3": f"∂L/∂x{part}, padded {Hp}×{Wp}",
              "in_legend": f"∂L/∂out{u}", "out_legend": f"∂L/∂x{u}",
              "w_legend": "rot180(w): the kernel turned by 180°",
              "heads": [f"∂L/∂out window{u}", None, "products"],
