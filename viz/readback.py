@@ -38,3 +38,22 @@ def read_gif(path):
             frames.append(rgb_to_index(np.asarray(im.convert("RGB"))))
             durations.append(int(im.info.get("duration", 0)))
     return frames, durations, loop
+
+
+def read_map(frame, xy, cell, shape, scale, unit=1.0):
+    """Values of a map of cells drawn with :func:`viz.draw.cell_grid` at ``xy`` (cell pitch
+    ``cell`` or ``(height, width)``, grid lines as :func:`viz.layout.gap_for` draws them),
+    read back through ``scale`` from each cell's most common colour and multiplied by
+    ``unit``; NaN where that colour is not on the scale (blank, dimmed)."""
+    from .layout import gap_for
+    ch, cw = (cell, cell) if np.isscalar(cell) else cell
+    g = gap_for(min(ch, cw))
+    x0, y0 = xy
+    got = np.full(shape, np.nan)
+    for r in range(shape[0]):
+        for c in range(shape[1]):
+            px = frame[y0 + g + r * ch:y0 + (r + 1) * ch, x0 + g + c * cw:x0 + (c + 1) * cw]
+            idx = np.bincount(px[px >= 0].ravel()).argmax()
+            if scale.contains(idx):
+                got[r, c] = scale.value(idx) * unit
+    return got

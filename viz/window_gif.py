@@ -80,7 +80,8 @@ class _Where:
     def __init__(self, tr, k, F):
         self.k = k
         f, i, j = (int(v) for v in tr.out_index[k, 1:])
-        self.where = f"out[{f}, {i}, {j}]" if F > 1 else f"out[{i}, {j}]"
+        out = getattr(tr, "out_name", "out")       # a trace may name its output (backward views)
+        self.where = f"{out}[{f}, {i}, {j}]" if F > 1 else f"{out}[{i}, {j}]"
         ph, pw = tr.padding
         r0, c0 = (int(v) for v in tr.origin[k])
         kh, kw = tr.kernel_size
@@ -165,7 +166,8 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label):
+    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label, words=None):
+        self.words = words or {}
         self.tr = tr = trace
         self.n = n = single_sample(tr.out_index, "render_window")
         self.conv = tr.op == "conv2d"
@@ -211,8 +213,10 @@ class _WindowFrames:
             in_notes.append(f"hatched: padding ({fill})")
         if not self.read.all():
             in_notes.append("dimmed: never read by any window")
+        in_notes += self.words.get("in_notes", [])
         p1 = Col(*chans, *[Text(t, 11, color=DIM) for t in in_notes],
-                 Legend(self.in_scale, "input values", name="input legend"), gap=6)
+                 Legend(self.in_scale, self.words.get("in_legend", "input values"),
+                        name="input legend"), gap=6)
 
         # panel 3: one output map per output channel
         # as big as the input map, and never smaller than OUT_TARGET px (stacked channels
@@ -231,7 +235,9 @@ class _WindowFrames:
                           for f, g in enumerate(self.grids)]
         outs = [Col(Text((f"filter {f}" if self.conv else f"channel {f}"), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
-        p3 = Col(*outs, Legend(self.out_scale, "output values", name="output legend"), gap=6)
+        p3 = Col(*outs, *[Text(t, 11, color=DIM) for t in self.words.get("out_notes", [])],
+                 Legend(self.out_scale, self.words.get("out_legend", "output values"),
+                        name="output legend"), gap=6)
 
         # panel 2: the working
         self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
@@ -253,13 +259,14 @@ class _WindowFrames:
         what = {"conv2d": "working: window × weights, summed",
                 "max_pool2d": "working: the max of the window",
                 "avg_pool2d": "working: the mean of the window"}[tr.op]
-        self.panels = [Panel(p1, f"input {dims}"), Panel(p2, what),
-                       Panel(p3, f"output {self.F}×{self.OH}×{self.OW}")]
+        wd = self.words
+        self.panels = [Panel(p1, wd.get("p1", f"input {dims}")), Panel(p2, wd.get("p2", what)),
+                       Panel(p3, wd.get("p3", f"output {self.F}×{self.OH}×{self.OW}"))]
         self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
                             widest=[self._count(i) for i in range(len(self.steps))])
         foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(title_of(tr), TITLE_SIZE, "bold"),
-                              Text(formula_of(tr), FORMULA_SIZE), Space(0, 2),
+        self.lay = Layout(Col(Text(wd.get("title", title_of(tr)), TITLE_SIZE, "bold"),
+                              Text(wd.get("formula", formula_of(tr)), FORMULA_SIZE), Space(0, 2),
                               Row(*self.panels, gap=GAP), foot, gap=6))
         self._draw_static()
 
@@ -299,7 +306,7 @@ class _WindowFrames:
         self.wl = wl
         self.w_head = Text(None, 12, color=DIM, name="weight head",
                            widest=[wl(f) for f in range(self.F)])
-        heads = ["x (window)", None, "x · w"]
+        heads = self.words.get("heads", ["x (window)", None, "x · w"])
         rows = []
         for c in range(self.C):
             xb, wb, pb = (Box(gw, gh, f"{t} grid {c}") for t in ("x", "w", "p"))
@@ -323,7 +330,8 @@ class _WindowFrames:
                                 slot, gap=2), gap=8, align="b"))
         self.final = Text(None, EQ_SIZE, "monobold", ACCENT, name="final",
                           widest=[w.final for w in works])
-        leg = Legend(self.w_scale, "weights (their own colours)", name="weight legend")
+        leg = Legend(self.w_scale, self.words.get("w_legend", "weights (their own colours)"),
+                     name="weight legend")
         return Col(*rows, Space(0, 2), self.final, leg, gap=8)
 
     def _declare_pool(self, works):
@@ -382,6 +390,7 @@ class _WindowFrames:
         pad = np.zeros((self.Hp, self.Wp), bool)
         pad[:self.ph] = pad[self.Hp - self.ph:] = True
         pad[:, :self.pw] = pad[:, self.Wp - self.pw:] = True
+        pad |= self.words.get("in_hatch", False)          # cells a backward view marks as border
         self.in_xy = []
         for c, box in enumerate(self.in_boxes):
             ix, iy = box.box[0] + RING_MARGIN, box.box[1] + RING_MARGIN
@@ -395,7 +404,7 @@ class _WindowFrames:
                 base.blit(ix, iy, upscale(idx, s))
                 for r, q in zip(*np.nonzero(pad)):
                     base.hatch(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
-            for r, q in zip(*np.nonzero(~self.read)):
+            for r, q in zip(*np.nonzero(~self.read | self.words.get("in_dim", False))):
                 base.dim(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
         self.out_xy = [(b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN) for b in self.out_boxes]
 
@@ -490,6 +499,10 @@ class _WindowFrames:
         for g, (gx, gy), ff in zip(self.grids, self.out_xy, range(self.F)):
             g.draw(cv, gx, gy, k, current[1] if current and current[0] == ff else None,
                    done=done, ring=True)
+            if "out_dim" in self.words:                   # e.g. dx cells cropped by padding
+                for r, q in zip(*np.nonzero(self.words["out_dim"])):
+                    x0, y0 = gx + g.gap + q * g.cw, gy + g.gap + r * g.ch
+                    cv.dim(x0, y0, x0 + g.cw - g.gap, y0 + g.ch - g.gap)
         lay.write(cv, self.counter, self._count(i))
         return cv.px
 
@@ -529,7 +542,7 @@ def auto_scale_factor(height, width, channels=1):
 
 
 def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
-                  tour_count=TOUR_COUNT, weight_label=None):
+                  tour_count=TOUR_COUNT, weight_label=None, words=None):
     """Render a ``WindowTrace`` (one sample) to frames: tour, sweep, hold.
 
     Parameters
@@ -549,6 +562,12 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         How many steps the default tour picks.
     weight_label : callable, optional
         ``f -> str`` naming filter ``f``'s weights, e.g. ``"w[3] of conv1 (6×1×5×5)"``.
+    words : dict, optional
+        For views that draw another array as a window op (conv2d's gather backward):
+        ``title``, ``formula``, ``p1``/``p2``/``p3`` panel labels, ``in_legend``,
+        ``out_legend``, ``w_legend``, ``heads``, ``in_notes``/``out_notes`` (lists), and
+        bool masks ``in_hatch``, ``in_dim`` (padded input) and ``out_dim`` (output map);
+        ``reasons``: a dict renaming the tour's reasons.
 
     Returns
     -------
@@ -573,8 +592,9 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     else:
         picks = [(int(k), "chosen by hand") for k in tour]
     steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
-    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
-    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label)
+    rename = (words or {}).get("reasons", {})        # a backward view's words for the same picks
+    reasons = [rename.get(r, r) for _, r in picks] + [""] * (len(steps) - len(picks))
+    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label, words)
     toured = np.zeros(len(trace), bool)
     frames, texts = [], []
     for i, (k, ph) in enumerate(zip(steps, phases)):

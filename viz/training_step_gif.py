@@ -1,0 +1,178 @@
+"""The ``training-step`` GIF: one SGD step of a tiny net on one digit, from its record.
+
+Top row: the forward pass, layer by layer (x → conv → relu → maxpool → linear + softmax and
+the loss). Bottom row: the gradients flowing back, layer by layer, each read from the
+layer's backward trace (``training.step_record``). A last frame shows the update
+w ← w − lr·∂L/∂w: the weights before and after, and the loss before and after.
+
+viz only draws the arrays of the record; it computes no op.
+"""
+import numpy as np
+
+from .arith import show
+from .draw import RING_MARGIN, cell_grid
+from .frames import Animation
+from .layout import Box, Col, Layout, Panel, Row, Space, Text, gap_for
+from .legend import Legend
+from .palette import ACCENT, BAD, DIM, GOOD, auto_scale, weight_scale
+from .backward_gif import grad_scale, unit_of, unit_text
+
+LEGEND_W = 96
+FC_CELL = (4, 3)         # the 10×98 linear weight: 4 px rows, 3 px columns
+NUM = 10
+CELL_NUM = 30           # grid cells that carry a number
+
+
+def _cell(s):
+    """(height, width) of a cell pitch given as an int or a pair."""
+    return (s, s) if np.isscalar(s) else tuple(s)
+
+
+def _maps(arrs, s, name):
+    ch, cw = _cell(s)
+    g = gap_for(min(ch, cw))
+    boxes = [Box(a.shape[1] * cw + g, a.shape[0] * ch + g, f"{name} {i}")
+             for i, a in enumerate(arrs)]
+    return boxes, Col(*boxes, gap=4, align="c")
+
+
+class _Grid:
+    """A declared map (or several channels) with its own colour scale and legend."""
+
+    def __init__(self, arrs, scale, s, name, caption, numbers=False, d=2, unit=1.0):
+        self.arrs, self.unit = [np.asarray(a, float) / unit for a in arrs], unit
+        self.scale, self.s, self.numbers, self.d = scale, s, numbers, d
+        self.boxes, maps = _maps(self.arrs, s, name)
+        self.node = Col(maps, Legend(scale, caption, width=LEGEND_W, name=f"{name} legend"),
+                        gap=5, align="c")
+
+    def draw(self, cv):
+        for a, b in zip(self.arrs, self.boxes):
+            labels = np.array([[show(v, self.d) for v in row] for row in a]) if self.numbers \
+                else None
+            cell_grid(cv, b.box[0], b.box[1], self.scale.index(a), self.s,
+                      gap_for(min(_cell(self.s))),
+                      labels=labels, label_size=NUM if self.numbers else None)
+
+
+def _grad_grid(arrs, s, name, what, numbers=False):
+    e = unit_of(*arrs)
+    u = 10.0 ** e
+    return _Grid(arrs, grad_scale(*[np.asarray(a) / u for a in arrs]), s, name,
+                 f"{what}{unit_text(e)}", numbers, unit=u)
+
+
+def render_training_step(rec, subtitle="", hold_ms=4000):
+    """Frames of one recorded SGD step (``training.step_record.StepRecord``).
+
+    Returns an Animation whose phases are "tour" (each layer's frame, 1.5 s) and "hold"
+    (the update); ``texts`` per frame name the stage; ``layout`` holds every panel's box.
+    """
+    A, D, G = rec.acts, rec.douts, rec.grads
+    x = rec.x[0, 0]
+    F = A["conv"].shape[1]
+    K = A["fc"].shape[1]
+    s14, s7 = 6, 12
+    onehot = np.eye(K)[rec.label]
+    col = lambda v: np.asarray(v, float).reshape(-1, 1)          # noqa: E731
+    # forward
+    fx = _Grid([x], auto_scale(x), s14 + 2, "x", "x")
+    fconv = _Grid(list(A["conv"][0]), auto_scale(A["conv"]), s14, "conv", "conv out")
+    frelu = _Grid(list(A["relu"][0]), auto_scale(A["relu"]), s14, "relu", "relu out")
+    fpool = _Grid(list(A["pool"][0]), auto_scale(A["pool"]), s7, "pool", "pool out")
+    logits = A["fc"][0]
+    flog = _Grid([col(logits)], auto_scale(logits), (16, 44), "logits", "logits", numbers=True)
+    fprob = _Grid([col(rec.probs)], auto_scale(np.array([0.0, 1.0])), (16, 44), "probs",
+                  "softmax p", numbers=True)
+    # backward (from the traces)
+    bconvw = _grad_grid(list(G["conv.weight"][:, 0]), 36, "dwconv", "∂L/∂w conv", numbers=True)
+    bconv = _grad_grid(list(D["conv"][0]), s14, "dconv", "∂L/∂(conv out)")
+    brelu = _grad_grid(list(D["relu"][0]), s14, "drelu", "∂L/∂(relu out)")
+    bpool = _grad_grid(list(D["pool"][0]), s7, "dpool", "∂L/∂(pool out)")
+    bfcw = _grad_grid([G["fc.weight"]], FC_CELL, "dwfc", "∂L/∂W fc")
+    blog = _grad_grid([col(D["fc"][0])], (16, 44), "dlogits", "∂L/∂logits = p − onehot",
+                      numbers=True)
+    # the update
+    wb, wa = rec.before["conv.weight"][:, 0], rec.after["conv.weight"][:, 0]
+    ws = weight_scale(np.concatenate([wb.ravel(), wa.ravel()]))
+    ubefore = _Grid(list(wb), ws, 36, "wbefore", "conv w before", numbers=True)
+    uafter = _Grid(list(wa), ws, 36, "wafter", "conv w after", numbers=True)
+    fb, fa = rec.before["fc.weight"], rec.after["fc.weight"]
+    fs = weight_scale(np.concatenate([fb.ravel(), fa.ravel()]))
+    ufb = _Grid([fb], fs, FC_CELL, "fcbefore", "fc W before")
+    ufa = _Grid([fa], fs, FC_CELL, "fcafter", "fc W after")
+    # the change itself: what the step did (after − before, read from the two snapshots)
+    uconvd = _grad_grid(list(wa - wb), 36, "wchange", "conv Δw", numbers=True)
+    ufcd = _grad_grid([fa - fb], FC_CELL, "fcchange", "fc ΔW")
+
+    panels = {
+        "x": Panel(fx.node, f"x {x.shape[0]}×{x.shape[1]}"),
+        "conv": Panel(fconv.node, f"conv 3×3, {F} filters"),
+        "relu": Panel(frelu.node, "relu"),
+        "pool": Panel(fpool.node, "maxpool 2"),
+        "fc": Panel(Row(flog.node, fprob.node, gap=10), f"linear {A['flat'].shape[1]} → {K}, softmax"),
+        "dwconv": Panel(bconvw.node, "∂L/∂w of conv"),
+        "dconv": Panel(bconv.node, "back through relu"),
+        "drelu": Panel(brelu.node, "back through maxpool"),
+        "dpool": Panel(Col(bpool.node, bfcw.node, gap=8, align="c"), "back through linear"),
+        "dlogits": Panel(blog.node, "loss gradient"),
+        "update": Panel(Row(ubefore.node, uafter.node, uconvd.node, Space(8, 0),
+                            Col(ufb.node, ufa.node, ufcd.node, gap=6, align="c"), gap=10),
+                        f"the update: w ← w − {rec.lr:g} · ∂L/∂w"),
+    }
+    stages = [  # (panels revealed, panels ringed, what the frame says)
+        (["x"], ["x"], "forward 1/5: the digit, averaged down to 14×14"),
+        (["conv"], ["conv"], f"forward 2/5: conv2d, {F} filters 3×3, padding 1 (plus bias)"),
+        (["relu"], ["relu"], "forward 3/5: relu keeps the positive values"),
+        (["pool"], ["pool"], "forward 4/5: max_pool2d 2×2 keeps each window's max"),
+        (["fc"], ["fc"], f"forward 5/5: flatten, linear, softmax; loss = −log p[{rec.label}] = "
+                         f"{rec.loss:.3f}"),
+        (["dlogits"], ["dlogits"], "backward 1/5: ∂L/∂logits = softmax − onehot"),
+        (["dpool"], ["dpool"], "backward 2/5: linear: ∂L/∂x = ∂L/∂out · W, ∂L/∂W = ∂L/∂outᵀ · x "
+                               "(then unflatten)"),
+        (["drelu"], ["drelu"], "backward 3/5: maxpool sends each gradient to its window's max, "
+                               "0 elsewhere"),
+        (["dconv"], ["dconv"], "backward 4/5: relu passes the gradient where its input was > 0"),
+        (["dwconv"], ["dwconv"], "backward 5/5: conv ∂L/∂w[a, b] = Σ x_pad[i + a, j + b] · "
+                                 "∂L/∂out[i, j]"),
+        (["update"], ["update"], f"SGD: w ← w − {rec.lr:g}·∂L/∂w; loss {rec.loss:.3f} → "
+                                 f"{rec.loss_after:.3f}, p[{rec.label}] {rec.probs[rec.label]:.2f}"
+                                 f" → {rec.probs_after[rec.label]:.2f}"),
+    ]
+    grids = {"x": [fx], "conv": [fconv], "relu": [frelu], "pool": [fpool], "fc": [flog, fprob],
+             "dwconv": [bconvw], "dconv": [bconv], "drelu": [brelu], "dpool": [bpool, bfcw],
+             "dlogits": [blog], "update": [ubefore, uafter, uconvd, ufb, ufa, ufcd]}
+    say = Text(None, 14, "bold", ACCENT, name="stage", widest=[t for _, _, t in stages])
+    top = Row(*[panels[k] for k in ("x", "conv", "relu", "pool", "fc")], gap=18)
+    bottom = Row(*[panels[k] for k in ("dwconv", "dconv", "drelu", "dpool", "dlogits")], gap=18)
+    lay = Layout(Col(Text("one SGD step of a tiny net on one digit: conv → relu → maxpool → "
+                          "linear → cross-entropy", 16, "bold"),
+                     Text("forward, left to right; the gradients back, right to left, each "
+                          "read from the layer's backward trace; then the update", 13,
+                          color=DIM),
+                     say, Row(Text("forward", 12, color=GOOD), gap=0), top,
+                     Row(Text("backward", 12, color=BAD), gap=0), bottom,
+                     panels["update"], Text(subtitle, 12, color=DIM) if subtitle else None,
+                     gap=8))
+    frames, texts, shown = [], [], set()
+    for reveal, ring, text in stages:
+        shown.update(reveal)
+        cv = lay.new_frame()
+        for k in shown:
+            for g in grids[k]:
+                g.draw(cv)
+        for k in ring:
+            x0, y0, x1, y1 = panels[k].panel_box
+            cv.outline(x0 - RING_MARGIN, y0 - RING_MARGIN, x1 + RING_MARGIN, y1 + RING_MARGIN,
+                       ACCENT, 2)
+        lay.write(cv, say, text)
+        frames.append(cv.px)
+        texts.append({"stage": text, "shown": sorted(shown)})
+    phases = ["tour"] * (len(frames) - 1) + ["hold"]
+    layout = {"placed": lay.placed, "size": (lay.width, lay.height),
+              "panels": {k: p.panel_box for k, p in panels.items()},
+              # per panel, every drawn map: (box, colour scale, cell pitch, display unit)
+              "grids": {k: [(b.box, g.scale, g.s, g.unit) for g in v for b in g.boxes]
+                        for k, v in grids.items()}}
+    return Animation(frames, np.arange(len(frames)), layout, frame_ms=1500, hold_ms=hold_ms,
+                     phases=phases, texts=texts)
