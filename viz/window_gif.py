@@ -37,16 +37,19 @@ def _pair_str(p):
     return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
 
 
-def title_of(trace):
-    """``max_pool2d(kernel_size=2, stride=2, padding=0, dilation=1)`` and the like."""
+def title_of(trace, padding_mode=None):
+    """``max_pool2d(kernel_size=2, stride=2, padding=0, dilation=1)`` and the like;
+    ``padding_mode`` ("same"/"valid") is shown instead of the padding it resolved to."""
+    pad = repr(padding_mode) if padding_mode else _pair_str(trace.padding)
     geo = [f"kernel_size={_pair_str(trace.kernel_size)}", f"stride={_pair_str(trace.stride)}",
-           f"padding={_pair_str(trace.padding)}"]
+           f"padding={pad}"]
     if trace.op != "avg_pool2d":
         geo.append(f"dilation={_pair_str(trace.dilation)}")
     if trace.op == "conv2d":
         f, c, kh, kw = trace.weight.shape
         bias = "" if trace.bias is None else ", bias"
-        return f"conv2d(x, weight {f}×{c}×{kh}×{kw}{bias}, " + ", ".join(geo[1:]) + ")"
+        groups = [f"groups={trace.groups}"] if trace.groups > 1 else []
+        return f"conv2d(x, weight {f}×{c}×{kh}×{kw}{bias}, " + ", ".join(geo[1:] + groups) + ")"
     return f"{trace.op}(" + ", ".join(geo) + ")"
 
 
@@ -59,7 +62,10 @@ def formula_of(trace):
         k, st, p, d = (trace.kernel_size[ax], trace.stride[ax], trace.padding[ax],
                        trace.dilation[ax])
         span = f"{k}" if d == 1 else f"{d}·({k}{MINUS}1) {MINUS} 1"
-        parts.append(f"\u230a({n} + 2·{p} {MINUS} {span})/{st}\u230b + 1 = {trace.out_shape[2 + ax]}")
+        after = trace.padded.shape[2 + ax] - n - p        # 'same' pads one more at the end
+        pads = f"2·{p}" if after == p else f"{p} + {after}"
+        parts.append(f"\u230a({n} + {pads} {MINUS} {span})/{st}\u230b + 1 = "
+                     f"{trace.out_shape[2 + ax]}")
     if parts[0] == parts[1]:
         return "out = " + parts[0]
     return f"OH = {parts[0]}     OW = {parts[1]}"
@@ -165,7 +171,9 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label):
+    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label,
+                 title=None, formula=None):
+        self.title, self.formula = title or title_of(trace), formula or formula_of(trace)
         self.tr = tr = trace
         self.n = n = single_sample(tr.out_index, "render_window")
         self.conv = tr.op == "conv2d"
@@ -175,6 +183,8 @@ class _WindowFrames:
         self.ph, self.pw = tr.padding
         self.xp = np.asarray(tr.padded[n])                        # (C, Hp, Wp)
         self.C, self.Hp, self.Wp = self.xp.shape
+        self.Cw = tr.field.shape[1]              # channels one window reads (C / groups)
+        self.groups = getattr(tr, "groups", 1)
         _, self.F, self.OH, self.OW = tr.out_shape
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
@@ -239,6 +249,10 @@ class _WindowFrames:
         self.where = Text(None, 12, color=DIM, name="window",
                           widest=[w.window for w in wheres])
         head = [self.caption, self.where]
+        if self.conv and self.groups > 1:
+            self.wiring = Text(None, 12, color=ACCENT2, name="wiring",
+                               widest=[self._wiring(f) for f in range(self.F)])
+            head.append(self.wiring)
         if self.dh > 1 or self.dw > 1:
             head.append(Text(f"{self.kh}×{self.kw} taps spanning {self.ext[0]}×{self.ext[1]} "
                              f"(dilation {_pair_str(tr.dilation)}); skipped cells dimmed",
@@ -258,8 +272,8 @@ class _WindowFrames:
         self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
                             widest=[self._count(i) for i in range(len(self.steps))])
         foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(title_of(tr), TITLE_SIZE, "bold"),
-                              Text(formula_of(tr), FORMULA_SIZE), Space(0, 2),
+        self.lay = Layout(Col(Text(self.title, TITLE_SIZE, "bold"),
+                              Text(self.formula, FORMULA_SIZE), Space(0, 2),
                               Row(*self.panels, gap=GAP), foot, gap=6))
         self._draw_static()
 
@@ -286,7 +300,7 @@ class _WindowFrames:
 
     def _declare_conv(self, works, weight_label):
         tr = self.tr
-        size = NUM_SIZE if self.C <= 2 or max(self.kh, self.kw) <= 4 else 9
+        size = NUM_SIZE if self.Cw <= 2 or max(self.kh, self.kw) <= 4 else 9
         strings = [t for w in works for g in w.x + w.w + w.p for t in g.ravel()]
         self.num_size = size
         self.cz = cz = self._cell_size(strings if self.labelled else [], size)
@@ -301,7 +315,8 @@ class _WindowFrames:
                            widest=[wl(f) for f in range(self.F)])
         heads = ["x (window)", None, "x · w"]
         rows = []
-        for c in range(self.C):
+        self.chan_slots = []
+        for c in range(self.Cw):
             xb, wb, pb = (Box(gw, gh, f"{t} grid {c}") for t in ("x", "w", "p"))
             self.x_boxes.append(xb)
             self.w_boxes.append(wb)
@@ -319,12 +334,28 @@ class _WindowFrames:
             rows.append(Row(Col(head[0], xcol, gap=2), sym("×"),
                             Col(head[1], Space(0, lift), wb, gap=2),
                             sym("="), Col(head[2], Space(0, lift), pb, gap=2),
-                            Col(Text(f"channel {c}" if self.C > 1 else "sum", 11, color=DIM),
-                                slot, gap=2), gap=8, align="b"))
+                            Col(self._chan_slot(c), slot, gap=2), gap=8, align="b"))
         self.final = Text(None, EQ_SIZE, "monobold", ACCENT, name="final",
                           widest=[w.final for w in works])
         leg = Legend(self.w_scale, "weights (their own colours)", name="weight legend")
         return Col(*rows, Space(0, 2), self.final, leg, gap=8)
+
+    def _chan_slot(self, c):
+        if self.C == 1:
+            return Text("sum", 11, color=DIM)
+        t = Text(None, 11, color=DIM, name=f"channel slot {c}",
+                 widest=[f"channel {ch}" for ch in range(self.C)])
+        self.chan_slots.append(t)
+        return t
+
+    def _wiring(self, f):
+        """Which input channels filter ``f`` reads (groups > 1)."""
+        per = self.F // self.groups
+        g = f // per
+        ch = f"{g * self.Cw}" if self.Cw == 1 else f"{g * self.Cw}…{(g + 1) * self.Cw - 1}"
+        fs = f"{g * per}" if per == 1 else f"{g * per}…{(g + 1) * per - 1}"
+        return (f"groups={self.groups}: filter {f} reads input channel{'s' * (self.Cw > 1)} "
+                f"{ch} only (group {g}: channels {ch} → filters {fs}); the rest dimmed")
 
     def _declare_pool(self, works):
         strings = [t for w in works for t in w.x[0].ravel()]
@@ -379,9 +410,10 @@ class _WindowFrames:
     def _draw_static(self):
         base, s = self.lay.base, self.s
         big = s >= INPUT_LABEL_MIN
-        pad = np.zeros((self.Hp, self.Wp), bool)
-        pad[:self.ph] = pad[self.Hp - self.ph:] = True
-        pad[:, :self.pw] = pad[:, self.Wp - self.pw:] = True
+        pad = np.ones((self.Hp, self.Wp), bool)              # 'same' may pad one more at the end
+        h, w = self.tr.input.shape[2:]
+        pad[self.ph:self.ph + h, self.pw:self.pw + w] = False
+        self.pad_mask = pad
         self.in_xy = []
         for c, box in enumerate(self.in_boxes):
             ix, iy = box.box[0] + RING_MARGIN, box.box[1] + RING_MARGIN
@@ -419,7 +451,10 @@ class _WindowFrames:
         if self.conv:
             f = int(tr.out_index[k, 1])
             lay.write(cv, self.w_head, self.wl(f))
-            for c in range(self.C):
+            chans = tr.channels(k)
+            for c in range(self.Cw):
+                if self.chan_slots:
+                    lay.write(cv, self.chan_slots[c], f"channel {int(chans[c])}")
                 x0, y0 = self.x_boxes[c].box[:2]
                 cell_grid(cv, x0, y0, self.in_scale.index(field[c]), cz, 1,
                           labels=self._labels(w.x[c]), pad=pad, label_size=size)
@@ -453,10 +488,16 @@ class _WindowFrames:
     def _draw_input(self, cv, k, w):
         tr, s = self.tr, self.s
         r0, c0 = (int(v) for v in tr.origin[k])
-        chans = range(self.C) if self.conv else [int(tr.out_index[k, 1])]
+        chans = tr.channels(k) if self.conv else [int(tr.out_index[k, 1])]
+        if self.conv and self.groups > 1:          # the wiring: channels this filter skips
+            lay = self.lay
+            lay.write(cv, self.wiring, self._wiring(int(tr.out_index[k, 1])))
+            for c in set(range(self.C)) - {int(v) for v in chans}:
+                ix, iy = self.in_xy[c]
+                cv.dim(ix, iy, ix + self.Wp * self.s, iy + self.Hp * self.s)
         dilated = self.dh > 1 or self.dw > 1
         for c in chans:
-            ix, iy = self.in_xy[c]
+            ix, iy = self.in_xy[int(c)]
             X0, Y0 = ix + c0 * s, iy + r0 * s
             if dilated:                    # dim the cells inside the span that are skipped
                 taps = np.zeros(self.ext, bool)
@@ -529,7 +570,8 @@ def auto_scale_factor(height, width, channels=1):
 
 
 def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
-                  tour_count=TOUR_COUNT, weight_label=None):
+                  tour_count=TOUR_COUNT, weight_label=None, title=None, formula=None,
+                  padding_mode=None):
     """Render a ``WindowTrace`` (one sample) to frames: tour, sweep, hold.
 
     Parameters
@@ -549,6 +591,10 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         How many steps the default tour picks.
     weight_label : callable, optional
         ``f -> str`` naming filter ``f``'s weights, e.g. ``"w[3] of conv1 (6×1×5×5)"``.
+    title, formula : str, optional
+        Replace the op call and the output-size line (e.g. with the guide's relationship).
+    padding_mode : {"same", "valid"}, optional
+        Name conv2d's string padding in the title instead of the padding it resolved to.
 
     Returns
     -------
@@ -574,7 +620,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         picks = [(int(k), "chosen by hand") for k in tour]
     steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
     reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
-    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label)
+    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label,
+                       title or title_of(trace, padding_mode), formula)
     toured = np.zeros(len(trace), bool)
     frames, texts = [], []
     for i, (k, ph) in enumerate(zip(steps, phases)):
