@@ -17,12 +17,12 @@ import numpy as np
 from .arith import adds_up, decimals_for, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, plan_tour
+from .frames import Animation, plan_tour, sweep_pace
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, gap_for)
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GRID, TEXT, auto_scale, weight_scale
-from .tour import TOUR_COUNT
+from .tour import TOUR_COUNT, pick_ranked
 
 MAX_CHANNELS = 4
 NUM = 11
@@ -77,21 +77,6 @@ def transpose_formula(trace, x, weight):
 
 def _strings(a, d):
     return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
-
-
-def _pick(reasons, count):
-    """Up to ``count`` (step, reason), one per reason in order: the best step with a
-    positive score not taken yet."""
-    picks, taken = [], set()
-    for reason, score in reasons:
-        if len(picks) >= count:
-            break
-        order = [int(k) for k in np.argsort(-score, kind="stable") if score[k] > 0]
-        free = [k for k in order if k not in taken]
-        if free:
-            picks.append((free[0], reason))
-            taken.add(free[0])
-    return sorted(picks)
 
 
 def _inserted_zeros(cv, x0, y0, mask, z, size=None):
@@ -153,9 +138,10 @@ class _Scatter(_Base):
             overl = np.array([(counts_[tuple(st.cells(k).reshape(-1, 2).T)] > 1).sum()
                               for k in range(self.S)]) * (xs > 0)
             lost = st.is_pad.reshape(self.S, -1).sum(1) * (xs > 0)
-            picks = _pick([("the largest input cell: the biggest stamp", xs),
+            picks = pick_ranked([("the largest input cell: the biggest stamp", xs),
                            ("its stamp overlaps others: the outputs add up", overl * 1.0),
-                           ("part of its stamp lands on the cropped padding", lost * 1.0)],
+                           ("part of its stamp lands on the cropped padding", lost * 1.0),
+                           ("another large input cell", xs)],
                           min(TOUR_COUNT - 1, max_frames - 2))
         else:
             picks = [(int(k), "chosen by hand") for k in tour]
@@ -361,10 +347,12 @@ class _Direct(_Base):
             n_data = np.array([self._mask_in_window(data, s).sum() for s in range(self.S)])
             n_pad = np.array([self._mask_in_window(self.border, s).sum() for s in range(self.S)])
             nz = (field != 0).any(1)
-            picks = _pick([("largest |output|", np.abs(val) * nz + 1e-9 * nz),
+            picks = pick_ranked([("largest |output|", np.abs(val) * nz + 1e-9 * nz),
                            ("the window covers the most input cells", n_data * nz * 1.0),
                            ("the window reaches into the padding", (n_pad > 0) * nz *
-                            (np.abs(val) + 1))], min(TOUR_COUNT - 1, max_frames - 2))
+                            (np.abs(val) + 1)),
+                           ("another strong output", np.abs(val) * nz)],
+                          min(TOUR_COUNT - 1, max_frames - 2))
             self.picks_reasons = picks
         else:
             picks = [(int(k), "chosen by hand") for k in tour]
@@ -567,6 +555,28 @@ class _Direct(_Base):
         return out
 
 
+def transpose_steps(trace, cells):
+    """Trace steps of cells given as ``(r, c)`` (channel 0) or ``(ch, r, c)``: input cells for
+    the scatter view, output cells for the direct view. Raises ValueError naming the cell."""
+    st = trace.steps
+    if trace.view == "scatter":
+        rows, what = st.out_index[:, 1:], "input"
+        shape = st.upstream.shape[1:]
+    else:
+        keep = np.flatnonzero(~st.cropped & (st.out_index[:, 0] == 0))
+        rows = st.out_index[keep, 1:] - np.array([0, st.padding[0], st.padding[1]])
+        what, shape = "output", trace.value.shape[1:]
+    idx = {tuple(int(v) for v in r): k for k, r in enumerate(rows)}
+    out = []
+    for cell in cells:
+        full = (0,) + tuple(cell) if len(cell) == 2 else tuple(cell)
+        if full not in idx:
+            raise ValueError(f"--tour {','.join(map(str, cell))}: not a cell of the {what} "
+                             f"{'×'.join(map(str, shape))} ({trace.view} view)")
+        out.append(idx[full])
+    return out
+
+
 def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, title=None,
                      formula=None, counts=False):
     """Render a ``ConvTransposeTrace`` (one sample) to frames: tour, sweep, hold.
@@ -623,4 +633,5 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,
               "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d}
-    return Animation(frames, r.steps, layout, phases=r.phases, texts=texts)
+    return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
+                     texts=texts)

@@ -16,7 +16,7 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, plan_tour, single_sample
+from .frames import Animation, plan_tour, single_sample, sweep_pace
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
                      Row, Space, Spread, Text, gap_for, measure)
 from .legend import Legend
@@ -632,4 +632,5 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
             done = toured | (np.arange(len(trace)) <= k)
         frames.append(wf.frame(i, done))
         texts.append(wf.texts(i))
-    return Animation(frames, steps, wf.layout(), phases=phases, texts=texts)
+    return Animation(frames, steps, wf.layout(), frame_ms=sweep_pace(phases), phases=phases,
+                     texts=texts)
