@@ -31,11 +31,12 @@ def bench(out_dir, use_gifsicle=True):
     """Render the gallery into ``out_dir``; one dict per GIF."""
     parser, subs = make_gif.build_parser()
     rows = []
-    for name, argv in make_gif.GALLERY.items():
-        args = parser.parse_args(argv + ["--out", str(Path(out_dir) / f"{name}.gif")] +
-                                 ([] if use_gifsicle else ["--no-gifsicle"]))
+    (Path(out_dir) / make_gif.ARITH_DIR).mkdir(exist_ok=True)
+    for name, rel, argv, relation in make_gif.gallery():
+        args = make_gif.gallery_args(parser, argv, Path(out_dir) / rel, relation,
+                                     not use_gifsicle)
         r = make_gif.make(args, subs[args.op])
-        rows.append({"name": name, "command": "python scripts/make_gif.py " + " ".join(argv),
+        rows.append({"name": rel[:-4], "command": "python scripts/make_gif.py " + " ".join(argv),
                      "render_s": round(r["render_s"], 3), "frames": r["frames"],
                      "tour_frames": r.get("tour_frames", 0), "tour_s": r.get("tour_s", 0.0),
                      "play_s": r["play_s"], "bytes": r["bytes"]})
@@ -67,11 +68,11 @@ def main(argv=None):
     if args.json:
         print(json.dumps({"gifs": rows, "maxpool_command_s": round(cmd_s, 3)}, indent=2))
         return 0
-    print(f"{'gif':<18}{'render s':>9}{'frames':>8}{'tour':>6}{'tour s':>8}{'play s':>8}"
+    print(f"{'gif':<46}{'render s':>9}{'frames':>8}{'tour':>6}{'tour s':>8}{'play s':>8}"
           f"{'size KB':>9}")
     for r in rows:
         flags = [k for k, v in BUDGET.items() if r[k] > v]
-        print(f"{r['name']:<18}{r['render_s']:>9.2f}{r['frames']:>8}{r['tour_frames']:>6}"
+        print(f"{r['name']:<46}{r['render_s']:>9.2f}{r['frames']:>8}{r['tour_frames']:>6}"
               f"{r['tour_s']:>8.1f}{r['play_s']:>8.1f}{r['bytes'] / 1024:>9.0f}"
               + (f"   over: {', '.join(flags)}" if flags else ""))
     over = "   over budget" if cmd_s > COMMAND_BUDGET_S else ""

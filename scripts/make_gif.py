@@ -784,6 +784,26 @@ def make(args, parser):
             "tour_s": sum(durations[i] for i in tour) / 1000}
 
 
+ARITH_DIR = "arithmetic"
+
+
+def gallery():
+    """Every GIF ``make_gif.py all`` renders: ``(name, path relative to the gallery folder,
+    arguments, relationship or None)``, the main gallery first, then the arithmetic section."""
+    return ([(n, f"{n}.gif", a, None) for n, a in GALLERY.items()] +
+            [(n, f"{ARITH_DIR}/{n}.gif", a, r) for n, (a, r) in ARITHMETIC.items()])
+
+
+def gallery_args(parser, argv, out, relation=None, no_gifsicle=False):
+    """Parsed arguments of one gallery entry writing to ``out``; an arithmetic entry gets the
+    guide's relationship as its formula line and the renderer's own pace."""
+    a = parser.parse_args(argv + ["--out", str(out)] + (["--no-gifsicle"] if no_gifsicle else []))
+    if relation is not None or str(Path(out).parent.name) == ARITH_DIR:
+        a.formula = relation
+        a.frame_ms = None                  # the renderer's pace: small traces play slower
+    return a
+
+
 def _report(name, r):
     tour = f" (tour {r['tour_frames']} frames, {r['tour_s']:.1f} s)" if r["tour_frames"] else ""
     print(f"{name}: {r['path']}  {r['frames']} frames{tour}, plays {r['play_s']:.1f} s, "
@@ -800,18 +820,11 @@ def main(argv=None):
             return 0
         if not args.out_dir.is_dir():
             subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
-        for current, argv_ in GALLERY.items():
-            a = parser.parse_args(argv_ + ["--out", str(args.out_dir / f"{current}.gif")] +
-                                  (["--no-gifsicle"] if args.no_gifsicle else []))
-            _report(current, make(a, subs[a.op]))
-        arith = args.out_dir / "arithmetic"
-        arith.mkdir(exist_ok=True)
-        print("convolution arithmetic (Dumoulin & Visin's animations, with numbers):")
-        for current, (argv_, relation) in ARITHMETIC.items():
-            a = parser.parse_args(argv_ + ["--out", str(arith / f"{current}.gif")] +
-                                  (["--no-gifsicle"] if args.no_gifsicle else []))
-            a.formula = relation
-            a.frame_ms = None                  # the renderer's pace: small traces play slower
+        (args.out_dir / ARITH_DIR).mkdir(exist_ok=True)
+        for current, rel, argv_, relation in gallery():
+            if rel == f"{ARITH_DIR}/{next(iter(ARITHMETIC))}.gif":
+                print("convolution arithmetic (Dumoulin & Visin's animations, with numbers):")
+            a = gallery_args(parser, argv_, args.out_dir / rel, relation, args.no_gifsicle)
             _report(current, make(a, subs[a.op]))
         return 0
     except KeyboardInterrupt:                  # the atomic writer has removed its temporary file

@@ -374,7 +374,8 @@ def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, for
         frames.append(r.frame(i, done))
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "in_scale": r.in_scale, "out_scale": r.out_scale, "decimals": r.d,
-              "output_boxes": [b.box for b in r.out_boxes], "cell": r.o, "bar_h": BAR_H,
-              "ring": RING_MARGIN}
+              "cell": r.o, "out_cells": [(b.box[0] + RING_MARGIN + 1,
+                                          b.box[1] + RING_MARGIN + BAR_H + 5)
+                                         for b in r.out_boxes]}
     return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
                      texts=[r.texts(i) for i in range(len(r.steps))])

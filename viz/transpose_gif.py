@@ -227,6 +227,11 @@ class _Scatter(_Base):
             cell_grid(self.lay.base, x0, y0, gray_scale(0, hi).index(self.count_vals), 18, 1,
                       labels=lab, label_size=11)
 
+    def out_cells(self):
+        """Top-left pixel of output cell (0, 0) of each channel (inside the cropped padding)."""
+        return [(b.box[0] + RING_MARGIN + 1 + self.pw * self.o,
+                 b.box[1] + RING_MARGIN + 1 + self.ph * self.o) for b in self.out_boxes]
+
     def _head(self, k):
         _, c, i, j = (int(v) for v in self.st.out_index[k])
         cc = f"{c}, " if self.C > 1 else ""
@@ -364,6 +369,11 @@ class _Direct(_Base):
                      if ph == "tour"}
         self._declare(title, formula, subtitle)
 
+    def out_cells(self):
+        """Top-left pixel of output cell (0, 0) of each channel."""
+        return [(b.box[0] + RING_MARGIN + g.gap, b.box[1] + RING_MARGIN + g.gap)
+                for b, g in zip(self.out_boxes, self.grids)]
+
     def _pos(self, s):
         _, f, y, x = (int(v) for v in self.gt.out_index[self.idx[s]])
         return f, y - self.ph, x - self.pw
@@ -441,6 +451,7 @@ class _Direct(_Base):
             step_of[f, r, c] = s_i
         for f in range(self.F):
             self.grids.append(FillGrid(vals[f], step_of[f], self.out_scale, o))
+        self.o = o
         self.out_boxes = [Box(g.width + 2 * RING_MARGIN, g.height + 2 * RING_MARGIN, f"output {f}")
                           for f, g in enumerate(self.grids)]
         p3 = Col(*[Col(Text(f"channel {f}", 12, color=DIM) if self.F > 1 else None, b, gap=2)
@@ -632,6 +643,7 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
     texts = [r.texts(i) for i in range(len(r.steps))]
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,
-              "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d}
+              "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d,
+              "cell": r.o, "out_cells": r.out_cells()}
     return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
                      texts=texts)

@@ -543,7 +543,10 @@ class _WindowFrames:
                "equations": w.equations, "note": w.note, "x": w.x, "value": w.value}
         if self.conv:
             f = int(self.tr.out_index[w.k, 1])
-            out.update(w=w.w, p=w.p, sums=w.sums, sum_exact=w.sum_exact, w_head=self.wl(f))
+            out.update(w=w.w, p=w.p, sums=w.sums, sum_exact=w.sum_exact, w_head=self.wl(f),
+                       channels=[int(c) for c in self.tr.channels(w.k)])
+            if self.groups > 1:
+                out["wiring"] = self._wiring(f)
         elif self.tr.op == "avg_pool2d":
             out.update(lines=w.lines, divide=w.divide)
         else:
