@@ -76,7 +76,7 @@ GALLERY = {
     "flatten": ["flatten", "--channels", "2"],
     "softmax": ["softmax"],
     "conv2d_groups": ["conv2d", "--input", "toy:0:5", "--channels", "4", "--filters", "4",
-                      "--groups", "2", "--kernel", "ints", "--no-bias"],
+                      "--groups", "2", "--kernel", "ints", "--no-bias", "--max-frames", "60"],
     "conv2d_same": ["conv2d", "--input", "toy:0:5", "--kernel", "ints", "--kernel-size", "4",
                     "--padding", "same", "--no-bias"],
     "conv_transpose2d": ["conv_transpose2d"],
@@ -138,7 +138,7 @@ ARITHMETIC = {
                  "⌊(7 + 0 − 3 − 2·1)/1⌋ + 1 = 3"),
     # beyond the guide
     "groups2": (["conv2d", "--input", "toy:0:5", "--channels", "4", "--filters", "4",
-                 "--groups", "2", "--kernel", "ints", "--no-bias"], None),
+                 "--groups", "2", "--kernel", "ints", "--no-bias", "--max-frames", "60"], None),
     "depthwise": (["conv2d", "--input", "toy:0:5", "--channels", "3", "--filters", "3",
                    "--groups", "3", "--kernel", "ints", "--no-bias"], None),
     "causal_conv1d": (["conv1d", "--padding", "causal", "--kernel-size", "3"], None),

@@ -13,7 +13,7 @@ TICK_SIZE = 11
 def ticks(scale):
     """The tick labels of a scale's legend, left to right."""
     if scale.constant:
-        return [f"every value = {fmt(scale.vmin)}"]
+        return [f"every value = {fmt(scale.vmin, all_integers([scale.vmin]))}"]
     ints = all_integers([scale.vmin, scale.vmax])
     lo, hi = fmt(scale.vmin, ints), fmt(scale.vmax, ints)
     if scale.vmin < 0 < scale.vmax and scale.vmin == -scale.vmax:   # 0 sits in the middle
