@@ -26,6 +26,7 @@ from .tour import TOUR_COUNT, pick_ranked
 
 MAX_CHANNELS = 4
 NUM = 11
+LABEL_CELL = 18     # cells at least this many px get their number written in
 WORK_CELL = 34
 
 
@@ -79,15 +80,20 @@ def _strings(a, d):
     return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
 
 
-def _inserted_zeros(cv, x0, y0, mask, z, size=None):
+def _inserted_zeros(cv, x0, y0, mask, z, size=None, label=True):
     """The zeros inserted between input cells: blank, a thin blue ring and a blue 0, unlike
-    the input's own cells (coloured) and the padding (hatched)."""
+    the input's own cells (coloured) and the padding (hatched); small cells get a blue dot."""
+    g = gap_for(z)
     for r, q in zip(*np.nonzero(mask)):
-        X, Y = x0 + 1 + q * z, y0 + 1 + r * z
-        cv.rect(X, Y, X + z - 1, Y + z - 1, BLANK)
-        cv.outline(X + 2, Y + 2, X + z - 3, Y + z - 3, ACCENT2, 1)
-        cv.text(X + (z - 1) / 2, Y + (z - 1) / 2, "0", size=size or min(12, z // 2),
-                color=ACCENT2, face="mono", anchor="mm")
+        X, Y = x0 + g + q * z, y0 + g + r * z
+        cv.rect(X, Y, X + z - g, Y + z - g, BLANK)
+        if z >= 8:
+            cv.outline(X + 2, Y + 2, X + z - g - 2, Y + z - g - 2, ACCENT2, 1)
+        else:
+            cv.rect(X + z // 2 - 1, Y + z // 2 - 1, X + z // 2 + 1, Y + z // 2 + 1, ACCENT2)
+        if label:
+            cv.text(X + (z - g) / 2, Y + (z - g) / 2, "0", size=size or min(12, z // 2),
+                    color=ACCENT2, face="mono", anchor="mm")
 
 
 class _Base:
@@ -151,10 +157,17 @@ class _Scatter(_Base):
         self.in_scale = auto_scale(self.x)
         self.w_scale = weight_scale(weight)
         self.counts = st.overlap_counts() if counts else None
+        # the first step whose stamp reaches each padded output cell (S: none)
+        self.first_touch = np.full((self.Hp, self.Wp), self.S)
+        first = st.out_index[:, 1] == st.out_index[0, 1]
+        for k in np.flatnonzero(first)[::-1]:
+            cells = st.cells(k).reshape(-1, 2)
+            self.first_touch[cells[:, 0], cells[:, 1]] = np.minimum(
+                self.first_touch[cells[:, 0], cells[:, 1]], k)
         self._declare(title, formula, subtitle)
 
     def _declare(self, title, formula, subtitle):
-        s = max(16, min(40, 200 // max(self.x.shape[1:])))
+        s = max(4, min(40, 200 // max(self.x.shape[1:])))
         self.s = s
         self.in_boxes = [Box(self.x.shape[2] * s + 1 + 2 * RING_MARGIN,
                              self.x.shape[1] * s + 1 + 2 * RING_MARGIN, f"input {c}")
@@ -164,7 +177,7 @@ class _Scatter(_Base):
                  Text("each cell is one step: it stamps", 11, color=DIM),
                  Text("cell × kernel into the output", 11, color=DIM),
                  Legend(self.in_scale, "input values", name="input legend"), gap=6)
-        o = max(16, min(40, 320 // max(self.Hp, self.Wp)))
+        o = max(4, min(40, 480 // max(self.Hp, self.Wp)))
         self.o = o
         self.out_boxes = [Box(self.Wp * o + 1 + 2 * RING_MARGIN, self.Hp * o + 1 + 2 * RING_MARGIN,
                               f"output {f}") for f in range(self.F)]
@@ -201,7 +214,8 @@ class _Scatter(_Base):
             xs = Text(None, 15, "mono", align="r", height=gh, name=f"x {j}", widest=widest_x)
             wb, sb = Box(gw, gh, f"w grid {j}"), Box(gw, gh, f"stamp grid {j}")
             lab = Text(None, 11, color=DIM, name=f"w label {j}",
-                       widest=[f"w[{c}, {f}]" for c in range(self.C) for f in range(self.F)])
+                       widest=[self._w_label(c, f, f) for c in range(self.C)
+                               for f in range(self.F)])
             self.rows.append((xs, wb, sb, lab))
             rows.append(Row(xs, Col(lab, wb, gap=2), Text("=", 15, height=gh, name=f"= {j}"),
                             Col(Text("stamp" if j == 0 else "", 11, color=DIM,
@@ -216,8 +230,9 @@ class _Scatter(_Base):
                      title, formula, subtitle)
         for c, b in enumerate(self.in_boxes):
             ix, iy = b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN
-            labels = _strings(self.x[c], self.d) if s >= 18 else None
-            cell_grid(self.lay.base, ix, iy, self.in_scale.index(self.x[c]), s, 1, labels=labels,
+            labels = _strings(self.x[c], self.d) if s >= LABEL_CELL else None
+            cell_grid(self.lay.base, ix, iy, self.in_scale.index(self.x[c]), s, gap_for(s),
+                      labels=labels,
                       label_size=min(13, s // 2))
         if self.counts is not None:
             x0, y0 = self.count_box.box[:2]
@@ -231,6 +246,10 @@ class _Scatter(_Base):
         """Top-left pixel of output cell (0, 0) of each channel (inside the cropped padding)."""
         return [(b.box[0] + RING_MARGIN + 1 + self.pw * self.o,
                  b.box[1] + RING_MARGIN + 1 + self.ph * self.o) for b in self.out_boxes]
+
+    def _w_label(self, c, j, f):
+        """The kernel of input channel c towards output channel f (column j of its group)."""
+        return f"w[{c}, {j}]" + (f" → channel {f}" if self.F > 1 else "")
 
     def _head(self, k):
         _, c, i, j = (int(v) for v in self.st.out_index[k])
@@ -248,11 +267,7 @@ class _Scatter(_Base):
 
     def _draw_output(self, cv, state, k, hold):
         st, o = self.st, self.o
-        touched = np.zeros((self.Hp, self.Wp), bool)
-        if k >= 0:
-            for kk in range(k + 1):                                   # steps done
-                cells = st.cells(kk).reshape(-1, 2)
-                touched[cells[:, 0], cells[:, 1]] = True
+        touched = self.first_touch <= k                               # cells a stamp reached
         pad = np.ones((self.Hp, self.Wp), bool)
         pad[self.ph:self.ph + self.OH, self.pw:self.pw + self.OW] = False
         ints = all_integers(state)
@@ -263,12 +278,13 @@ class _Scatter(_Base):
             idx = self.out_scale.index(vals)
             idx[~touched] = BLANK
             labels = np.array([[fmt(v, ints) if t else "" for v, t in zip(r, tr_)]
-                               for r, tr_ in zip(vals, touched)]) if o >= 20 else None
+                               for r, tr_ in zip(vals, touched)]) if o >= LABEL_CELL else None
             ox, oy = b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN
-            cell_grid(cv, ox, oy, idx, o, 1, labels=labels, pad=pad & touched,
+            g = gap_for(o)
+            cell_grid(cv, ox, oy, idx, o, g, labels=labels, pad=pad & touched,
                       label_size=min(12, o // 2 - 1))
             for r, c in zip(*np.nonzero(pad & ~touched)):
-                cv.hatch(ox + 1 + c * o, oy + 1 + r * o, ox + (c + 1) * o, oy + (r + 1) * o)
+                cv.hatch(ox + g + c * o, oy + g + r * o, ox + (c + 1) * o, oy + (r + 1) * o)
 
     def frame(self, i, states):
         st, lay = self.st, self.lay
@@ -305,7 +321,7 @@ class _Scatter(_Base):
             f = int(st.channels[k][j])
             wk = self.w[c, f - g0]
             lay.write(cv, xs, f"{show(self.x[c, r, q], self.d)} ×")
-            lay.write(cv, lab, f"w[{c}, {f - g0}]" + (f" → channel {f}" if self.F > 1 else ""))
+            lay.write(cv, lab, self._w_label(c, f - g0, f))
             dw = 0 if all_integers(self.w) else self.d
             cell_grid(cv, *wb.box[:2], self.w_scale.index(wk), self.cz, 1,
                       labels=_strings(wk, dw), label_size=NUM)
@@ -417,11 +433,12 @@ class _Direct(_Base):
     def _declare(self, title, formula, subtitle):
         C, H, W = self.x.shape
         Zh, Zw = self.z.shape[1:]
-        s = max(16, min(36, 150 // max(H, W)))
+        s = max(4, min(36, 150 // max(H, W)))
         self.s_in = s
-        z = max(16, min(32, 300 // max(Zh, Zw)))
+        z = max(4, min(32, 420 // max(Zh, Zw)))
         self.sz = z
-        self.x_boxes = [Box(W * s + 1, H * s + 1, f"input {c}") for c in range(C)]
+        self.x_boxes = [Box(W * s + gap_for(s), H * s + gap_for(s), f"input {c}")
+                        for c in range(C)]
         self.z_boxes = [Box(Zw * z + 1 + 2 * RING_MARGIN, Zh * z + 1 + 2 * RING_MARGIN,
                             f"inserted {c}") for c in range(C)]
         sh, sw = self.gt.stride
@@ -442,7 +459,7 @@ class _Direct(_Base):
                  Text(f"the array the window slides over ({Zh}×{Zw}):", 12, color=DIM),
                  *self.z_boxes, Legend(self.in_scale, "input values", name="input legend"),
                  gap=6)
-        o = max(18, min(40, 240 // max(self.OH, self.OW)))
+        o = max(4, min(40, 420 // max(self.OH, self.OW)))
         self.grids = []
         vals = np.asarray(self.tr.value[0], float)
         step_of = np.zeros((self.F, self.OH, self.OW), dtype=np.int64)
@@ -486,14 +503,15 @@ class _Direct(_Base):
                           widest=[w["final"] for w in works] or [""])
         p2 = Col(self.caption, self.where, Space(0, 4), *rows, self.final,
                  Legend(self.w_scale, "weights (their own colours)", name="weight legend"), gap=6)
-        self._finish(p1, p2, p3, [f"input {C}×{H}×{W}",
-                                  "working: a direct convolution of the zero-inserted, padded input",
+        what = "working: a direct convolution of the zero-inserted, padded input"
+        self._finish(p1, p2, p3, [f"input {C}×{H}×{W}", what,
                                   f"output {self.F}×{self.OH}×{self.OW}"],
                      title, formula, subtitle)
         base = self.lay.base
         for c, b in enumerate(self.x_boxes):
-            cell_grid(base, *b.box[:2], self.in_scale.index(self.x[c]), s, 1,
-                      labels=_strings(self.x[c], self.d), label_size=min(13, s // 2))
+            cell_grid(base, *b.box[:2], self.in_scale.index(self.x[c]), s, gap_for(s),
+                      labels=_strings(self.x[c], self.d) if s >= LABEL_CELL else None,
+                      label_size=min(13, s // 2))
         for c, b in enumerate(self.z_boxes):
             self._draw_z(base, c, b)
 
@@ -502,10 +520,10 @@ class _Direct(_Base):
         x0, y0 = b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN
         idx = self.in_scale.index(self.z[c])
         idx[self.ins] = BLANK
-        labels = _strings(self.z[c], self.d)
-        cell_grid(cv, x0, y0, idx, z, 1, labels=labels, pad=self.border,
-                  label_size=min(12, z // 2))
-        _inserted_zeros(cv, x0, y0, self.ins, z)
+        big = z >= LABEL_CELL
+        cell_grid(cv, x0, y0, idx, z, gap_for(z), labels=_strings(self.z[c], self.d) if big
+                  else None, pad=self.border, label_size=min(12, z // 2))
+        _inserted_zeros(cv, x0, y0, self.ins, z, label=big)
         self.z_xy = getattr(self, "z_xy", {})
         self.z_xy[c] = (x0, y0)
 
@@ -588,6 +606,25 @@ def transpose_steps(trace, cells):
     return out
 
 
+def _running_sums(st, wanted):
+    """The padded output (C_out, Hp, Wp) after steps 0..k, for each k in ``wanted`` (sorted):
+    the stamps added in step order, as ``ScatterTrace.padded_output`` does, in one pass."""
+    out = np.zeros((st.grad_shape[1],) + st.padded_size(), dtype=st.stamp.dtype)
+    dh, dw = st.dilation
+    kh, kw = st.kernel_size
+    states, want = {}, {int(k) for k in wanted}
+    for k in range(max(want) + 1):
+        if st.out_index[k, 0] == 0:
+            r0, c0 = st.origin[k]
+            rows = slice(r0, r0 + dh * (kh - 1) + 1, dh)
+            cols = slice(c0, c0 + dw * (kw - 1) + 1, dw)
+            out[st.channels[k][:, None, None], np.arange(out.shape[1])[rows][:, None],
+                np.arange(out.shape[2])[cols][None]] += st.stamp[k]
+        if k in want:
+            states[k] = out.copy()
+    return states
+
+
 def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, title=None,
                      formula=None, counts=False):
     """Render a ``ConvTransposeTrace`` (one sample) to frames: tour, sweep, hold.
@@ -625,9 +662,7 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
         raise ValueError(f"render_transpose: max_frames={max_frames}, expected at least 2")
     if trace.view == "scatter":
         r = _Scatter(trace, x, weight, max_frames, tour, title, formula, subtitle, counts)
-        states = {}
-        for k in np.unique(r.steps):
-            states[int(k)] = r.st.padded_output(int(k))[0]
+        states = _running_sums(r.st, np.unique(r.steps))
         frames = [r.frame(i, states) for i in range(len(r.steps))]
     else:
         r = _Direct(trace, x, weight, max_frames, tour, title, formula, subtitle)
