@@ -259,12 +259,26 @@ def _tour_opt(p):
 
 def _padding_mode(text):
     """conv2d's padding: 'same', 'valid', or P / 'PH,PW'."""
-    return text if text in ("same", "valid") else _pair(text)
+    if text in ("same", "valid"):
+        return text
+    try:
+        return _pair(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'same', 'valid', an integer or "
+                                         "a pair 'H,W' of integers >= 0") from None
 
 
 def _padding_causal(text):
     """conv1d's padding: 'causal' (left only) or an integer."""
-    return text if text == "causal" else _pair(text)
+    if text == "causal":
+        return text
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'causal' or an integer >= 0")
+    return v
 
 
 def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2,

@@ -229,3 +229,14 @@ def test_arithmetic_gif_title_carries_its_relationship(name):
     for k in a.tour_frames():                 # whole numbers: every shown sum is exact
         assert all(ok for _, _, ok in a.texts[k]["equations"])
     assert sum(a.delays()) <= 20000
+
+
+def test_transposed_groups_fill_only_their_own_outputs():
+    from viz.palette import BLANK
+    a = _anim(["conv_transpose2d", "--channels", "2", "--filters", "4", "--groups", "2",
+               "--kernel", "ints", "--padding", "1", "--tour", "0,0,0"])
+    (x0, y0), (x2, y2) = a.layout["out_cells"][0], a.layout["out_cells"][2]
+    first = a.frames[0]
+    assert a.texts[0]["head"] == "x[0, 0, 0] = 3"
+    assert first[y0 + 2, x0 + 2] != BLANK          # group 0's output got the stamp
+    assert first[y2 + 2, x2 + 2] == BLANK          # group 1's output did not

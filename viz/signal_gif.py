@@ -202,8 +202,10 @@ class _Signal:
                           widest=[f"Σ = {t}" for w in works for t in w["sums"]] or ["Σ"])
                 boxes["sum"] = sm
                 lab = "x (window)" if self.C == 1 else f"x, channel {c}"
+                boxes["wl"] = Text(None, 11, color=DIM, name=f"wl {c}",
+                                   widest=[f"× w[{f}, {c}]" for f in range(self.F)])
                 rows.append(Col(Text(lab, 11, color=DIM, name=f"xl {c}"), boxes["x"],
-                                Text(f"× w[f, {c}]", 11, color=DIM, name=f"wl {c}"), boxes["w"],
+                                boxes["wl"], boxes["w"],
                                 Text("= x · w", 11, color=DIM, name=f"pl {c}"),
                                 Row(boxes["p"], sm, gap=10, align="m"), gap=3))
             else:
@@ -312,6 +314,7 @@ class _Signal:
                       labels=np.array([w["x"][c]]), pad=pad[None], label_size=NUM)
             if self.conv:
                 wt = np.asarray(tr.weight[w["f"], c], float)
+                lay.write(cv, boxes["wl"], f"× w[{w['f']}, {c}]")
                 cell_grid(cv, *boxes["w"].box[:2], weight_scale(tr.weight).index(wt)[None], cz, 1,
                           labels=np.array([w["w"][c]]), label_size=NUM)
                 cell_grid(cv, *boxes["p"].box[:2], np.full((1, self.k), BLANK, np.uint8), cz, 1,

@@ -158,12 +158,11 @@ class _Scatter(_Base):
         self.w_scale = weight_scale(weight)
         self.counts = st.overlap_counts() if counts else None
         # the first step whose stamp reaches each padded output cell (S: none)
-        self.first_touch = np.full((self.Hp, self.Wp), self.S)
-        first = st.out_index[:, 1] == st.out_index[0, 1]
-        for k in np.flatnonzero(first)[::-1]:
+        self.first_touch = np.full((self.F, self.Hp, self.Wp), self.S)
+        for k in range(self.S - 1, -1, -1):
             cells = st.cells(k).reshape(-1, 2)
-            self.first_touch[cells[:, 0], cells[:, 1]] = np.minimum(
-                self.first_touch[cells[:, 0], cells[:, 1]], k)
+            for f in st.channels[k]:
+                self.first_touch[f, cells[:, 0], cells[:, 1]] = k
         self._declare(title, formula, subtitle)
 
     def _declare(self, title, formula, subtitle):
@@ -267,11 +266,12 @@ class _Scatter(_Base):
 
     def _draw_output(self, cv, state, k, hold):
         st, o = self.st, self.o
-        touched = self.first_touch <= k                               # cells a stamp reached
+        reached = self.first_touch <= k                               # cells a stamp reached
         pad = np.ones((self.Hp, self.Wp), bool)
         pad[self.ph:self.ph + self.OH, self.pw:self.pw + self.OW] = False
         ints = all_integers(state)
         for f, b in enumerate(self.out_boxes):
+            touched = reached[f]
             vals = state[f].copy()
             if hold:       # the op's own output (bias included), the padding as accumulated
                 vals[self.ph:self.ph + self.OH, self.pw:self.pw + self.OW] = self.tr.value[0, f]
