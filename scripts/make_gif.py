@@ -35,6 +35,7 @@ import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
 from viz.encode import write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
+from viz.frames import sweep_pace  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
 from viz.kernels import NAMES as KERNELS, make_weight  # noqa: E402
 from viz.linear_gif import render_linear  # noqa: E402
@@ -786,6 +787,8 @@ def make(args, parser):
         anim = render(args)
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
+    if frame_ms is None and anim.phases:      # no --frame-ms: a pace that suits the trace
+        frame_ms = sweep_pace(anim.phases)
     durations = anim.durations(frame_ms, args.hold)
     try:
         write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)

@@ -76,7 +76,7 @@ class _Signal:
         self.ext = self.dil * (self.k - 1) + 1
         ints = [tr.input[0]] + ([tr.weight] + ([tr.bias] if tr.bias is not None else [])
                                 if self.conv else [])
-        self.d = decimals_for(*ints)
+        self.d = decimals_for(*ints, tr.value)      # a mean of whole numbers may not be one
         self.in_scale = auto_scale(tr.input[0])
         self.out_scale = auto_scale(tr.value) if self.conv else self.in_scale
         if tour is None:
@@ -141,7 +141,7 @@ class _Signal:
             exact = ok and all(w["sum_exact"])
         elif tr.op == "avg_pool1d":
             terms = w["x"][0]
-            total = show(float(field.sum()), d)                  # display-only
+            total = show(float(field.sum()), dx)                 # display-only
             ok1, ok2 = adds_up(terms, total), divides(total, self.k, value)
             w["equations"] = [(terms, total, ok1)]
             w["final"] = (f"({signed_sum(terms)}) / {self.k} {relation(ok1)} {total} / {self.k} "

@@ -184,6 +184,8 @@ class _Scatter(_Base):
         if self.ph or self.pw:
             notes.append(f"hatched: padding={_p(self.st.padding)}, cropped from the output")
             notes.append("(what lands there is lost)")
+        if self.tr.bias is not None:
+            notes.append("the last frame adds the bias: the op's own output")
         extra = []
         if self.counts is not None:
             c = self.counts[self.ph:self.ph + self.OH, self.pw:self.pw + self.OW]

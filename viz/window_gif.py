@@ -16,7 +16,7 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, plan_tour, single_sample, sweep_pace
+from .frames import Animation, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
                      Row, Space, Spread, Text, gap_for, measure)
 from .legend import Legend
@@ -213,7 +213,7 @@ class _WindowFrames:
         self.read = self._read_mask()
         self.in_boxes = [Box(self.Wp * s + 2 * RING_MARGIN, self.Hp * s + 2 * RING_MARGIN,
                              f"input {c}") for c in range(self.C)]
-        chans = [Col(Text(f"channel {c}", 12, color=DIM) if self.C > 1 else None, b, gap=2)
+        chans = [Col(Text(self._in_name(c), 12, color=DIM) if self.C > 1 else None, b, gap=2)
                  for c, b in enumerate(self.in_boxes)]
         in_notes = []
         if self.ph or self.pw:
@@ -239,7 +239,7 @@ class _WindowFrames:
                       for f in range(self.F)]
         self.out_boxes = [Box(g.width + 2 * RING_MARGIN, g.height + 2 * RING_MARGIN, f"output {f}")
                           for f, g in enumerate(self.grids)]
-        outs = [Col(Text((f"filter {f}" if self.conv else f"channel {f}"), 12, color=DIM)
+        outs = [Col(Text(self._out_name(f), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
         p3 = Col(*outs, Legend(self.out_scale, "output values", name="output legend"), gap=6)
 
@@ -347,6 +347,29 @@ class _WindowFrames:
                  widest=[f"channel {ch}" for ch in range(self.C)])
         self.chan_slots.append(t)
         return t
+
+    def _group_span(self, g):
+        """(input channels, filters) of group g as text: ``"2…3"``, ``"2"``."""
+        per = self.F // self.groups
+
+        def span(a, n):
+            return f"{a}" if n == 1 else f"{a}…{a + n - 1}"
+        return span(g * self.Cw, self.Cw), span(g * per, per)
+
+    def _in_name(self, c):
+        if not self.conv or self.groups == 1:
+            return f"channel {c}"
+        per = self.F // self.groups
+        fs = self._group_span(c // self.Cw)[1]
+        return f"channel {c} → filter{'s' * (per > 1)} {fs}"
+
+    def _out_name(self, f):
+        if not self.conv:
+            return f"channel {f}"
+        if self.groups == 1:
+            return f"filter {f}"
+        ch = self._group_span(f // (self.F // self.groups))[0]
+        return f"filter {f} ← channel{'s' * (self.Cw > 1)} {ch}"
 
     def _wiring(self, f):
         """Which input channels filter ``f`` reads (groups > 1)."""
@@ -635,5 +658,4 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
             done = toured | (np.arange(len(trace)) <= k)
         frames.append(wf.frame(i, done))
         texts.append(wf.texts(i))
-    return Animation(frames, steps, wf.layout(), frame_ms=sweep_pace(phases), phases=phases,
-                     texts=texts)
+    return Animation(frames, steps, wf.layout(), phases=phases, texts=texts)
