@@ -68,11 +68,11 @@ def main(argv=None):
     if args.json:
         print(json.dumps({"gifs": rows, "maxpool_command_s": round(cmd_s, 3)}, indent=2))
         return 0
-    print(f"{'gif':<46}{'render s':>9}{'frames':>8}{'tour':>6}{'tour s':>8}{'play s':>8}"
+    print(f"{'gif':<52}{'render s':>9}{'frames':>8}{'tour':>6}{'tour s':>8}{'play s':>8}"
           f"{'size KB':>9}")
     for r in rows:
         flags = [k for k, v in BUDGET.items() if r[k] > v]
-        print(f"{r['name']:<46}{r['render_s']:>9.2f}{r['frames']:>8}{r['tour_frames']:>6}"
+        print(f"{r['name']:<52}{r['render_s']:>9.2f}{r['frames']:>8}{r['tour_frames']:>6}"
               f"{r['tour_s']:>8.1f}{r['play_s']:>8.1f}{r['bytes'] / 1024:>9.0f}"
               + (f"   over: {', '.join(flags)}" if flags else ""))
     over = "   over budget" if cmd_s > COMMAND_BUDGET_S else ""
