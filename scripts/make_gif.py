@@ -283,11 +283,12 @@ def _padding_causal(text):
 
 
 def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2,
-              padding_type=_pair, padding_help="padding on each side, P or 'PH,PW'"):
+              padding_type=_pair, padding_help="padding on each side, P or 'PH,PW'",
+              stride_help="step between windows, S or 'SH,SW'"):
     p.add_argument("--kernel-size", type=_positive_pair, default=kernel_default, metavar="K",
                    help="window size, K or 'KH,KW'")
     p.add_argument("--stride", type=_positive_pair, default=stride_default, metavar="S",
-                   help="step between windows, S or 'SH,SW'" +
+                   help=stride_help +
                         (" (default: the kernel size)" if stride_default is None else ""))
     p.add_argument("--padding", type=padding_type, default=padding_default, metavar="P",
                    help=padding_help)
@@ -358,7 +359,11 @@ def build_parser():
     p = add("conv_transpose2d", "conv_transpose2d: each input cell stamps cell × kernel into "
                                 "the output (scatter), or the same as a convolution of the "
                                 "zero-inserted, padded input (direct)")
-    _geometry(p, stride_default=2, padding_default=0, kernel_default=3)
+    _geometry(p, stride_default=2, padding_default=0, kernel_default=3,
+              stride_help="spacing of the stamps in the output (torch's default is 1; 2 shows "
+                          "the inserted zeros), S or 'SH,SW'",
+              padding_help="rows/cols cropped from each side of the output, P or 'PH,PW' "
+                           "(the padding of the convolution this transposes)")
     p.add_argument("--output-padding", type=_pair, default=0, metavar="A",
                    help="extra output rows/cols at the bottom/right, A or 'AH,AW' (smaller "
                         "than stride or dilation)")

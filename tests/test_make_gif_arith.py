@@ -240,3 +240,44 @@ def test_transposed_groups_fill_only_their_own_outputs():
     assert a.texts[0]["head"] == "x[0, 0, 0] = 3"
     assert first[y0 + 2, x0 + 2] != BLANK          # group 0's output got the stamp
     assert first[y2 + 2, x2 + 2] == BLANK          # group 1's output did not
+
+
+def _op_output(a):
+    """The op behind parsed gallery arguments ``a``, run here from the same inputs."""
+    side = int(a.input.split(":")[2])
+    x = toy_image(0, side)
+    ks = a.kernel_size if isinstance(a.kernel_size, tuple) else (a.kernel_size,) * 2
+    if a.op == "conv2d":
+        w = mg.make_weight([a.kernel], 1, ks, a.seed)
+        out, _ = ops.conv2d(x[None, None], w, None, a.stride, a.padding, a.dilation)
+    else:
+        w = mg.make_weight([a.kernel], 1, ks, a.seed)
+        out, _ = ops.conv_transpose2d(x[None, None], w, None, a.stride, a.padding,
+                                      a.output_padding, 1, a.dilation)
+    return out[0]
+
+
+@pytest.mark.parametrize("name", [n for n, (_, r) in mg.ARITHMETIC.items() if r])
+def test_arithmetic_gif_decoded(tmp_path, name):
+    argv, relation = mg.ARITHMETIC[name]
+    parser, subs = mg.build_parser()
+    a = mg.gallery_args(parser, argv, tmp_path / f"{name}.gif", relation, no_gifsicle=True)
+    r = mg.make(a, subs[a.op])
+    frames, durations, loop = read_gif(r["path"])
+    anim = mg.render(mg.gallery_args(parser, argv, tmp_path / "x.gif", relation))
+    assert len(frames) == len(anim) == r["frames"] and loop == 0
+    assert r["bytes"] <= 500 * 1024 and sum(durations) <= 20000
+    tour = anim.tour_frames()
+    assert len(tour) >= 2 and all(durations[i] >= 1000 for i in tour)
+    assert max(d for i, d in enumerate(durations[:-1]) if i not in tour) >= 100   # followable
+    out = _op_output(a)
+    lay = anim.layout
+    if "out_cells" in lay:                                    # conv_transpose2d
+        got, step = _read_cells(frames[-1], anim, out.shape)
+    else:                                                     # conv2d's window GIF
+        sc, o = lay["out_scale"], lay["cell"]
+        (x0, y0), = lay["output_xy"]
+        got = np.array([[sc.value(frames[-1][y0 + r * o + 2, x0 + c * o + 2])
+                         for c in range(out.shape[2])] for r in range(out.shape[1])])[None]
+        step = sc.step
+    assert np.abs(got - out).max() <= step / 2 + 1e-6
