@@ -446,7 +446,8 @@ class _Direct(_Base):
         sh, sw = self.gt.stride
         lines = []
         if sh > 1 or sw > 1:
-            lines.append(f"insert stride − 1 = {_p((sh - 1, sw - 1))} zero(s) between cells "
+            many = "s" if max(sh, sw) > 2 else ""
+            lines.append(f"insert stride − 1 = {_p((sh - 1, sw - 1))} zero{many} between cells "
                          "(blue 0s)")
         bh, bw = self.eh - 1 - self.ph, self.ew - 1 - self.pw
         lines.append(f"pad dilation·(k − 1) − padding = {_p((bh, bw))} on each side (hatched)")
