@@ -281,3 +281,10 @@ def test_arithmetic_gif_decoded(tmp_path, name):
                          for c in range(out.shape[2])] for r in range(out.shape[1])])[None]
         step = sc.step
     assert np.abs(got - out).max() <= step / 2 + 1e-6
+
+
+def test_means_of_whole_numbers_keep_their_decimals():
+    a = _anim(["avgpool", "--input", "toy", "--kernel-size", "3", "--stride", "3"])
+    for i in a.tour_frames():
+        total, n, mean, ok = a.texts[i]["divide"]
+        assert "." not in total and abs(number(total) / n - number(mean)) < 0.005 and ok

@@ -138,7 +138,7 @@ class _Working(_Where):
         elif tr.op == "avg_pool2d":
             terms = list(self.x[0].ravel())
             n = len(terms)
-            total = show(float(field.sum()), d)                  # display-only sum
+            total = show(float(field.sum()), dx)                 # display-only sum
             ok_sum = adds_up(terms, total)
             ok_div = divides(total, n, self.value)
             self.equations.append((terms, total, ok_sum))
@@ -192,9 +192,7 @@ class _WindowFrames:
 
         self.in_scale = auto_scale(tr.input[n])
         self.out_scale = auto_scale(tr.value) if self.conv else self.in_scale
-        ints = [tr.input[n]] + ([tr.weight] if self.conv else []) + \
-               ([tr.bias] if self.conv and tr.bias is not None else [])
-        self.d = decimals_for(*ints)
+        self.d = _decimals(tr, n)
         # the working of the tour steps; the sweep is too fast to read, it shows where only
         slow = {int(k) for k, ph in zip(steps, phases) if ph == "tour"}
         self.work = {int(k): (_Working(tr, int(k), self.d, self.F) if k in slow else
@@ -588,6 +586,15 @@ class _WindowFrames:
                           "note": self.note}}
 
 
+def _decimals(tr, n):
+    """0 when every number shown is whole: the input and, for conv2d, weights and bias; for
+    avg_pool2d the means too (a mean of whole numbers need not be one: 16 / 9 is not 2)."""
+    ints = [tr.input[n]] + ([tr.weight] + ([tr.bias] if tr.bias is not None else [])
+                            if tr.op == "conv2d" else []) + \
+        ([tr.value] if tr.op == "avg_pool2d" else [])
+    return decimals_for(*ints)
+
+
 def auto_scale_factor(height, width, channels=1):
     """Default ``scale``: about 240 px for the (padded) input, 40 at most (small inputs
     get big cells with their numbers), smaller when several channels are stacked."""
@@ -636,9 +643,7 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     n = single_sample(trace.out_index, "render_window")
     F = trace.out_shape[1]
     if tour is None:
-        ints = [trace.input[n]] + ([trace.weight] if trace.op == "conv2d" else [])
-        d = decimals_for(*ints, *([trace.bias] if trace.op == "conv2d" and trace.bias is not None
-                                  else []))
+        d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
         picks = pick_tour(trace, max(0, min(tour_count, max_frames - 2)),
                           exact=lambda k: _Working(trace, k, d, F).exact)
