@@ -288,3 +288,17 @@ def test_means_of_whole_numbers_keep_their_decimals():
     for i in a.tour_frames():
         total, n, mean, ok = a.texts[i]["divide"]
         assert "." not in total and abs(number(total) / n - number(mean)) < 0.005 and ok
+
+
+def test_toy_size_and_integer_kernels():
+    from viz.inputs import load_image
+    img, desc = load_image("toy:2:5")
+    assert img.shape == (5, 5) and "5×5" in desc and np.array_equal(img, toy_image(2, 5))
+    assert np.array_equal(load_image("toy:2")[0], toy_image(2))          # 6×6 as before
+    for bad in ("toy:0:0", "toy:0:17", "toy:0:3:1", "toy:0:x"):
+        with pytest.raises(ValueError, match="toy:SEED:SIZE"):
+            load_image(bad)
+    assert np.array_equal(mg.make_weight(["guide"], 1, (3, 3))[0, 0], GUIDE)
+    w = mg.make_weight(["ints", "ints"], 2, (4, 4), 7)
+    assert w.shape == (2, 2, 4, 4) and set(np.unique(w)) <= {-1, 0, 1, 2}
+    assert not np.array_equal(w[0], w[1]) and (mg.make_weight(["ones"], 1, (2, 5)) == 1).all()
