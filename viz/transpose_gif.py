@@ -21,7 +21,8 @@ from .frames import Animation, plan_tour, sweep_pace
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, gap_for)
 from .legend import Legend
-from .palette import ACCENT, ACCENT2, BLANK, DIM, GRID, TEXT, auto_scale, weight_scale
+from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale,
+                      weight_scale)
 from .tour import TOUR_COUNT, pick_ranked
 
 MAX_CHANNELS = 4
@@ -233,13 +234,11 @@ class _Scatter(_Base):
             ix, iy = b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN
             labels = _strings(self.x[c], self.d) if s >= LABEL_CELL else None
             cell_grid(self.lay.base, ix, iy, self.in_scale.index(self.x[c]), s, gap_for(s),
-                      labels=labels,
-                      label_size=min(13, s // 2))
+                      labels=labels, label_size=min(13, s // 2))
         if self.counts is not None:
             x0, y0 = self.count_box.box[:2]
             lab = np.array([[str(int(v)) for v in r] for r in self.count_vals])
             hi = max(int(self.count_vals.max()), 1)
-            from .palette import gray_scale
             cell_grid(self.lay.base, x0, y0, gray_scale(0, hi).index(self.count_vals), 18, 1,
                       labels=lab, label_size=11)
 
