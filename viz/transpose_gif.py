@@ -21,13 +21,14 @@ from .frames import Animation, plan_tour, sweep_pace
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, gap_for)
 from .legend import Legend
-from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale,
+from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
                       weight_scale)
 from .tour import TOUR_COUNT, pick_ranked
 
 MAX_CHANNELS = 4
 NUM = 11
 LABEL_CELL = 18     # cells at least this many px get their number written in
+COUNT_CELL, COUNT_SIZE = 30, 9   # --counts: "2×" in the corner of output cells this big
 WORK_CELL = 34
 
 
@@ -192,7 +193,8 @@ class _Scatter(_Base):
             c = self.counts[self.ph:self.ph + self.OH, self.pw:self.pw + self.OW]
             self.count_box = Box(self.OW * 18 + 1, self.OH * 18 + 1, "overlap counts")
             extra = [Text("stamps per output cell (uneven: checkerboard)", 12, color=DIM),
-                     self.count_box]
+                     self.count_box,
+                     Text("(also the small n× in each output cell)", 11, color=DIM)]
             self.count_vals = c
         p3 = Col(*[Col(Text(f"channel {f}", 12, color=DIM) if self.F > 1 else None, b, gap=2)
                    for f, b in enumerate(self.out_boxes)],
@@ -286,6 +288,11 @@ class _Scatter(_Base):
                       label_size=min(12, o // 2 - 1))
             for r, c in zip(*np.nonzero(pad & ~touched)):
                 cv.hatch(ox + g + c * o, oy + g + r * o, ox + (c + 1) * o, oy + (r + 1) * o)
+            if self.counts is not None and o >= COUNT_CELL:   # stamps this cell receives
+                for r, c in zip(*np.nonzero(touched)):
+                    color = TEXT if pad[r, c] else ink(idx[r, c])
+                    cv.text(ox + g + c * o + 2, oy + g + r * o + 1, f"{self.counts[r, c]}×",
+                            size=COUNT_SIZE, color=color, face="mono")
 
     def frame(self, i, states):
         st, lay = self.st, self.lay
