@@ -60,7 +60,8 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
     spec : str
         ``"default"``: MNIST test image #0 (a 7), bundled, no download;
         ``"mnist:INDEX"``: MNIST test images INDEX .. INDEX+count-1;
-        ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (:func:`toy_image`);
+        ``"toy"``, ``"toy:SEED"`` or ``"toy:SEED:SIZE"``: a 6×6 (or SIZE×SIZE, SIZE from 1 to
+        ``TOY_MAX_SIDE``) input of whole numbers 0..3 (:func:`toy_image`);
         anything else: a path to a picture (PNG, JPEG, ...; see the module docstring).
     count : int
         How many consecutive test digits for ``mnist:INDEX``; other specs give one image.
@@ -92,24 +93,29 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
     return InputImages(image[None], [None], [None], [Path(spec).name], notice)
 
 
-TOY_SIDE, TOY_MAX = 6, 3
+TOY_SIDE, TOY_MAX, TOY_MAX_SIDE = 6, 3, 16
 
 
-def toy_image(seed=0):
-    """A ``TOY_SIDE``² input of whole numbers 0..``TOY_MAX`` from ``seed`` (as in the numerical
-    figures of Dumoulin & Visin's guide): with integer kernels every number is exact."""
+def toy_image(seed=0, side=TOY_SIDE):
+    """A ``side``² input (default ``TOY_SIDE``) of whole numbers 0..``TOY_MAX`` from ``seed``
+    (as in the numerical figures of Dumoulin & Visin's guide): with integer kernels every
+    number is exact."""
     rng = np.random.default_rng(seed)
-    return rng.integers(0, TOY_MAX + 1, (TOY_SIDE, TOY_SIDE)).astype(np.float32)
+    return rng.integers(0, TOY_MAX + 1, (side, side)).astype(np.float32)
 
 
 def _toy(spec):
+    parts = spec.split(":")
     try:
-        seed = int(spec.split(":", 1)[1]) if ":" in spec else 0
+        seed = int(parts[1]) if len(parts) > 1 else 0
+        side = int(parts[2]) if len(parts) > 2 else TOY_SIDE
+        if len(parts) > 3 or not 1 <= side <= TOY_MAX_SIDE:
+            raise ValueError
     except ValueError:
-        raise ValueError(f"--input {spec!r}: expected toy or toy:SEED with an integer "
-                         "SEED") from None
-    return InputImages(toy_image(seed)[None], [None], [None],
-                       [f"toy {TOY_SIDE}×{TOY_SIDE} integers 0–{TOY_MAX} (seed {seed})"])
+        raise ValueError(f"--input {spec!r}: expected toy, toy:SEED or toy:SEED:SIZE with "
+                         f"integers (SIZE 1 to {TOY_MAX_SIDE})") from None
+    return InputImages(toy_image(seed, side)[None], [None], [None],
+                       [f"toy {side}×{side} integers 0–{TOY_MAX} (seed {seed})"])
 
 
 def _mnist(spec, count, data_dir):

@@ -31,11 +31,12 @@ def bench(out_dir, use_gifsicle=True):
     """Render the gallery into ``out_dir``; one dict per GIF."""
     parser, subs = make_gif.build_parser()
     rows = []
-    for name, argv in make_gif.GALLERY.items():
-        args = parser.parse_args(argv + ["--out", str(Path(out_dir) / f"{name}.gif")] +
-                                 ([] if use_gifsicle else ["--no-gifsicle"]))
+    (Path(out_dir) / make_gif.ARITH_DIR).mkdir(exist_ok=True)
+    for name, rel, argv, relation in make_gif.gallery():
+        args = make_gif.gallery_args(parser, argv, Path(out_dir) / rel, relation,
+                                     not use_gifsicle)
         r = make_gif.make(args, subs[args.op])
-        rows.append({"name": name, "command": "python scripts/make_gif.py " + " ".join(argv),
+        rows.append({"name": rel[:-4], "command": "python scripts/make_gif.py " + " ".join(argv),
                      "render_s": round(r["render_s"], 3), "frames": r["frames"],
                      "tour_frames": r.get("tour_frames", 0), "tour_s": r.get("tour_s", 0.0),
                      "play_s": r["play_s"], "bytes": r["bytes"]})

@@ -14,6 +14,9 @@ Examples::
     python scripts/make_gif.py all          # the whole gallery into gifs/
     python scripts/make_gif.py conv2d --weights models/lenet5.npz --layer conv1 --filter 3
     python scripts/make_gif.py conv2d --input toy --tour 1,1 3,2
+    python scripts/make_gif.py conv2d --channels 4 --filters 4 --groups 2 --kernel ints
+    python scripts/make_gif.py conv_transpose2d --view direct --stride 2 --padding 1
+    python scripts/make_gif.py conv1d --padding causal
 """
 import argparse
 import math
@@ -35,10 +38,13 @@ from training.rundir import output_dir  # noqa: E402
 from viz.dense import parse_indices  # noqa: E402
 from viz.encode import write_gif  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
+from viz.frames import sweep_pace  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
 from viz.kernels import NAMES as KERNELS, make_weight  # noqa: E402
 from viz.linear_gif import render_linear  # noqa: E402
+from viz.signal_gif import render_signal, steps_of1d  # noqa: E402
 from viz.softmax_gif import render_softmax  # noqa: E402
+from viz.transpose_gif import render_transpose, transpose_steps  # noqa: E402
 from viz.tour import parse_tour, steps_of  # noqa: E402
 from viz.window_gif import render_window  # noqa: E402
 from viz.backward_gif import (render_dweight, render_elementwise_backward,  # noqa: E402
@@ -49,7 +55,9 @@ GIF_DIR = ROOT / "gifs"
 LEARNED_LAYERS = ("conv1", "conv2")
 # options that --weights replaces by the trained layer's own
 HAND_MADE = ("kernel", "channels", "filters", "bias", "seed", "kernel_size", "stride", "padding",
-             "dilation")
+             "dilation", "groups", "no_bias")
+KERNELS_1D = ("ints", "ones", "blur", "random")   # the named 3×3 kernels have no 1-D form
+MAX_CHANNELS = 4
 DEFAULT_LOGITS = "-1.2,0.3,1.1,0.4,-0.8,-0.2,-1.5,3.1,0.2,0.9"
 MAX_LOGITS = 20
 MAX_PANEL_PX = 512      # longest side of the drawn input map: --scale 100 once took 3.7 GB
@@ -74,6 +82,75 @@ GALLERY = {
     "linear": ["linear"],
     "flatten": ["flatten", "--channels", "2"],
     "softmax": ["softmax"],
+    "conv2d_groups": ["conv2d", "--input", "toy:0:5", "--channels", "4", "--filters", "4",
+                      "--groups", "2", "--kernel", "ints", "--no-bias", "--max-frames", "60"],
+    "conv2d_same": ["conv2d", "--input", "toy:0:5", "--kernel", "ints", "--kernel-size", "4",
+                    "--padding", "same", "--no-bias"],
+    "conv_transpose2d": ["conv_transpose2d"],
+    "conv_transpose2d_direct": ["conv_transpose2d", "--view", "direct"],
+    "conv1d": ["conv1d"],
+    "maxpool1d": ["maxpool1d", "--kernel-size", "3", "--stride", "2", "--padding", "1"],
+    "avgpool1d": ["avgpool1d", "--kernel-size", "3", "--stride", "2"],
+}
+
+# The "convolution arithmetic" section (gifs/arithmetic/): every animation of Dumoulin &
+# Visin's guide with its input and kernel sizes, on whole numbers, titled by the guide's
+# relationship with the numbers filled in; then what the guide does not show.
+# name -> (arguments, relationship)
+_T = ["conv_transpose2d", "--view", "direct", "--kernel", "guide"]
+_C = ["conv2d", "--kernel", "guide", "--no-bias", "--padding", "0"]
+ARITHMETIC = {
+    "no_padding_no_strides": (_C + ["--input", "toy:0:4"],
+                              "Relationship 1: o = (i − k) + 1 = (4 − 3) + 1 = 2"),
+    "arbitrary_padding_no_strides": (
+        ["conv2d", "--kernel", "ints", "--kernel-size", "4", "--no-bias", "--input", "toy:0:5",
+         "--padding", "2"], "Relationship 2: o = (i − k) + 2p + 1 = (5 − 4) + 2·2 + 1 = 6"),
+    "same_padding_no_strides": (_C[:-1] + ["1", "--input", "toy:0:5"],
+                                "Relationship 3 (half padding, p = ⌊k/2⌋ = 1): o = i = 5"),
+    "full_padding_no_strides": (_C[:-1] + ["2", "--input", "toy:0:5"],
+                                "Relationship 4 (full padding, p = k − 1 = 2): "
+                                "o = i + (k − 1) = 5 + 2 = 7"),
+    "no_padding_strides": (_C + ["--input", "toy:0:5", "--stride", "2"],
+                           "Relationship 5: o = ⌊(i − k)/s⌋ + 1 = ⌊(5 − 3)/2⌋ + 1 = 2"),
+    "padding_strides": (_C[:-1] + ["1", "--input", "toy:0:5", "--stride", "2"],
+                        "Relationship 6: o = ⌊(i + 2p − k)/s⌋ + 1 = ⌊(5 + 2·1 − 3)/2⌋ + 1 = 3"),
+    "padding_strides_odd": (_C[:-1] + ["1", "--input", "toy:0:6", "--stride", "2"],
+                            "Relationship 6 (odd): o = ⌊(i + 2p − k)/s⌋ + 1 = "
+                            "⌊(6 + 2·1 − 3)/2⌋ + 1 = ⌊2.5⌋ + 1 = 3"),
+    "no_padding_no_strides_transposed": (
+        _T + ["--input", "toy:0:2", "--stride", "1"],
+        "Relationship 8: o′ = i′ + (k − 1) = 2 + (3 − 1) = 4  (transpose of 4 → 2)"),
+    "arbitrary_padding_no_strides_transposed": (
+        _T[:-1] + ["ints", "--kernel-size", "4", "--input", "toy:0:6", "--stride", "1",
+                   "--padding", "2"],
+        "Relationship 9: o′ = i′ + (k − 1) − 2p = 6 + 3 − 2·2 = 5  (transpose of 5 → 6)"),
+    "same_padding_no_strides_transposed": (
+        _T + ["--input", "toy:0:5", "--stride", "1", "--padding", "1"],
+        "Relationship 10 (half padding): o′ = i′ = 5  (transpose of 5 → 5)"),
+    "full_padding_no_strides_transposed": (
+        _T + ["--input", "toy:0:7", "--stride", "1", "--padding", "2"],
+        "Relationship 11 (full padding): o′ = i′ − (k − 1) = 7 − 2 = 5  (transpose of 5 → 7)"),
+    "no_padding_strides_transposed": (
+        _T + ["--input", "toy:0:2", "--stride", "2"],
+        "Relationship 12: o′ = s(i′ − 1) + k = 2·(2 − 1) + 3 = 5  (transpose of 5 → 2)"),
+    "padding_strides_transposed": (
+        _T + ["--input", "toy:0:3", "--stride", "2", "--padding", "1"],
+        "Relationship 13: o′ = s(i′ − 1) + k − 2p = 2·2 + 3 − 2 = 5  (transpose of 5 → 3)"),
+    "padding_strides_odd_transposed": (
+        _T + ["--input", "toy:0:3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
+        "Relationship 14: o′ = s(i′ − 1) + a + k − 2p = 2·2 + 1 + 3 − 2 = 6  "
+        "(a = output_padding; transpose of 6 → 3)"),
+    "dilation": (_C + ["--input", "toy:0:7", "--dilation", "2"],
+                 "Relationship 15: o = ⌊(i + 2p − k − (k − 1)(d − 1))/s⌋ + 1 = "
+                 "⌊(7 + 0 − 3 − 2·1)/1⌋ + 1 = 3"),
+    # beyond the guide
+    "groups2": (["conv2d", "--input", "toy:0:5", "--channels", "4", "--filters", "4",
+                 "--groups", "2", "--kernel", "ints", "--no-bias", "--max-frames", "60"], None),
+    "depthwise": (["conv2d", "--input", "toy:0:5", "--channels", "3", "--filters", "3",
+                   "--groups", "3", "--kernel", "ints", "--no-bias"], None),
+    "causal_conv1d": (["conv1d", "--padding", "causal", "--kernel-size", "3"], None),
+    "checkerboard": (["conv_transpose2d", "--kernel", "ones", "--stride", "2", "--counts",
+                      "--input", "toy:0:3", "--max-frames", "60"], None),
 }
 # the backward section: each shows the gradient the shipped LeNet-5 really routes
 BACKWARD_GALLERY = {
@@ -142,12 +219,13 @@ def _logits(text):
 
 
 # -- the parser ----------------------------------------------------------------------------
-def _common(p, op, frame_ms, hold_ms=2000, image=True):
+def _common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
     if image:
-        p.add_argument("--input", default="default", metavar="SPEC",
+        p.add_argument("--input", default=input_default, metavar="SPEC",
                        help="'default' (MNIST test image #0, a 7, bundled in mnist/assets), "
-                            "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy' or "
-                            "'toy:SEED' (6×6 whole numbers 0-3, every sum exact) or a PNG/JPEG "
+                            "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy', "
+                            "'toy:SEED' or 'toy:SEED:SIZE' (6×6 or SIZE×SIZE whole numbers 0-3, "
+                            "every sum exact) or a PNG/JPEG "
                             f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "
                             "px on the long side)")
         p.add_argument("--invert", action="store_true",
@@ -155,7 +233,9 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
                             "ink on dark")
     t = p.add_mutually_exclusive_group()
     t.add_argument("--frame-ms", type=int, default=frame_ms,
-                   help="delay of each frame in ms (a multiple of 10, at least 20)")
+                   help="delay of each frame in ms (a multiple of 10, at least 20)" +
+                        ("" if frame_ms else " (default: the sweep lasts about 6 s, 60 to "
+                                             "500 ms a frame)"))
     t.add_argument("--fps", type=float, default=None,
                    help="frames per second instead of --frame-ms (rounded to 10 ms delays; at "
                         "most 50)")
@@ -186,14 +266,40 @@ def _tour_opt(p):
                         "the padding)")
 
 
-def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2):
+def _padding_mode(text):
+    """conv2d's padding: 'same', 'valid', or P / 'PH,PW'."""
+    if text in ("same", "valid"):
+        return text
+    try:
+        return _pair(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'same', 'valid', an integer or "
+                                         "a pair 'H,W' of integers >= 0") from None
+
+
+def _padding_causal(text):
+    """conv1d's padding: 'causal' (left only) or an integer."""
+    if text == "causal":
+        return text
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 'causal' or an integer >= 0")
+    return v
+
+
+def _geometry(p, dilation=True, stride_default=None, padding_default=0, kernel_default=2,
+              padding_type=_pair, padding_help="padding on each side, P or 'PH,PW'",
+              stride_help="step between windows, S or 'SH,SW'"):
     p.add_argument("--kernel-size", type=_positive_pair, default=kernel_default, metavar="K",
                    help="window size, K or 'KH,KW'")
     p.add_argument("--stride", type=_positive_pair, default=stride_default, metavar="S",
-                   help="step between windows, S or 'SH,SW'" +
+                   help=stride_help +
                         (" (default: the kernel size)" if stride_default is None else ""))
-    p.add_argument("--padding", type=_pair, default=padding_default, metavar="P",
-                   help="padding on each side, P or 'PH,PW'")
+    p.add_argument("--padding", type=padding_type, default=padding_default, metavar="P",
+                   help=padding_help)
     if dilation:
         p.add_argument("--dilation", type=_positive_pair, default=1, metavar="D",
                        help="spacing between the sampled cells, D or 'DH,DW'")
@@ -203,7 +309,8 @@ def build_parser():
     """The command line: one subcommand per op, plus ``all``."""
     parser = ArgumentParser(prog="make_gif.py", description=__doc__, formatter_class=HelpFormatter)
     sub = parser.add_subparsers(dest="op", required=True, metavar="OP",
-                                help="maxpool, avgpool, conv2d, relu, sigmoid, tanh, linear, "
+                                help="maxpool, avgpool, conv2d, conv_transpose2d, conv1d, "
+                                     "maxpool1d, avgpool1d, relu, sigmoid, tanh, linear, "
                                      "flatten, softmax, their backward passes "
                                      f"({', '.join(BACKWARD_OPS)}) or all (OP --help for its "
                                      "options)")
@@ -227,10 +334,13 @@ def build_parser():
     _common(p, "avgpool", 60)
 
     p = add("conv2d", "conv2d: sum of window × kernel over all input channels, plus bias")
-    _geometry(p, stride_default=1, padding_default=1, kernel_default=3)
+    _geometry(p, stride_default=1, padding_default=1, kernel_default=3, padding_type=_padding_mode,
+              padding_help="padding on each side, P or 'PH,PW', or 'same' (output as big as "
+                           "the input, stride 1; an odd remainder goes bottom/right, as in "
+                           "torch) or 'valid' (none)")
     p.add_argument("--kernel", default="sobel-x",
                    help=f"kernel name, or one per filter separated by commas; names: "
-                        f"{', '.join(KERNELS)} (3×3 ones need --kernel-size 3)")
+                        f"{', '.join(KERNELS)} (the named 3×3 kernels need --kernel-size 3)")
     p.add_argument("--channels", type=_positive, default=1,
                    help="input channels (1-4): the image, then its mirror image, the image "
                         "upside down and rotated by 180°")
@@ -238,7 +348,11 @@ def build_parser():
                    help="output channels (default: the number of --kernel names; with one name "
                         "every filter uses it, 'random' drawing new weights for each)")
     p.add_argument("--bias", type=float, default=0.0, help="bias of every filter")
-    p.add_argument("--seed", type=int, default=0, help="seed of the 'random' kernel")
+    p.add_argument("--no-bias", action="store_true", help="no bias at all (bias=None)")
+    p.add_argument("--groups", type=_positive, default=1,
+                   help="split channels and filters into G groups; filter f reads only its "
+                        "group's C/G channels (G = C: depthwise)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the 'random' and 'ints' kernels")
     p.add_argument("--weights", type=Path, default=None, metavar="PATH",
                    help="run a learned filter instead: a weights.npz or checkpoint.npz written "
                         "by train.py; the layer's own geometry, kernel and bias are used, the "
@@ -251,6 +365,74 @@ def build_parser():
     _frames_opts(p)
     _tour_opt(p)
     _common(p, "conv2d", 60)
+
+    p = add("conv_transpose2d", "conv_transpose2d: each input cell stamps cell × kernel into "
+                                "the output (scatter), or the same as a convolution of the "
+                                "zero-inserted, padded input (direct)")
+    _geometry(p, stride_default=2, padding_default=0, kernel_default=3,
+              stride_help="spacing of the stamps in the output (torch's default is 1; 2 shows "
+                          "the inserted zeros), S or 'SH,SW'",
+              padding_help="rows/cols cropped from each side of the output, P or 'PH,PW' "
+                           "(the padding of the convolution this transposes)")
+    p.add_argument("--output-padding", type=_pair, default=0, metavar="A",
+                   help="extra output rows/cols at the bottom/right, A or 'AH,AW' (smaller "
+                        "than stride or dilation)")
+    p.add_argument("--view", choices=("scatter", "direct"), default="scatter",
+                   help="scatter: stamps adding up in the output; direct: the window over the "
+                        "zero-inserted, padded input")
+    p.add_argument("--kernel", default="guide",
+                   help=f"kernel name, one of {', '.join(KERNELS)} (the named 3×3 kernels "
+                        "need --kernel-size 3)")
+    p.add_argument("--channels", type=_positive, default=1, help="input channels (1-4)")
+    p.add_argument("--filters", type=_positive, default=1, help="output channels (1-4)")
+    p.add_argument("--groups", type=_positive, default=1, help="groups, dividing both")
+    p.add_argument("--bias", type=float, default=None, help="bias of every output channel "
+                   "(default: none)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the 'random' and 'ints' kernels")
+    p.add_argument("--counts", action="store_true",
+                   help="scatter view: also show how many stamps each output cell receives "
+                        "(uneven counts make checkerboard artefacts)")
+    _frames_opts(p, scale=False)
+    p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
+                   help="cells to show slowly first, 'R,C' or 'CH,R,C': input cells (scatter) "
+                        "or output cells (direct); or 'none'")
+    _common(p, "conv_transpose2d", None, input_default="toy:0:3")
+
+    for name, op, what in (("conv1d", "conv1d", "sum of window × kernel over the channels"),
+                           ("maxpool1d", "max_pool1d", "the max of each window"),
+                           ("avgpool1d", "avg_pool1d", "the mean of each window")):
+        p = add(name, f"{op}: {what}, sliding along a signal (a row of the --input image)")
+        if name == "conv1d":
+            p.add_argument("--kernel-size", type=_positive, default=3, metavar="K")
+            p.add_argument("--stride", type=_positive, default=1, metavar="S")
+            p.add_argument("--padding", type=_padding_causal, default=0, metavar="P",
+                           help="zeros on each side, or 'causal': dilation·(K − 1) zeros on "
+                                "the left only, prepended to the signal (out[t] reads x up "
+                                "to t)")
+        else:
+            p.add_argument("--kernel-size", type=_positive, default=2, metavar="K")
+            p.add_argument("--stride", type=_positive, default=None, metavar="S",
+                           help="step between windows (default: the kernel size)")
+            p.add_argument("--padding", type=int, default=0, metavar="P",
+                           help="padding on each side (at most half the kernel)")
+        if name != "avgpool1d":
+            p.add_argument("--dilation", type=_positive, default=1, metavar="D")
+        p.add_argument("--row", type=int, default=None,
+                       help="which image row is the signal (default: the middle row)")
+        p.add_argument("--channels", type=_positive, default=1,
+                       help="input channels (1-4): rows ROW, ROW+1, …")
+        if name == "conv1d":
+            p.add_argument("--kernel", default="ints",
+                           help=f"kernel name, or one per filter: {', '.join(KERNELS_1D)}")
+            p.add_argument("--filters", type=_positive, default=None,
+                           help="output channels (default: the number of --kernel names)")
+            p.add_argument("--bias", type=float, default=None,
+                           help="bias of every filter (default: none)")
+            p.add_argument("--seed", type=int, default=0, help="seed of 'ints' and 'random'")
+        _frames_opts(p, scale=False)
+        p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
+                       help="output cells to show slowly first, 'I' or 'F,I', or 'none'")
+        _common(p, name, None, input_default="toy:0:12")
 
     for name, what in (("relu", "max(0, x)"), ("sigmoid", "1 / (1 + exp(-x))"),
                        ("tanh", "the hyperbolic tangent")):
@@ -732,10 +914,14 @@ def _window(args, image, desc):
         if filters > 4:
             raise ValueError(f"--filters {filters}: expected 1 to 4")
         ks = args.kernel_size if isinstance(args.kernel_size, tuple) else (args.kernel_size,) * 2
+        g = args.groups
+        if args.channels % g or filters % g:
+            raise ValueError(f"--groups {g}: expected a divisor of both --channels "
+                             f"{args.channels} and the {filters} filters")
         x = stack_channels(image, args.channels)[None]
-        w = make_weight(names, args.channels, ks, args.seed)
-        b = np.full(filters, args.bias, dtype=np.float32)
-        out, cache = ops.conv2d(x, w, b, args.stride, args.padding, args.dilation)
+        w = make_weight(names, args.channels // g, ks, args.seed)
+        b = None if args.no_bias else np.full(filters, args.bias, dtype=np.float32)
+        out, cache = ops.conv2d(x, w, b, args.stride, args.padding, args.dilation, groups=g)
         extra = "  ·  kernel " + ", ".join(dict.fromkeys(names)) + \
                 (f" (seed {args.seed})" if "random" in names else "")
         if args.channels > 1:
@@ -743,8 +929,96 @@ def _window(args, image, desc):
                      + (", rotated" if args.channels > 3 else "")
     tr = cache.trace(sample=0)
     _check_scale(args.scale, tr.padded.shape[2:])
+    mode = args.padding if isinstance(args.padding, str) else None
     return render_window(tr, args.scale, args.max_frames, subtitle=f"input: {desc}{extra}",
-                         tour=_tour(args, tr))
+                         tour=_tour(args, tr), padding_mode=mode, **_titles(args))
+
+
+def _titles(args):
+    """The title and formula a gallery entry sets (the arithmetic section's relationships)."""
+    return {"formula": getattr(args, "formula", None), "title": getattr(args, "title", None)}
+
+
+def _kernel_names(args, filters=None):
+    names = [t.strip() for t in args.kernel.split(",")]
+    n = filters or len(names)
+    if len(names) == 1:
+        names = names * n
+    elif len(names) != n:
+        raise ValueError(f"--filters {n} but {len(names)} kernels in --kernel {args.kernel!r}, "
+                         "expected one name or one per filter")
+    return names
+
+
+def _transposed(args, image, desc):
+    c, f, g = args.channels, args.filters, args.groups
+    if max(c, f) > MAX_CHANNELS:
+        raise ValueError(f"--channels {c}, --filters {f}: expected 1 to {MAX_CHANNELS} each")
+    if c % g or f % g:
+        raise ValueError(f"--groups {g}: expected a divisor of both --channels {c} and "
+                         f"--filters {f}")
+    ks = args.kernel_size if isinstance(args.kernel_size, tuple) else (args.kernel_size,) * 2
+    x = stack_channels(image, c)[None]
+    w = make_weight([args.kernel] * c, f // g, ks, args.seed)      # (C_in, C_out/g, kh, kw)
+    b = None if args.bias is None else np.full(f, args.bias, dtype=np.float32)
+    _, cache = ops.conv_transpose2d(x, w, b, args.stride, args.padding, args.output_padding, g,
+                                    args.dilation)
+    tr = cache.trace(view=args.view)
+    tour = None if args.tour is None else transpose_steps(tr, parse_tour(args.tour))
+    seed = f" (seed {args.seed})" if args.kernel in ("random", "ints") else ""
+    return render_transpose(tr, x, w, args.max_frames, tour=tour, counts=args.counts,
+                            subtitle=f"input: {desc}  ·  kernel {args.kernel}{seed}  ·  "
+                                     f"{args.view} view", **_titles(args))
+
+
+def _signal(args, image, desc):
+    c = args.channels
+    h = image.shape[0]
+    row = h // 2 if args.row is None else args.row
+    if c > MAX_CHANNELS:
+        raise ValueError(f"--channels {c}: expected 1 to {MAX_CHANNELS}")
+    if not 0 <= row <= h - c:
+        raise ValueError(f"--row {row}: the image has {h} rows, expected 0 to {h - c} "
+                         f"for {c} channel(s)")
+    x = np.ascontiguousarray(image[row:row + c])[None]             # (1, C, L)
+    rows = f"row {row}" if c == 1 else f"rows {row}…{row + c - 1}"
+    sub = f"signal: {rows} of {desc}"
+    lead = 0
+    if args.op == "conv1d":
+        names = _kernel_names(args, args.filters)
+        bad = [n for n in names if n not in KERNELS_1D]
+        if bad:
+            raise ValueError(f"--kernel {bad[0]}: expected one of {', '.join(KERNELS_1D)} for "
+                             "a 1-D kernel")
+        if len(names) > MAX_CHANNELS:
+            raise ValueError(f"--filters {len(names)}: expected 1 to {MAX_CHANNELS}")
+        w = make_weight(names, c, (1, args.kernel_size), args.seed)[:, :, 0]
+        b = None if args.bias is None else np.full(len(names), args.bias, dtype=np.float32)
+        pad = args.padding
+        if pad == "causal":                 # left-only zeros: prepended, drawn as padding
+            lead = args.dilation * (args.kernel_size - 1)
+            x = np.concatenate([np.zeros((1, c, lead), x.dtype), x], axis=2)
+            pad = 0
+        _, cache = ops.conv1d(x, w, b, args.stride, pad, args.dilation)
+        sub += f"  ·  kernel {', '.join(dict.fromkeys(names))}"
+    elif args.op == "maxpool1d":
+        _, cache = ops.max_pool1d(x, args.kernel_size, args.stride, args.padding, args.dilation)
+    else:
+        _, cache = ops.avg_pool1d(x, args.kernel_size, args.stride, args.padding)
+    tr = cache.trace(sample=0)
+    tour = None if args.tour is None else steps_of1d(tr, _cells1d(args.tour))
+    return render_signal(tr, args.max_frames, subtitle=sub, tour=tour, lead=lead,
+                         **_titles(args))
+
+
+def _cells1d(words):
+    text = " ".join(words).strip()
+    if text.lower() == "none":
+        return []
+    try:
+        return [tuple(int(t) for t in tok.split(",")) for tok in text.split()]
+    except ValueError:
+        raise ValueError(f"--tour {text!r}: expected I or F,I with integers, or 'none'") from None
 
 
 def _elementwise(args, image, desc):
@@ -827,6 +1101,10 @@ def render(args):
         return render_backward(args, image, desc)
     if args.op in ("maxpool", "avgpool", "conv2d"):
         return _window(args, image, desc)
+    if args.op == "conv_transpose2d":
+        return _transposed(args, image, desc)
+    if args.op in ("conv1d", "maxpool1d", "avgpool1d"):
+        return _signal(args, image, desc)
     if args.op in ("relu", "sigmoid", "tanh"):
         return _elementwise(args, image, desc)
     return _linear(args, image, desc) if args.op == "linear" else _flatten(args, image, desc)
@@ -842,6 +1120,8 @@ def _timing(args):
                              "second (a GIF frame lasts 20 ms to 655 s)")
         frame_ms = int(round(100 / args.fps)) * 10
     for opt, v in (("--frame-ms", frame_ms), ("--hold", args.hold)):
+        if v is None:                          # the renderer's own pace
+            continue
         if not (20 <= v <= MAX_DELAY_MS and v % 10 == 0):
             raise ValueError(f"argument {opt}: {v}, expected a multiple of 10 ms from 20 to "
                              f"{MAX_DELAY_MS} (GIF delays are whole centiseconds)")
@@ -914,6 +1194,8 @@ def make(args, parser):
         anim = render(args)
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
+    if frame_ms is None and anim.phases:      # no --frame-ms: a pace that suits the trace
+        frame_ms = sweep_pace(anim.phases)
     durations = anim.durations(frame_ms, args.hold)
     try:
         write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
@@ -924,6 +1206,26 @@ def make(args, parser):
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
             "bytes": out.stat().st_size, "render_s": seconds, "tour_frames": len(tour),
             "tour_s": sum(durations[i] for i in tour) / 1000}
+
+
+ARITH_DIR = "arithmetic"
+
+
+def gallery():
+    """Every GIF ``make_gif.py all`` renders: ``(name, path relative to the gallery folder,
+    arguments, relationship or None)``, the main gallery first, then the arithmetic section."""
+    return ([(n, f"{n}.gif", a, None) for n, a in GALLERY.items()] +
+            [(n, f"{ARITH_DIR}/{n}.gif", a, r) for n, (a, r) in ARITHMETIC.items()])
+
+
+def gallery_args(parser, argv, out, relation=None, no_gifsicle=False):
+    """Parsed arguments of one gallery entry writing to ``out``; an arithmetic entry gets the
+    guide's relationship as its formula line and the renderer's own pace."""
+    a = parser.parse_args(argv + ["--out", str(out)] + (["--no-gifsicle"] if no_gifsicle else []))
+    if relation is not None or str(Path(out).parent.name) == ARITH_DIR:
+        a.formula = relation
+        a.frame_ms = None                  # the renderer's pace: small traces play slower
+    return a
 
 
 def _report(name, r):
@@ -942,11 +1244,13 @@ def main(argv=None):
             return 0
         if not args.out_dir.is_dir():
             subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
-        for current, argv_ in GALLERY.items():
+        (args.out_dir / ARITH_DIR).mkdir(exist_ok=True)
+        for current, rel, argv_, relation in gallery():
             if current == next(iter(BACKWARD_GALLERY)):
                 print("-- backward --")
-            a = parser.parse_args(argv_ + ["--out", str(args.out_dir / f"{current}.gif")] +
-                                  (["--no-gifsicle"] if args.no_gifsicle else []))
+            if rel == f"{ARITH_DIR}/{next(iter(ARITHMETIC))}.gif":
+                print("-- convolution arithmetic (Dumoulin & Visin's animations, with numbers) --")
+            a = gallery_args(parser, argv_, args.out_dir / rel, relation, args.no_gifsicle)
             _report(current, make(a, subs[a.op]))
         return 0
     except KeyboardInterrupt:                  # the atomic writer has removed its temporary file

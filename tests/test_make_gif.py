@@ -222,8 +222,12 @@ def test_all_renders_the_gallery(tmp_path, monkeypatch, png):
     monkeypatch.setattr(mg, "GALLERY", {
         "one": ["maxpool", "--input", str(png), "--scale", "2"],
         "two": ["softmax", "--logits", "0,1", "--label", "1"]})
+    monkeypatch.setattr(mg, "ARITHMETIC", {
+        "three": (["conv2d", "--input", "toy:0:4", "--padding", "0", "--no-bias"], "o = 2")})
     assert mg.main(["all", "--out-dir", str(tmp_path), "--no-gifsicle"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "one.gif", "two.gif"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arithmetic", "in.png", "one.gif",
+                                                          "two.gif"]
+    assert [p.name for p in (tmp_path / "arithmetic").iterdir()] == ["three.gif"]
 
 
 def test_gallery_arguments_parse():

@@ -493,8 +493,14 @@ class _GatherAsWindow:
         cols = x[:, None, None] + dw * np.arange(kw)[None, None, :]
         self.is_pad = g.is_border[rows, cols]
 
+    groups = 1
+
     def __len__(self):
         return len(self.value)
+
+    def channels(self, k):
+        """Every ∂L/∂out channel feeds every ∂L/∂x cell (one group)."""
+        return np.arange(self.input.shape[1])
 
 
 def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=None, tour=None,

@@ -47,6 +47,16 @@ def plan_tour(n_steps, tour, max_frames):
     return steps, ["tour"] * len(tour) + ["sweep"] * len(sweep) + ["hold"]
 
 
+SWEEP_S = 6.0           # small traces: the sweep lasts about this long, so each step is seen
+
+
+def sweep_pace(phases, lo=60, hi=500):
+    """A frame delay in ms (multiple of 10, ``lo`` to ``hi``) that makes the sweep frames of
+    ``phases`` last about ``SWEEP_S``: slow enough to follow a handful of steps."""
+    n = max(1, sum(ph == "sweep" for ph in phases))
+    return int(min(hi, max(lo, SWEEP_S * 1000 / n)) // 10 * 10)
+
+
 @dataclass
 class Animation:
     """Frames ready for :func:`viz.encode.write_gif`; shows itself in a notebook.

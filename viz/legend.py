@@ -13,7 +13,8 @@ TICK_SIZE = 11
 def ticks(scale):
     """The tick labels of a scale's legend, left to right."""
     if scale.constant:
-        return [f"every value = {fmt_short(scale.vmin)}"]
+        v = scale.vmin
+        return [f"every value = {fmt(v, True) if all_integers([v]) and abs(v) < 1e4 else fmt_short(v)}"]
     if all_integers([scale.vmin, scale.vmax]) and max(abs(scale.vmin), abs(scale.vmax)) < 1e4:
         lo, hi = fmt(scale.vmin, True), fmt(scale.vmax, True)
     else:

@@ -85,6 +85,23 @@ def pick_tour(trace, count=TOUR_COUNT, exact=None):
     return sorted(picks)
 
 
+def pick_ranked(reasons, count):
+    """Up to ``count`` ``(step, reason)``, at most one per reason, in the order given: the best
+    step of each score array not taken yet, among steps scoring above 0 (so a reason whose
+    every score is 0, e.g. an all-zero window, is skipped). Returned in step order."""
+    picks, taken = [], set()
+    for reason, score in reasons:
+        if len(picks) >= count:
+            break
+        score = np.asarray(score, float)
+        free = [int(k) for k in np.argsort(-score, kind="stable")
+                if score[k] > 0 and int(k) not in taken]
+        if free:
+            picks.append((free[0], reason))
+            taken.add(free[0])
+    return sorted(picks)
+
+
 def _pair(p):
     return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
 

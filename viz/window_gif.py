@@ -37,16 +37,19 @@ def _pair_str(p):
     return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
 
 
-def title_of(trace):
-    """``max_pool2d(kernel_size=2, stride=2, padding=0, dilation=1)`` and the like."""
+def title_of(trace, padding_mode=None):
+    """``max_pool2d(kernel_size=2, stride=2, padding=0, dilation=1)`` and the like;
+    ``padding_mode`` ("same"/"valid") is shown instead of the padding it resolved to."""
+    pad = repr(padding_mode) if padding_mode else _pair_str(trace.padding)
     geo = [f"kernel_size={_pair_str(trace.kernel_size)}", f"stride={_pair_str(trace.stride)}",
-           f"padding={_pair_str(trace.padding)}"]
+           f"padding={pad}"]
     if trace.op != "avg_pool2d":
         geo.append(f"dilation={_pair_str(trace.dilation)}")
     if trace.op == "conv2d":
         f, c, kh, kw = trace.weight.shape
         bias = "" if trace.bias is None else ", bias"
-        return f"conv2d(x, weight {f}×{c}×{kh}×{kw}{bias}, " + ", ".join(geo[1:]) + ")"
+        groups = [f"groups={trace.groups}"] if trace.groups > 1 else []
+        return f"conv2d(x, weight {f}×{c}×{kh}×{kw}{bias}, " + ", ".join(geo[1:] + groups) + ")"
     return f"{trace.op}(" + ", ".join(geo) + ")"
 
 
@@ -59,7 +62,10 @@ def formula_of(trace):
         k, st, p, d = (trace.kernel_size[ax], trace.stride[ax], trace.padding[ax],
                        trace.dilation[ax])
         span = f"{k}" if d == 1 else f"{d}·({k}{MINUS}1) {MINUS} 1"
-        parts.append(f"\u230a({n} + 2·{p} {MINUS} {span})/{st}\u230b + 1 = {trace.out_shape[2 + ax]}")
+        after = trace.padded.shape[2 + ax] - n - p        # 'same' pads one more at the end
+        pads = f"2·{p}" if after == p else f"{p} + {after}"
+        parts.append(f"\u230a({n} + {pads} {MINUS} {span})/{st}\u230b + 1 = "
+                     f"{trace.out_shape[2 + ax]}")
     if parts[0] == parts[1]:
         return "out = " + parts[0]
     return f"OH = {parts[0]}     OW = {parts[1]}"
@@ -133,7 +139,7 @@ class _Working(_Where):
         elif tr.op == "avg_pool2d":
             terms = list(self.x[0].ravel())
             n = len(terms)
-            total = show(float(field.sum()), d)                  # display-only sum
+            total = show(float(field.sum()), dx)                 # display-only sum
             ok_sum = adds_up(terms, total)
             ok_div = divides(total, n, self.value)
             self.equations.append((terms, total, ok_sum))
@@ -166,8 +172,11 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label, words=None):
+    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label, words=None,
+                 title=None, formula=None):
         self.words = words or {}
+        self.title = title or self.words.get("title") or title_of(trace)
+        self.formula = formula or self.words.get("formula") or formula_of(trace)
         self.tr = tr = trace
         self.n = n = single_sample(tr.out_index, "render_window")
         self.conv = tr.op == "conv2d"
@@ -177,6 +186,8 @@ class _WindowFrames:
         self.ph, self.pw = tr.padding
         self.xp = np.asarray(tr.padded[n])                        # (C, Hp, Wp)
         self.C, self.Hp, self.Wp = self.xp.shape
+        self.Cw = tr.field.shape[1]              # channels one window reads (C / groups)
+        self.groups = getattr(tr, "groups", 1)
         _, self.F, self.OH, self.OW = tr.out_shape
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
@@ -184,9 +195,7 @@ class _WindowFrames:
 
         self.in_scale = auto_scale(tr.input[n])
         self.out_scale = auto_scale(tr.value) if self.conv else self.in_scale
-        ints = [tr.input[n]] + ([tr.weight] if self.conv else []) + \
-               ([tr.bias] if self.conv and tr.bias is not None else [])
-        self.d = decimals_for(*ints)
+        self.d = _decimals(tr, n)
         # the working of the tour steps; the sweep is too fast to read, it shows where only
         slow = {int(k) for k, ph in zip(steps, phases) if ph == "tour"}
         self.work = {int(k): (_Working(tr, int(k), self.d, self.F) if k in slow else
@@ -205,7 +214,7 @@ class _WindowFrames:
         self.read = self._read_mask()
         self.in_boxes = [Box(self.Wp * s + 2 * RING_MARGIN, self.Hp * s + 2 * RING_MARGIN,
                              f"input {c}") for c in range(self.C)]
-        chans = [Col(Text(f"channel {c}", 12, color=DIM) if self.C > 1 else None, b, gap=2)
+        chans = [Col(Text(self._in_name(c), 12, color=DIM) if self.C > 1 else None, b, gap=2)
                  for c, b in enumerate(self.in_boxes)]
         in_notes = []
         if self.ph or self.pw:
@@ -233,7 +242,7 @@ class _WindowFrames:
                       for f in range(self.F)]
         self.out_boxes = [Box(g.width + 2 * RING_MARGIN, g.height + 2 * RING_MARGIN, f"output {f}")
                           for f, g in enumerate(self.grids)]
-        outs = [Col(Text((f"filter {f}" if self.conv else f"channel {f}"), 12, color=DIM)
+        outs = [Col(Text(self._out_name(f), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
         p3 = Col(*outs, *[Text(t, 11, color=DIM) for t in self.words.get("out_notes", [])],
                  Legend(self.out_scale, self.words.get("out_legend", "output values"),
@@ -245,6 +254,10 @@ class _WindowFrames:
         self.where = Text(None, 12, color=DIM, name="window",
                           widest=[w.window for w in wheres])
         head = [self.caption, self.where]
+        if self.conv and self.groups > 1:
+            self.wiring = Text(None, 12, color=ACCENT2, name="wiring",
+                               widest=[self._wiring(f) for f in range(self.F)])
+            head.append(self.wiring)
         if self.dh > 1 or self.dw > 1:
             head.append(Text(f"{self.kh}×{self.kw} taps spanning {self.ext[0]}×{self.ext[1]} "
                              f"(dilation {_pair_str(tr.dilation)}); skipped cells dimmed",
@@ -265,8 +278,8 @@ class _WindowFrames:
         self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
                             widest=[self._count(i) for i in range(len(self.steps))])
         foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(wd.get("title", title_of(tr)), TITLE_SIZE, "bold"),
-                              Text(wd.get("formula", formula_of(tr)), FORMULA_SIZE), Space(0, 2),
+        self.lay = Layout(Col(Text(self.title, TITLE_SIZE, "bold"),
+                              Text(self.formula, FORMULA_SIZE), Space(0, 2),
                               Row(*self.panels, gap=GAP), foot, gap=6))
         self._draw_static()
 
@@ -293,7 +306,7 @@ class _WindowFrames:
 
     def _declare_conv(self, works, weight_label):
         tr = self.tr
-        size = NUM_SIZE if self.C <= 2 or max(self.kh, self.kw) <= 4 else 9
+        size = NUM_SIZE if self.Cw <= 2 or max(self.kh, self.kw) <= 4 else 9
         strings = [t for w in works for g in w.x + w.w + w.p for t in g.ravel()]
         self.num_size = size
         self.cz = cz = self._cell_size(strings if self.labelled else [], size)
@@ -308,7 +321,8 @@ class _WindowFrames:
                            widest=[wl(f) for f in range(self.F)])
         heads = self.words.get("heads", ["x (window)", None, "x · w"])
         rows = []
-        for c in range(self.C):
+        self.chan_slots = []
+        for c in range(self.Cw):
             xb, wb, pb = (Box(gw, gh, f"{t} grid {c}") for t in ("x", "w", "p"))
             self.x_boxes.append(xb)
             self.w_boxes.append(wb)
@@ -326,13 +340,52 @@ class _WindowFrames:
             rows.append(Row(Col(head[0], xcol, gap=2), sym("×"),
                             Col(head[1], Space(0, lift), wb, gap=2),
                             sym("="), Col(head[2], Space(0, lift), pb, gap=2),
-                            Col(Text(f"channel {c}" if self.C > 1 else "sum", 11, color=DIM),
-                                slot, gap=2), gap=8, align="b"))
+                            Col(self._chan_slot(c), slot, gap=2), gap=8, align="b"))
         self.final = Text(None, EQ_SIZE, "monobold", ACCENT, name="final",
                           widest=[w.final for w in works])
         leg = Legend(self.w_scale, self.words.get("w_legend", "weights (their own colours)"),
                      name="weight legend")
         return Col(*rows, Space(0, 2), self.final, leg, gap=8)
+
+    def _chan_slot(self, c):
+        if self.C == 1:
+            return Text("sum", 11, color=DIM)
+        t = Text(None, 11, color=DIM, name=f"channel slot {c}",
+                 widest=[f"channel {ch}" for ch in range(self.C)])
+        self.chan_slots.append(t)
+        return t
+
+    def _group_span(self, g):
+        """(input channels, filters) of group g as text: ``"2…3"``, ``"2"``."""
+        per = self.F // self.groups
+
+        def span(a, n):
+            return f"{a}" if n == 1 else f"{a}…{a + n - 1}"
+        return span(g * self.Cw, self.Cw), span(g * per, per)
+
+    def _in_name(self, c):
+        if not self.conv or self.groups == 1:
+            return f"channel {c}"
+        per = self.F // self.groups
+        fs = self._group_span(c // self.Cw)[1]
+        return f"channel {c} → filter{'s' * (per > 1)} {fs}"
+
+    def _out_name(self, f):
+        if not self.conv:
+            return f"channel {f}"
+        if self.groups == 1:
+            return f"filter {f}"
+        ch = self._group_span(f // (self.F // self.groups))[0]
+        return f"filter {f} ← channel{'s' * (self.Cw > 1)} {ch}"
+
+    def _wiring(self, f):
+        """Which input channels filter ``f`` reads (groups > 1)."""
+        per = self.F // self.groups
+        g = f // per
+        ch = f"{g * self.Cw}" if self.Cw == 1 else f"{g * self.Cw}…{(g + 1) * self.Cw - 1}"
+        fs = f"{g * per}" if per == 1 else f"{g * per}…{(g + 1) * per - 1}"
+        return (f"groups={self.groups}: filter {f} reads input channel{'s' * (self.Cw > 1)} "
+                f"{ch} only (group {g}: channels {ch} → filters {fs}); the rest dimmed")
 
     def _declare_pool(self, works):
         strings = [t for w in works for t in w.x[0].ravel()]
@@ -387,10 +440,11 @@ class _WindowFrames:
     def _draw_static(self):
         base, s = self.lay.base, self.s
         big = s >= INPUT_LABEL_MIN
-        pad = np.zeros((self.Hp, self.Wp), bool)
-        pad[:self.ph] = pad[self.Hp - self.ph:] = True
-        pad[:, :self.pw] = pad[:, self.Wp - self.pw:] = True
+        pad = np.ones((self.Hp, self.Wp), bool)              # 'same' may pad one more at the end
+        h, w = self.tr.input.shape[2:]
+        pad[self.ph:self.ph + h, self.pw:self.pw + w] = False
         pad |= self.words.get("in_hatch", False)          # cells a backward view marks as border
+        self.pad_mask = pad
         self.in_xy = []
         for c, box in enumerate(self.in_boxes):
             ix, iy = box.box[0] + RING_MARGIN, box.box[1] + RING_MARGIN
@@ -428,7 +482,10 @@ class _WindowFrames:
         if self.conv:
             f = int(tr.out_index[k, 1])
             lay.write(cv, self.w_head, self.wl(f))
-            for c in range(self.C):
+            chans = tr.channels(k)
+            for c in range(self.Cw):
+                if self.chan_slots:
+                    lay.write(cv, self.chan_slots[c], f"channel {int(chans[c])}")
                 x0, y0 = self.x_boxes[c].box[:2]
                 cell_grid(cv, x0, y0, self.in_scale.index(field[c]), cz, 1,
                           labels=self._labels(w.x[c]), pad=pad, label_size=size)
@@ -462,10 +519,16 @@ class _WindowFrames:
     def _draw_input(self, cv, k, w):
         tr, s = self.tr, self.s
         r0, c0 = (int(v) for v in tr.origin[k])
-        chans = range(self.C) if self.conv else [int(tr.out_index[k, 1])]
+        chans = tr.channels(k) if self.conv else [int(tr.out_index[k, 1])]
+        if self.conv and self.groups > 1:          # the wiring: channels this filter skips
+            lay = self.lay
+            lay.write(cv, self.wiring, self._wiring(int(tr.out_index[k, 1])))
+            for c in set(range(self.C)) - {int(v) for v in chans}:
+                ix, iy = self.in_xy[c]
+                cv.dim(ix, iy, ix + self.Wp * self.s, iy + self.Hp * self.s)
         dilated = self.dh > 1 or self.dw > 1
         for c in chans:
-            ix, iy = self.in_xy[c]
+            ix, iy = self.in_xy[int(c)]
             X0, Y0 = ix + c0 * s, iy + r0 * s
             if dilated:                    # dim the cells inside the span that are skipped
                 taps = np.zeros(self.ext, bool)
@@ -515,7 +578,10 @@ class _WindowFrames:
                "equations": w.equations, "note": w.note, "x": w.x, "value": w.value}
         if self.conv:
             f = int(self.tr.out_index[w.k, 1])
-            out.update(w=w.w, p=w.p, sums=w.sums, sum_exact=w.sum_exact, w_head=self.wl(f))
+            out.update(w=w.w, p=w.p, sums=w.sums, sum_exact=w.sum_exact, w_head=self.wl(f),
+                       channels=[int(c) for c in self.tr.channels(w.k)])
+            if self.groups > 1:
+                out["wiring"] = self._wiring(f)
         elif self.tr.op == "avg_pool2d":
             out.update(lines=w.lines, divide=w.divide)
         else:
@@ -534,6 +600,15 @@ class _WindowFrames:
                           "note": self.note}}
 
 
+def _decimals(tr, n):
+    """0 when every number shown is whole: the input and, for conv2d, weights and bias; for
+    avg_pool2d the means too (a mean of whole numbers need not be one: 16 / 9 is not 2)."""
+    ints = [tr.input[n]] + ([tr.weight] + ([tr.bias] if tr.bias is not None else [])
+                            if tr.op == "conv2d" else []) + \
+        ([tr.value] if tr.op == "avg_pool2d" else [])
+    return decimals_for(*ints)
+
+
 def auto_scale_factor(height, width, channels=1):
     """Default ``scale``: about 240 px for the (padded) input, 40 at most (small inputs
     get big cells with their numbers), smaller when several channels are stacked."""
@@ -542,7 +617,8 @@ def auto_scale_factor(height, width, channels=1):
 
 
 def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
-                  tour_count=TOUR_COUNT, weight_label=None, words=None):
+                  tour_count=TOUR_COUNT, weight_label=None, words=None, title=None, formula=None,
+                  padding_mode=None):
     """Render a ``WindowTrace`` (one sample) to frames: tour, sweep, hold.
 
     Parameters
@@ -568,6 +644,10 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         ``out_legend``, ``w_legend``, ``heads``, ``in_notes``/``out_notes`` (lists), and
         bool masks ``in_hatch``, ``in_dim`` (padded input) and ``out_dim`` (output map);
         ``reasons``: a dict renaming the tour's reasons.
+    title, formula : str, optional
+        Replace the op call and the output-size line (e.g. with the guide's relationship).
+    padding_mode : {"same", "valid"}, optional
+        Name conv2d's string padding in the title instead of the padding it resolved to.
 
     Returns
     -------
@@ -583,9 +663,7 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     n = single_sample(trace.out_index, "render_window")
     F = trace.out_shape[1]
     if tour is None:
-        ints = [trace.input[n]] + ([trace.weight] if trace.op == "conv2d" else [])
-        d = decimals_for(*ints, *([trace.bias] if trace.op == "conv2d" and trace.bias is not None
-                                  else []))
+        d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
         picks = pick_tour(trace, max(0, min(tour_count, max_frames - 2)),
                           exact=lambda k: _Working(trace, k, d, F).exact)
@@ -594,7 +672,9 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
     rename = (words or {}).get("reasons", {})        # a backward view's words for the same picks
     reasons = [rename.get(r, r) for _, r in picks] + [""] * (len(steps) - len(picks))
-    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label, words)
+    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label, words,
+                       title or (words or {}).get("title") or title_of(trace, padding_mode),
+                       formula)
     toured = np.zeros(len(trace), bool)
     frames, texts = [], []
     for i, (k, ph) in enumerate(zip(steps, phases)):
