@@ -2,7 +2,8 @@
 
 Thin wrappers: a signal is an image one row high, so each op runs its 2-D fast path on
 (N, C, 1, L) with a 1 × k window. Their traces are 1-D (:class:`WindowTrace1d`): the 2-D
-trace with the height axis dropped.
+trace with the height axis dropped. The naive loop references are ``conv1d`` and ``pool1d``
+in tests/reference.py.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -38,15 +39,17 @@ class Cache1d:
         return WindowTrace1d.from_2d(self.op, self.inner.trace(sample))
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution, as ``torch.nn.functional.conv1d``.
 
     Parameters
     ----------
     x : ndarray (N, C, L)
-    weight : ndarray (F, C, k)
+    weight : ndarray (F, C/groups, k)
     bias : ndarray (F,) or None
-    stride, padding, dilation : int or 1-tuple
+    stride, dilation : int or 1-tuple
+    padding : int, 1-tuple, "valid" or "same" (stride 1 only; the odd cell goes right)
+    groups : int, as conv2d's
 
     Returns
     -------
@@ -56,17 +59,28 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     op = "conv1d"
     x = _signal(x, "x", op)
     weight = _signal(weight, "weight", op, "(F, C, k)")
-    s, p, d = (_single(stride, "stride", op, 1), _single(padding, "padding", op, 0),
-               _single(dilation, "dilation", op, 1))
-    if weight.shape[1] != x.shape[1]:
+    s, d = _single(stride, "stride", op, 1), _single(dilation, "dilation", op, 1)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{op}: padding={padding!r} is invalid, expected an int, 'valid' or "
+                             "'same'")
+        if padding == "same" and s != 1:
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride!r}), as in torch")
+        p, p2 = 0, padding                   # conv2d pads 'same' (the 1-row axis needs none)
+    else:
+        p = _single(padding, "padding", op, 0)
+        p2 = (0, p)
+    if weight.shape[1] * groups != x.shape[1]:
         raise ValueError(f"{op}: weight has {weight.shape[1]} input channels (shape {weight.shape}) "
-                         f"but x has {x.shape[1]} (shape {x.shape}), expected weight.shape[1] == x.shape[1]")
+                         f"but x has {x.shape[1]} (shape {x.shape}), expected weight.shape[1] == "
+                         f"x.shape[1]" + (f" / groups ({groups})" if groups != 1 else ""))
     span = d * (weight.shape[2] - 1) + 1
-    if weight.shape[2] < 1 or span > x.shape[2] + 2 * p:
+    if weight.shape[2] < 1 or (padding != "same" and span > x.shape[2] + 2 * p):
         raise ValueError(f"{op}: kernel size {weight.shape[2]} (dilated extent {span}) does not fit "
                          f"the padded signal of length {x.shape[2] + 2 * p}")
     out, inner = conv2d(x[:, :, None, :], weight[:, :, None, :], bias, stride=(1, s),
-                        padding=(0, p), dilation=(1, d))
+                        padding=p2, dilation=(1, d), groups=groups)
     return out[:, :, 0, :], Cache1d(op, inner)
 
 

@@ -39,6 +39,9 @@ def other_cases(n, rng):
         ("conv1d 16@5 L=196", ops.conv1d, ops.conv1d_backward,
          (f32(n, 6, 196), f32(16, 6, 5), f32(16)), {}),
         ("max_pool1d 2", ops.max_pool1d, ops.max_pool1d_backward, (f32(n, 6, 784), 2), {}),
+        ("avg_pool1d 2", ops.avg_pool1d, ops.avg_pool1d_backward, (f32(n, 6, 784), 2), {}),
+        ("depthwise 6@5x5", ops.conv2d, ops.conv2d_backward,
+         (f32(n, 6, 14, 14), f32(6, 1, 5, 5), f32(6)), {"padding": "same", "groups": 6}),
     ]
 
 

@@ -71,3 +71,27 @@ def test_pool1d_forward_gradients_trace(kind, xs, k, s, p, d):
 def test_errors_name_the_1d_op(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@pytest.mark.parametrize("k, d", [(3, 1), (4, 1), (2, 3)])
+def test_conv1d_same_groups_as_torch(k, d):
+    """padding='same' keeps the length (odd cell on the right) and groups split the channels."""
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 4, 9)), rng.standard_normal((6, 2, k)), rng.standard_normal(6)
+    out, cache = conv1d(x, w, b, padding="same", dilation=d, groups=2)
+    assert out.shape == (2, 6, 9)
+    total = d * (k - 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (total // 2, total - total // 2)))
+    expected = np.concatenate([ref.conv1d(xp[:, :2], w[:3], b[:3], 1, 0, d),
+                               ref.conv1d(xp[:, 2:], w[3:], b[3:], 1, 0, d)], axis=1)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    check_gradients(lambda x, w, b: conv1d(x, w, b, padding="same", dilation=d, groups=2),
+                    conv1d_backward, [x, w, b])
+    assert np.array_equal(cache.trace().output(), out)
+    assert np.array_equal(conv1d(x, w, b, padding="valid", groups=2)[0],
+                          conv1d(x, w, b, padding=0, groups=2)[0])
+
+
+def test_conv1d_same_refuses_strides():
+    with pytest.raises(ValueError, match="conv1d: padding='same' is not supported for strided"):
+        conv1d(np.zeros((1, 1, 5)), np.zeros((1, 1, 3)), stride=2, padding="same")
