@@ -256,13 +256,13 @@ def test_load_mnist_missing_without_fetch(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         load_mnist("test", data_dir=tmp_path, fetch=False)
     msg = str(info.value)
-    assert str(tmp_path) in msg and "scripts/get_mnist.py" in msg and "t10k-images-idx3-ubyte" in msg
+    assert str(tmp_path) in msg and "scripts/get_data.py" in msg and "t10k-images-idx3-ubyte" in msg
 
 
 def test_load_mnist_fetches_missing_files(tmp_path, fake_mnist_dir, monkeypatch):
     calls = []
 
-    def fake_fetch(directory):
+    def fake_fetch(directory, dataset="mnist"):
         calls.append(directory)
         shutil.copytree(fake_mnist_dir, directory, dirs_exist_ok=True)
         return directory
@@ -274,10 +274,10 @@ def test_load_mnist_fetches_missing_files(tmp_path, fake_mnist_dir, monkeypatch)
 
 
 def test_load_mnist_refuses_a_data_dir_that_does_not_exist(tmp_path, monkeypatch):
-    monkeypatch.setattr(mnist.load, "fetch_mnist", lambda d: pytest.fail("fetch was called"))
+    monkeypatch.setattr(mnist.load, "fetch_mnist", lambda d, **kw: pytest.fail("fetch was called"))
     with pytest.raises(MnistNotFoundError, match="does not exist") as info:
         load_mnist("test", data_dir=tmp_path / "typo")
-    assert "get_mnist.py --dir" in str(info.value) and not (tmp_path / "typo").exists()
+    assert "get_data.py --dir" in str(info.value) and not (tmp_path / "typo").exists()
     (tmp_path / "file").write_text("x")
     with pytest.raises(MnistNotFoundError, match="is not a directory"):
         load_mnist("test", data_dir=tmp_path / "file")
