@@ -128,7 +128,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True):
     if image:
         p.add_argument("--input", default="default", metavar="SPEC",
                        help="'default' (MNIST test image #0, a 7, bundled in mnist/assets), "
-                            "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy' or "
+                            "'mnist:INDEX' (MNIST test set, fetched on first use), "
+                            "'fashion:INDEX' (Fashion-MNIST test set, likewise), 'toy' or "
                             "'toy:SEED' (6×6 whole numbers 0-3, every sum exact) or a PNG/JPEG "
                             f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "
                             "px on the long side)")

@@ -19,6 +19,7 @@ def load_image(spec, *, invert=False):
     spec : str
         ``"default"``: MNIST test image #0 (a 7), bundled with ``mnist``;
         ``"mnist:INDEX"``: MNIST test image INDEX (0..9999, fetched on first use);
+        ``"fashion:INDEX"``: the same from the Fashion-MNIST test set;
         ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (``mnist.images.toy_image``);
         anything else: a picture file, converted to grayscale and shrunk to at most
         ``MAX_SIDE`` pixels on its long side.
