@@ -80,7 +80,7 @@ def main(argv=None):
             frame_durations(2, args.frame_ms, args.hold)
         except ValueError as e:
             parser.error(f"argument --frame-ms/--hold: {e}")
-        if count > 1 and args.input.split(":", 1)[0] not in TEST_SETS and args.input != "default":
+        if count > 1 and not (":" in args.input and args.input.split(":", 1)[0] in TEST_SETS):
             parser.error(f"argument --count: {count} digits need --input mnist:INDEX or "
                          f"fashion:INDEX, got {args.input!r}")
     out = args.out or (output_dir(args.weights.parent, args.weights.stem)
@@ -93,7 +93,7 @@ def main(argv=None):
         parser.exit(2, f"{parser.prog}: error: argument --weights: {e}\n")
     data = get_dataset(args.dataset or config.dataset)
     spec = args.input
-    if spec == "default" and (data.name != "mnist" or count > 1):
+    if spec == "default" and data.name != "mnist":
         spec = {d: p for p, (d, _) in TEST_SETS.items()}[data.name] + ":0"
     try:
         images, labels, names = load_digits(spec, count, args.data_dir, invert=args.invert)
