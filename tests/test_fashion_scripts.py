@@ -140,3 +140,13 @@ def test_bench_train_dataset(fake_mnist_dir):
             "--dataset", "fashion-mnist", "--data-dir", fake_mnist_dir, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["data"] == "fashion-mnist"
+
+
+def test_gif_footer_names_the_fashion_image(fake_mnist_dir, tmp_path, monkeypatch):
+    import shutil
+    from viz.inputs import load_image
+    shutil.copytree(fake_mnist_dir, tmp_path / "fashion-mnist")
+    monkeypatch.setenv("NUMPY_DL_DATA", str(tmp_path))
+    image, said = load_image("fashion:8")
+    assert said == "Fashion-MNIST test image #8 (Bag)" and image.shape == (28, 28)
+    assert load_image("default")[1] == "MNIST test image #0 (a 7)"
