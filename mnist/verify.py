@@ -4,10 +4,10 @@ A file is hashed once; its size, modification time and digest then go into a sma
 file (``.verified.json``) in the same directory, and later loads trust the stamp while the
 size and mtime are unchanged. Touching or rewriting the file makes it hashed again.
 
-The expected digests are the published ones (:data:`mnist.catalog.SHA256`) unless the
-directory holds a ``SHA256SUMS`` file (``sha256sum`` format: ``HEX  NAME`` per line): its
-entries replace them for the files it lists, so data in MNIST's format that is not MNIST
-(Fashion-MNIST, a test fixture) is checked against its own digests.
+The expected digests are the published ones of the data set (:data:`mnist.catalog.SHA256`,
+:data:`mnist.catalog.FASHION_SHA256`) unless the directory holds a ``SHA256SUMS`` file
+(``sha256sum`` format: ``HEX  NAME`` per line): its entries replace them for the files it
+lists, so other data in MNIST's format (a test fixture) is checked against its own digests.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import zlib
 from pathlib import Path
 
 from .atomic import write_text
-from .catalog import FILES, SHA256
+from .catalog import FILES, get_dataset
 from .errors import MnistError
 
 STAMP = ".verified.json"
@@ -41,16 +41,16 @@ def content_sha256(path) -> str:
     return h.hexdigest()
 
 
-def expected_sha256(directory) -> dict:
-    """Raw file name -> expected hex SHA-256 for files in ``directory``: the catalog,
-    updated by the directory's ``SHA256SUMS`` when there is one.
+def expected_sha256(directory, dataset="mnist") -> dict:
+    """Raw file name -> expected hex SHA-256 for files in ``directory``: the catalog's for
+    ``dataset``, updated by the directory's ``SHA256SUMS`` when there is one.
 
     Raises
     ------
     MnistError
         ``SHA256SUMS`` has a line that is not ``HEX  NAME``.
     """
-    sums = dict(SHA256)
+    sums = dict(get_dataset(dataset).sha256)
     manifest = Path(directory) / MANIFEST
     if manifest.is_file():
         for i, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
@@ -72,9 +72,9 @@ def _read_stamp(directory) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def verify_files(paths, names) -> int:
+def verify_files(paths, names, dataset="mnist") -> int:
     """Check each file in ``paths`` (raw or ``.gz``) against the expected SHA-256 of the
-    raw file named in ``names``; all paths share one directory.
+    raw file named in ``names`` of ``dataset``; all paths share one directory.
 
     Returns
     -------
@@ -88,7 +88,8 @@ def verify_files(paths, names) -> int:
     """
     paths = [Path(p) for p in paths]
     directory = paths[0].parent
-    sums = expected_sha256(directory)
+    ds = get_dataset(dataset)
+    sums = expected_sha256(directory, dataset)
     stamp = _read_stamp(directory)
     hashed = 0
     for path, name in zip(paths, names):
@@ -100,13 +101,13 @@ def verify_files(paths, names) -> int:
         digest = content_sha256(path)
         hashed += 1
         if digest != sums[name]:
-            if sums[name] == SHA256[name]:
-                fix = (f"Fetch it again with python scripts/get_mnist.py --dir {directory}, "
+            if sums[name] == ds.sha256[name]:
+                fix = (f"Fetch it again with {ds.fetch_command} --dir {directory}, "
                        "which replaces a damaged file")
             else:
                 fix = f"Restore it from where it came from, or correct {directory / MANIFEST}"
             raise MnistError(f"{path}: SHA-256 mismatch (got {digest[:12]}…, expected "
-                             f"{sums[name][:12]}…): the file is damaged or is not {name}. {fix}")
+                             f"{sums[name][:12]}…): the file is damaged or is not {ds.title}'s {name}. {fix}")
         stamp[path.name] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
     if hashed:
         try:

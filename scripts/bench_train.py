@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from mnist import MnistError, load_mnist
+from mnist import DATASETS, MnistError, load_mnist
 from mnist.cli import ArgumentParser
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
@@ -38,7 +38,9 @@ def main(argv=None) -> int:
     p.add_argument("--compare-torch", action="store_true",
                    help="also time the same architecture in torch (if installed)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--data-dir", help="MNIST directory (default: the user cache)")
+    p.add_argument("--dataset", choices=tuple(DATASETS), default=d.dataset,
+                   help="training images to time on (synthetic ones when not cached)")
+    p.add_argument("--data-dir", help="directory of the data set (default: the user cache)")
     args = p.parse_args(argv)
     for name in ("batch_size", "steps", "blocks", "workers"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -52,8 +54,8 @@ def main(argv=None) -> int:
             p.error("argument --compare-torch: torch is not installed")
 
     try:
-        images, labels = load_mnist("train", args.data_dir, fetch=False)
-        data = "mnist"
+        images, labels = load_mnist("train", args.data_dir, fetch=False, dataset=args.dataset)
+        data = args.dataset
     except (MnistError, OSError):
         rng = np.random.default_rng(0)      # timing does not depend on pixel values
         images = rng.integers(0, 256, (EPOCH_IMAGES, 28, 28), dtype=np.uint8)

@@ -1,10 +1,12 @@
 #!/usr/bin/env python
-"""Evaluate saved weights on the MNIST test set.
+"""Evaluate saved weights on the MNIST or Fashion-MNIST test set.
 
     python scripts/evaluate.py models/lenet5.npz
+    python scripts/evaluate.py models/lenet5-fashion.npz
     python scripts/evaluate.py runs/lenet5-.../weights.npz --json
 
-The weights file records its network and preprocessing, so no other flags are needed.
+The weights file records its network, preprocessing and data set (files written before
+the data set was recorded are MNIST's), so no other flags are needed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import os
 import sys
 
-from mnist import MnistError, load_mnist
+from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from mnist.cli import ArgumentParser
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
@@ -27,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--limit", type=int, metavar="N", help="use the first N test images")
     p.add_argument("--top", type=int, default=5, help="how many confused pairs to list (default 5)")
-    p.add_argument("--data-dir", help="MNIST directory (default: the user cache, fetched if absent)")
+    p.add_argument("--dataset", choices=tuple(DATASETS),
+                   help="test set to use (default: the one the weights were trained on)")
+    p.add_argument("--data-dir", help="directory of the data set's files (default: the user "
+                   "cache's mnist or fashion-mnist, fetched if absent)")
     return p
 
 
@@ -42,10 +47,11 @@ def main(argv=None) -> int:
         model, config = load_model(args.weights)
     except ValueError as e:     # CheckpointError: damaged, or not a weights file
         parser.exit(2, f"{parser.prog}: error: argument weights: {e}\n")
+    data = get_dataset(args.dataset or config.dataset)
     try:
-        images, labels = load_mnist("test", args.data_dir)
+        images, labels = load_mnist("test", args.data_dir, dataset=data.name)
     except (MnistError, OSError) as e:
-        print(f"evaluate.py: cannot load MNIST: {e}", file=sys.stderr)
+        print(f"evaluate.py: cannot load {data.title}: {e}", file=sys.stderr)
         return 1
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
     result = evaluate_arrays(model, prepare_images(images, config.normalize), labels)
@@ -54,26 +60,32 @@ def main(argv=None) -> int:
         "weights": args.weights,
         "net": config.net,
         "activation": config.activation,
+        "dataset": data.name,
+        "trained_on": config.dataset,
         "test_error": result["error"],
         "errors": int(round(result["error"] * result["n"])),
         "n": result["n"],
         "test_loss": result["loss"],
-        "per_class": per_class_table(cm),
-        "most_confused": most_confused(cm, args.top),
+        "per_class": per_class_table(cm, data.classes),
+        "most_confused": most_confused(cm, args.top, data.classes),
         "confusion": cm.tolist(),
     }
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{args.weights}: {config.net} ({config.activation})")
-    print(f"test error {100 * report['test_error']:.2f}%  ({report['errors']} of {report['n']}), "
-          f"loss {report['test_loss']:.4f}")
-    print("\nclass      n  errors  error")
+    trained = "" if data.name == config.dataset else \
+        f", trained on {get_dataset(config.dataset).title}"
+    print(f"{args.weights}: {config.net} ({config.activation}{trained})")
+    print(f"{data.title} test error {100 * report['test_error']:.2f}%  "
+          f"({report['errors']} of {report['n']}), loss {report['test_loss']:.4f}")
+    width = max(5, *(len(c) for c in data.classes))
+    print(f"\n{'class':<{width}}      n  errors   error")
     for row in report["per_class"]:
-        print(f"{row['class']:>5}  {row['n']:>5}  {row['errors']:>6}  {100 * row['error']:5.2f}%")
+        print(f"{row['name']:<{width}}  {row['n']:>5}  {row['errors']:>6}  "
+              f"{100 * row['error']:6.2f}%")
     print("\nmost confused (true -> predicted: count)")
     for pair in report["most_confused"]:
-        print(f"  {pair['true']} -> {pair['pred']}: {pair['count']}")
+        print(f"  {pair['true_name']} -> {pair['pred_name']}: {pair['count']}")
     return 0
 
 

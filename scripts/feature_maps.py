@@ -4,6 +4,7 @@ hidden vectors and the softmax probabilities, in one PNG (or a GIF over several 
 
     python scripts/feature_maps.py --weights models/lenet5-run/weights.npz --input mnist:0
     python scripts/feature_maps.py --input mnist:0 --gif --count 8
+    python scripts/feature_maps.py --weights models/lenet5-fashion.npz   # Fashion-MNIST test #0
 
 The output goes beside the weights (RUN_DIR/feature_maps.png); for the shipped models/
 files, into runs/NAME/ instead: shipped files change only with an explicit --out.
@@ -20,7 +21,9 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+from mnist import DATASETS, get_dataset  # noqa: E402
 from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
+from mnist.images import TEST_SETS  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
 from training.features import forward_stages, load_digits, probabilities  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
@@ -37,9 +40,13 @@ def build_parser():
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help="weights.npz or checkpoint.npz written by train.py")
     p.add_argument("--input", default="default", metavar="SPEC",
-                   help="'default' (MNIST test #0, a 7, bundled: no download), 'mnist:INDEX' "
-                        "(the MNIST test set; with --gif the first of --count digits) or a "
+                   help="'default' (test image #0 of --dataset; MNIST's, a 7, is bundled: no "
+                        "download), 'mnist:INDEX' or 'fashion:INDEX' (the MNIST or "
+                        "Fashion-MNIST test set; with --gif the first of --count images) or a "
                         "PNG/JPEG path (grayscale, resized to 28×28)")
+    p.add_argument("--dataset", choices=tuple(DATASETS),
+                   help="whose class names to show, and whose test image 'default' is "
+                        "(default: the data set the weights were trained on)")
     p.add_argument("--invert", action="store_true",
                    help="a picture's ink is dark on light paper: invert it to MNIST's light "
                         "ink on dark")
@@ -53,7 +60,8 @@ def build_parser():
                    help="output file (default: feature_maps.png, or feature_maps.gif with "
                         "--gif, beside the weights; runs/NAME/ for the shipped models/)")
     p.add_argument("--data-dir", default=None,
-                   help="MNIST directory (default: the user cache, fetched if absent)")
+                   help="directory of the input's data set (default: the user cache, fetched "
+                        "if absent)")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -72,9 +80,9 @@ def main(argv=None):
             frame_durations(2, args.frame_ms, args.hold)
         except ValueError as e:
             parser.error(f"argument --frame-ms/--hold: {e}")
-        if count > 1 and not args.input.startswith("mnist:"):
-            parser.error(f"argument --count: {count} digits need --input mnist:INDEX, "
-                         f"got {args.input!r}")
+        if count > 1 and not (":" in args.input and args.input.split(":", 1)[0] in TEST_SETS):
+            parser.error(f"argument --count: {count} digits need --input mnist:INDEX or "
+                         f"fashion:INDEX, got {args.input!r}")
     out = args.out or (output_dir(args.weights.parent, args.weights.stem)
                        / ("feature_maps.gif" if args.gif else "feature_maps.png"))
     if args.out is not None and not out.parent.is_dir():
@@ -83,8 +91,12 @@ def main(argv=None):
         model, config = load_model(str(args.weights))
     except ValueError as e:     # CheckpointError: damaged, or not a weights file
         parser.exit(2, f"{parser.prog}: error: argument --weights: {e}\n")
+    data = get_dataset(args.dataset or config.dataset)
+    spec = args.input
+    if spec == "default" and data.name != "mnist":
+        spec = {d: p for p, (d, _) in TEST_SETS.items()}[data.name] + ":0"
     try:
-        images, labels, names = load_digits(args.input, count, args.data_dir, invert=args.invert)
+        images, labels, names = load_digits(spec, count, args.data_dir, invert=args.invert)
     except ValueError as e:
         parser.error(str(e))
 
@@ -105,7 +117,7 @@ def main(argv=None):
         frame, _ = render_feature_maps(
             images[i] / 255.0, [(lb, a[i]) for lb, a in maps], [(lb, a[i]) for lb, a in vectors],
             probs[i], labels[i], title=f"{config.net} on {names[i]}:", footer=footer,
-            scales=scales)
+            scales=scales, classes=None if data.name == "mnist" else data.classes)
         frames.append(frame)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped model
@@ -118,7 +130,8 @@ def main(argv=None):
         parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
                        f"{e.strerror or e}\n")
     preds = probs.argmax(axis=1)
-    verdict = ", ".join(f"{n}: {p}" + ("" if y is None else f" (true {y})")
+    named = str if data.name == "mnist" else (lambda k: data.classes[k])
+    verdict = ", ".join(f"{n}: {named(p)}" + ("" if y is None else f" (true {named(y)})")
                         for n, p, y in zip(names, preds, labels))
     print(f"{out}: {len(frames)} {'frames' if args.gif else 'image'} "
           f"{frames[0].shape[1]}×{frames[0].shape[0]}, {os.path.getsize(out) / 1024:.0f} KB, "

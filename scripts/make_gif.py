@@ -223,7 +223,8 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
     if image:
         p.add_argument("--input", default=input_default, metavar="SPEC",
                        help="'default' (MNIST test image #0, a 7, bundled in mnist/assets), "
-                            "'mnist:INDEX' (MNIST test set, fetched on first use), 'toy', "
+                            "'mnist:INDEX' (MNIST test set, fetched on first use), "
+                            "'fashion:INDEX' (Fashion-MNIST test set, likewise), 'toy', "
                             "'toy:SEED' or 'toy:SEED:SIZE' (6×6 or SIZE×SIZE whole numbers 0-3, "
                             "every sum exact) or a PNG/JPEG "
                             f"path (converted to grayscale [0, 1], shrunk to at most {MAX_SIDE} "

@@ -53,7 +53,8 @@ def build_parser():
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images (default: all)")
     p.add_argument("--data-dir", default=None,
-                   help="MNIST directory (default: the user cache, fetched if absent)")
+                   help="directory of the run's data set (default: the user cache, fetched "
+                        "if absent)")
     p.add_argument("--dpi", type=int, default=110, help="resolution of the PNGs (default 110)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -114,8 +115,9 @@ def plot_curves(records, title):
     return fig
 
 
-def plot_confusion(cm, error, source):
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+def plot_confusion(cm, error, source, classes=None):
+    named = classes is not None and any(len(c) > 2 for c in classes)
+    fig, ax = plt.subplots(figsize=(7.4, 6.6) if named else (6.4, 5.6))
     off = cm.astype(float).copy()
     np.fill_diagonal(off, np.nan)       # the diagonal would drown the mistakes
     im = ax.imshow(off, cmap="Reds", vmin=0, vmax=max(1.0, np.nanmax(off)))
@@ -132,13 +134,16 @@ def plot_confusion(cm, error, source):
     ax.set(xticks=range(K), yticks=range(K), xlabel="predicted", ylabel="true",
            title=f"confusion matrix, {source}: test error {100 * error:.2f}% "
                  f"({int(cm.sum() - np.trace(cm))} of {int(cm.sum())})")
+    if named:
+        ax.set_xticklabels(classes, rotation=40, ha="right", fontsize=8)
+        ax.set_yticklabels(classes, fontsize=8)
     ax.title.set_fontsize(10)
     fig.colorbar(im, ax=ax, fraction=0.046, label="mistakes (diagonal: correct, in green)")
     fig.tight_layout()
     return fig
 
 
-def plot_misclassified(images, labels, probs, max_errors):
+def plot_misclassified(images, labels, probs, max_errors, classes=None):
     preds = probs.argmax(1)
     wrong = np.flatnonzero(preds != labels)
     conf = probs[wrong, preds[wrong]]
@@ -153,11 +158,15 @@ def plot_misclassified(images, labels, probs, max_errors):
         ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
         p = probs[i, preds[i]]
         conf = ">99%" if p >= 0.995 else f"{100 * p:.0f}%"      # never round up to 100%
-        ax.set_title(f"{labels[i]}→{preds[i]} {conf}", fontsize=8)
+        if classes is None:
+            ax.set_title(f"{labels[i]}→{preds[i]} {conf}", fontsize=8)
+        else:   # names are long: one line each
+            ax.set_title(f"{classes[labels[i]]}\n→{classes[preds[i]]} {conf}", fontsize=6.5)
         ax.text(0.02, 0.98, f"#{i}", transform=ax.transAxes, color="#aaaaaa", fontsize=6,
                 va="top")
     total = int((preds != labels).sum())
-    fig.suptitle(f"{len(wrong)} of {total} misclassified test digits, most confident first "
+    what = "digits" if classes is None else "images"
+    fig.suptitle(f"{len(wrong)} of {total} misclassified test {what}, most confident first "
                  "(true→predicted, confidence; #test index)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -216,12 +225,15 @@ def main(argv=None):
         model, config = load_model(str(weights))
     except ValueError as e:     # CheckpointError: damaged, or not a weights file
         parser.exit(2, f"{parser.prog}: error: argument RUN_DIR: {e}\n")
-    from mnist import MnistError, load_mnist
+    from mnist import MnistError, get_dataset, load_mnist
+    data = get_dataset(config.dataset)
     try:
-        images, labels = load_mnist("test", args.data_dir, fetch=args.data_dir is None)
+        images, labels = load_mnist("test", args.data_dir, fetch=args.data_dir is None,
+                                    dataset=data.name)
     except (MnistError, OSError, ValueError) as e:
-        print(f"report.py: cannot load the MNIST test set: {e}", file=sys.stderr)
+        print(f"report.py: cannot load the {data.title} test set: {e}", file=sys.stderr)
         return 1
+    classes = None if data.name == "mnist" else data.classes
 
     t0 = time.perf_counter()
     try:
@@ -239,8 +251,9 @@ def main(argv=None):
     bar.update()
     figures = {
         "curves.png": lambda: plot_curves(records, _title(run_dir, records)),
-        "confusion.png": lambda: plot_confusion(cm, error, weights.name),
-        "misclassified.png": lambda: plot_misclassified(images, labels, probs, args.max_errors),
+        "confusion.png": lambda: plot_confusion(cm, error, weights.name, classes),
+        "misclassified.png": lambda: plot_misclassified(images, labels, probs, args.max_errors,
+                                                        classes),
         "norms.png": lambda: plot_norms(records, _init_norms(run_dir)),
     }
     written = []

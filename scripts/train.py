@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Train fc2, cnn or LeNet-5 on MNIST.
+"""Train fc2, cnn or LeNet-5 on MNIST or Fashion-MNIST.
 
     python scripts/train.py --net lenet5                  # the default recipe
+    python scripts/train.py --net lenet5 --dataset fashion-mnist
     python scripts/train.py --resume runs/lenet5-20250101-120000
 
 Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/checkpoint.npz (after every
@@ -22,7 +23,7 @@ import os
 import sys
 import time
 
-from mnist import MnistError, load_mnist
+from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from mnist.cli import ArgumentParser
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from training import TrainConfig, Trainer, TrainingDiverged
@@ -30,7 +31,9 @@ from training.config import (DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_I
                              DEFAULT_WEIGHT_DECAY)
 from training.provenance import command_line
 from training.step import MAX_WORKERS, MIN_SHARD
-from training.rundir import CHECKPOINT, RUN_INFO, WEIGHTS, RunDirError, run_dir_entries
+from training.rundir import (CHECKPOINT, RUN_INFO, WEIGHTS, RunDirError, read_run_info,
+                             run_dir_entries)
+from training.checkpoint import read_npz
 
 PROG = "train.py"
 EXIT_DIVERGED = 3
@@ -38,15 +41,16 @@ EXIT_DIVERGED = 3
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "normalize", "seed",
-                "workers", "train_limit", "test_limit")
+                "workers", "train_limit", "test_limit", "dataset")
 
 
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = ArgumentParser(
-        description="Train a network on MNIST with the pure-NumPy ops.",
+        description="Train a network on MNIST or Fashion-MNIST with the pure-NumPy ops.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
+    p.add_argument("--dataset", choices=tuple(DATASETS), help=f"data set (default {d.dataset})")
     p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "
                    f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation; with --resume, a new total "
                    "that extends the run)")
@@ -80,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
     p.add_argument("--test-limit", type=int, metavar="N", help="use the first N test images")
-    p.add_argument("--data-dir", help="MNIST directory (default: the user cache, fetched if absent)")
+    p.add_argument("--data-dir", help="directory of the data set's files (default: the user "
+                   "cache's mnist or fashion-mnist, fetched if absent)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -131,6 +136,18 @@ def _interrupted(trainer: Trainer, run_dir: str) -> str:
     return f"interrupted before training started; nothing was saved in {run_dir}"
 
 
+def _run_dataset(run_dir: str) -> str:
+    """The data set a run to resume was trained on (checkpoint first, then run.json);
+    unreadable files are left for Trainer.resume to report."""
+    try:
+        path = os.path.join(run_dir, CHECKPOINT)
+        if os.path.exists(path):
+            return read_npz(path)["config"].dataset
+        return (read_run_info(run_dir) or {}).get("config", {}).get("dataset", "mnist")
+    except (OSError, ValueError, KeyError, AttributeError):
+        return "mnist"
+
+
 def main(argv=None) -> int:
     args, config = parse(argv)
     try:
@@ -157,11 +174,12 @@ def _run(args, config, argv) -> int:
                               f"continue it with --resume {run_dir}, or choose a new --out")
             return _error(f"argument --out: {run_dir} is not empty ({shown}); choose a new "
                           "or empty --out")
+    dataset = _run_dataset(run_dir) if args.resume else config.dataset
     try:
-        train = load_mnist("train", args.data_dir)
-        test = load_mnist("test", args.data_dir)
+        train = load_mnist("train", args.data_dir, dataset=dataset)
+        test = load_mnist("test", args.data_dir, dataset=dataset)
     except (MnistError, OSError) as e:
-        return _error(f"cannot load MNIST: {e}", 1)
+        return _error(f"cannot load {get_dataset(dataset).title}: {e}", 1)
     command = command_line([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
     progress = not args.no_progress
     if args.resume:

@@ -1,5 +1,5 @@
-"""Shared fixtures: ``mnist_dir`` (the real MNIST cache, or a skip saying how to get it) and
-``fake_mnist_dir`` (tiny data under the four MNIST file names)."""
+"""Shared fixtures: ``mnist_dir`` and ``fashion_dir`` (the real caches, or a skip saying how
+to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names)."""
 import numpy as np
 import pytest
 
@@ -16,6 +16,16 @@ def mnist_dir():
     directory = default_data_dir()
     if check_mnist_dir(directory, sizes=SIZES):
         pytest.skip(f"real MNIST not in {directory}; run python scripts/get_mnist.py")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def fashion_dir():
+    """Directory holding the four verified real Fashion-MNIST files (never fetched by tests)."""
+    directory = default_data_dir("fashion-mnist")
+    if check_mnist_dir(directory, sizes=SIZES, dataset="fashion-mnist"):
+        pytest.skip(f"real Fashion-MNIST not in {directory}; run "
+                    "python scripts/get_data.py --dataset fashion-mnist")
     return directory
 
 

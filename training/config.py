@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from mnist.catalog import DATASETS
 from nn import (ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES, build_net, build_optimizer,
                 build_schedule)
 
@@ -52,6 +53,7 @@ class TrainConfig:
     workers: int | None = None
     train_limit: int | None = None
     test_limit: int | None = None
+    dataset: str = "mnist"          # files written before this field are MNIST's
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in, validated.
@@ -84,6 +86,8 @@ class TrainConfig:
                               ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
             if getattr(self, name) not in allowed:
                 bad(name, "one of " + ", ".join(allowed))
+        if self.dataset not in DATASETS:
+            bad("dataset", "one of " + ", ".join(DATASETS))
         if self.init is not None and self.init not in INITS:
             bad("init", "one of " + ", ".join(INITS))
         if not (isinstance(self.epochs, int) and self.epochs >= 1):

@@ -20,16 +20,22 @@ def confusion_matrix(labels: np.ndarray, preds: np.ndarray, num_classes: int = 1
                        minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
-def per_class_table(cm: np.ndarray) -> list[dict]:
-    """One dict per class: ``class``, ``n`` (true count), ``errors``, ``error`` (fraction)."""
+def per_class_table(cm: np.ndarray, names=None) -> list[dict]:
+    """One dict per class: ``class``, ``n`` (true count), ``errors``, ``error`` (fraction),
+    and ``name`` when ``names`` (one per class) is given."""
     n = cm.sum(axis=1)
     errors = n - np.diag(cm)
-    return [{"class": k, "n": int(n[k]), "errors": int(errors[k]),
+    rows = [{"class": k, "n": int(n[k]), "errors": int(errors[k]),
              "error": float(errors[k] / n[k]) if n[k] else 0.0} for k in range(cm.shape[0])]
+    if names is not None:
+        for row in rows:
+            row["name"] = names[row["class"]]
+    return rows
 
 
-def most_confused(cm: np.ndarray, top: int = 5) -> list[dict]:
-    """The off-diagonal cells with the largest counts: ``true``, ``pred``, ``count``."""
+def most_confused(cm: np.ndarray, top: int = 5, names=None) -> list[dict]:
+    """The off-diagonal cells with the largest counts: ``true``, ``pred``, ``count``, and
+    ``true_name``, ``pred_name`` when ``names`` (one per class) is given."""
     off = cm.copy()
     np.fill_diagonal(off, 0)
     order = np.argsort(off, axis=None, kind="stable")[::-1][:top]
@@ -39,6 +45,8 @@ def most_confused(cm: np.ndarray, top: int = 5) -> list[dict]:
         if off[t, p] == 0:
             break
         pairs.append({"true": t, "pred": p, "count": int(off[t, p])})
+        if names is not None:
+            pairs[-1].update(true_name=names[t], pred_name=names[p])
     return pairs
 
 

@@ -27,6 +27,7 @@ CELL_W = 6         # pixels per element of a vector strip
 STRIP_H = 26
 BARS_W = 300
 FOOT_H = 26
+KEY_H = 22          # the line naming the classes, when they have names
 
 
 def _percent(p):
@@ -72,7 +73,7 @@ def default_scales(maps, vectors):
 
 
 def render_feature_maps(image, maps, vectors, probs, label=None, title="", footer="",
-                        scales=None):
+                        scales=None, classes=None):
     """Draw one forward pass.
 
     Parameters
@@ -92,6 +93,9 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
     scales : (list of ColorScale, list of ColorScale), optional
         Colour scale of each map stage and each vector (default :func:`default_scales` of
         this digit); pass shared ones to keep colours comparable across digits.
+    classes : sequence of str, optional
+        Name of each class (e.g. Fashion-MNIST's "T-shirt/top", ...): the verdict names the
+        predicted and true classes, and a key under the bars says which number is which.
 
     Returns
     -------
@@ -109,7 +113,7 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
     panels = [_MapsPanel(lb, m.shape, sc) for (lb, m), sc in zip(maps, map_scales)]
 
     # row 1: digit → stage → stage ...; a panel is at least as wide as its label
-    labels = [f"digit {img.shape[0]}×{img.shape[1]}"] + \
+    labels = [f"{'digit' if classes is None else 'image'} {img.shape[0]}×{img.shape[1]}"] + \
              [f"{p.label}  {p.C}×{p.H}×{p.W}" for p in panels]
     content = [img.shape[1] * in_s] + [p.width for p in panels]
     widths = [max(c, text_size(lb, 12)[0] + 4 - 2 * PAD) for c, lb in zip(content, labels)]
@@ -126,13 +130,14 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
     width = max(row1_w, row2_w, text_size(title, 16, "bold")[0] + 260) + 2 * MARGIN
     y1 = MARGIN + TITLE_H + LABEL_H
     y2 = y1 + row1_h + GAP + LABEL_H
-    height = y2 + row2_h + FOOT_H + MARGIN // 2
+    height = y2 + row2_h + (KEY_H if classes is not None else 0) + FOOT_H + MARGIN // 2
 
     cv = Canvas(width, height, BG)
     pred = int(np.argmax(probs))
-    verdict = f"predicted {pred} ({_percent(probs[pred])})"
+    named = (lambda k: f"{k} {classes[k]}") if classes is not None else str
+    verdict = f"predicted {named(pred)} ({_percent(probs[pred])})"
     if label is not None:
-        verdict += f", true {label}"
+        verdict += f", true {named(label)}"
     tb = cv.text(MARGIN, MARGIN, title, size=16, color=TEXT, face="bold")
     color = DIM if label is None else (GOOD if pred == label else BAD)
     cv.text(tb[2] + 10 if title else MARGIN, MARGIN, verdict, size=16, color=color, face="bold")
@@ -192,6 +197,10 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
     cv.text(bars[pred][0] + (pitch - 6) / 2, bars[pred][1] - 3, _percent(probs[pred]),
             size=11, color=ACCENT, anchor="md")
     layout["bars"] = bars
+    if classes is not None:     # the bars keep their numbers: the names do not fit under them
+        cv.text(MARGIN, y2 + row2_h + KEY_H // 2 + 2,
+                "classes:  " + "  ·  ".join(f"{k} {c}" for k, c in enumerate(classes)),
+                size=12, color=TEXT, anchor="lm")
     if footer:
         cv.text(MARGIN, height - FOOT_H // 2 - 4, footer, size=12, color=DIM, anchor="lm")
     layout["size"] = (width, height)

@@ -6,7 +6,8 @@ import sys
 
 import numpy as np
 
-from mnist.images import ASSET, load_input, toy_image  # noqa: F401  (re-exported)
+from mnist.catalog import class_names
+from mnist.images import ASSET, TEST_SETS, load_input, toy_image  # noqa: F401  (re-exported)
 
 MAX_SIDE = 64      # pictures are shrunk to at most this many pixels on the long side
 
@@ -19,6 +20,7 @@ def load_image(spec, *, invert=False):
     spec : str
         ``"default"``: MNIST test image #0 (a 7), bundled with ``mnist``;
         ``"mnist:INDEX"``: MNIST test image INDEX (0..9999, fetched on first use);
+        ``"fashion:INDEX"``: the same from the Fashion-MNIST test set;
         ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (``mnist.images.toy_image``);
         anything else: a picture file, converted to grayscale and shrunk to at most
         ``MAX_SIDE`` pixels on its long side.
@@ -43,7 +45,11 @@ def load_image(spec, *, invert=False):
         print(f"note: {got.notice}", file=sys.stderr)
     image = got.images[0]
     if got.indices[0] is not None and got.labels[0] is not None:
-        return image, f"MNIST test image #{got.indices[0]} (a {got.labels[0]})"
+        prefix = str(spec).split(":", 1)[0]
+        dataset, title = TEST_SETS.get(prefix, TEST_SETS["mnist"])    # "default" is MNIST's
+        label = got.labels[0]
+        what = f"a {label}" if dataset == "mnist" else class_names(dataset)[label]
+        return image, f"{title} test image #{got.indices[0]} ({what})"
     if str(spec).startswith("toy"):
         return image, got.names[0]
     return image, f"{got.names[0]} (grayscale, {image.shape[0]}×{image.shape[1]})"
