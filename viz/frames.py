@@ -47,6 +47,22 @@ def plan_tour(n_steps, tour, max_frames):
     return steps, ["tour"] * len(tour) + ["sweep"] * len(sweep) + ["hold"]
 
 
+def phase_caption(phases, reasons, i, what="windows"):
+    """The caption of frame ``i``: "tour 2 / 3: why", the sweep's, or the hold's."""
+    ph = phases[i]
+    if ph == "tour":
+        return f"tour {phases[:i + 1].count('tour')} / {phases.count('tour')}: {reasons[i]}"
+    return "the complete output" if ph == "hold" else \
+        f"sweep: the other {what}, fast (the tour shows their working)"
+
+
+def phase_counter(phases, steps, i, n_steps):
+    """The step counter of frame ``i``: "step 7 / 25", "(fast)" in the sweep, "all 25 steps"."""
+    if phases[i] == "hold":
+        return f"all {n_steps} steps"
+    return f"step {int(steps[i]) + 1} / {n_steps}" + ("  (fast)" if phases[i] == "sweep" else "")
+
+
 SWEEP_S = 6.0           # small traces: the sweep lasts about this long, so each step is seen
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
-from .frames import Animation, plan_tour, sweep_pace, single_sample
+from .frames import (Animation, phase_caption, phase_counter, plan_tour, single_sample,
+                     sweep_pace)
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text)
 from .legend import Legend
@@ -257,18 +258,10 @@ class _Signal:
         return x0, y0 + BAR_H + 4
 
     def _caption(self, i):
-        ph = self.phases[i]
-        if ph == "tour":
-            n = self.phases.count("tour")
-            return f"tour {self.phases[:i + 1].count('tour')} / {n}: {self.reasons[i]}"
-        return "the complete output" if ph == "hold" else \
-            "sweep: the other windows, fast (the tour shows their working)"
+        return phase_caption(self.phases, self.reasons, i, "windows")
 
     def _count(self, i):
-        if self.phases[i] == "hold":
-            return f"all {self.S} steps"
-        return f"step {int(self.steps[i]) + 1} / {self.S}" + \
-            ("  (fast)" if self.phases[i] == "sweep" else "")
+        return phase_counter(self.phases, self.steps, i, self.S)
 
     def frame(self, i, done):
         tr, lay, s = self.tr, self.lay, self.s

@@ -17,7 +17,7 @@ import numpy as np
 from .arith import adds_up, decimals_for, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, plan_tour, sweep_pace
+from .frames import Animation, phase_caption, phase_counter, plan_tour, sweep_pace
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, gap_for)
 from .legend import Legend
@@ -111,18 +111,10 @@ class _Base:
                               Space(0, 2), Row(*self.panels, gap=GAP), foot, gap=6))
 
     def _caption(self, i):
-        ph = self.phases[i]
-        if ph == "tour":
-            n = self.phases.count("tour")
-            return f"tour {self.phases[:i + 1].count('tour')} / {n}: {self.reasons[i]}"
-        return "the complete output" if ph == "hold" else \
-            "sweep: the other steps, fast (the tour shows their working)"
+        return phase_caption(self.phases, self.reasons, i, "steps")
 
     def _count(self, i):
-        if self.phases[i] == "hold":
-            return f"all {self.S} steps"
-        return f"step {int(self.steps[i]) + 1} / {self.S}" + \
-            ("  (fast)" if self.phases[i] == "sweep" else "")
+        return phase_counter(self.phases, self.steps, i, self.S)
 
     def _plan(self, picks, max_frames):
         self.steps, self.phases = plan_tour(self.S, [k for k, _ in picks], max_frames)

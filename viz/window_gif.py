@@ -16,7 +16,7 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, plan_tour, single_sample
+from .frames import Animation, phase_caption, phase_counter, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
                      Row, Space, Spread, Text, gap_for, measure)
 from .legend import Legend
@@ -413,18 +413,10 @@ class _WindowFrames:
         return Col(*parts, gap=8)
 
     def _caption(self, i):
-        ph = self.phases[i]
-        if ph == "tour":
-            n_tour = self.phases.count("tour")
-            return f"tour {self.phases[:i + 1].count('tour')} / {n_tour}: {self.reasons[i]}"
-        return "the complete output" if ph == "hold" else \
-            "sweep: the other windows, fast (the tour shows their working)"
+        return phase_caption(self.phases, self.reasons, i, "windows")
 
     def _count(self, i):
-        k = int(self.steps[i])
-        if self.phases[i] == "hold":
-            return f"all {len(self.tr)} steps"
-        return f"step {k + 1} / {len(self.tr)}" + ("  (fast)" if self.phases[i] == "sweep" else "")
+        return phase_counter(self.phases, self.steps, i, len(self.tr))
 
     def _read_mask(self):
         """Padded input cells that some window reads."""
