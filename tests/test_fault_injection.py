@@ -20,7 +20,10 @@ from conftest import write_fake_mnist
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "scripts" / "train.py"
 KILLS = 10
-ARGS = ("--net", "lenet5", "--epochs", "24", "--batch-size", "8", "--workers", "1",
+# 32 epochs: room for 10 kills (a life runs about 2 epochs at most), and 192 steps give a
+# snapshot every 4 steps, so snapshot intervals straddle the 6-step epochs' checkpoints
+EPOCHS = 32
+ARGS = ("--net", "lenet5", "--epochs", str(EPOCHS), "--batch-size", "8", "--workers", "1",
         "--no-progress")
 
 
@@ -58,15 +61,17 @@ def test_sigkill_ten_times_then_resume_equals_an_uninterrupted_run(tmp_path, dat
                           "--data-dir", str(data), *ARGS], cwd=ROOT, capture_output=True,
                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert ref.returncode == 0, ref.stderr
-    epoch_s = json.loads((tmp_path / "ref" / "summary.json").read_text())["train_wall_s"] / 24
+    epoch_s = json.loads((tmp_path / "ref" / "summary.json").read_text())["train_wall_s"] / EPOCHS
 
     run_dir = tmp_path / "run"
     rng = np.random.default_rng(12)
     kills = 0
     for k in range(KILLS):
         proc = start(run_dir, data)
-        if k % 4 == 0:          # anywhere from interpreter start-up to the first epochs
-            wait_for(proc, lambda: False, timeout=rng.uniform(0.5, 2.0))
+        if k % 4 == 0:          # anywhere from interpreter start-up to this life's first epoch
+            before = stamp(run_dir / "metrics.jsonl")
+            wait_for(proc, lambda: stamp(run_dir / "metrics.jsonl") != before,
+                     timeout=rng.uniform(0.5, 2.0))
         elif k % 4 == 1:        # just after a metrics line: writing snapshots or checkpoint
             before = stamp(run_dir / "metrics.jsonl")
             wait_for(proc, lambda: stamp(run_dir / "metrics.jsonl") != before)
@@ -89,7 +94,7 @@ def test_sigkill_ten_times_then_resume_equals_an_uninterrupted_run(tmp_path, dat
         assert (run_dir / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
     a, b = ([json.loads(x) for x in (d / "metrics.jsonl").read_text().splitlines()]
             for d in (tmp_path / "ref", run_dir))
-    assert [r["epoch"] for r in b] == list(range(1, 25))
+    assert [r["epoch"] for r in b] == list(range(1, EPOCHS + 1))
     assert [(r["train_loss"], r["test_loss"], r["weight_norm"]) for r in b] \
         == [(r["train_loss"], r["test_loss"], r["weight_norm"]) for r in a]
     assert not [n for n in os.listdir(run_dir) if n.endswith(".tmp")]

@@ -43,13 +43,17 @@ def _model_arrays(model, config: TrainConfig, fmt: str) -> dict[str, np.ndarray]
 
 
 def save_checkpoint(path: str, model, optimizer, rng: np.random.Generator, epoch: int,
-                    config: TrainConfig, elapsed_s: float = 0.0) -> None:
-    """Save everything needed to continue a run after ``epoch`` completed epochs."""
+                    config: TrainConfig, elapsed_s: float = 0.0, pending_loss=(0.0, 0)) -> None:
+    """Save everything needed to continue a run after ``epoch`` completed epochs.
+
+    ``pending_loss`` is the (sum, count) of the training losses the next weight snapshot
+    will average (a snapshot interval may straddle the checkpoint)."""
     arrays = _model_arrays(model, config, "checkpoint")
     arrays.update({f"optim/{k}": v for k, v in optimizer.state_dict().items()})
     arrays["meta/rng"] = _json(rng.bit_generator.state)
     arrays["meta/epoch"] = np.array(int(epoch))
     arrays["meta/elapsed_s"] = np.array(float(elapsed_s))
+    arrays["meta/pending_loss"] = np.array([float(pending_loss[0]), float(pending_loss[1])])
     save_npz_atomic(path, arrays)
 
 
@@ -152,6 +156,9 @@ def read_npz(path: str) -> dict:
         out["rng"] = _meta(path, data, "meta/rng", json.loads)
         out["epoch"] = _meta(path, data, "meta/epoch", int)
         out["elapsed_s"] = _meta(path, data, "meta/elapsed_s", float)
+        pending = data.get("meta/pending_loss")        # absent in older checkpoints
+        out["pending_loss"] = ((0.0, 0) if pending is None or np.shape(pending) != (2,)
+                               else (float(pending[0]), int(pending[1])))
         if out["epoch"] < 0:
             raise CheckpointError(f"{path}: meta/epoch is {out['epoch']}, expected >= 0")
     if "meta/info" in data:

@@ -102,6 +102,15 @@ class SnapshotRecorder:
         self._loss_sum += float(loss)
         self._loss_n += 1
 
+    @property
+    def pending_loss(self) -> tuple:
+        """(sum, count) of the losses observed since the last snapshot."""
+        return self._loss_sum, self._loss_n
+
+    def restore_pending_loss(self, pending) -> None:
+        """Continue the running loss mean a checkpoint saved (:attr:`pending_loss`)."""
+        self._loss_sum, self._loss_n = float(pending[0]), int(pending[1])
+
     def set_test_error(self, err: float) -> None:
         """The latest test error (a fraction); later snapshots store it."""
         self.test_error = float(err)

@@ -198,6 +198,7 @@ class Trainer:
         self.epoch = self.checkpoint_epoch = saved["epoch"]
         self.elapsed_s = saved["elapsed_s"]
         self.snapshots = self._snapshot_recorder()
+        self.snapshots.restore_pending_loss(saved.get("pending_loss", (0.0, 0)))
 
     def _check_log(self) -> None:
         """metrics.jsonl must hold epochs 1..E up to the checkpoint's epoch E (lines after it,
@@ -244,7 +245,8 @@ class Trainer:
                 self.log.append(record)
                 self.snapshots.save()
                 save_checkpoint(os.path.join(self.run_dir, CHECKPOINT), self.model,
-                                self.optimizer, self.rng, self.epoch, cfg, self.elapsed_s)
+                                self.optimizer, self.rng, self.epoch, cfg, self.elapsed_s,
+                                self.snapshots.pending_loss)
                 self.checkpoint_epoch = self.epoch
                 bar.write(_epoch_line(record, cfg.epochs))
         finally:
