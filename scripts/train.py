@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Train fc2, cnn or LeNet-5 on MNIST.
+"""Train fc2, cnn, LeNet-5 or the 1998 LeNet-5 on MNIST.
 
     python scripts/train.py --net lenet5                  # the default recipe
+    python scripts/train.py --net lenet5-1998             # the paper's recipe (SDLM, 20 passes)
     python scripts/train.py --resume runs/lenet5-20250101-120000
 
 Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/checkpoint.npz (after every
@@ -38,20 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
     p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "
-                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation; with --resume, a new total "
+                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation, 20 for lenet5-1998; with --resume, a new total "
                    "that extends the run)")
     p.add_argument("--batch-size", type=int, help=f"mini-batch size (default {d.batch_size})")
     p.add_argument("--optimizer", choices=OPTIMIZERS,
-                   help=f"sgd, momentum (0.9), nesterov (0.9) or adam (default {d.optimizer})")
+                   help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
+                   "sdlm for lenet5-1998)")
     p.add_argument("--lr", type=float, help="learning rate (default per optimiser: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     p.add_argument("--schedule", choices=SCHEDULES,
-                   help=f"learning-rate schedule (default {d.schedule})")
+                   help="learning-rate schedule (default cosine; lecun1998 for lenet5-1998)")
     p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS),
-                   help=f"hidden-layer activation (default {d.activation})")
+                   help="hidden-layer activation (default relu; scaled_tanh for lenet5-1998)")
     p.add_argument("--init", choices=INITS, help="weight initialisation (default per "
                    "activation: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_INIT.items()) + ")")
     p.add_argument("--augment", action="store_const", const=True,

@@ -12,17 +12,22 @@ from nn import (ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES, build_net, buil
 
 from .step import default_workers
 
-# Learning rate used when --lr is not given, per optimiser.
-DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02}
+# Learning rate used when --lr is not given, per optimiser (sdlm: the paper's first eta).
+DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "sdlm": 5e-4}
+# Optimiser, schedule and activation when not given: the modern recipe, except for
+# lenet5-1998, whose defaults are the paper's (20 passes of SDLM, its squashing function).
+DEFAULTS = {"optimizer": "adam", "schedule": "cosine", "activation": "relu"}
+NET_DEFAULTS = {"lenet5-1998": {"optimizer": "sdlm", "schedule": "lecun1998",
+                                "activation": "scaled_tanh", "epochs": 20}}
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
 DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED = 15, 30
 # Initialisation used when --init is not given, per activation.
-DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot"}
+DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot", "scaled_tanh": "lecun98"}
 # L2 weight decay when --weight-decay is not given, per activation (measured, seeds 0-2:
 # LeNet-5 ReLU 0.74-0.77% with 5e-4 vs 0.74-0.94% without; sigmoid needs its weights to
 # grow and got 1.64% with it; docs/training.md).
-DEFAULT_WEIGHT_DECAY = {"relu": 5e-4, "tanh": 5e-4, "sigmoid": 0.0}
+DEFAULT_WEIGHT_DECAY = {"relu": 5e-4, "tanh": 5e-4, "sigmoid": 0.0, "scaled_tanh": 0.0}
 
 
 @dataclass
@@ -30,18 +35,19 @@ class TrainConfig:
     """Everything that defines a run; stored (as JSON) in checkpoints and weight files.
 
     ``lr=None``, ``init=None``, ``weight_decay=None`` and ``epochs=None`` mean "the default
-    for the chosen optimiser / activation / augmentation" and are filled in by
-    :meth:`resolved`;
+    for the chosen optimiser / activation / augmentation", and ``optimizer``, ``schedule``
+    and ``activation`` set to None "the default for the net" (:data:`NET_DEFAULTS`); all
+    are filled in by :meth:`resolved`;
     ``workers=None`` (threads per step, see :mod:`training.step`) means one per core.
     """
     net: str = "lenet5"
-    activation: str = "relu"
+    activation: str | None = None
     init: str | None = None
     epochs: int | None = None
     batch_size: int = 128
-    optimizer: str = "adam"
+    optimizer: str | None = None
     lr: float | None = None
-    schedule: str = "cosine"
+    schedule: str | None = None
     weight_decay: float | None = None
     clip: float | None = None
     augment: bool = False
@@ -62,6 +68,10 @@ class TrainConfig:
             Naming the bad field, its value and what was expected.
         """
         cfg = TrainConfig(**asdict(self))
+        net_defaults = {**DEFAULTS, **NET_DEFAULTS.get(cfg.net, {})}
+        for name in ("optimizer", "schedule", "activation"):
+            if getattr(cfg, name) is None:
+                setattr(cfg, name, net_defaults[name])
         if cfg.lr is None:
             cfg.lr = DEFAULT_LR.get(cfg.optimizer, 1e-3)
         if cfg.init is None:
@@ -71,6 +81,7 @@ class TrainConfig:
         if cfg.epochs is None:
             augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
             cfg.epochs = DEFAULT_EPOCHS_AUGMENTED if augmented else DEFAULT_EPOCHS
+            cfg.epochs = net_defaults.get("epochs", cfg.epochs)
         if cfg.workers is None and isinstance(cfg.batch_size, int):
             cfg.workers = default_workers(cfg.batch_size)
         cfg.validate()
@@ -84,6 +95,9 @@ class TrainConfig:
                               ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):
             if getattr(self, name) not in allowed:
                 bad(name, "one of " + ", ".join(allowed))
+        if self.net == "lenet5-1998" and not self.normalize:
+            bad("normalize", "True for lenet5-1998 (its input layer maps normalised pixels "
+                "onto the paper's -0.1..1.175)")
         if self.init is not None and self.init not in INITS:
             bad("init", "one of " + ", ".join(INITS))
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
@@ -126,6 +140,7 @@ def build_model(cfg: TrainConfig, rng: np.random.Generator, dtype=np.float32):
 
 def build_training(cfg: TrainConfig, model):
     """The optimiser and the learning-rate schedule of a resolved config."""
-    opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
+    opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
+                          batch_size=cfg.batch_size)
     schedule = build_schedule(cfg.schedule, cfg.lr, cfg.epochs)
     return opt, schedule

@@ -51,8 +51,18 @@ def shard_bounds(n: int, workers: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
+def criterion(model):
+    """The model's loss as a ``(forward, backward)`` op pair: softmax cross-entropy, or the
+    MAP criterion for a model with a ``map_j`` (LeNet-5 1998, whose outputs are minus its
+    RBF penalties)."""
+    j = getattr(model, "map_j", None)
+    if j is None:
+        return ops.cross_entropy, ops.cross_entropy_backward
+    return (lambda scores, y: ops.map_loss(scores, y, j)), ops.map_loss_backward
+
+
 def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Forward, softmax cross-entropy and backward for one batch; gradients left in ``.grad``.
+    """Forward, loss (see :func:`criterion`) and backward for one batch; gradients left in ``.grad``.
 
     The optimiser's gradients are zeroed first; the caller clips and calls
     ``optimizer.step()``.
@@ -70,9 +80,10 @@ def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, n
 def _forward_backward(model, x, y, weight):
     """Forward, cross-entropy and backward with the loss scaled by ``weight``; gradients
     add into ``.grad``. Returns the (unscaled) mean loss and the logits."""
+    loss_fn, loss_backward = criterion(model)
     logits = model.forward(x)
-    loss, cache = ops.cross_entropy(logits, y)
-    model.backward(ops.cross_entropy_backward(weight, cache), need_dx=False)
+    loss, cache = loss_fn(logits, y)
+    model.backward(loss_backward(weight, cache), need_dx=False)
     return float(loss), logits
 
 

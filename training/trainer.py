@@ -186,6 +186,9 @@ class Trainer:
         snapshot_s = 0.0
         t0 = time.perf_counter()
         augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
+        refresh = getattr(opt, "refresh_curvature", None)
+        if refresh is not None:     # SDLM: the Hessian diagonal, re-estimated each pass
+            refresh(model, self.x_train, self.rng)
         for b, idx in enumerate(batch_indices(len(self.x_train), cfg.batch_size, self.rng)):
             opt.lr = self.schedule(self.epoch + b / steps)
             lr_first = opt.lr if lr_first is None else lr_first

@@ -1,0 +1,159 @@
+"""Stochastic diagonal Levenberg-Marquardt (LeCun et al. 1998, Appendix C; LeCun, Bottou,
+Orr and Müller, "Efficient BackProp", 1998).
+
+Each parameter k gets its own step ``eta / (mu + h_kk)``, where ``h_kk`` is the diagonal of
+the Gauss-Newton approximation of the Hessian, averaged over a few hundred patterns
+(500 in the paper) before each pass. The Gauss-Newton diagonal backpropagates like a
+gradient, but through *squared* slopes, and drops the terms with second derivatives of
+the squashing function (so it is never negative):
+
+    d2E/da2 = f'(a)^2 d2E/dx2       (squashing: the elementwise backward, applied twice)
+    d2E/dx2 = sum w^2 d2E/da2       (conv, linear, subsampling: squared weights)
+    h_w     = sum x^2 d2E/da2       (the weight's own input, squared)
+
+At the output, the curvature is that of the penalty of the right class, y_D = |x - w_D|^2,
+which dominates the MAP criterion: d2y_D/dx_j^2 = 2 for every F6 unit. (The log term's own
+Gauss-Newton part is left out, as the paper's Appendix C does for its criteria.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import ops
+
+from .layers import _Activation, Conv2d, Flatten, Linear, MaxPool2d
+from .lenet1998 import MaskedConv2d, PaperInput, RBFOutput, Subsample2d
+from .optim import Optimizer
+
+CURVATURE_SAMPLES = 500   # patterns per Hessian estimate (the paper's Appendix C)
+MU = 0.02                 # the paper's mu: caps each step at eta / mu
+
+
+def _gn_layer(layer, d2, hess):
+    """Gauss-Newton backward of one layer: d2E/d(out)^2 -> d2E/d(in)^2; parameter curvature
+    is added into ``hess[id(param)]``."""
+    cache = layer._take_cache()
+    if isinstance(layer, _Activation):
+        return layer._op_backward(layer._op_backward(d2, cache), cache)
+    if isinstance(layer, (Flatten,)):
+        return ops.flatten_backward(d2, cache)
+    if isinstance(layer, MaxPool2d):
+        return ops.max_pool2d_backward(d2, cache)      # routing: slopes are 0 or 1
+    if isinstance(layer, RBFOutput):
+        return np.full(cache.x.shape, 2.0 / len(cache.x), dtype=cache.x.dtype)
+    if isinstance(layer, Subsample2d):
+        d2x, hw, hb = ops.subsample2d_gauss_newton(d2, cache)
+        hess[id(layer.weight)] += hw
+        hess[id(layer.bias)] += hb
+        return d2x
+    if isinstance(layer, Conv2d):
+        # conv2d is linear in its input and in its weight: running it on x^2 and w^2 gives
+        # the cache whose backward sums x^2 d2 (weights) and w^2 d2 (inputs).
+        _, sq = ops.conv2d(cache.x ** 2, cache.weight ** 2, cache.bias, stride=cache.geom.stride,
+                           padding=cache.geom.padding, dilation=cache.geom.dilation)
+        d2x, hw, hb = ops.conv2d_backward(d2, sq)
+        hess[id(layer.weight)] += hw * layer.mask if isinstance(layer, MaskedConv2d) else hw
+        if layer.bias is not None:
+            hess[id(layer.bias)] += hb
+        return d2x
+    if isinstance(layer, Linear):
+        _, sq = ops.linear(cache.x ** 2, cache.weight ** 2, cache.bias)
+        d2x, hw, hb = ops.linear_backward(d2, sq)
+        hess[id(layer.weight)] += hw
+        if layer.bias is not None:
+            hess[id(layer.bias)] += hb
+        return d2x
+    if isinstance(layer, PaperInput):
+        return None
+    raise TypeError(f"SDLM: no Gauss-Newton rule for {type(layer).__name__} layers")
+
+
+def gauss_newton_diagonal(model, x: np.ndarray) -> list[np.ndarray]:
+    """The Gauss-Newton Hessian diagonal of the mean loss over the patterns ``x``, one array
+    per parameter (in ``model.parameters()`` order). Needs an RBF output layer."""
+    layers = list(model.children.values())
+    if not layers or not isinstance(layers[-1], RBFOutput):
+        raise TypeError("SDLM: the Gauss-Newton diagonal needs a net with an RBF output "
+                        "(--net lenet5-1998)")
+    params = model.parameters()
+    hess = {id(p): np.zeros_like(p.data) for p in params}
+    model.forward(x)
+    d2 = None
+    for layer in reversed(layers):
+        d2 = _gn_layer(layer, d2, hess)
+        if d2 is None:
+            break
+    return [hess[id(p)] for p in params]
+
+
+class SDLM(Optimizer):
+    """``p -= lr * patterns_per_step / (mu + h) * grad``, with ``h`` from
+    :meth:`refresh_curvature`.
+
+    ``lr`` is the paper's per-pattern eta. The gradient here is the *mean* over a
+    mini-batch of B patterns, so a step stands for B of the paper's one-pattern steps
+    (``patterns_per_step = B``); for small ``eta * h`` the two agree to first order.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    lr : float, eta
+    mu : float
+    weight_decay : float (L2, added to the gradient)
+    patterns_per_step : int, the mini-batch size
+    """
+
+    def __init__(self, params, lr: float = 5e-4, mu: float = MU, weight_decay: float = 0.0,
+                 patterns_per_step: int = 1, samples: int = CURVATURE_SAMPLES,
+                 warmup_steps: int = 200) -> None:
+        super().__init__(params, lr, weight_decay)
+        if not (mu > 0 and math.isfinite(mu)):
+            raise ValueError(f"mu must be a positive finite number, got {mu}")
+        if not (isinstance(patterns_per_step, int) and patterns_per_step >= 1):
+            raise ValueError(f"patterns_per_step must be an integer >= 1, got {patterns_per_step!r}")
+        self.mu, self.patterns_per_step, self.samples = float(mu), patterns_per_step, samples
+        self.warmup_steps = warmup_steps
+        self.steps_done = 0
+        self.hessian: list[np.ndarray] | None = None
+        self.estimates = 0          # Hessian estimates so far (this session)
+        self._source = None
+        self._since = 0
+
+    def refresh_curvature(self, model, x: np.ndarray, rng: np.random.Generator) -> None:
+        """Re-estimate the Hessian diagonal on ``samples`` patterns of ``x`` drawn by ``rng``
+        (the paper does this before every pass). The first pass also re-estimates it after
+        1, 2, 4, 8, ... steps: the small initial weights make the first estimate far too
+        low, and steps of up to eta/mu on every weight at once throw the net into saturation
+        within a few steps (measured: docs/lenet1998.md)."""
+        self._source = (model, x, rng)
+        self._estimate()
+        self._since = 0
+
+    def _estimate(self) -> None:
+        model, x, rng = self._source
+        idx = rng.choice(len(x), min(self.samples, len(x)), replace=False)
+        hess = gauss_newton_diagonal(model, x[idx])
+        own = {id(p): i for i, p in enumerate(model.parameters())}
+        self.hessian = [hess[own[id(p)]] for p in self.params]
+        self.estimates += 1
+
+    def step(self) -> None:
+        if self.hessian is None:
+            raise RuntimeError("SDLM.step: call refresh_curvature(model, x, rng) first")
+        scale = self.lr * self.patterns_per_step
+        for p, h in zip(self.params, self.hessian):
+            p.data -= (scale / (self.mu + h)) * self._grad(p)
+        self._since += 1
+        self.steps_done += 1
+        if self.steps_done < self.warmup_steps:
+            self._estimate()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {} if self.hessian is None else self._slot_arrays("hessian", self.hessian)
+
+    def load_state_dict(self, state) -> None:
+        hess = self._load_slot("hessian", state)
+        self.hessian = None if any(h is None for h in hess) else hess
