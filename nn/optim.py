@@ -172,9 +172,9 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "sdlm")
 
 
 def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
-                    momentum: float = 0.9, batch_size: int = 1) -> Optimizer:
+                    momentum: float = 0.9) -> Optimizer:
     """Optimiser by name: "sgd" (plain), "momentum", "nesterov" (momentum 0.9), "adam" or
-    "sdlm" (:class:`nn.sdlm.SDLM`, whose per-pattern ``lr`` is scaled by ``batch_size``)."""
+    "sdlm" (:class:`nn.sdlm.SDLM`)."""
     if name == "sgd":
         return SGD(params, lr, weight_decay=weight_decay)
     if name == "momentum":
@@ -185,5 +185,5 @@ def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
         return Adam(params, lr, weight_decay=weight_decay)
     if name == "sdlm":
         from .sdlm import SDLM      # sdlm builds on this module
-        return SDLM(params, lr, weight_decay=weight_decay, patterns_per_step=batch_size)
+        return SDLM(params, lr, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")

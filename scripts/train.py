@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "
                    f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation, 20 for lenet5-1998; with --resume, a new total "
                    "that extends the run)")
-    p.add_argument("--batch-size", type=int, help=f"mini-batch size (default {d.batch_size})")
+    p.add_argument("--batch-size", type=int, help="mini-batch size (default 128; 32 for lenet5-1998)")
     p.add_argument("--optimizer", choices=OPTIMIZERS,
                    help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
                    "sdlm for lenet5-1998)")
