@@ -19,6 +19,7 @@ from importlib import resources
 import numpy as np
 
 import ops
+from ops.connections import ConnectedConvCache
 
 from .containers import Sequential
 from .init import init_weight
@@ -133,11 +134,12 @@ class MaskedConv2d(Conv2d):
         self.weight.data[...] = w * self.mask
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self.cache = ops.conv2d(x, self.weight.data * self.mask, self.bias.data)
+        out, cache = ops.conv2d(x, self.weight.data * self.mask, self.bias.data)
+        self.cache = ConnectedConvCache(cache, self.connections)   # its trace: connected maps only
         return out
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        dx, dw, db = ops.conv2d_backward(dout, self._take_cache(), need_dx=need_dx)
+        dx, dw, db = ops.conv2d_backward(dout, self._take_cache().conv, need_dx=need_dx)
         self.weight.grad += dw * self.mask
         self.bias.grad += db
         return dx

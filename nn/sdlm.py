@@ -43,6 +43,8 @@ def _gn_layer(layer, d2, hess):
     """Gauss-Newton backward of one layer: d2E/d(out)^2 -> d2E/d(in)^2; parameter curvature
     is added into ``hess[id(param)]``."""
     cache = layer._take_cache()
+    if isinstance(layer, MaskedConv2d):
+        cache = cache.conv
     if isinstance(layer, _Activation):
         return layer._op_backward(layer._op_backward(d2, cache), cache)
     if isinstance(layer, (Flatten,)):

@@ -44,10 +44,13 @@ def test_c3_connection_table():
 
 
 def test_masked_weights_stay_zero_under_every_optimiser():
-    for name in ("sgd", "adam"):
+    for name in ("sgd", "adam", "sdlm"):
         net = _net(1)
         opt = nn.build_optimizer(name, net.parameters(), 1e-2, 1e-3)
         x = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
+        if name == "sdlm":
+            opt.samples = 4
+            opt.refresh_curvature(net, x, np.random.default_rng(2))
         loss_fn, loss_backward = criterion(net)
         for _ in range(2):
             opt.zero_grad()
@@ -75,7 +78,7 @@ def test_rbf_bitmaps():
     assert set(np.unique(maps)) == {-1.0, 1.0}
     flat = maps.reshape(10, -1)
     hamming = (flat[:, None] != flat[None]).sum(axis=2)
-    assert hamming[~np.eye(10, dtype=bool)].min() >= 10    # every pair of codes far apart
+    assert hamming[~np.eye(10, dtype=bool)].min() >= 13    # every pair of codes far apart
     assert np.all(maps[:, 0] == -1) and np.all(maps[:, -1] == -1)   # blank top and bottom rows
 
 
@@ -175,3 +178,49 @@ def test_lecun1998_schedule():
     s = nn.LeCun1998(5e-4)
     rates = [s(e + 0.5) for e in range(20)]
     assert rates == pytest.approx([5e-4] * 2 + [2e-4] * 3 + [1e-4] * 3 + [5e-5] * 4 + [1e-5] * 8)
+
+
+def test_c3_trace_shows_only_the_connected_maps():
+    net = _net(6, np.float64)
+    x = np.random.default_rng(0).standard_normal((2, 1, 28, 28))
+    for name in ("input", "c1", "a1", "s2", "a2"):
+        x = net[name].forward(x)
+    out = net["c3"].forward(x)
+    tr = net["c3"].cache.trace(sample=1)
+    np.testing.assert_allclose(tr.output()[1], out[1], rtol=1e-12)
+    for k in (0, 10 * 10 * 7 + 3, len(tr) - 1):     # filters 0, 7 and 15
+        step, maps = tr[k], tr.maps(k)
+        f = step.out_index[1]
+        assert list(maps) == sorted(C3_TABLE[f])
+        assert step.field.shape[0] == step.weight.shape[0] == len(C3_TABLE[f])
+        assert step.value == pytest.approx(step.contrib.sum() + step.bias, rel=1e-12)
+
+
+def test_config_defaults_are_the_papers_recipe():
+    from training import TrainConfig
+    cfg = TrainConfig(net="lenet5-1998").resolved()
+    assert (cfg.optimizer, cfg.schedule, cfg.activation, cfg.init) == \
+        ("sdlm", "lecun1998", "scaled_tanh", "lecun98")
+    assert (cfg.epochs, cfg.batch_size, cfg.weight_decay) == (20, 32, 0.0)
+    modern = TrainConfig(net="lenet5").resolved()
+    assert (modern.optimizer, modern.schedule, modern.activation, modern.batch_size) == \
+        ("adam", "cosine", "relu", 128)
+    assert TrainConfig(net="lenet5-1998", optimizer="adam").resolved().optimizer == "adam"
+    with pytest.raises(ValueError, match="normalize=False: expected True for lenet5-1998"):
+        TrainConfig(net="lenet5-1998", normalize=False).resolved()
+
+
+@pytest.mark.parametrize("optimizer", ["sdlm", "sgd", "adam"])
+def test_trainer_runs_the_1998_net(tmp_path, optimizer):
+    from training import TrainConfig, Trainer
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    labels = np.arange(64) % 10
+    cfg = TrainConfig(net="lenet5-1998", optimizer=optimizer, epochs=1, batch_size=32,
+                      workers=1)
+    trainer = Trainer(cfg, (images, labels), (images[:16], labels[:16]), str(tmp_path),
+                      progress=False)
+    summary = trainer.fit()
+    assert summary["test_n"] == 16 and 0 <= summary["test_error"] <= 1
+    if optimizer == "sdlm":
+        assert trainer.optimizer.estimates >= 2     # before the pass and during warm-up
