@@ -28,8 +28,8 @@ from training.trainer import CHECKPOINT
 
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
-                "weight_decay", "clip", "augment", "rotate", "scale", "normalize", "seed",
-                "workers", "train_limit", "test_limit")
+                "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
+                "seed", "workers", "train_limit", "test_limit")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random rotations of up to DEG degrees")
     p.add_argument("--scale", type=float, metavar="FRAC",
                    help="random scalings by a factor in [1-FRAC, 1+FRAC]")
+    p.add_argument("--elastic", type=float, metavar="ALPHA",
+                   help="elastic distortions (Simard et al. 2003): smoothed random fields "
+                   "(sigma 4 px) scaled by ALPHA pixels, e.g. 34")
     p.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
                    help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")

@@ -56,6 +56,7 @@ class TrainConfig:
     augment: bool = False
     rotate: float = 0.0
     scale: float = 0.0
+    elastic: float = 0.0
     normalize: bool = True
     seed: int = 0
     workers: int | None = None
@@ -82,7 +83,7 @@ class TrainConfig:
         if cfg.weight_decay is None:
             cfg.weight_decay = DEFAULT_WEIGHT_DECAY.get(cfg.activation, 0.0)
         if cfg.epochs is None:
-            augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
+            augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0 or cfg.elastic > 0
             cfg.epochs = DEFAULT_EPOCHS_AUGMENTED if augmented else DEFAULT_EPOCHS
             cfg.epochs = net_defaults.get("epochs", cfg.epochs)
         if cfg.workers is None and isinstance(cfg.batch_size, int):
@@ -117,6 +118,8 @@ class TrainConfig:
             bad("rotate", "degrees in [0, 180)")
         if not (0 <= self.scale < 1):
             bad("scale", "a fraction in [0, 1)")
+        if not (0 <= self.elastic and math.isfinite(self.elastic)):
+            bad("elastic", "a displacement scale alpha >= 0 (pixels; 34 in Simard et al. 2003)")
         if self.workers is not None and not (isinstance(self.workers, int) and self.workers >= 1):
             bad("workers", "an integer >= 1 (or none for one per core)")
         for name in ("train_limit", "test_limit"):

@@ -185,7 +185,7 @@ class Trainer:
         lr_first = None
         snapshot_s = 0.0
         t0 = time.perf_counter()
-        augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
+        augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0 or cfg.elastic > 0
         refresh = getattr(opt, "refresh_curvature", None)
         if refresh is not None:     # SDLM: the Hessian diagonal, re-estimated each pass
             refresh(model, self.x_train, self.rng)
@@ -195,7 +195,8 @@ class Trainer:
             xb, yb = self.x_train[idx], self.y_train[idx]
             if augment:
                 xb = augment_batch(xb, self.rng, shift=SHIFT_PIXELS if cfg.augment else 0,
-                                   rotate=cfg.rotate, scale=cfg.scale, fill=self.fill)
+                                   rotate=cfg.rotate, scale=cfg.scale, elastic=cfg.elastic,
+                                   fill=self.fill)
             loss, logits = self.step(opt, xb, yb)
             norms = [float(np.linalg.norm(p.grad.ravel())) for _, p in named]
             if cfg.clip:
