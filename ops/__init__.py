@@ -4,6 +4,7 @@ Each op returns ``(out, cache)``; ``<op>_backward(dout, cache)`` returns its gra
 ``cache.trace()`` the op's steps. See docs/ops.md.
 """
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
+from .connections import ConnectedTrace
 from .conv import conv2d, conv2d_backward
 from .conv_transpose import conv_transpose2d, conv_transpose2d_backward
 from .dense import flatten, flatten_backward, linear, linear_backward
@@ -25,6 +26,6 @@ __all__ = [
     "softmax", "log_softmax", "cross_entropy", "cross_entropy_backward", "trace_softmax",
     "subsample2d", "subsample2d_backward", "subsample2d_gauss_newton", "euclidean_rbf",
     "euclidean_rbf_backward", "scaled_tanh", "scaled_tanh_backward", "map_loss",
-    "map_loss_backward", "affine_pad2d", "affine_pad2d_backward", "RBFTrace",
+    "map_loss_backward", "affine_pad2d", "affine_pad2d_backward", "RBFTrace", "ConnectedTrace",
     "WindowTrace", "WindowStep", "LinearTrace", "ElementwiseTrace", "FlattenTrace", "SoftmaxTrace",
 ]
