@@ -13,6 +13,9 @@ name       std                           meant for
                                          exploding activations and gradients
 =========  ============================  ==========================================
 
+``lecun98`` is the exception: LeNet-5 (1998, Appendix A) draws weights *uniformly* in
+±2.4/fan_in (std ``2.4 / fan_in / sqrt(3)``).
+
 Biases start at zero.
 """
 
@@ -22,7 +25,9 @@ import math
 
 import numpy as np
 
-INITS = ("he", "glorot", "lecun", "naive")
+INITS = ("he", "glorot", "lecun", "naive", "lecun98")
+# LeCun et al. 1998, Appendix A: weights uniform in +-2.4/F_in.
+LECUN98_RANGE = 2.4
 
 
 def init_std(scheme: str, fan_in: int, fan_out: int) -> float:
@@ -47,6 +52,8 @@ def init_std(scheme: str, fan_in: int, fan_out: int) -> float:
         return math.sqrt(1.0 / fan_in)
     if scheme == "naive":
         return 1.0
+    if scheme == "lecun98":
+        return LECUN98_RANGE / fan_in / math.sqrt(3.0)   # the std of U(-r, r) is r/sqrt(3)
     raise ValueError(f"init: unknown scheme {scheme!r} (expected one of {', '.join(INITS)})")
 
 
@@ -60,6 +67,8 @@ def init_weight(scheme: str, shape: tuple[int, ...], fan_in: int, fan_out: int,
     shape : tuple of int
         Weight shape, e.g. (F, C, kh, kw) or (out, in).
     fan_in, fan_out : int
+        (``lecun98`` also takes an array of per-output fan-ins that broadcasts against
+        ``shape``, for partially connected layers such as LeNet-5's C3.)
     rng : np.random.Generator
         The run's single generator (its state is checkpointed).
     dtype : np.float32 or np.float64
@@ -68,5 +77,8 @@ def init_weight(scheme: str, shape: tuple[int, ...], fan_in: int, fan_out: int,
     -------
     np.ndarray of ``shape`` and ``dtype``
     """
+    if scheme == "lecun98":
+        r = LECUN98_RANGE / np.asarray(fan_in, dtype=np.float64)
+        return (rng.uniform(-1.0, 1.0, shape) * r).astype(dtype, copy=False)
     std = init_std(scheme, fan_in, fan_out)
     return (rng.standard_normal(shape) * std).astype(dtype, copy=False)

@@ -199,11 +199,17 @@ class Sigmoid(_Activation):
     _op_backward = staticmethod(ops.sigmoid_backward)
 
 
-ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+class ScaledTanh(_Activation):
+    """LeCun's squashing function ``1.7159 * tanh(2x/3)`` elementwise."""
+    _op = staticmethod(ops.scaled_tanh)
+    _op_backward = staticmethod(ops.scaled_tanh_backward)
+
+
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "scaled_tanh": ScaledTanh}
 
 
 def activation(name: str) -> Module:
-    """A fresh activation layer by name ("relu", "tanh" or "sigmoid")."""
+    """A fresh activation layer by name ("relu", "tanh", "sigmoid" or "scaled_tanh")."""
     try:
         return ACTIVATIONS[name]()
     except KeyError:

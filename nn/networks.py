@@ -1,4 +1,4 @@
-"""The three networks: ``fc2``, ``cnn`` and ``lenet5``.
+"""The networks: ``fc2``, ``cnn``, ``lenet5`` and ``lenet5-1998`` (:mod:`nn.lenet1998`).
 
 All take 28x28 single-channel images (N, 1, 28, 28) and return 10 logits (N, 10).
 Each hidden layer is followed by the chosen activation; the last layer gives logits
@@ -12,8 +12,9 @@ import numpy as np
 from .containers import Sequential
 from .init import INITS
 from .layers import ACTIVATIONS, Conv2d, Flatten, Linear, MaxPool2d, activation
+from .lenet1998 import lenet5_1998
 
-NETS = ("fc2", "cnn", "lenet5")
+NETS = ("fc2", "cnn", "lenet5", "lenet5-1998")
 
 
 def _check(activation_name: str, init: str, dtype) -> np.dtype:
@@ -95,12 +96,18 @@ def lenet5(activation_name: str = "relu", init: str = "he", *, rng: np.random.Ge
     )
 
 
-_BUILDERS = {"fc2": fc2, "cnn": cnn, "lenet5": lenet5}
+def _lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *,
+                 rng: np.random.Generator, dtype=np.float32):
+    dtype = _check(activation_name, init, dtype)
+    return lenet5_1998(activation_name, init, rng=rng, dtype=dtype)
+
+
+_BUILDERS = {"fc2": fc2, "cnn": cnn, "lenet5": lenet5, "lenet5-1998": _lenet5_1998}
 
 
 def build_net(name: str, activation_name: str = "relu", init: str = "he", *,
               rng: np.random.Generator, dtype=np.float32) -> Sequential:
-    """Build a network by name ("fc2", "cnn" or "lenet5")."""
+    """Build a network by name ("fc2", "cnn", "lenet5" or "lenet5-1998")."""
     if name not in _BUILDERS:
         raise ValueError(f"net must be one of {', '.join(NETS)}, got {name!r}")
     return _BUILDERS[name](activation_name, init, rng=rng, dtype=dtype)

@@ -168,12 +168,13 @@ class Adam(Optimizer):
             raise ValueError("Adam state is missing exp_avg/exp_avg_sq arrays")
 
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "sdlm")
 
 
 def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
                     momentum: float = 0.9) -> Optimizer:
-    """Optimiser by name: "sgd" (plain), "momentum", "nesterov" (momentum 0.9) or "adam"."""
+    """Optimiser by name: "sgd" (plain), "momentum", "nesterov" (momentum 0.9), "adam" or
+    "sdlm" (:class:`nn.sdlm.SDLM`)."""
     if name == "sgd":
         return SGD(params, lr, weight_decay=weight_decay)
     if name == "momentum":
@@ -182,4 +183,7 @@ def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
         return SGD(params, lr, momentum=momentum, weight_decay=weight_decay, nesterov=True)
     if name == "adam":
         return Adam(params, lr, weight_decay=weight_decay)
+    if name == "sdlm":
+        from .sdlm import SDLM      # sdlm builds on this module
+        return SDLM(params, lr, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-SCHEDULES = ("constant", "step", "cosine")
+SCHEDULES = ("constant", "step", "cosine", "lecun1998")
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,26 @@ class Cosine:
         return self.min_lr + (self.base_lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
+@dataclass(frozen=True)
+class LeCun1998:
+    """The paper's pass-by-pass rates (LeCun et al. 1998, Section III-C), scaled so that the
+    first is ``base_lr``: 0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for 4,
+    then 0.00001."""
+    base_lr: float
+    PASSES = (2, 3, 3, 4)
+    FACTORS = (1.0, 0.4, 0.2, 0.1, 0.02)
+
+    def __call__(self, epoch: float) -> float:
+        e, start = math.floor(epoch), 0
+        for passes, factor in zip(self.PASSES, self.FACTORS):
+            start += passes
+            if e < start:
+                return self.base_lr * factor
+        return self.base_lr * self.FACTORS[-1]
+
+
 def build_schedule(name: str, base_lr: float, total_epochs: int):
-    """Schedule by name: "constant", "step" or "cosine".
+    """Schedule by name: "constant", "step", "cosine" or "lecun1998".
 
     ``"step"`` is StepLR with ``step_size = max(1, total_epochs // 3)`` and ``gamma = 0.1``
     (two or three 10x drops over the run); ``"cosine"`` anneals to 0 at ``total_epochs``.
@@ -62,4 +80,6 @@ def build_schedule(name: str, base_lr: float, total_epochs: int):
         return Step(base_lr, max(1, total_epochs // 3), 0.1)
     if name == "cosine":
         return Cosine(base_lr, total_epochs)
+    if name == "lecun1998":
+        return LeCun1998(base_lr)
     raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}")

@@ -28,8 +28,8 @@ def main(argv=None) -> int:
     p = ArgumentParser(description="Time training epochs of a network "
                        "(extrapolated from a few hundred steps).")
     p.add_argument("--net", choices=NETS, default=d.net, help=f"network (default {d.net})")
-    p.add_argument("--batch-size", type=int, default=d.batch_size,
-                   help=f"mini-batch size (default {d.batch_size})")
+    p.add_argument("--batch-size", type=int,
+                   help="mini-batch size (default: train.py's for the net, 128 or 32)")
     p.add_argument("--steps", type=int, default=200, help="steps timed (default 200)")
     p.add_argument("--blocks", type=int, default=5,
                    help="timing blocks; the median block is reported (default 5)")
@@ -42,6 +42,8 @@ def main(argv=None) -> int:
                    help="training images to time on (synthetic ones when not cached)")
     p.add_argument("--data-dir", help="directory of the data set (default: the user cache)")
     args = p.parse_args(argv)
+    if args.batch_size is None:
+        args.batch_size = TrainConfig(net=args.net).resolved().batch_size
     for name in ("batch_size", "steps", "blocks", "workers"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"argument --{name.replace('_', '-')}: must be >= 1, got {getattr(args, name)}")

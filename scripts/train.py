@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Train fc2, cnn or LeNet-5 on MNIST or Fashion-MNIST.
+"""Train fc2, cnn, LeNet-5 or the 1998 LeNet-5 on MNIST or Fashion-MNIST.
 
     python scripts/train.py --net lenet5                  # the default recipe
+    python scripts/train.py --net lenet5-1998             # the paper's recipe (SDLM, 20 passes)
     python scripts/train.py --net lenet5 --dataset fashion-mnist
     python scripts/train.py --resume runs/lenet5-20250101-120000
 
@@ -40,8 +41,8 @@ EXIT_DIVERGED = 3
 
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
-                "weight_decay", "clip", "augment", "rotate", "scale", "normalize", "seed",
-                "workers", "train_limit", "test_limit", "dataset")
+                "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
+                "seed", "workers", "train_limit", "test_limit", "dataset")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,20 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
     p.add_argument("--dataset", choices=tuple(DATASETS), help=f"data set (default {d.dataset})")
     p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "
-                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation; with --resume, a new total "
+                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation, 20 for lenet5-1998; with --resume, a new total "
                    "that extends the run)")
-    p.add_argument("--batch-size", type=int, help=f"mini-batch size (default {d.batch_size})")
+    p.add_argument("--batch-size", type=int, help="mini-batch size (default 128; 32 for lenet5-1998)")
     p.add_argument("--optimizer", choices=OPTIMIZERS,
-                   help=f"sgd, momentum (0.9), nesterov (0.9) or adam (default {d.optimizer})")
+                   help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
+                   "sdlm for lenet5-1998)")
     p.add_argument("--lr", type=float, help="learning rate (default per optimiser: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     p.add_argument("--schedule", choices=SCHEDULES,
-                   help=f"learning-rate schedule (default {d.schedule})")
+                   help="learning-rate schedule (default cosine; lecun1998 for lenet5-1998)")
     p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS),
-                   help=f"hidden-layer activation (default {d.activation})")
+                   help="hidden-layer activation (default relu; scaled_tanh for lenet5-1998)")
     p.add_argument("--init", choices=INITS, help="weight initialisation (default per "
                    "activation: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_INIT.items()) + ")")
     p.add_argument("--augment", action="store_const", const=True,
@@ -74,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random rotations of up to DEG degrees")
     p.add_argument("--scale", type=float, metavar="FRAC",
                    help="random scalings by a factor in [1-FRAC, 1+FRAC]")
+    p.add_argument("--elastic", type=float, metavar="ALPHA",
+                   help="elastic distortions (Simard et al. 2003): smoothed random fields "
+                   "(sigma 4 px) scaled by ALPHA pixels, e.g. 34")
     p.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
                    help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")

@@ -310,3 +310,73 @@ def pool1d(x, kind, kernel_size, stride=None, padding=0, dilation=1):
                 else:
                     out[n, ch, i] = sum(v for v in vals if v is not None) / kernel_size
     return out
+
+
+# ---- LeNet-5 (1998) ops ------------------------------------------------------------------
+
+def subsample2d(x, weight, bias, kernel_size=2, stride=None):
+    """weight[c] * (sum of each block of map c) + bias[c] -> (N,C,OH,OW)."""
+    x = np.asarray(x, dtype=np.float64)
+    n_, c_, h, w = x.shape
+    k = pair(kernel_size)
+    s = k if stride is None else pair(stride)
+    oh = out_size(h, k[0], s[0], 0, 1)
+    ow = out_size(w, k[1], s[1], 0, 1)
+    out = np.zeros((n_, c_, oh, ow))
+    for n in range(n_):
+        for ch in range(c_):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for r in range(k[0]):
+                        for c in range(k[1]):
+                            total += x[n, ch, i * s[0] + r, j * s[1] + c]
+                    out[n, ch, i, j] = float(weight[ch]) * total + float(bias[ch])
+    return out
+
+
+def euclidean_rbf(x, centres):
+    """out[n, i] = sum_j (x[n, j] - centres[i, j])^2."""
+    x = np.asarray(x, dtype=np.float64)
+    n_, d_ = x.shape
+    k_ = len(centres)
+    out = np.zeros((n_, k_))
+    for n in range(n_):
+        for i in range(k_):
+            total = 0.0
+            for j in range(d_):
+                total += (x[n, j] - float(centres[i, j])) ** 2
+            out[n, i] = total
+    return out
+
+
+def scaled_tanh(x):
+    return _elementwise(x, lambda v: 1.7159 * math.tanh(2.0 * v / 3.0))
+
+
+def map_loss(scores, labels, j):
+    """Mean over the batch of y_D + log(exp(-j) + sum_i exp(-y_i)), with y = -scores."""
+    scores = np.asarray(scores, dtype=np.float64)
+    total = 0.0
+    for n in range(scores.shape[0]):
+        y = [-v for v in scores[n]]
+        low = min(min(y), j)    # shift, so that no exp overflows
+        s = math.exp(-(j - low)) + sum(math.exp(-(v - low)) for v in y)
+        total += y[int(labels[n])] + math.log(s) - low
+    return total / scores.shape[0]
+
+
+def affine_pad2d(x, scale, shift, padding, value=0.0):
+    """pad(scale * x + shift) with ``value``, cell by cell."""
+    x = np.asarray(x, dtype=np.float64)
+    n_, c_, h, w = x.shape
+    ph, pw = pair(padding)
+    out = np.zeros((n_, c_, h + 2 * ph, w + 2 * pw))
+    for n in range(n_):
+        for ch in range(c_):
+            for i in range(h + 2 * ph):
+                for j in range(w + 2 * pw):
+                    r, c = i - ph, j - pw
+                    inside = 0 <= r < h and 0 <= c < w
+                    out[n, ch, i, j] = scale * x[n, ch, r, c] + shift if inside else value
+    return out

@@ -13,17 +13,25 @@ from nn import (ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES, build_net, buil
 
 from .step import default_workers
 
-# Learning rate used when --lr is not given, per optimiser.
-DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02}
+# Learning rate used when --lr is not given, per optimiser. sdlm: 4x the paper's first eta,
+# since a step at batch 32 averages 32 patterns where the paper stepped on each (5e-4:
+# 1.29% after 8 of 20 epochs; 4x learns faster, 16x saturates C5; docs/lenet1998.md).
+DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "sdlm": 2e-3}
+# Optimiser, schedule and activation when not given: the modern recipe, except for
+# lenet5-1998, whose defaults are the paper's (20 passes of SDLM, its squashing function).
+DEFAULTS = {"optimizer": "adam", "schedule": "cosine", "activation": "relu", "batch_size": 128}
+# Batch 32 for lenet5-1998: SDLM steps by the paper's per-pattern eta (see nn.sdlm).
+NET_DEFAULTS = {"lenet5-1998": {"optimizer": "sdlm", "schedule": "lecun1998",
+                                "activation": "scaled_tanh", "epochs": 20, "batch_size": 32}}
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
 DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED = 15, 30
 # Initialisation used when --init is not given, per activation.
-DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot"}
+DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot", "scaled_tanh": "lecun98"}
 # L2 weight decay when --weight-decay is not given, per activation (measured, seeds 0-2:
 # LeNet-5 ReLU 0.74-0.77% with 5e-4 vs 0.74-0.94% without; sigmoid needs its weights to
 # grow and got 1.64% with it; docs/training.md).
-DEFAULT_WEIGHT_DECAY = {"relu": 5e-4, "tanh": 5e-4, "sigmoid": 0.0}
+DEFAULT_WEIGHT_DECAY = {"relu": 5e-4, "tanh": 5e-4, "sigmoid": 0.0, "scaled_tanh": 0.0}
 
 
 @dataclass
@@ -31,23 +39,25 @@ class TrainConfig:
     """Everything that defines a run; stored (as JSON) in checkpoints and weight files.
 
     ``lr=None``, ``init=None``, ``weight_decay=None`` and ``epochs=None`` mean "the default
-    for the chosen optimiser / activation / augmentation" and are filled in by
-    :meth:`resolved`;
+    for the chosen optimiser / activation / augmentation", and ``optimizer``, ``schedule``
+    and ``activation`` set to None "the default for the net" (:data:`NET_DEFAULTS`); all
+    are filled in by :meth:`resolved`;
     ``workers=None`` (threads per step, see :mod:`training.step`) means one per core.
     """
     net: str = "lenet5"
-    activation: str = "relu"
+    activation: str | None = None
     init: str | None = None
     epochs: int | None = None
-    batch_size: int = 128
-    optimizer: str = "adam"
+    batch_size: int | None = None
+    optimizer: str | None = None
     lr: float | None = None
-    schedule: str = "cosine"
+    schedule: str | None = None
     weight_decay: float | None = None
     clip: float | None = None
     augment: bool = False
     rotate: float = 0.0
     scale: float = 0.0
+    elastic: float = 0.0
     normalize: bool = True
     seed: int = 0
     workers: int | None = None
@@ -64,6 +74,10 @@ class TrainConfig:
             Naming the bad field, its value and what was expected.
         """
         cfg = TrainConfig(**asdict(self))
+        net_defaults = {**DEFAULTS, **NET_DEFAULTS.get(cfg.net, {})}
+        for name in ("optimizer", "schedule", "activation", "batch_size"):
+            if getattr(cfg, name) is None:
+                setattr(cfg, name, net_defaults[name])
         if cfg.lr is None:
             cfg.lr = DEFAULT_LR.get(cfg.optimizer, 1e-3)
         if cfg.init is None:
@@ -71,8 +85,9 @@ class TrainConfig:
         if cfg.weight_decay is None:
             cfg.weight_decay = DEFAULT_WEIGHT_DECAY.get(cfg.activation, 0.0)
         if cfg.epochs is None:
-            augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
+            augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0 or cfg.elastic > 0
             cfg.epochs = DEFAULT_EPOCHS_AUGMENTED if augmented else DEFAULT_EPOCHS
+            cfg.epochs = net_defaults.get("epochs", cfg.epochs)
         if cfg.workers is None and isinstance(cfg.batch_size, int):
             cfg.workers = default_workers(cfg.batch_size)
         cfg.validate()
@@ -88,6 +103,9 @@ class TrainConfig:
                 bad(name, "one of " + ", ".join(allowed))
         if self.dataset not in DATASETS:
             bad("dataset", "one of " + ", ".join(DATASETS))
+        if self.net == "lenet5-1998" and not self.normalize:
+            bad("normalize", "True for lenet5-1998 (its input layer maps normalised pixels "
+                "onto the paper's -0.1..1.175)")
         if self.init is not None and self.init not in INITS:
             bad("init", "one of " + ", ".join(INITS))
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
@@ -104,6 +122,8 @@ class TrainConfig:
             bad("rotate", "degrees in [0, 180)")
         if not (0 <= self.scale < 1):
             bad("scale", "a fraction in [0, 1)")
+        if not (0 <= self.elastic and math.isfinite(self.elastic)):
+            bad("elastic", "a displacement scale alpha >= 0 (pixels; 34 in Simard et al. 2003)")
         if self.workers is not None and not (isinstance(self.workers, int) and self.workers >= 1):
             bad("workers", "an integer >= 1 (or none for one per core)")
         for name in ("train_limit", "test_limit"):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import ops
-
 from .metrics import confusion_matrix
+from .step import criterion
 
 
 def predict_logits(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
@@ -25,11 +24,11 @@ def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000)
     Returns
     -------
     dict
-        ``loss`` (mean cross-entropy), ``error`` (fraction misclassified), ``n``,
+        ``loss`` (the training loss: mean cross-entropy, or the MAP criterion), ``error`` (fraction misclassified), ``n``,
         ``confusion`` ((10, 10) int array, rows = true class).
     """
     logits = predict_logits(model, x, batch_size)
-    loss, _ = ops.cross_entropy(logits, y)
+    loss, _ = criterion(model)[0](logits, y)
     preds = logits.argmax(axis=1)
     return {"loss": float(loss), "error": float(np.mean(preds != y)), "n": int(len(y)),
             "confusion": confusion_matrix(y, preds, logits.shape[1])}

@@ -51,8 +51,18 @@ def shard_bounds(n: int, workers: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
+def criterion(model):
+    """The model's loss as a ``(forward, backward)`` op pair: softmax cross-entropy, or the
+    MAP criterion for a model with a ``map_j`` (LeNet-5 1998, whose outputs are minus its
+    RBF penalties)."""
+    j = getattr(model, "map_j", None)
+    if j is None:
+        return ops.cross_entropy, ops.cross_entropy_backward
+    return (lambda scores, y: ops.map_loss(scores, y, j)), ops.map_loss_backward
+
+
 def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Forward, softmax cross-entropy and backward for one batch; gradients left in ``.grad``.
+    """Forward, loss (see :func:`criterion`) and backward for one batch; gradients left in ``.grad``.
 
     The optimiser's gradients are zeroed first; the caller clips and calls
     ``optimizer.step()``.
@@ -72,10 +82,11 @@ def _forward_backward(model, x, y, weight):
     add into ``.grad``. Returns the (unscaled) mean loss and the logits."""
     # A diverging run overflows; the trainer stops on the non-finite loss with one clear
     # message, so NumPy's warnings would only add noise (errstate is per thread: set here).
+    loss_fn, loss_backward = criterion(model)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         logits = model.forward(x)
-        loss, cache = ops.cross_entropy(logits, y)
-        model.backward(ops.cross_entropy_backward(weight, cache), need_dx=False)
+        loss, cache = loss_fn(logits, y)
+        model.backward(loss_backward(weight, cache), need_dx=False)
     return float(loss), logits
 
 

@@ -285,14 +285,18 @@ class Trainer:
         lr_first = None
         snapshot_s = 0.0
         t0 = time.perf_counter()
-        augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0
+        augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0 or cfg.elastic > 0
+        refresh = getattr(opt, "refresh_curvature", None)
+        if refresh is not None:     # SDLM: the Hessian diagonal, re-estimated each pass
+            refresh(model, self.x_train, self.rng)
         for b, idx in enumerate(batch_indices(len(self.x_train), cfg.batch_size, self.rng)):
             opt.lr = self.schedule(self.epoch + b / steps)
             lr_first = opt.lr if lr_first is None else lr_first
             xb, yb = self.x_train[idx], self.y_train[idx]
             if augment:
                 xb = augment_batch(xb, self.rng, shift=SHIFT_PIXELS if cfg.augment else 0,
-                                   rotate=cfg.rotate, scale=cfg.scale, fill=self.fill)
+                                   rotate=cfg.rotate, scale=cfg.scale, elastic=cfg.elastic,
+                                   fill=self.fill)
             loss, logits = self.step(opt, xb, yb)
             norms = [float(np.linalg.norm(p.grad.ravel())) for _, p in named]
             if cfg.clip:

@@ -1,0 +1,226 @@
+"""LeNet-5 as in LeCun et al. 1998: the layer-by-layer parameter counts of the paper, Table I,
+the input scale, the RBF bitmaps, whole-net gradients, and SDLM's Gauss-Newton diagonal."""
+import numpy as np
+import pytest
+
+import nn
+from gradcheck import rel_error
+from nn.lenet1998 import (BACKGROUND, C3_TABLE, FOREGROUND, MNIST_MEAN, MNIST_STD, LeNet1998,
+                          MaskedConv2d, RBFOutput, Subsample2d, c3_connections, rbf_bitmaps)
+from training.data import MNIST_MEAN as DATA_MEAN, MNIST_STD as DATA_STD, prepare_images
+from training.step import criterion
+
+# Section II-B of the paper: trainable parameters per layer (60,000 in all).
+PAPER_COUNTS = {"c1": 156, "s2": 12, "c3": 1516, "s4": 32, "c5": 48120, "f6": 10164}
+
+
+def _net(seed=0, dtype=np.float32):
+    return nn.build_net("lenet5-1998", "scaled_tanh", "lecun98",
+                        rng=np.random.default_rng(seed), dtype=dtype)
+
+
+def test_parameter_counts_match_the_paper():
+    net = _net()
+    for name, count in PAPER_COUNTS.items():
+        assert net[name].num_parameters() == count, name
+    assert net.num_parameters() == sum(PAPER_COUNTS.values()) == 60_000
+
+
+def test_c3_connection_table():
+    mask = c3_connections()
+    assert mask.shape == (16, 6)
+    sizes = mask.sum(axis=1)
+    assert list(sizes) == [3] * 6 + [4] * 6 + [4] * 3 + [6]
+
+    def contiguous(maps):     # adjacent on the ring of six maps
+        return any(set((s + i) % 6 for i in range(len(maps))) == set(maps) for s in range(6))
+
+    assert all(contiguous(C3_TABLE[f]) for f in range(12))
+    # maps 12-14: two pairs of adjacent maps, the pairs themselves not adjacent
+    for f in (12, 13, 14):
+        assert not contiguous(C3_TABLE[f])
+    # every S2 map feeds 10 C3 maps: the table is balanced
+    assert list(mask.sum(axis=0)) == [10] * 6
+
+
+def test_masked_weights_stay_zero_under_every_optimiser():
+    for name in ("sgd", "adam", "sdlm"):
+        net = _net(1)
+        opt = nn.build_optimizer(name, net.parameters(), 1e-2, 1e-3)
+        x = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
+        if name == "sdlm":
+            opt.samples = 4
+            opt.refresh_curvature(net, x, np.random.default_rng(2))
+        loss_fn, loss_backward = criterion(net)
+        for _ in range(2):
+            opt.zero_grad()
+            _, cache = loss_fn(net.forward(x), np.arange(4))
+            net.backward(loss_backward(1.0, cache), need_dx=False)
+            opt.step()
+        c3 = net["c3"]
+        assert np.all(c3.weight.data[~c3.connections] == 0), name
+        assert np.any(c3.weight.data[c3.connections] != 0)
+
+
+def test_input_is_the_papers_scale():
+    assert (MNIST_MEAN, MNIST_STD) == (DATA_MEAN, DATA_STD)
+    images = np.zeros((1, 28, 28), dtype=np.uint8)
+    images[0, 10, 10] = 255
+    out = _net()["input"].forward(prepare_images(images, dtype=np.float64))
+    assert out.shape == (1, 1, 32, 32)
+    assert out[0, 0, 12, 12] == pytest.approx(FOREGROUND, abs=1e-6)
+    assert np.allclose(np.delete(out.ravel(), 12 * 32 + 12), BACKGROUND, atol=1e-6)
+
+
+def test_rbf_bitmaps():
+    maps = rbf_bitmaps()
+    assert maps.shape == (10, 12, 7)
+    assert set(np.unique(maps)) == {-1.0, 1.0}
+    flat = maps.reshape(10, -1)
+    hamming = (flat[:, None] != flat[None]).sum(axis=2)
+    assert hamming[~np.eye(10, dtype=bool)].min() >= 13    # every pair of codes far apart
+    assert np.all(maps[:, 0] == -1) and np.all(maps[:, -1] == -1)   # blank top and bottom rows
+
+
+def test_output_shape_and_scores():
+    net = _net()
+    x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    scores = net.forward(x)
+    assert scores.shape == (3, 10) and np.all(scores <= 0)   # minus squared distances
+
+
+def test_whole_net_gradients_float64():
+    net = _net(2, np.float64)
+    for p in net.parameters():     # larger weights than the init, so every layer matters
+        p.data *= 20
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((2, 1, 28, 28)), np.array([3, 7])
+    loss_fn, loss_backward = criterion(net)
+
+    def loss():
+        return float(loss_fn(net.forward(x), y)[0])
+
+    net.zero_grad()
+    _, cache = loss_fn(net.forward(x), y)
+    net.backward(loss_backward(1.0, cache), need_dx=False)
+    for name, p in net.named_parameters():
+        flat, grad = p.data.reshape(-1), p.grad.reshape(-1)
+        live = np.flatnonzero(net["c3"].mask.ravel()) if name == "c3.weight" else np.arange(flat.size)
+        for k in rng.choice(live, min(4, live.size), replace=False):
+            old = flat[k]
+            flat[k] = old + 1e-6
+            up = loss()
+            flat[k] = old - 1e-6
+            down = loss()
+            flat[k] = old
+            assert rel_error(grad[k], (up - down) / 2e-6) < 1e-5, name
+
+
+def test_gauss_newton_diagonal_of_a_linear_net():
+    # Without squashing, the target's penalty y_D is quadratic in every single weight. The
+    # last layer's diagonal is then exact; deeper ones drop the cross terms between the
+    # units a weight reaches (LeCun's diagonal recursion), which only adds up positive
+    # squares, so they are positive but not the exact second derivative.
+    rng = np.random.default_rng(4)
+    kw = dict(init="lecun98", rng=rng, dtype=np.float64)
+    net = LeNet1998(("c1", nn.Conv2d(1, 2, 3, **kw)), ("s2", Subsample2d(2, **kw)),
+                    ("c3", MaskedConv2d(np.array([[1, 0], [1, 1]], bool), 2, **kw)),
+                    ("flat", nn.Flatten()), ("f6", nn.Linear(2, 4, **kw)),
+                    ("rbf", RBFOutput(rng.choice([-1.0, 1.0], (3, 4)), np.float64)))
+    for p in net.parameters():
+        p.data += rng.standard_normal(p.shape)
+    net["c3"].weight.data *= net["c3"].mask
+    x, y = rng.standard_normal((5, 1, 6, 6)), rng.integers(0, 3, 5)
+    hess = nn.gauss_newton_diagonal(net, x)
+
+    def penalty():
+        return float(-net.forward(x)[np.arange(5), y].mean())
+
+    for (name, p), h in zip(net.named_parameters(), hess):
+        flat = p.data.reshape(-1)
+        live = np.flatnonzero(net["c3"].mask.ravel()) if name == "c3.weight" else range(flat.size)
+        for k in live:
+            old, e = flat[k], 1e-3
+            mid = penalty()
+            flat[k] = old + e
+            up = penalty()
+            flat[k] = old - e
+            down = penalty()
+            flat[k] = old
+            exact, got = (up - 2 * mid + down) / e ** 2, h.reshape(-1)[k]
+            if name.startswith("f6"):
+                assert abs(got - exact) < 1e-5 * (1 + abs(exact)), name
+            else:
+                assert got > 0, name
+
+
+def test_sdlm_step_uses_the_curvature():
+    net = _net(5)
+    x = np.random.default_rng(0).standard_normal((40, 1, 28, 28)).astype(np.float32)
+    opt = nn.SDLM(net.parameters(), 1e-3, mu=0.02, samples=20, warmup_steps=0)
+    with pytest.raises(RuntimeError, match="refresh_curvature"):
+        opt.step()
+    opt.refresh_curvature(net, x, np.random.default_rng(1))
+    assert all(np.all(h >= 0) for h in opt.hessian)
+    before = [p.data.copy() for p in net.parameters()]
+    for p in net.parameters():
+        p.grad[...] = 1.0
+    opt.step()
+    for p, b, h in zip(net.parameters(), before, opt.hessian):
+        np.testing.assert_allclose(b - p.data, 1e-3 / (0.02 + h), rtol=1e-4)
+    state = opt.state_dict()
+    fresh = nn.SDLM(net.parameters(), 1e-3)
+    fresh.load_state_dict(state)
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.hessian, opt.hessian))
+
+
+def test_lecun1998_schedule():
+    s = nn.LeCun1998(5e-4)
+    rates = [s(e + 0.5) for e in range(20)]
+    assert rates == pytest.approx([5e-4] * 2 + [2e-4] * 3 + [1e-4] * 3 + [5e-5] * 4 + [1e-5] * 8)
+
+
+def test_c3_trace_shows_only_the_connected_maps():
+    net = _net(6, np.float64)
+    x = np.random.default_rng(0).standard_normal((2, 1, 28, 28))
+    for name in ("input", "c1", "a1", "s2", "a2"):
+        x = net[name].forward(x)
+    out = net["c3"].forward(x)
+    tr = net["c3"].cache.trace(sample=1)
+    np.testing.assert_allclose(tr.output()[1], out[1], rtol=1e-12)
+    for k in (0, 10 * 10 * 7 + 3, len(tr) - 1):     # filters 0, 7 and 15
+        step, maps = tr[k], tr.maps(k)
+        f = step.out_index[1]
+        assert list(maps) == sorted(C3_TABLE[f])
+        assert step.field.shape[0] == step.weight.shape[0] == len(C3_TABLE[f])
+        assert step.value == pytest.approx(step.contrib.sum() + step.bias, rel=1e-12)
+
+
+def test_config_defaults_are_the_papers_recipe():
+    from training import TrainConfig
+    cfg = TrainConfig(net="lenet5-1998").resolved()
+    assert (cfg.optimizer, cfg.schedule, cfg.activation, cfg.init) == \
+        ("sdlm", "lecun1998", "scaled_tanh", "lecun98")
+    assert (cfg.epochs, cfg.batch_size, cfg.weight_decay) == (20, 32, 0.0)
+    modern = TrainConfig(net="lenet5").resolved()
+    assert (modern.optimizer, modern.schedule, modern.activation, modern.batch_size) == \
+        ("adam", "cosine", "relu", 128)
+    assert TrainConfig(net="lenet5-1998", optimizer="adam").resolved().optimizer == "adam"
+    with pytest.raises(ValueError, match="normalize=False: expected True for lenet5-1998"):
+        TrainConfig(net="lenet5-1998", normalize=False).resolved()
+
+
+@pytest.mark.parametrize("optimizer", ["sdlm", "sgd", "adam"])
+def test_trainer_runs_the_1998_net(tmp_path, optimizer):
+    from training import TrainConfig, Trainer
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    labels = np.arange(64) % 10
+    cfg = TrainConfig(net="lenet5-1998", optimizer=optimizer, epochs=1, batch_size=32,
+                      workers=1)
+    trainer = Trainer(cfg, (images, labels), (images[:16], labels[:16]), str(tmp_path),
+                      progress=False)
+    summary = trainer.fit()
+    assert summary["test_n"] == 16 and 0 <= summary["test_error"] <= 1
+    if optimizer == "sdlm":
+        assert trainer.optimizer.estimates >= 2     # before the pass and during warm-up
