@@ -1,5 +1,6 @@
 """scripts/make_gif.py: options, defaults, and bad usage (exit code 2, no file left)."""
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -246,3 +247,21 @@ def test_trace_is_from_ops(png):
     sc = a.layout["out_scale"]
     got = sc.value(a.frames[-1][oy + o // 2 - 1, ox + o // 2 - 1 + 2 * o])
     assert abs(got - out[0, 0, 0, 2]) <= sc.step / 2 + 1e-6
+
+
+def test_same_command_same_bytes_whatever_the_hash_seed(tmp_path):
+    """A GIF depends only on its command: string hashing (set order) must not leak into the
+    layout (it once picked the window rulers' widest label from a set)."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_gif.py"
+    out = []
+    for seed in ("1", "3"):
+        path = tmp_path / f"m{seed}.gif"
+        env = dict(os.environ, PYTHONHASHSEED=seed,
+                   PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        r = subprocess.run([sys.executable, str(script), "maxpool", "--kernel-size", "3",
+                            "--stride", "2", "--padding", "1", "--dilation", "2",
+                            "--max-frames", "6", "--no-gifsicle", "--out", str(path)],
+                           capture_output=True, text=True, env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        out.append(path.read_bytes())
+    assert out[0] == out[1]

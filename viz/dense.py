@@ -62,19 +62,6 @@ def caption(i, n, reason):
     return f"tour {i + 1} / {n}: {reason}"
 
 
-def done_mask(steps, phases, i, n_steps):
-    """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
-    steps so far; later every step up to the current one, plus the tour."""
-    n_tour = phases.count("tour")
-    done = np.zeros(n_steps, dtype=bool)
-    if i < n_tour:
-        done[steps[:i + 1]] = True
-    else:
-        done[:int(steps[i]) + 1] = True
-        done[steps[:n_tour]] = True
-    return done
-
-
 def ring_inside(cv, grid, x, y, cell):
     """Ring cell ``(row, col)`` of a :class:`viz.fill.FillGrid` drawn at ``(x, y)`` inside
     its own bounds: a dark line, then 2 px of accent. A column of numbers has no room for a

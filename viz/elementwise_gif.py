@@ -11,10 +11,10 @@ from the shown input; the result is always the trace's own output.
 import numpy as np
 
 from .arith import number, show
-from .dense import caption, caption_slot, done_mask, pick_tour, tour_steps
+from .dense import caption, caption_slot, pick_tour, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
 from .fill import LABEL_MIN_CELL, FillGrid
-from .frames import Animation, plan_tour, single_sample
+from .frames import Animation, done_mask, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, measure)
 from .legend import Legend

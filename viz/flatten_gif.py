@@ -6,11 +6,11 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import (caption, caption_slot, done_mask, pick_tour, ring_inside, row_labels,
+from .dense import (caption, caption_slot, pick_tour, ring_inside, row_labels,
                     tour_steps)
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, plan_tour, single_sample
+from .frames import Animation, done_mask, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text)
 from .legend import Legend

@@ -63,6 +63,19 @@ def phase_counter(phases, steps, i, n_steps):
     return f"step {int(steps[i]) + 1} / {n_steps}" + ("  (fast)" if phases[i] == "sweep" else "")
 
 
+def done_mask(steps, phases, i, n_steps):
+    """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
+    steps so far; later every step up to the current one, plus the tour."""
+    n_tour = phases.count("tour")
+    done = np.zeros(n_steps, dtype=bool)
+    if i < n_tour:
+        done[steps[:i + 1]] = True
+    else:
+        done[:int(steps[i]) + 1] = True
+        done[steps[:n_tour]] = True
+    return done
+
+
 SWEEP_S = 6.0           # small traces: the sweep lasts about this long, so each step is seen
 
 

@@ -8,11 +8,11 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import (caption, caption_slot, decimals_that_add, done_mask, pick_tour, ring_inside,
+from .dense import (caption, caption_slot, decimals_that_add, pick_tour, ring_inside,
                     row_labels, tour_steps)
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, plan_tour, single_sample
+from .frames import Animation, done_mask, plan_tour, single_sample
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, measure)
 from .legend import Legend

@@ -14,7 +14,7 @@ import numpy as np
 
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
-from .frames import (Animation, phase_caption, phase_counter, plan_tour, single_sample,
+from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour, single_sample,
                      sweep_pace)
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text)
@@ -359,15 +359,7 @@ def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, for
     if max_frames < 2:
         raise ValueError(f"render_signal: max_frames={max_frames}, expected at least 2")
     r = _Signal(trace, max_frames, subtitle, tour, title, formula, int(lead))
-    toured = np.zeros(r.S, bool)
-    frames = []
-    for i, (k, ph) in enumerate(zip(r.steps, r.phases)):
-        if ph == "tour":
-            toured[k] = True
-            done = toured.copy()
-        else:
-            done = toured | (np.arange(r.S) <= k)
-        frames.append(r.frame(i, done))
+    frames = [r.frame(i, done_mask(r.steps, r.phases, i, r.S)) for i in range(len(r.steps))]
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "in_scale": r.in_scale, "out_scale": r.out_scale, "decimals": r.d,
               "cell": r.o, "out_cells": [(b.box[0] + RING_MARGIN + 1,

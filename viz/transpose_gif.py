@@ -17,7 +17,8 @@ import numpy as np
 from .arith import adds_up, decimals_for, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, phase_caption, phase_counter, plan_tour, sweep_pace
+from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour,
+                     sweep_pace)
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, gap_for)
 from .legend import Legend
@@ -667,15 +668,7 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
         frames = [r.frame(i, states) for i in range(len(r.steps))]
     else:
         r = _Direct(trace, x, weight, max_frames, tour, title, formula, subtitle)
-        toured = np.zeros(r.S, bool)
-        frames = []
-        for i, (k, ph) in enumerate(zip(r.steps, r.phases)):
-            if ph == "tour":
-                toured[k] = True
-                done = toured.copy()
-            else:
-                done = toured | (np.arange(r.S) <= k)
-            frames.append(r.frame(i, done))
+        frames = [r.frame(i, done_mask(r.steps, r.phases, i, r.S)) for i in range(len(r.steps))]
     texts = [r.texts(i) for i in range(len(r.steps))]
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,

@@ -290,8 +290,9 @@ class _WindowFrames:
 
     def _rulers(self, works, cz, name):
         """Coordinate slots above (columns) and left of (rows) a window grid."""
-        widest = sorted({str(v).replace("-", MINUS) for w in self.work.values()
-                         for v in w.rows + w.cols}, key=len)[-3:]
+        # The widest labels by measured width (ties by text): deterministic, unlike set order.
+        labels = {str(v).replace("-", MINUS) for w in self.work.values() for v in w.rows + w.cols}
+        widest = sorted(labels, key=lambda t: (measure(t, RULER_SIZE)[0], t))[-3:]
         rw = max(measure(t, RULER_SIZE)[0] for t in widest) + 3
         cols = [Text(None, RULER_SIZE, color=DIM, widest=widest, width=cz, align="c",
                      name=f"{name} col {b}") for b in range(self.kw)]
