@@ -608,25 +608,6 @@ def transpose_steps(trace, cells):
     return out
 
 
-def _running_sums(st, wanted):
-    """The padded output (C_out, Hp, Wp) after steps 0..k, for each k in ``wanted`` (sorted):
-    the stamps added in step order, as ``ScatterTrace.padded_output`` does, in one pass."""
-    out = np.zeros((st.grad_shape[1],) + st.padded_size(), dtype=st.stamp.dtype)
-    dh, dw = st.dilation
-    kh, kw = st.kernel_size
-    states, want = {}, {int(k) for k in wanted}
-    for k in range(max(want) + 1):
-        if st.out_index[k, 0] == 0:
-            r0, c0 = st.origin[k]
-            rows = slice(r0, r0 + dh * (kh - 1) + 1, dh)
-            cols = slice(c0, c0 + dw * (kw - 1) + 1, dw)
-            out[st.channels[k][:, None, None], np.arange(out.shape[1])[rows][:, None],
-                np.arange(out.shape[2])[cols][None]] += st.stamp[k]
-        if k in want:
-            states[k] = out.copy()
-    return states
-
-
 def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, title=None,
                      formula=None, counts=False):
     """Render a ``ConvTransposeTrace`` (one sample) to frames: tour, sweep, hold.
@@ -662,9 +643,11 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
     formula = formula or transpose_formula(trace, x, weight)
     if max_frames < 2:
         raise ValueError(f"render_transpose: max_frames={max_frames}, expected at least 2")
+    states = {}
     if trace.view == "scatter":
         r = _Scatter(trace, x, weight, max_frames, tour, title, formula, subtitle, counts)
-        states = _running_sums(r.st, np.unique(r.steps))
+        # the running output is the trace's own (ScatterTrace.padded_output), sample 0
+        states = {int(k): r.st.padded_output(int(k))[0] for k in np.unique(r.steps)}
         frames = [r.frame(i, states) for i in range(len(r.steps))]
     else:
         r = _Direct(trace, x, weight, max_frames, tour, title, formula, subtitle)
@@ -673,6 +656,7 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,
               "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d,
+              "last_sum": states[max(states)] if trace.view == "scatter" else None,
               "cell": r.o, "out_cells": r.out_cells()}
     return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
                      texts=texts)
