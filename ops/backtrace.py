@@ -364,8 +364,10 @@ def backward_trace(cache, dout, wrt="x", view="scatter"):
     if isinstance(cache, dense.LinearCache):
         return linear_backward_trace(cache, dout, wrt)
     if isinstance(cache, activations.ElementwiseCache):
+        from .scaled_tanh import scaled_tanh_backward
         backward = {"relu": activations.relu_backward, "sigmoid": activations.sigmoid_backward,
-                    "tanh": activations.tanh_backward}[cache.op]
+                    "tanh": activations.tanh_backward,
+                    "scaled_tanh": scaled_tanh_backward}[cache.op]
         return elementwise_backward_trace(cache, dout, backward)
     if isinstance(cache, loss.CrossEntropyCache):
         return cross_entropy_backward_trace(cache, dout)

@@ -135,3 +135,12 @@ def test_bad_arguments_are_named():
         cache.backward_trace(np.zeros((1, 1, 2, 2)), view="both")
     with pytest.raises(ValueError, match="dout has shape"):
         cache.backward_trace(np.zeros((1, 1, 3, 3)))
+
+
+def test_scaled_tanh_shares_the_elementwise_cache_and_its_traces():
+    from ops import scaled_tanh, scaled_tanh_backward
+    rng = np.random.default_rng(8)
+    out, cache = scaled_tanh(rng.standard_normal((2, 5)))
+    assert np.array_equal(cache.trace().output(), out)
+    dout = rng.standard_normal(out.shape)
+    assert np.array_equal(cache.backward_trace(dout).output(), scaled_tanh_backward(dout, cache))
