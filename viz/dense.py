@@ -73,6 +73,16 @@ def ring_inside(cv, grid, x, y, cell):
     cv.outline(x0 + 1, y0 + 1, x1 - 1, y1 - 1, ACCENT, 2)
 
 
+def draw_columns(cv, grids, xy, k, done, current, rows):
+    """Draw an output vector laid out in columns of ``rows`` cells (one FillGrid each, at
+    ``xy``) at step ``k`` with the ``done`` cells filled, and ring element ``current``
+    (None: no ring)."""
+    for j, (g, (x, y)) in enumerate(zip(grids, xy)):
+        g.draw(cv, x, y, k, None, done)
+        if current is not None and current // rows == j:
+            ring_inside(cv, g, x, y, (current % rows, 0))
+
+
 def row_labels(labels, pitch, size=TICK_SIZE, align="r", name="row", colors=None):
     """A column of labels, one per grid row of ``pitch`` px, each centred on its row; rows
     too thin for a label get every m-th label only (``m`` the least that fits). ``colors``:

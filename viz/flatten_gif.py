@@ -6,7 +6,7 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import (caption, caption_slot, pick_tour, ring_inside, row_labels,
+from .dense import (caption, caption_slot, draw_columns, pick_tour, row_labels,
                     tour_steps)
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
@@ -171,11 +171,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
         lay.write(cv, k_t, f"k = {c}·{H * W} + {i}·{W} + {j} = {d}")
         lay.write(cv, dst_t, f"y[{d}]")
         done = done_mask(frame_steps, phases, fi, len(trace))
-        for jj, (g, (ox, oy)) in enumerate(zip(grids, g_xy)):
-            cur = (d % rows, 0) if d // rows == jj and not hold else None
-            g.draw(cv, ox, oy, k, None, done)
-            if cur:
-                ring_inside(cv, g, ox, oy, cur)
+        draw_columns(cv, grids, g_xy, k, done, None if hold else d, rows)
         if fi < n_tour:
             lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour

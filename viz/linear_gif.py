@@ -8,7 +8,7 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import (caption, caption_slot, decimals_that_add, pick_tour, ring_inside,
+from .dense import (caption, caption_slot, decimals_that_add, draw_columns, pick_tour,
                     row_labels, tour_steps)
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
@@ -251,11 +251,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         if wk["approx"]:
             lay.write(cv, note, APPROX_NOTE)
         done = done_mask(frame_steps, phases, i, len(trace))
-        for j, (g, (gx, gy)) in enumerate(zip(grids, g_xy)):
-            cur = (o % rows, 0) if o // rows == j and not hold else None
-            g.draw(cv, gx, gy, k, None, done)
-            if cur:
-                ring_inside(cv, g, gx, gy, cur)
+        draw_columns(cv, grids, g_xy, k, done, None if hold else o, rows)
         if i < n_tour:
             lay.write(cv, cap, caption(i, n_tour, tour[i][1]))
         lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
