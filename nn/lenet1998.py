@@ -23,7 +23,7 @@ from ops.connections import ConnectedConvCache
 
 from .containers import Sequential
 from .init import init_weight
-from .layers import Conv2d, Flatten, Linear, _CachedOp, activation
+from .layers import Conv2d, Flatten, Linear, MaxPool2d, _CachedOp, activation
 from .parameter import Parameter
 
 # Table I of the paper: the S2 maps each C3 map reads. Maps 0-5 read 3 adjacent maps,
@@ -179,12 +179,13 @@ class RBFOutput(_CachedOp):
 
 
 class LeNet1998(Sequential):
-    """A Sequential that trains with the MAP criterion (``map_j``) and counts parameters
-    per layer (C3 counts only its connected weights)."""
+    """A Sequential that trains with the MAP criterion (``map_j``; None for a linear
+    output, which trains with softmax cross-entropy) and counts parameters per layer (C3
+    counts only its connected weights)."""
 
-    def __init__(self, *layers, map_j: float = MAP_J) -> None:
+    def __init__(self, *layers, map_j: float | None = MAP_J) -> None:
         super().__init__(*layers)
-        self.map_j = float(map_j)
+        self.map_j = None if map_j is None else float(map_j)   # None: softmax cross-entropy
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         if need_dx:
@@ -199,23 +200,48 @@ class LeNet1998(Sequential):
         return sum(layer.num_parameters() for layer in self.children.values())
 
 
+# The parts of the 1998 net that can be swapped, one at a time, for the modern LeNet-5's
+# (the ablations of docs/lenet1998.md); the other two differences are flags already
+# (--activation relu; --optimizer adam --init he).
+MODERN_PARTS = ("pooling", "c3", "output")
+
+
 def lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *,
-                rng: np.random.Generator, dtype=np.float32) -> LeNet1998:
+                modern=(), rng: np.random.Generator, dtype=np.float32) -> LeNet1998:
     """LeNet-5 of LeCun et al. 1998 (60,000 trainable parameters).
 
     (N,1,28,28) -> input (N,1,32,32) -> C1 (N,6,28,28) -> S2 (N,6,14,14) -> C3 (N,16,10,10)
     -> S4 (N,16,5,5) -> C5 (N,120,1,1) -> (N,120) -> F6 (N,84) -> RBF scores (N,10).
     Each of C1, S2, C3, S4, C5 and F6 is followed by the squashing function.
+
+    ``modern`` names parts (:data:`MODERN_PARTS`) to take from the modern LeNet-5 instead:
+    "pooling" (2x2 max pooling of the squashed maps, no parameters, for S2 and S4), "c3"
+    (a full 6->16 conv) and "output" (a linear 84->10 layer read by softmax cross-entropy).
     """
+    modern = tuple(modern)
+    unknown = sorted(set(modern) - set(MODERN_PARTS))
+    if unknown:
+        raise ValueError(f"modern parts must be among {', '.join(MODERN_PARTS)}, got {unknown}")
     kw = dict(init=init, rng=rng, dtype=dtype)
+    act = lambda: activation(activation_name)    # noqa: E731
+
+    def pool(name, maps):
+        if "pooling" in modern:
+            return [(f"p{name[1:]}", MaxPool2d(2))]
+        return [(name, Subsample2d(maps, **kw)), (f"a{name[1:]}", act())]
+
+    c3 = Conv2d(6, 16, 5, **kw) if "c3" in modern else MaskedConv2d(c3_connections(), 5, **kw)
+    out = ("out", Linear(84, 10, **kw)) if "output" in modern else \
+        ("rbf", RBFOutput(rbf_bitmaps(), dtype))
     return LeNet1998(
         ("input", PaperInput()),
-        ("c1", Conv2d(1, 6, 5, **kw)), ("a1", activation(activation_name)),
-        ("s2", Subsample2d(6, **kw)), ("a2", activation(activation_name)),
-        ("c3", MaskedConv2d(c3_connections(), 5, **kw)), ("a3", activation(activation_name)),
-        ("s4", Subsample2d(16, **kw)), ("a4", activation(activation_name)),
-        ("c5", Conv2d(16, 120, 5, **kw)), ("a5", activation(activation_name)),
+        ("c1", Conv2d(1, 6, 5, **kw)), ("a1", act()),
+        *pool("s2", 6),
+        ("c3", c3), ("a3", act()),
+        *pool("s4", 16),
+        ("c5", Conv2d(16, 120, 5, **kw)), ("a5", act()),
         ("flat", Flatten()),
-        ("f6", Linear(120, 84, **kw)), ("a6", activation(activation_name)),
-        ("rbf", RBFOutput(rbf_bitmaps(), dtype)),
+        ("f6", Linear(120, 84, **kw)), ("a6", act()),
+        out,
+        map_j=None if "output" in modern else MAP_J,
     )

@@ -96,18 +96,23 @@ def lenet5(activation_name: str = "relu", init: str = "he", *, rng: np.random.Ge
     )
 
 
-def _lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *,
+def _lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *, modern=(),
                  rng: np.random.Generator, dtype=np.float32):
     dtype = _check(activation_name, init, dtype)
-    return lenet5_1998(activation_name, init, rng=rng, dtype=dtype)
+    return lenet5_1998(activation_name, init, modern=modern, rng=rng, dtype=dtype)
 
 
 _BUILDERS = {"fc2": fc2, "cnn": cnn, "lenet5": lenet5, "lenet5-1998": _lenet5_1998}
 
 
-def build_net(name: str, activation_name: str = "relu", init: str = "he", *,
+def build_net(name: str, activation_name: str = "relu", init: str = "he", *, modern=(),
               rng: np.random.Generator, dtype=np.float32) -> Sequential:
-    """Build a network by name ("fc2", "cnn", "lenet5" or "lenet5-1998")."""
+    """Build a network by name ("fc2", "cnn", "lenet5" or "lenet5-1998"); ``modern`` swaps
+    parts of lenet5-1998 for the modern LeNet-5's (:data:`nn.lenet1998.MODERN_PARTS`)."""
     if name not in _BUILDERS:
         raise ValueError(f"net must be one of {', '.join(NETS)}, got {name!r}")
+    if modern:
+        if name != "lenet5-1998":
+            raise ValueError(f"modern parts are for lenet5-1998 only, not {name}")
+        return _BUILDERS[name](activation_name, init, modern=modern, rng=rng, dtype=dtype)
     return _BUILDERS[name](activation_name, init, rng=rng, dtype=dtype)

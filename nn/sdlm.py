@@ -14,7 +14,9 @@ exact only for the last layer's weights):
 
 At the output, the curvature is that of the penalty of the right class, y_D = |x - w_D|^2,
 which dominates the MAP criterion: d2y_D/dx_j^2 = 2 for every F6 unit. (The log term's own
-Gauss-Newton part is left out, as the paper's Appendix C does for its criteria.)
+Gauss-Newton part is left out, as the paper's Appendix C does for its criteria.) A net
+with a linear output read by softmax cross-entropy (the "output" ablation) starts from the
+diagonal of that loss's Gauss-Newton matrix in the logits, p(1 - p).
 """
 
 from __future__ import annotations
@@ -84,13 +86,16 @@ def gauss_newton_diagonal(model, x: np.ndarray) -> list[np.ndarray]:
     """The Gauss-Newton Hessian diagonal of the mean loss over the patterns ``x``, one array
     per parameter (in ``model.parameters()`` order). Needs an RBF output layer."""
     layers = list(model.children.values())
-    if not layers or not isinstance(layers[-1], RBFOutput):
-        raise TypeError("SDLM: the Gauss-Newton diagonal needs a net with an RBF output "
-                        "(--net lenet5-1998)")
+    if not layers or not isinstance(layers[-1], (RBFOutput, Linear)):
+        raise TypeError("SDLM: the Gauss-Newton diagonal needs a net with an RBF or linear "
+                        "output (--net lenet5-1998)")
     params = model.parameters()
     hess = {id(p): np.zeros_like(p.data) for p in params}
-    model.forward(x)
+    out = model.forward(x)
     d2 = None
+    if isinstance(layers[-1], Linear):          # softmax cross-entropy on the logits
+        p = ops.softmax(out)
+        d2 = p * (1 - p) / len(out)
     for layer in reversed(layers):
         d2 = _gn_layer(layer, d2, hess)
         if d2 is None:

@@ -27,6 +27,7 @@ import time
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from mnist.cli import ArgumentParser
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
+from nn.lenet1998 import MODERN_PARTS
 from training import TrainConfig, Trainer, TrainingDiverged
 from training.config import (DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
                              DEFAULT_WEIGHT_DECAY)
@@ -42,7 +43,7 @@ EXIT_DIVERGED = 3
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
-                "seed", "workers", "train_limit", "test_limit", "dataset")
+                "seed", "workers", "train_limit", "test_limit", "dataset", "modern")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hidden-layer activation (default relu; scaled_tanh for lenet5-1998)")
     p.add_argument("--init", choices=INITS, help="weight initialisation (default per "
                    "activation: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_INIT.items()) + ")")
+    p.add_argument("--modern", metavar="PARTS", type=lambda v: [x for x in v.split(",") if x],
+                   help="lenet5-1998 only: take these parts from the modern LeNet-5, "
+                   "comma-separated among " + ", ".join(MODERN_PARTS) + " (max pooling; a "
+                   "full C3; a linear output with softmax cross-entropy), e.g. for ablations")
     p.add_argument("--augment", action="store_const", const=True,
                    help="random shifts of up to 2 pixels")
     p.add_argument("--rotate", type=float, metavar="DEG",
@@ -102,6 +107,12 @@ def parse(argv=None):
         parser.error(f"argument --epochs: must be >= 1, got {args.epochs}")
     if args.workers is not None and args.workers < 1:
         parser.error(f"argument --workers: must be >= 1, got {args.workers}")
+    bad = sorted(set(args.modern or ()) - set(MODERN_PARTS))
+    if bad:
+        parser.error(f"argument --modern: unknown part {bad[0]!r} (choose from "
+                     + ", ".join(MODERN_PARTS) + ")")
+    if args.modern and (args.net or TrainConfig.net) != "lenet5-1998":
+        parser.error("argument --modern: swaps parts of --net lenet5-1998 only")
     if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
         parser.error(f"argument --lr: must be a number > 0, got {args.lr}")
     if args.resume is not None:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import nn
+import ops
 from gradcheck import rel_error
 from nn.lenet1998 import (BACKGROUND, C3_TABLE, FOREGROUND, MNIST_MEAN, MNIST_STD, LeNet1998,
                           MaskedConv2d, RBFOutput, Subsample2d, c3_connections, rbf_bitmaps)
@@ -224,3 +225,53 @@ def test_trainer_runs_the_1998_net(tmp_path, optimizer):
     assert summary["test_n"] == 16 and 0 <= summary["test_error"] <= 1
     if optimizer == "sdlm":
         assert trainer.optimizer.estimates >= 2     # before the pass and during warm-up
+
+
+# --modern PARTS: one part of the 1998 net taken from the modern LeNet-5 (the ablations).
+MODERN_COUNTS = {"pooling": 60_000 - 12 - 32, "c3": 60_000 - 1516 + 2416,
+                 "output": 60_000 + 850}
+
+
+@pytest.mark.parametrize("part", sorted(MODERN_COUNTS))
+def test_modern_parts_swap_one_difference(part):
+    net = nn.build_net("lenet5-1998", "scaled_tanh", "lecun98", modern=[part],
+                       rng=np.random.default_rng(0))
+    assert net.num_parameters() == MODERN_COUNTS[part]
+    names = list(net.children)
+    assert ("s2" in names) == (part != "pooling") and ("p2" in names) == (part == "pooling")
+    assert isinstance(net["c3"], MaskedConv2d) == (part != "c3")
+    assert isinstance(net[names[-1]], RBFOutput) == (part != "output")
+    assert (net.map_j is None) == (part == "output")
+    x = np.random.default_rng(1).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    assert net.forward(x).shape == (3, 10)
+    with pytest.raises(ValueError, match="modern parts"):
+        nn.build_net("lenet5-1998", modern=["softmax"], rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="lenet5-1998 only"):
+        nn.build_net("lenet5", modern=[part], rng=np.random.default_rng(0))
+
+
+def test_linear_output_trains_with_cross_entropy_and_an_exact_last_diagonal():
+    # The "output" ablation: softmax cross-entropy, whose Gauss-Newton diagonal in the last
+    # layer's weights is sum_n x_j^2 p_i (1 - p_i) / N, exactly.
+    net = nn.build_net("lenet5-1998", "scaled_tanh", "lecun98", modern=["output"],
+                       rng=np.random.default_rng(2), dtype=np.float64)
+    assert criterion(net)[0] is ops.cross_entropy
+    x = np.random.default_rng(3).standard_normal((6, 1, 28, 28))
+    hess = dict(zip([n for n, _ in net.named_parameters()], nn.gauss_newton_diagonal(net, x)))
+    logits = net.forward(x)
+    p = ops.softmax(logits)
+    feats = net["out"].cache.x
+    expected = np.einsum("ni,nj->ij", p * (1 - p), feats ** 2) / len(x)
+    np.testing.assert_allclose(hess["out.weight"], expected, rtol=1e-10)
+    np.testing.assert_allclose(hess["out.bias"], (p * (1 - p)).mean(0), rtol=1e-10)
+    assert all(np.all(h >= 0) for h in hess.values())
+
+
+def test_config_takes_modern_parts_for_the_1998_net_only():
+    from training import TrainConfig
+    cfg = TrainConfig(net="lenet5-1998", modern=["output", "pooling", "output"]).resolved()
+    assert cfg.modern == ["pooling", "output"]           # the canonical order, once each
+    with pytest.raises(ValueError, match="modern"):
+        TrainConfig(net="lenet5", modern=["c3"]).resolved()
+    with pytest.raises(ValueError, match="modern"):
+        TrainConfig(net="lenet5-1998", modern=["relu"]).resolved()

@@ -30,6 +30,8 @@ def error_lines(stderr):
     (["--lr", "0"], "argument --lr: must be a number > 0, got 0.0"),
     (["--epochs", "0"], "argument --epochs: must be >= 1, got 0"),
     (["--workers", "0"], "argument --workers: must be >= 1, got 0"),
+    (["--net", "lenet5-1998", "--modern", "c3,relu"], "argument --modern: unknown part 'relu'"),
+    (["--modern", "c3"], "argument --modern: swaps parts of --net lenet5-1998 only"),
     (["--resume", "no/such/run"], "argument --resume: no checkpoint.npz in 'no/such/run'"),
 ])
 def test_train_usage_errors(args, expected):

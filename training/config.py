@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
 from mnist.catalog import DATASETS
 from nn import (ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES, build_net, build_optimizer,
                 build_schedule)
+from nn.lenet1998 import MODERN_PARTS
 
 from .step import default_workers
 
@@ -64,6 +65,7 @@ class TrainConfig:
     train_limit: int | None = None
     test_limit: int | None = None
     dataset: str = "mnist"          # files written before this field are MNIST's
+    modern: list = field(default_factory=list)   # lenet5-1998 parts swapped (ablations)
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in, validated.
@@ -74,6 +76,8 @@ class TrainConfig:
             Naming the bad field, its value and what was expected.
         """
         cfg = TrainConfig(**asdict(self))
+        if isinstance(cfg.modern, (list, tuple)) and set(cfg.modern) <= set(MODERN_PARTS):
+            cfg.modern = [p for p in MODERN_PARTS if p in cfg.modern]
         net_defaults = {**DEFAULTS, **NET_DEFAULTS.get(cfg.net, {})}
         for name in ("optimizer", "schedule", "activation", "batch_size"):
             if getattr(cfg, name) is None:
@@ -106,6 +110,10 @@ class TrainConfig:
         if self.net == "lenet5-1998" and not self.normalize:
             bad("normalize", "True for lenet5-1998 (its input layer maps normalised pixels "
                 "onto the paper's -0.1..1.175)")
+        if not (isinstance(self.modern, (list, tuple)) and set(self.modern) <= set(MODERN_PARTS)):
+            bad("modern", "a list of parts among " + ", ".join(MODERN_PARTS))
+        if self.modern and self.net != "lenet5-1998":
+            bad("modern", "[] for " + self.net + " (the parts are lenet5-1998's)")
         if self.init is not None and self.init not in INITS:
             bad("init", "one of " + ", ".join(INITS))
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
@@ -145,7 +153,7 @@ class TrainConfig:
 
 def build_model(cfg: TrainConfig, rng: np.random.Generator, dtype=np.float32):
     """The network named by a resolved config, initialised from ``rng``."""
-    return build_net(cfg.net, cfg.activation, cfg.init, rng=rng, dtype=dtype)
+    return build_net(cfg.net, cfg.activation, cfg.init, modern=cfg.modern, rng=rng, dtype=dtype)
 
 
 def build_training(cfg: TrainConfig, model):

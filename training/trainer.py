@@ -406,7 +406,8 @@ class Trainer:
 
 def _check_same_run(path: str, config: TrainConfig, info: dict) -> None:
     """The checkpoint's config must be run.json's (the total of epochs aside: resume may raise it)."""
-    ours, theirs = config.to_dict(), {"dataset": "mnist", **info["config"]}  # older runs: MNIST
+    # older runs: MNIST, the whole 1998 net
+    ours, theirs = config.to_dict(), {"dataset": "mnist", "modern": [], **info["config"]}
     for key in sorted(set(ours) | set(theirs)):
         if key != "epochs" and ours.get(key) != theirs.get(key):
             raise CheckpointError(f"{path}: belongs to another run: its {key} is "
