@@ -10,13 +10,13 @@ from .module import Module
 from .networks import NETS, build_net, cnn, fc2, lenet5
 from .optim import OPTIMIZERS, SGD, Adam, Optimizer, build_optimizer
 from .parameter import Parameter
-from .schedules import SCHEDULES, Constant, Cosine, LeCun1998, Step, build_schedule
+from .schedules import SCHEDULES, Constant, Cosine, LeCun1998, Step, Warmup, build_schedule
 from .sdlm import SDLM, gauss_newton_diagonal
 
 __all__ = [
     "ACTIVATIONS", "INITS", "NETS", "OPTIMIZERS", "SCHEDULES",
     "LeCun1998", "LeNet1998", "MaskedConv2d", "RBFOutput", "SDLM", "ScaledTanh", "Subsample2d",
-    "gauss_newton_diagonal", "lenet5_1998",
+    "Warmup", "gauss_newton_diagonal", "lenet5_1998",
     "Adam", "AvgPool2d", "Constant", "Conv2d", "Cosine", "Flatten", "Linear", "MaxPool2d",
     "Module", "Optimizer", "Parameter", "ReLU", "SGD", "Sequential", "Sigmoid", "Step", "Tanh",
     "activation", "build_net", "build_optimizer", "build_schedule", "clip_grad_norm_", "cnn",

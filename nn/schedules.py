@@ -68,18 +68,34 @@ class LeCun1998:
         return self.base_lr * self.FACTORS[-1]
 
 
-def build_schedule(name: str, base_lr: float, total_epochs: int):
-    """Schedule by name: "constant", "step", "cosine" or "lecun1998".
+@dataclass(frozen=True)
+class Warmup:
+    """``schedule`` times a linear ramp from 0 to 1 over the first ``epochs`` (Goyal et al.
+    2017, "Accurate, large minibatch SGD": the remedy for a rate scaled up with the batch,
+    which would throw a freshly initialised net off at full size)."""
+    schedule: object
+    epochs: float
+
+    def __call__(self, epoch: float) -> float:
+        ramp = min(1.0, (epoch + 1e-3) / self.epochs)   # the very first step is not zero
+        return self.schedule(epoch) * ramp
+
+
+def build_schedule(name: str, base_lr: float, total_epochs: int, warmup: float = 0.0):
+    """Schedule by name: "constant", "step", "cosine" or "lecun1998", with a linear
+    :class:`Warmup` over the first ``warmup`` epochs when ``warmup > 0``.
 
     ``"step"`` is StepLR with ``step_size = max(1, total_epochs // 3)`` and ``gamma = 0.1``
     (two or three 10x drops over the run); ``"cosine"`` anneals to 0 at ``total_epochs``.
     """
     if name == "constant":
-        return Constant(base_lr)
-    if name == "step":
-        return Step(base_lr, max(1, total_epochs // 3), 0.1)
-    if name == "cosine":
-        return Cosine(base_lr, total_epochs)
-    if name == "lecun1998":
-        return LeCun1998(base_lr)
-    raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}")
+        schedule = Constant(base_lr)
+    elif name == "step":
+        schedule = Step(base_lr, max(1, total_epochs // 3), 0.1)
+    elif name == "cosine":
+        schedule = Cosine(base_lr, total_epochs)
+    elif name == "lecun1998":
+        schedule = LeCun1998(base_lr)
+    else:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {name!r}")
+    return Warmup(schedule, warmup) if warmup > 0 else schedule

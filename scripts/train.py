@@ -43,7 +43,8 @@ EXIT_DIVERGED = 3
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
-                "seed", "workers", "train_limit", "test_limit", "dataset", "modern")
+                "seed", "workers", "train_limit", "test_limit", "dataset", "modern",
+                "warmup", "shear", "squeeze")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     p.add_argument("--schedule", choices=SCHEDULES,
                    help="learning-rate schedule (default cosine; lecun1998 for lenet5-1998)")
+    p.add_argument("--warmup", type=float, metavar="EPOCHS",
+                   help="ramp the learning rate up linearly over the first EPOCHS (fractions "
+                   "allowed; default 0, 1 for lenet5-1998)")
     p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
@@ -81,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random rotations of up to DEG degrees")
     p.add_argument("--scale", type=float, metavar="FRAC",
                    help="random scalings by a factor in [1-FRAC, 1+FRAC]")
+    p.add_argument("--shear", type=float, metavar="FRAC",
+                   help="random horizontal shears x += k*y, k in [-FRAC, FRAC]")
+    p.add_argument("--squeeze", type=float, metavar="FRAC",
+                   help="random squeezes: width / f and height * f, f in [1-FRAC, 1+FRAC]")
     p.add_argument("--elastic", type=float, metavar="ALPHA",
                    help="elastic distortions (Simard et al. 2003): smoothed random fields "
                    "(sigma 4 px) scaled by ALPHA pixels, e.g. 34")

@@ -275,3 +275,8 @@ def test_config_takes_modern_parts_for_the_1998_net_only():
         TrainConfig(net="lenet5", modern=["c3"]).resolved()
     with pytest.raises(ValueError, match="modern"):
         TrainConfig(net="lenet5-1998", modern=["relu"]).resolved()
+    with pytest.raises(ValueError, match="warmup=30: expected epochs in"):
+        TrainConfig(net="lenet5-1998", warmup=30).resolved()
+    old = TrainConfig(net="lenet5-1998").resolved().to_dict()
+    del old["modern"], old["warmup"]       # a file written before these fields
+    assert TrainConfig.from_dict(old).resolved().warmup == 0.0

@@ -139,6 +139,15 @@ def test_schedules():
         build_schedule("linear", 1.0, 5)
 
 
+def test_warmup_ramps_linearly_then_hands_over():
+    warm = build_schedule("lecun1998", 1.0, 20, warmup=2)
+    assert 0 < warm(0) < 1e-3                      # the first step is tiny, not zero
+    assert warm(0.5) == pytest.approx(0.25, abs=1e-3)
+    assert warm(1.0) == pytest.approx(0.5, abs=1e-3)
+    assert warm(2.5) == build_schedule("lecun1998", 1.0, 20)(2.5) == 0.4
+    assert build_schedule("cosine", 1.0, 10, warmup=0) == Cosine(1.0, 10)
+
+
 def test_clip_scales_only_above_max_norm():
     params = make_params()
     grads = [np.full((3, 2), 3.0), np.full(4, 4.0)]    # norm sqrt(6*9 + 4*16) = sqrt(118)

@@ -92,3 +92,27 @@ def test_prepare_images_normalises_once():
     np.testing.assert_array_equal(raw.ravel(), [0, 255])
     with pytest.raises(ValueError, match="expected"):
         prepare_images(np.zeros((2, 3, 4, 4), np.uint8))
+
+
+def test_shear_and_squeeze_move_pixels_where_the_paper_says():
+    # One bright pixel one row below the centre column of a 5x5 image (y = +1, x = 0).
+    x = np.zeros((1, 1, 5, 5))
+    x[0, 0, 3, 2] = 1.0
+    none = (np.zeros(1), np.ones(1))
+    # Horizontal shear x += k y with k = 1: the pixel moves one column right.
+    sheared = affine_sample(x, *none, shear=np.ones(1))
+    assert np.argwhere(sheared[0, 0] > 0.99).tolist() == [[3, 3]]
+    # Squeeze f = 2: y * 2 (two rows down), x / 2; a pixel at x = +2 goes to x = +1.
+    x2 = np.zeros((1, 1, 5, 5))
+    x2[0, 0, 2, 4] = 1.0
+    assert np.argwhere(affine_sample(x, *none, squeeze=np.full(1, 2.0))[0, 0] > 0.99).tolist() \
+        == [[4, 2]]
+    assert np.argwhere(affine_sample(x2, *none, squeeze=np.full(1, 2.0))[0, 0] > 0.99).tolist() \
+        == [[2, 3]]
+    # Zero shear and unit squeeze change nothing; the ranges are drawn only when asked.
+    same = affine_sample(x, *none, shear=np.zeros(1), squeeze=np.ones(1))
+    np.testing.assert_array_equal(same, x)
+    assert random_affine(x, 0, 0, np.random.default_rng(0), max_shear=0.3) is not x
+    a = augment_batch(x, np.random.default_rng(5), shear=0.3, squeeze=0.2)
+    b = augment_batch(x, np.random.default_rng(5), shear=0.3, squeeze=0.2)
+    np.testing.assert_array_equal(a, b)

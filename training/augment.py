@@ -39,11 +39,15 @@ def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator,
 
 
 def affine_sample(x: np.ndarray, angle: np.ndarray, scale: np.ndarray,
-                  fill: float = 0.0) -> np.ndarray:
-    """Rotate by ``angle`` (radians, counter-clockwise) and zoom by ``scale`` about the centre.
+                  fill: float = 0.0, shear: np.ndarray | None = None,
+                  squeeze: np.ndarray | None = None) -> np.ndarray:
+    """Rotate by ``angle`` (radians, counter-clockwise) and zoom by ``scale`` about the centre;
+    optionally also shear horizontally (x += shear * y) and squeeze (x / squeeze,
+    y * squeeze: horizontal compression with vertical elongation, or the reverse), the
+    planar affine distortions of LeCun et al. 1998, Section III-C.
 
-    Bilinear sampling: output pixel p takes the value at ``R(-angle) (p - c) / scale + c``
-    in the input, where c is the image centre.
+    Bilinear sampling: output pixel p takes the value at ``A^-1 (p - c) + c`` in the input,
+    where c is the image centre and A = rotation * scale * shear * squeeze.
 
     Parameters
     ----------
@@ -51,6 +55,7 @@ def affine_sample(x: np.ndarray, angle: np.ndarray, scale: np.ndarray,
     angle, scale : np.ndarray, (N,)
     fill : float
         Value outside the input.
+    shear, squeeze : np.ndarray, (N,), optional (0 and 1: none)
 
     Returns
     -------
@@ -59,11 +64,17 @@ def affine_sample(x: np.ndarray, angle: np.ndarray, scale: np.ndarray,
     h, w = x.shape[2:]
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")  # (H, W)
-    cos = (np.cos(angle) / scale)[:, None, None]
-    sin = (np.sin(angle) / scale)[:, None, None]
-    # Inverse map (image rows point down, so a counter-clockwise turn on screen).
-    sy = cos * yy + sin * xx + cy                              # (N, H, W)
-    sx = -sin * yy + cos * xx + cx
+    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+    # Inverse map in (y, x) (image rows point down, so a counter-clockwise turn on screen).
+    inv = np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)   # (N, 2, 2)
+    if shear is not None:       # the inverse of x += k y comes before the rotation's
+        one, zero = np.ones_like(shear), np.zeros_like(shear)
+        unshear = np.stack([np.stack([one, zero], -1), np.stack([-shear, one], -1)], -2)
+        inv = unshear @ inv
+    if squeeze is not None:
+        inv = inv * np.stack([1 / squeeze, squeeze], -1)[:, :, None]
+    sy = inv[:, 0, 0, None, None] * yy + inv[:, 0, 1, None, None] * xx + cy   # (N, H, W)
+    sx = inv[:, 1, 0, None, None] * yy + inv[:, 1, 1, None, None] * xx + cx
     return bilinear_sample(x, sy, sx, fill)
 
 
@@ -138,24 +149,28 @@ def elastic_distort(x: np.ndarray, alpha: float, rng: np.random.Generator,
 
 
 def random_affine(x: np.ndarray, max_degrees: float, max_scale: float,
-                  rng: np.random.Generator, fill: float = 0.0) -> np.ndarray:
-    """Rotate each image by U(-max_degrees, max_degrees) and scale by U(1-max_scale, 1+max_scale).
+                  rng: np.random.Generator, fill: float = 0.0, max_shear: float = 0.0,
+                  max_squeeze: float = 0.0) -> np.ndarray:
+    """Rotate each image by U(-max_degrees, max_degrees), scale by U(1-max_scale, 1+max_scale),
+    shear by U(-max_shear, max_shear) and squeeze by U(1-max_squeeze, 1+max_squeeze).
 
-    Returns ``x`` itself when both ranges are zero (no random numbers drawn).
+    Returns ``x`` itself when every range is zero (no random numbers drawn).
     """
-    if max_degrees <= 0 and max_scale <= 0:
+    if max_degrees <= 0 and max_scale <= 0 and max_shear <= 0 and max_squeeze <= 0:
         return x
     n = x.shape[0]
     angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, size=n))
     scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, size=n)
-    return affine_sample(x, angle, scale, fill)
+    shear = rng.uniform(-max_shear, max_shear, size=n) if max_shear > 0 else None
+    squeeze = rng.uniform(1 - max_squeeze, 1 + max_squeeze, size=n) if max_squeeze > 0 else None
+    return affine_sample(x, angle, scale, fill, shear, squeeze)
 
 
 def augment_batch(x: np.ndarray, rng: np.random.Generator, *, shift: int = 0,
                   rotate: float = 0.0, scale: float = 0.0, elastic: float = 0.0,
-                  fill: float = 0.0) -> np.ndarray:
+                  shear: float = 0.0, squeeze: float = 0.0, fill: float = 0.0) -> np.ndarray:
     """Apply the elastic part, the affine part, then the shift (each if any) to a batch
     (N, C, H, W)."""
     x = elastic_distort(x, elastic, rng, fill=fill)
-    x = random_affine(x, rotate, scale, rng, fill)
+    x = random_affine(x, rotate, scale, rng, fill, shear, squeeze)
     return random_shift(x, shift, rng, fill)

@@ -20,10 +20,14 @@ from .step import default_workers
 DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "sdlm": 2e-3}
 # Optimiser, schedule and activation when not given: the modern recipe, except for
 # lenet5-1998, whose defaults are the paper's (20 passes of SDLM, its squashing function).
-DEFAULTS = {"optimizer": "adam", "schedule": "cosine", "activation": "relu", "batch_size": 128}
+DEFAULTS = {"optimizer": "adam", "schedule": "cosine", "activation": "relu", "batch_size": 128,
+            "warmup": 0.0}
 # Batch 32 for lenet5-1998: SDLM steps by the paper's per-pattern eta (see nn.sdlm).
 NET_DEFAULTS = {"lenet5-1998": {"optimizer": "sdlm", "schedule": "lecun1998",
                                 "activation": "scaled_tanh", "epochs": 20, "batch_size": 32}}
+# What a run file written before a field existed ran with (older files lack the field).
+LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
+                   "squeeze": 0.0}
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
 DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED = 15, 30
@@ -59,6 +63,8 @@ class TrainConfig:
     rotate: float = 0.0
     scale: float = 0.0
     elastic: float = 0.0
+    shear: float = 0.0
+    squeeze: float = 0.0
     normalize: bool = True
     seed: int = 0
     workers: int | None = None
@@ -66,6 +72,7 @@ class TrainConfig:
     test_limit: int | None = None
     dataset: str = "mnist"          # files written before this field are MNIST's
     modern: list = field(default_factory=list)   # lenet5-1998 parts swapped (ablations)
+    warmup: float | None = None     # epochs of linear learning-rate warm-up
 
     def resolved(self) -> "TrainConfig":
         """A copy with defaults filled in, validated.
@@ -79,7 +86,7 @@ class TrainConfig:
         if isinstance(cfg.modern, (list, tuple)) and set(cfg.modern) <= set(MODERN_PARTS):
             cfg.modern = [p for p in MODERN_PARTS if p in cfg.modern]
         net_defaults = {**DEFAULTS, **NET_DEFAULTS.get(cfg.net, {})}
-        for name in ("optimizer", "schedule", "activation", "batch_size"):
+        for name in ("optimizer", "schedule", "activation", "batch_size", "warmup"):
             if getattr(cfg, name) is None:
                 setattr(cfg, name, net_defaults[name])
         if cfg.lr is None:
@@ -89,8 +96,7 @@ class TrainConfig:
         if cfg.weight_decay is None:
             cfg.weight_decay = DEFAULT_WEIGHT_DECAY.get(cfg.activation, 0.0)
         if cfg.epochs is None:
-            augmented = cfg.augment or cfg.rotate > 0 or cfg.scale > 0 or cfg.elastic > 0
-            cfg.epochs = DEFAULT_EPOCHS_AUGMENTED if augmented else DEFAULT_EPOCHS
+            cfg.epochs = DEFAULT_EPOCHS_AUGMENTED if cfg.augmented else DEFAULT_EPOCHS
             cfg.epochs = net_defaults.get("epochs", cfg.epochs)
         if cfg.workers is None and isinstance(cfg.batch_size, int):
             cfg.workers = default_workers(cfg.batch_size)
@@ -128,10 +134,13 @@ class TrainConfig:
             bad("clip", "a number > 0 (or none)")
         if not (0 <= self.rotate < 180):
             bad("rotate", "degrees in [0, 180)")
-        if not (0 <= self.scale < 1):
-            bad("scale", "a fraction in [0, 1)")
+        for name in ("scale", "shear", "squeeze"):
+            if not (0 <= getattr(self, name) < 1):
+                bad(name, "a fraction in [0, 1)")
         if not (0 <= self.elastic and math.isfinite(self.elastic)):
             bad("elastic", "a displacement scale alpha >= 0 (pixels; 34 in Simard et al. 2003)")
+        if not (isinstance(self.warmup, (int, float)) and 0 <= self.warmup <= self.epochs):
+            bad("warmup", f"epochs in [0, {self.epochs}] (the run's length)")
         if self.workers is not None and not (isinstance(self.workers, int) and self.workers >= 1):
             bad("workers", "an integer >= 1 (or none for one per core)")
         for name in ("train_limit", "test_limit"):
@@ -139,11 +148,18 @@ class TrainConfig:
             if v is not None and not (isinstance(v, int) and v >= 1):
                 bad(name, "an integer >= 1 (or none)")
 
+    @property
+    def augmented(self) -> bool:
+        """Whether training batches are distorted at all."""
+        return bool(self.augment) or any(getattr(self, name) > 0 for name in
+                                         ("rotate", "scale", "elastic", "shear", "squeeze"))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        d = {**LEGACY_DEFAULTS, **d}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -159,5 +175,5 @@ def build_model(cfg: TrainConfig, rng: np.random.Generator, dtype=np.float32):
 def build_training(cfg: TrainConfig, model):
     """The optimiser and the learning-rate schedule of a resolved config."""
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
-    schedule = build_schedule(cfg.schedule, cfg.lr, cfg.epochs)
+    schedule = build_schedule(cfg.schedule, cfg.lr, cfg.epochs, cfg.warmup)
     return opt, schedule

@@ -15,7 +15,7 @@ from nn import clip_grad_norm_
 
 from .augment import augment_batch
 from .checkpoint import CheckpointError, read_npz, save_checkpoint, save_weights
-from .config import TrainConfig, build_model, build_training
+from .config import LEGACY_DEFAULTS, TrainConfig, build_model, build_training
 from .data import background_value, batch_indices, num_batches, prepare_images
 from .evaluation import evaluate_arrays
 from .memory import keep_freed_memory
@@ -285,7 +285,7 @@ class Trainer:
         lr_first = None
         snapshot_s = 0.0
         t0 = time.perf_counter()
-        augment = cfg.augment or cfg.rotate > 0 or cfg.scale > 0 or cfg.elastic > 0
+        augment = cfg.augmented
         refresh = getattr(opt, "refresh_curvature", None)
         if refresh is not None:     # SDLM: the Hessian diagonal, re-estimated each pass
             refresh(model, self.x_train, self.rng)
@@ -296,6 +296,7 @@ class Trainer:
             if augment:
                 xb = augment_batch(xb, self.rng, shift=SHIFT_PIXELS if cfg.augment else 0,
                                    rotate=cfg.rotate, scale=cfg.scale, elastic=cfg.elastic,
+                                   shear=cfg.shear, squeeze=cfg.squeeze,
                                    fill=self.fill)
             loss, logits = self.step(opt, xb, yb)
             norms = [float(np.linalg.norm(p.grad.ravel())) for _, p in named]
@@ -406,8 +407,7 @@ class Trainer:
 
 def _check_same_run(path: str, config: TrainConfig, info: dict) -> None:
     """The checkpoint's config must be run.json's (the total of epochs aside: resume may raise it)."""
-    # older runs: MNIST, the whole 1998 net
-    ours, theirs = config.to_dict(), {"dataset": "mnist", "modern": [], **info["config"]}
+    ours, theirs = config.to_dict(), {**LEGACY_DEFAULTS, **info["config"]}
     for key in sorted(set(ours) | set(theirs)):
         if key != "epochs" and ours.get(key) != theirs.get(key):
             raise CheckpointError(f"{path}: belongs to another run: its {key} is "
