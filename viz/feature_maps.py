@@ -292,10 +292,15 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
         pair = Row(Col(Text(f"{in_name} ({rbf_in.size} as {h}×{w})", 11, color=DIM,
                             name="rbf input label"), f6_box, gap=3, align="c"),
                    Text("\u2248", 18, color=DIM, name="approx"),
-                   Col(Text(f"bitmap of {pred}", 11, color=DIM, name="bitmap label"), bmp_box,
+                   Col(Text(f"bitmap of {pred}", 11, color=DIM, name="bitmap label", align="c",
+                            widest=[f"bitmap of {k}" for k in range(K)]), bmp_box,
                        gap=3, align="c"), gap=8, align="m")
-        sum_line = Text(f"y{_sub(pred)} = \u03a3 ({in_name} \u2212 bitmap)\u00b2 = "
-                        f"{fmt(penalties[pred])}", 12, "mono", color=ACCENT, name="winner sum")
+        # texts that change from digit to digit reserve room for the widest (GIF frames
+        # share one size)
+        widest = [fmt(v) for v in (dmax, 88.88, 888.8)]
+        sums = [f"y{_sub(k)} = \u03a3 ({in_name} \u2212 bitmap)\u00b2 = " for k in (pred, 8)]
+        sum_line = Text(sums[0] + fmt(penalties[pred]), 12, "mono", color=ACCENT, align="c",
+                        name="winner sum", widest=[sums[1] + v for v in widest])
         row2.append(Col(pair, sum_line, Legend(bmp_scale, f"{in_name} outputs and ±1 bitmap",
                                                width=150, name="bitmap legend"),
                         gap=8, align="c"))
@@ -306,16 +311,17 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
         dlabels = Col(*[Text(str(k), 12, "bold" if k == label else "sans",
                              color=GOOD if k == label else TEXT, width=12, height=ROW_H,
                              align="r", name=f"class {k}") for k in range(K)], gap=0)
-        num_w = max(measure(t + tag, 11)[0] for t in texts)
+        num_w = max(measure(t + tag, 11, "bold")[0] for t in texts + widest)
         dbox = Box(DIST_W + 6 + num_w, K * ROW_H, "distance bars")
-        post = Text(f"softmax(\u2212y), the posterior the MAP criterion trains: "
-                    f"{_percent(probs[pred])} on {pred}", 11, color=DIM, name="posterior")
+        post_s = "softmax(\u2212y), the posterior the MAP criterion trains: {} on {}"
+        post = Text(post_s.format(_percent(probs[pred]), pred), 11, color=DIM, name="posterior",
+                    widest=[post_s.format(p, 8) for p in ("88.8%", ">99.9%")])
         key = [(ACCENT, "smallest y: the answer")] + \
             ([(GOOD, "green digit: the true class")] if label is not None else [])
         row2.append(Col(Row(dlabels, dbox, gap=6), _Key(key, name="distance key"), post,
                         gap=6))
-        row2_labels.append("RBF distances  y\u1d62 = \u03a3\u2c7c (x\u2c7c \u2212 w\u1d62\u2c7c)\u00b2"
-                           f"  (x = {in_name})")
+        row2_labels.append("RBF distances  y\u1d62 = \u03a3\u2c7c (x\u2c7c \u2212 "
+                           f"w\u1d62\u2c7c)\u00b2  (x = {in_name})")
     else:
         pbox = Box(BARS_W, BARS_H + 18, "probability bars")
         row2.append(pbox)
