@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """Draw what a trained network computes on a test digit: every layer's feature maps, the
 hidden vectors and the softmax probabilities, in one PNG (or a GIF over several digits).
+For lenet5-1998: C3's connection table (Table I), the RBF distances y_i instead of the
+probabilities, and F6's 84 outputs beside the winning class's 7×12 bitmap.
 
     python scripts/feature_maps.py --weights models/lenet5-run/weights.npz --input mnist:0
     python scripts/feature_maps.py --input mnist:0 --gif --count 8
@@ -25,7 +27,7 @@ from mnist import DATASETS, get_dataset  # noqa: E402
 from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
 from mnist.images import TEST_SETS  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
-from training.features import forward_stages, load_digits, probabilities  # noqa: E402
+from training.features import load_digits, readout  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from viz.encode import frame_durations, write_gif  # noqa: E402
 from viz.feature_maps import default_scales, render_feature_maps  # noqa: E402
@@ -101,23 +103,21 @@ def main(argv=None):
         parser.error(str(e))
 
     t0 = time.perf_counter()
-    stages, logits = forward_stages(model, prepare_images(images, config.normalize))
-    probs = probabilities(logits)
-    if logits.ndim != 2 or not any(a.ndim == 4 for _, a in stages):
+    got = readout(model, prepare_images(images, config.normalize))
+    if got.logits.ndim != 2 or not got.maps:
         parser.error(f"argument --weights: {config.net} has no conv layers to draw")
-    maps = [(lb, a) for lb, a in stages if a.ndim == 4]
-    vectors = [(lb, a) for lb, a in stages if a.ndim == 2]
-    scales = default_scales(maps, vectors)     # shared by every digit of a GIF
+    scales = default_scales(got.maps, got.vectors, got.rbf)     # shared by every digit of a GIF
     shown = os.path.relpath(args.weights)
     shown = str(args.weights) if shown.startswith("..") else shown
+    squash = "  ·  squash: 1.7159 tanh(2a/3)" if config.activation == "scaled_tanh" else ""
     footer = (f"{shown}: {config.net} ({config.activation})  ·  each layer on its own "
-              "colour scale (gray: 0 to the layer's largest value; blue < 0 < red if negative)")
+              f"colour scale{squash}")
     frames = []
     for i in tqdm(range(count), desc="digits", disable=args.no_progress or count == 1):
         frame, _ = render_feature_maps(
-            images[i] / 255.0, [(lb, a[i]) for lb, a in maps], [(lb, a[i]) for lb, a in vectors],
-            probs[i], labels[i], title=f"{config.net} on {names[i]}:", footer=footer,
-            scales=scales, classes=None if data.name == "mnist" else data.classes)
+            images[i] / 255.0, label=labels[i], title=f"{config.net} on {names[i]}:",
+            footer=footer, scales=scales, **got.digit(i),
+            classes=None if data.name == "mnist" else data.classes)
         frames.append(frame)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped model
@@ -129,7 +129,7 @@ def main(argv=None):
     except OSError as e:        # the writers are atomic: nothing partial is left
         parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
                        f"{e.strerror or e}\n")
-    preds = probs.argmax(axis=1)
+    preds = got.predicted
     named = str if data.name == "mnist" else (lambda k: data.classes[k])
     verdict = ", ".join(f"{n}: {named(p)}" + ("" if y is None else f" (true {named(y)})")
                         for n, p, y in zip(names, preds, labels))

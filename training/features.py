@@ -8,12 +8,15 @@ the ``ops`` functions); the pictures are drawn by ``viz``.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
 import ops
 from mnist.images import load_input
-from nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Tanh
+from nn import (AvgPool2d, Conv2d, Flatten, Linear, MaskedConv2d, MaxPool2d, RBFOutput, ReLU,
+                ScaledTanh, Sigmoid, Subsample2d, Tanh)
+from nn.lenet1998 import PaperInput, rbf_bitmaps
 
 from .data import prepare_images
 
@@ -51,13 +54,32 @@ def _drop_caches(model) -> None:
             layer.cache = None
 
 
-_KINDS = {Conv2d: "conv", MaxPool2d: "max pool", AvgPool2d: "avg pool", Linear: "linear"}
-_ACTS = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
+_KINDS = {Conv2d: "conv", MaskedConv2d: "conv", MaxPool2d: "max pool", AvgPool2d: "avg pool",
+          Subsample2d: "subsample", Linear: "linear"}
+_ACTS = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid", ScaledTanh: "squash"}
+_SKIP = (Flatten, PaperInput)       # reshapes and rescalings: nothing new to look at
+
+
+def _stages(model, x: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+    """``(child name, label, output)`` of each stage :func:`forward_stages` describes, the
+    last layer's output included; 1×1 maps (the 1998 net's C5) become vectors."""
+    stages = []
+    for name, a in layer_activations(model, x):
+        layer = model.children[name]
+        if type(layer) in _ACTS and stages:
+            first, label, _ = stages[-1]
+            stages[-1] = (first, f"{label} + {_ACTS[type(layer)]}", a)
+        elif not isinstance(layer, _SKIP):
+            stages.append((name, f"{name.upper()} {_KINDS.get(type(layer), type(layer).__name__)}",
+                           a))
+    return [(n, lb, a.reshape(a.shape[:2]) if a.ndim == 4 and a.shape[2:] == (1, 1) else a)
+            for n, lb, a in stages]
 
 
 def forward_stages(model, x: np.ndarray) -> tuple[list, np.ndarray]:
     """The activations worth looking at: each conv / pool / linear output, with the
-    activation that follows it applied (``C1 conv + relu``); flatten is skipped.
+    activation that follows it applied (``C1 conv + relu``); flatten and the 1998 net's
+    input rescaling are skipped, and 1×1 maps are given as vectors.
 
     Parameters
     ----------
@@ -69,20 +91,89 @@ def forward_stages(model, x: np.ndarray) -> tuple[list, np.ndarray]:
     stages : list of (str, ndarray)
         Label and output, e.g. ``("C1 conv + relu", (N,6,28,28))``, ``("S2 max pool",
         (N,6,14,14))``, ..., ``("F6 linear + relu", (N,84))``; the last layer is left out.
+        For lenet5-1998: ``C1 conv + squash``, ``S2 subsample + squash``, ``C3 conv +
+        squash``, ``S4 subsample + squash``, ``C5 conv + squash`` (N,120) and ``F6 linear
+        + squash`` (N,84) (squash: 1.7159 tanh(2a/3)).
     logits : ndarray (N, K)
-        The network's output.
+        The network's output (for lenet5-1998 the RBF scores, −y).
     """
-    stages = []
-    for name, a in layer_activations(model, x):
-        layer = model.children[name]
-        if type(layer) in _ACTS and stages:
-            label, _ = stages[-1]
-            stages[-1] = (f"{label} + {_ACTS[type(layer)]}", a)
-        elif not isinstance(layer, Flatten):
-            stages.append((f"{name.upper()} {_KINDS.get(type(layer), type(layer).__name__)}",
-                           a))
-    logits = stages.pop()[1]
-    return stages, logits
+    stages = _stages(model, x)
+    return [(lb, a) for _, lb, a in stages[:-1]], stages[-1][2]
+
+
+@dataclass
+class Readout:
+    """What :func:`readout` gathers for the feature-map picture, as plain arrays.
+
+    Attributes
+    ----------
+    maps : list of (str, ndarray (N, C, H, W))
+        The map stages of :func:`forward_stages`.
+    vectors : list of (str, ndarray (N, n))
+        Its vector stages.
+    logits : ndarray (N, K)
+    probs : ndarray (N, K)
+        ``softmax(logits)``; for an RBF output, softmax over −y, the posterior the MAP
+        criterion reads (without its rubbish class).
+    connections : dict
+        Map-stage label -> (F, C) bool, ``[f, c]`` True where map f of that stage reads map
+        c of the stage before (a :class:`nn.MaskedConv2d`'s ``connections``: C3's Table I).
+    rbf : dict or None
+        For an :class:`nn.RBFOutput` last layer: ``penalties`` (N, K), y = −output;
+        ``bitmaps`` (K, h, w), the layer's fixed centres as the 12×7 bitmaps; ``input``
+        (N, D), the vector the distances are measured from (F6's output); ``input_label``.
+    """
+    maps: list
+    vectors: list
+    logits: np.ndarray
+    probs: np.ndarray
+    connections: dict
+    rbf: dict | None
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """(N,) the class each input is given: the largest logit (the smallest y)."""
+        return self.logits.argmax(axis=1)
+
+    def digit(self, i: int) -> dict:
+        """Input ``i``'s arrays, as :func:`viz.feature_maps.render_feature_maps` takes them:
+        ``maps``, ``vectors``, ``probs``, ``connections`` and ``rbf``."""
+        rbf = None if self.rbf is None else {
+            "penalties": self.rbf["penalties"][i], "bitmaps": self.rbf["bitmaps"],
+            "input": self.rbf["input"][i], "input_label": self.rbf["input_label"]}
+        return {"maps": [(lb, a[i]) for lb, a in self.maps],
+                "vectors": [(lb, a[i]) for lb, a in self.vectors],
+                "probs": self.probs[i], "connections": self.connections, "rbf": rbf}
+
+
+def readout(model, x: np.ndarray) -> Readout:
+    """Run ``model`` on ``x`` and gather every array the feature-map picture draws.
+
+    Parameters
+    ----------
+    model : nn.Sequential
+    x : ndarray (N, 1, 28, 28), prepared like training
+
+    Every number is a layer's own output or a layer's own data (the connection table, the
+    RBF centres); the penalties are the RBF layer's output negated back.
+    """
+    stages = _stages(model, x)
+    *shown, (last_name, _, logits) = stages
+    maps = [(lb, a) for _, lb, a in shown if a.ndim == 4]
+    vectors = [(lb, a) for _, lb, a in shown if a.ndim == 2]
+    connections = {lb: np.array(model.children[n].connections, dtype=bool)
+                   for n, lb, _ in shown if isinstance(model.children[n], MaskedConv2d)}
+    rbf = None
+    last = model.children[last_name]
+    if isinstance(last, RBFOutput):
+        K, D = last.centres.shape
+        shape = rbf_bitmaps().shape[1:]              # the bitmaps' own 12×7
+        if int(np.prod(shape)) != D:
+            raise ValueError(f"readout: the RBF layer has {D}-long centres, expected "
+                             f"{int(np.prod(shape))} (the {shape[0]}×{shape[1]} bitmaps)")
+        rbf = {"penalties": -logits, "bitmaps": last.centres.reshape((K,) + shape).copy(),
+               "input": vectors[-1][1], "input_label": vectors[-1][0]}
+    return Readout(maps, vectors, logits, probabilities(logits), connections, rbf)
 
 
 def probabilities(logits: np.ndarray) -> np.ndarray:

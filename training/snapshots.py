@@ -282,3 +282,38 @@ def snapshot_layers(data: dict) -> list[str]:
     """Names of the weight series in a :func:`load_snapshots` dict (``conv1``, ``conv2``)."""
     return [k for k, v in data.items() if k not in SCALARS and not k.startswith("meta/")
             and getattr(v, "ndim", 0) == 5]
+
+
+def snapshot_connections(run_dir, data: dict) -> dict:
+    """Which kernels each weight series really has, for the layers that read only some of
+    their input maps (the 1998 net's C3, Table I).
+
+    The table is the layer's own ``connections``, from the network RUN_DIR/run.json names
+    (built afresh: the table is part of the architecture, not of the weights).
+
+    Returns
+    -------
+    dict
+        Series name (``conv2``) -> (F, C) bool; empty for a run without run.json, whose
+        config is unreadable, or whose layers all read every input map.
+    """
+    from .config import TrainConfig, build_model      # config -> nn; rundir imports this module
+    from .rundir import read_run_info
+    try:
+        info = read_run_info(os.fspath(run_dir))
+        if info is None:
+            return {}
+        model = build_model(TrainConfig.from_dict(info["config"]).resolved(),
+                            np.random.default_rng(0))
+        layers = json.loads(str(data["meta/layers"]))
+    except (KeyError, TypeError, ValueError):
+        return {}
+    out = {}
+    for name, pname in layers.items():
+        module = model
+        for part in pname.split(".")[:-1]:
+            module = getattr(module, "children", {}).get(part)
+        table = getattr(module, "connections", None)
+        if table is not None and name in data and data[name].shape[1:3] == table.shape:
+            out[name] = np.asarray(table, dtype=bool)
+    return out

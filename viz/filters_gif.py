@@ -22,7 +22,7 @@ import numpy as np
 from .draw import Canvas, MINUS, fmt, text_size, upscale
 from .frames import Animation
 from .layout import MARGIN, PAD
-from .palette import ACCENT, ACCENT2, BAD, BG, DIM, GRID, PANEL, TEXT, diverging_scale
+from .palette import ACCENT, ACCENT2, BAD, BG, BLANK, DIM, GRID, PANEL, TEXT, diverging_scale
 from .plot import LinePlot
 
 TITLE_H = 68
@@ -86,7 +86,7 @@ class _Grid:
                 out[(f, 0)] = (bx, y0 + r * (self.block_h + self.row_gap) + self.head_h)
         return out
 
-    def draw_static(self, cv, x0, y0, cells):
+    def draw_static(self, cv, x0, y0, cells, connected):
         for f in range(self.F):
             x, y = cells[(f, 0)]
             cx = x + self.kpx_w // 2
@@ -101,7 +101,10 @@ class _Grid:
             cv.text(cx, y_end + 3, label, size=size, color=DIM, anchor="mt")
             for c in range(self.C):
                 x, y = cells[(f, c)]
-                cv.outline(x - 1, y - 1, x + self.kpx_w + 1, y + self.kpx_h + 1, GRID)
+                if connected[f, c]:
+                    cv.outline(x - 1, y - 1, x + self.kpx_w + 1, y + self.kpx_h + 1, GRID)
+                else:           # a kernel the layer does not have: an empty slot
+                    cv.rect(x, y, x + self.kpx_w, y + self.kpx_h, BLANK)
         if self.multi:
             for c in range(self.C):
                 _, y = cells[(0, c)]
@@ -116,7 +119,7 @@ def _caption(step, total, epoch, loss, err):
 
 
 def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", scale=None,
-                   progress=None, note=NOTE):
+                   progress=None, note=NOTE, connections=None):
     """Render filter snapshots to frames, one per snapshot.
 
     Parameters
@@ -136,13 +139,16 @@ def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", s
         Screen pixels per weight (default :func:`auto_scale_factor`).
     progress : callable, optional
         Wraps the frame loop's iterable (e.g. ``tqdm``).
+    connections : ndarray (F, C) bool, optional
+        Which kernels the layer has (the 1998 net's C3 reads the S2 maps of its Table I):
+        the others are drawn as empty slots. Default: all.
 
     Returns
     -------
     Animation : ``frames`` (H, W) uint8 palette indices, ``steps`` the snapshot index of
     each frame, ``layout`` with ``cells`` ({(f, c): (x, y)} top-left of each kernel),
     ``scale`` (pixels per weight), ``scales`` (the ColorScale of each filter), ``plots``
-    (the two chart boxes) and ``size``.
+    (the two chart boxes), ``connected`` ((F, C) bool) and ``size``.
     """
     w = np.asarray(weights, dtype=float)
     if w.ndim != 5 or w.shape[0] < 1:
@@ -154,6 +160,11 @@ def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", s
                     ("test_error", test_error)):
         if v.shape != (K,):
             raise ValueError(f"render_filters: {name} has shape {v.shape}, expected ({K},)")
+    connected = np.ones((F, C), dtype=bool) if connections is None else \
+        np.asarray(connections, dtype=bool)
+    if connected.shape != (F, C):
+        raise ValueError(f"render_filters: connections has shape {connected.shape}, expected "
+                         f"({F}, {C})")
     s = int(scale) if scale is not None else auto_scale_factor(F, C, kw)
     if s < 1:
         raise ValueError(f"render_filters: scale={scale}, expected an integer >= 1")
@@ -185,7 +196,7 @@ def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", s
         base.text(MARGIN, MARGIN + 25, subtitle, size=13, color=DIM)
     base.text(MARGIN, MARGIN + 45, note, size=11, color=DIM)
     base.rect(gx0, gy0, gx0 + inner, gy0 + panel_h, PANEL)
-    grid.draw_static(base, px0, gy0 + PAD, cells)
+    grid.draw_static(base, px0, gy0 + PAD, cells, connected)
     x = step.astype(float)
     plots = [LinePlot(x, loss, (gx0, plot_y, plot_w, PLOT_H), "training loss", BAD, log=True),
              LinePlot(x, test_error, (gx0 + plot_w + PLOT_GAP, plot_y, plot_w, PLOT_H),
@@ -199,7 +210,7 @@ def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", s
         cv = base.copy()
         for f in range(F):
             sc = scales[f]
-            for c in range(C):
+            for c in np.flatnonzero(connected[f]):
                 cx, cy = cells[(f, c)]
                 cv.blit(cx, cy, upscale(sc.index(w[k, f, c]), s))
         for p in plots:
@@ -211,5 +222,5 @@ def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", s
                 anchor="rm")
         frames.append(cv.px)
     layout = {"cells": cells, "scale": s, "scales": scales, "size": (width, height),
-              "plots": [p.box for p in plots], "kernel": (kh, kw)}
+              "plots": [p.box for p in plots], "kernel": (kh, kw), "connected": connected}
     return Animation(frames, np.arange(K), layout)
