@@ -1,5 +1,9 @@
 """Shared fixtures: ``mnist_dir`` and ``fashion_dir`` (the real caches, or a skip saying how
-to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names)."""
+to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names); and
+``load_script``, a command-line script imported as a module."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -54,3 +58,12 @@ def fake_mnist_dir(tmp_path):
     directory = tmp_path / "fake_mnist"
     directory.mkdir()
     return write_fake_mnist(directory)
+
+
+def load_script(name, module_name=None):
+    """scripts/NAME.py as a fresh module (its own globals: tests may patch them)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(module_name or name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -2,7 +2,6 @@
 feature_maps.py read it from the weights file (old files mean MNIST) and show
 Fashion-MNIST's class names; ``fashion:INDEX`` inputs; bench_train.py --dataset.
 All on tiny fake files (their SHA256SUMS stands in for the published digests)."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import nn
 from mnist import class_names
 from mnist.images import load_input
 from training import TrainConfig, load_model, save_weights
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 FASHION = class_names("fashion-mnist")
@@ -24,13 +24,6 @@ FASHION = class_names("fashion-mnist")
 def run(script, *args, timeout=120):
     return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-
-
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +94,7 @@ def test_fashion_input_spec(fake_mnist_dir):
 
 
 def test_feature_maps_name_the_classes(fashion_weights, fake_mnist_dir, tmp_path, capsys):
-    fm = _script("feature_maps")
+    fm = load_script("feature_maps")
     out = tmp_path / "fm.png"
     assert fm.main(["--weights", str(fashion_weights), "--data-dir", str(fake_mnist_dir),
                     "--input", "fashion:3", "--out", str(out)]) == 0
@@ -124,7 +117,7 @@ def test_feature_maps_name_the_classes(fashion_weights, fake_mnist_dir, tmp_path
 
 
 def test_report_confusion_names_the_classes(fake_mnist_dir):
-    rp = _script("report")
+    rp = load_script("report")
     cm = np.eye(10, dtype=int) * 5
     cm[6, 0] = 3
     fig = rp.plot_confusion(cm, 0.06, "w.npz", FASHION)

@@ -3,7 +3,6 @@ the winner's bitmap beside F6), animate_filters.py draws only C3's Table I kerne
 
 The run is a real one: the Trainer on random digits for one pass (run.json, snapshots.npz
 and weights.npz as train.py writes them). Pixels are read back from the written files."""
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +17,12 @@ from training.snapshots import load_snapshots, snapshot_connections
 from viz.feature_maps import default_scales, render_feature_maps
 from viz.palette import ACCENT, BLANK, GOOD
 from viz.readback import read_gif, rgb_to_index
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fm, af = _script("feature_maps"), _script("animate_filters")
+fm, af = load_script("feature_maps"), load_script("animate_filters")
 C3 = "C3 conv + squash"
 
 

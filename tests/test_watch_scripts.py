@@ -1,6 +1,5 @@
 """The trained network at work: training.features, scripts/feature_maps.py,
 ``make_gif.py conv2d --weights`` and scripts/report.py, on a tiny random LeNet-5."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -18,18 +17,12 @@ from training.features import (conv_filter_input, forward_stages, layer_activati
                                load_digits, prepare_unit_image, probabilities)
 from viz.inputs import ASSET
 from viz.readback import read_gif
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fm, mg, rp = _script("feature_maps"), _script("make_gif"), _script("report")
+fm, mg, rp = load_script("feature_maps"), load_script("make_gif"), load_script("report")
 
 
 @pytest.fixture(scope="module")
