@@ -19,7 +19,6 @@ from viz.palette import ACCENT, BLANK, GOOD
 from viz.readback import read_gif, rgb_to_index
 from conftest import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 fm, af = load_script("feature_maps"), load_script("animate_filters")
