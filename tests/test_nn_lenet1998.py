@@ -280,3 +280,20 @@ def test_config_takes_modern_parts_for_the_1998_net_only():
     old = TrainConfig(net="lenet5-1998").resolved().to_dict()
     del old["modern"], old["warmup"]       # a file written before these fields
     assert TrainConfig.from_dict(old).resolved().warmup == 0.0
+
+
+def test_sdlm_refreshes_often_while_the_net_is_young():
+    net = _net(7)
+    x = np.random.default_rng(0).standard_normal((30, 1, 28, 28)).astype(np.float32)
+    opt = nn.SDLM(net.parameters(), 1e-4, samples=4, warmup_steps=2, early_steps=10,
+                  early_refresh=3, refresh_steps=5)
+    opt.refresh_curvature(net, x, np.random.default_rng(1))
+    counts = []
+    for _ in range(20):
+        for p in net.parameters():
+            p.grad[...] = 0.0
+        opt.step()
+        counts.append(opt.estimates)
+    # 1 before; after step 1 (warm-up); every 3 steps before step 10; then every 5.
+    refreshed = [t + 1 for t in range(20) if counts[t] > (counts[t - 1] if t else 1)]
+    assert refreshed == [1, 4, 7, 12, 17]
