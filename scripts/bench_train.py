@@ -4,8 +4,9 @@
     python scripts/bench_train.py                    # lenet5, batch 128
     python scripts/bench_train.py --compare-torch --json
 
-It times a few hundred optimiser steps (Adam, in blocks) and extrapolates to a full
-epoch; the figure is the median over blocks.
+It times a few hundred steps of the net's own recipe (train.py's default optimiser: Adam,
+or SDLM for lenet5-1998), in blocks, and extrapolates to a full epoch; the figure is the
+median over blocks.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def main(argv=None) -> int:
                    help="training images to time on (synthetic ones when not cached)")
     p.add_argument("--data-dir", help="directory of the data set (default: the user cache)")
     args = p.parse_args(argv)
+    recipe = TrainConfig(net=args.net).resolved()
     if args.batch_size is None:
-        args.batch_size = TrainConfig(net=args.net).resolved().batch_size
+        args.batch_size = recipe.batch_size
     for name in ("batch_size", "steps", "blocks", "workers"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"argument --{name.replace('_', '-')}: must be >= 1, got {getattr(args, name)}")
@@ -70,7 +72,8 @@ def main(argv=None) -> int:
 
     ours = time_epoch(numpy_step(args.net, x, y, args.batch_size, workers), args.batch_size,
                       args.steps, args.blocks)
-    report = {"net": args.net, "batch_size": args.batch_size, "data": data,
+    report = {"net": args.net, "optimizer": recipe.optimizer, "batch_size": args.batch_size,
+              "data": data,
               "threads": threads, "workers": workers, "extrapolated_from_steps": ours["steps_timed"],
               "s_per_step": ours["s_per_step"], "s_per_epoch": ours["s_per_epoch"],
               "images_per_s": ours["images_per_s"],
@@ -87,7 +90,7 @@ def main(argv=None) -> int:
         return 0
     print(f"{args.net}, batch {args.batch_size}, {data} data, {threads} cores, "
           f"{workers} worker{'s' if workers > 1 else ''}: "
-          f"timed {ours['steps_timed']} Adam steps in {args.blocks} blocks, extrapolated to "
+          f"timed {ours['steps_timed']} {recipe.optimizer} steps in {args.blocks} blocks, extrapolated to "
           f"{EPOCH_IMAGES} images")
     print(f"  numpy: {ours['s_per_epoch']:.2f} s/epoch (median block), "
           f"{ours['images_per_s']:.0f} images/s, peak RSS {report['peak_rss_mb']:.0f} MB")

@@ -106,7 +106,15 @@ def test_bench_json_small(tmp_path, fake_mnist_dir):
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["s_per_epoch"] > 0 and report["peak_rss_mb"] > 0 and report["workers"] == 2
-    assert report["extrapolated_from_steps"] == 4
+    assert report["extrapolated_from_steps"] == 4 and report["optimizer"] == "adam"
+
+
+def test_bench_times_the_1998_recipe(fake_mnist_dir):
+    r = run(BENCH, "--net", "lenet5-1998", "--steps", "4", "--blocks", "2", "--json",
+            "--data-dir", fake_mnist_dir)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert (report["optimizer"], report["batch_size"]) == ("sdlm", 32)
 
 
 def test_train_smoke_on_real_mnist(tmp_path, mnist_dir):

@@ -11,8 +11,7 @@ import time
 
 import numpy as np
 
-from nn import Adam, build_net
-
+from .config import TrainConfig, build_model, build_training
 from .memory import keep_freed_memory
 from .step import ShardedStep
 
@@ -52,12 +51,22 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
 
 def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, workers: int,
                seed: int = 0):
-    """A closure running one Adam training step of our network on the next batch of (x, y),
-    split over ``workers`` threads as the trainer does (:class:`training.step.ShardedStep`)."""
+    """A closure running one training step of our network on the next batch of (x, y) as
+    ``train.py --net NET`` would (its default activation, init and optimiser: Adam, or SDLM
+    for lenet5-1998), split over ``workers`` threads as the trainer does
+    (:class:`training.step.ShardedStep`).
+
+    SDLM's curvature estimates come at the rate of a pass after the first (every
+    ``refresh_steps`` steps); the first pass estimates 10x as often (see :mod:`nn.sdlm`).
+    """
     keep_freed_memory()
     rng = np.random.default_rng(seed)
-    model = build_net(net_name, rng=rng)
-    opt = Adam(model.parameters(), 1e-3)
+    cfg = TrainConfig(net=net_name, batch_size=batch_size, workers=workers).resolved()
+    model = build_model(cfg, rng)
+    opt, _ = build_training(cfg, model)
+    if hasattr(opt, "refresh_curvature"):
+        opt.refresh_curvature(model, x, rng)
+        opt.t = opt.early_steps
     batches = _batches(len(x), batch_size, rng)
     sharded = ShardedStep(model, workers)
 
