@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "allowed; default 0, 1 for lenet5-1998)")
     p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
-    p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
+    p.add_argument("--clip", type=float, help="clip the global gradient norm to this value "
+                   "(default none, 0; 50 for lenet5-1998)")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS),
                    help="hidden-layer activation (default relu; scaled_tanh for lenet5-1998)")
     p.add_argument("--init", choices=INITS, help="weight initialisation (default per "

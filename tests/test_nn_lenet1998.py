@@ -279,7 +279,11 @@ def test_config_takes_modern_parts_for_the_1998_net_only():
         TrainConfig(net="lenet5-1998", warmup=30).resolved()
     old = TrainConfig(net="lenet5-1998").resolved().to_dict()
     del old["modern"], old["warmup"]       # a file written before these fields
-    assert TrainConfig.from_dict(old).resolved().warmup == 0.0
+    old["clip"] = None                     # which then meant no clipping
+    assert (TrainConfig.from_dict(old).resolved().warmup,
+            TrainConfig.from_dict(old).resolved().clip) == (0.0, 0.0)
+    assert TrainConfig(net="lenet5-1998").resolved().clip == 50.0
+    assert TrainConfig(net="lenet5-1998", clip=0).resolved().clip == 0     # 0: off
 
 
 def test_sdlm_refreshes_often_while_the_net_is_young():

@@ -21,15 +21,18 @@ DEFAULT_LR = {"adam": 2e-3, "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "sdl
 # Optimiser, schedule and activation when not given: the modern recipe, except for
 # lenet5-1998, whose defaults are the paper's (20 passes of SDLM, its squashing function).
 DEFAULTS = {"optimizer": "adam", "schedule": "cosine", "activation": "relu", "batch_size": 128,
-            "warmup": 0.0}
+            "warmup": 0.0, "clip": 0.0}
 # Batch 32 for lenet5-1998 (the paper stepped after each pattern; see nn.sdlm), with the
-# learning rate warmed up over the first pass.
+# learning rate warmed up over the first pass and the gradient norm clipped at 50: a rare
+# batch with a large gradient (up to ~400 in the first pass) otherwise pushes C1's biases
+# or F6 into saturation in some seeds (measured: docs/lenet1998.md).
 NET_DEFAULTS = {"lenet5-1998": {"optimizer": "sdlm", "schedule": "lecun1998",
                                 "activation": "scaled_tanh", "epochs": 20, "batch_size": 32,
-                                "warmup": 1.0}}
+                                "warmup": 1.0, "clip": 50.0}}
 # What a run file written before a field existed ran with (older files lack the field).
 LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
                    "squeeze": 0.0}
+
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
 DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED = 15, 30
@@ -39,6 +42,15 @@ DEFAULT_INIT = {"relu": "he", "tanh": "glorot", "sigmoid": "glorot", "scaled_tan
 # LeNet-5 ReLU 0.74-0.77% with 5e-4 vs 0.74-0.94% without; sigmoid needs its weights to
 # grow and got 1.64% with it; docs/training.md).
 DEFAULT_WEIGHT_DECAY = {"relu": 5e-4, "tanh": 5e-4, "sigmoid": 0.0, "scaled_tanh": 0.0}
+
+
+def upgrade(d: dict) -> dict:
+    """A config dict read from a file, in today's terms: the fields it predates filled in
+    with :data:`LEGACY_DEFAULTS`, and a clip of null (which meant no clipping) as 0."""
+    d = {**LEGACY_DEFAULTS, **d}
+    if d.get("clip") is None:
+        d["clip"] = 0.0
+    return d
 
 
 @dataclass
@@ -60,7 +72,7 @@ class TrainConfig:
     lr: float | None = None
     schedule: str | None = None
     weight_decay: float | None = None
-    clip: float | None = None
+    clip: float | None = None       # 0: no clipping
     augment: bool = False
     rotate: float = 0.0
     scale: float = 0.0
@@ -88,7 +100,7 @@ class TrainConfig:
         if isinstance(cfg.modern, (list, tuple)) and set(cfg.modern) <= set(MODERN_PARTS):
             cfg.modern = [p for p in MODERN_PARTS if p in cfg.modern]
         net_defaults = {**DEFAULTS, **NET_DEFAULTS.get(cfg.net, {})}
-        for name in ("optimizer", "schedule", "activation", "batch_size", "warmup"):
+        for name in ("optimizer", "schedule", "activation", "batch_size", "warmup", "clip"):
             if getattr(cfg, name) is None:
                 setattr(cfg, name, net_defaults[name])
         if cfg.lr is None:
@@ -132,8 +144,8 @@ class TrainConfig:
             bad("lr", "a number > 0")
         if self.weight_decay is not None and not (self.weight_decay >= 0):
             bad("weight_decay", "a number >= 0")
-        if self.clip is not None and not (self.clip > 0):
-            bad("clip", "a number > 0 (or none)")
+        if self.clip is not None and not (self.clip >= 0 and math.isfinite(self.clip)):
+            bad("clip", "a number >= 0 (0: no clipping)")
         if not (0 <= self.rotate < 180):
             bad("rotate", "degrees in [0, 180)")
         for name in ("scale", "shear", "squeeze"):
@@ -161,7 +173,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        d = {**LEGACY_DEFAULTS, **d}
+        d = upgrade(d)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:

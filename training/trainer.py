@@ -15,7 +15,7 @@ from nn import clip_grad_norm_
 
 from .augment import augment_batch
 from .checkpoint import CheckpointError, read_npz, save_checkpoint, save_weights
-from .config import LEGACY_DEFAULTS, TrainConfig, build_model, build_training
+from .config import TrainConfig, build_model, build_training, upgrade
 from .data import background_value, batch_indices, num_batches, prepare_images
 from .evaluation import evaluate_arrays
 from .memory import keep_freed_memory
@@ -407,7 +407,7 @@ class Trainer:
 
 def _check_same_run(path: str, config: TrainConfig, info: dict) -> None:
     """The checkpoint's config must be run.json's (the total of epochs aside: resume may raise it)."""
-    ours, theirs = config.to_dict(), {**LEGACY_DEFAULTS, **info["config"]}
+    ours, theirs = config.to_dict(), upgrade(info["config"])
     for key in sorted(set(ours) | set(theirs)):
         if key != "epochs" and ours.get(key) != theirs.get(key):
             raise CheckpointError(f"{path}: belongs to another run: its {key} is "
