@@ -3,6 +3,8 @@
 
     python scripts/train.py --net lenet5                  # the default recipe
     python scripts/train.py --net lenet5-1998             # the paper's recipe (SDLM, 20 passes)
+    python scripts/train.py --net lenet5-1998 --modern pooling   # an ablation
+    python scripts/train.py --net lenet5 --augment --elastic 16 --epochs 40 --seed 1
     python scripts/train.py --net lenet5 --dataset fashion-mnist
     python scripts/train.py --resume runs/lenet5-20250101-120000
 
@@ -50,8 +52,7 @@ CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "s
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = ArgumentParser(
-        description="Train a network on MNIST or Fashion-MNIST with the pure-NumPy ops.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description=__doc__)
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
     p.add_argument("--dataset", choices=tuple(DATASETS), help=f"data set (default {d.dataset})")
     p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "

@@ -29,6 +29,13 @@ def test_bad_option_is_one_line_and_exit_2(script):
     assert "--no-such-option" in lines[0] or "required" in lines[0]
 
 
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_exits_0_and_shows_each_default_once(script):
+    r = _run(script, "--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: "), r.stderr
+    assert "(default: None)" not in r.stdout and "(default: False)" not in r.stdout
+
+
 @pytest.mark.parametrize("script, args, match", [
     ("train.py", ["--epochs", "0"], "--epochs"),
     ("evaluate.py", [], "the following arguments are required"),
