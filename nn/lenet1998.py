@@ -14,6 +14,7 @@ Five differences from the modern LeNet-5 of :func:`nn.networks.lenet5`:
 
 from __future__ import annotations
 
+from functools import partial
 from importlib import resources
 
 import numpy as np
@@ -223,7 +224,7 @@ def lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *,
     if unknown:
         raise ValueError(f"modern parts must be among {', '.join(MODERN_PARTS)}, got {unknown}")
     kw = dict(init=init, rng=rng, dtype=dtype)
-    act = lambda: activation(activation_name)    # noqa: E731
+    act = partial(activation, activation_name)
 
     def pool(name, maps):
         if "pooling" in modern:
