@@ -1,6 +1,6 @@
 """Shared fixtures: ``mnist_dir`` and ``fashion_dir`` (the real caches, or a skip saying how
 to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names); and
-``load_script``, a command-line script imported as a module."""
+``load_script``, a command-line script imported as a module, and ``make_gif_calls``."""
 import importlib.util
 from pathlib import Path
 
@@ -67,3 +67,18 @@ def load_script(name, module_name=None):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def make_gif_calls(mg):
+    """``(make, render)`` for a loaded make_gif module: each takes an argv list and returns
+    what ``mg.make`` returns (the file written) or ``mg.render``'s Animation."""
+    def make(argv):
+        parser, subs = mg.build_parser()
+        args = parser.parse_args(argv)
+        return mg.make(args, subs[args.op])
+
+    def render(argv):
+        parser, _ = mg.build_parser()
+        return mg.render(parser.parse_args(argv))
+
+    return make, render

@@ -1,5 +1,4 @@
 """viz.filters_gif and scripts/animate_filters.py: one frame per snapshot, weights read back."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,12 +10,11 @@ import pytest
 
 from training.snapshots import SnapshotRecorder, load_snapshots
 from viz.readback import read_gif
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "animate_filters.py"
-_spec = importlib.util.spec_from_file_location("animate_filters", SCRIPT)
-af = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(af)
+af = load_script("animate_filters")
 
 
 class _Param:

@@ -3,7 +3,6 @@ the winner's bitmap beside F6), animate_filters.py draws only C3's Table I kerne
 
 The run is a real one: the Trainer on random digits for one pass (run.json, snapshots.npz
 and weights.npz as train.py writes them). Pixels are read back from the written files."""
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,5 +1,4 @@
 """scripts/make_gif.py: options, defaults, and bad usage (exit code 2, no file left)."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,12 +12,11 @@ import ops
 from viz.draw import RING_MARGIN
 from viz.palette import ACCENT, HATCH_A
 from viz.readback import read_gif
+from conftest import load_script, make_gif_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_gif.py"
-_spec = importlib.util.spec_from_file_location("make_gif", SCRIPT)
-mg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mg)
+mg = load_script("make_gif")
 
 
 @pytest.fixture
@@ -29,15 +27,7 @@ def png(tmp_path):
     return p
 
 
-def _run(argv):
-    parser, subs = mg.build_parser()
-    args = parser.parse_args(argv)
-    return mg.make(args, subs[args.op])
-
-
-def _anim(argv):
-    parser, _ = mg.build_parser()
-    return mg.render(parser.parse_args(argv))
+_run, _anim = make_gif_calls(mg)
 
 
 def _swept(anim):

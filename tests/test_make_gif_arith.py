@@ -1,9 +1,7 @@
 """The convolution-arithmetic GIFs: conv_transpose2d (scatter and direct), conv2d with groups
 and 'same', the 1-D ops, and `make_gif.py all`'s arithmetic section, decoded as a viewer sees
 them."""
-import importlib.util
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +11,9 @@ from viz.arith import adds_up, number
 from viz.inputs import toy_image
 from viz.layout import overlaps
 from viz.readback import read_gif
+from conftest import load_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_gif.py"
-_spec = importlib.util.spec_from_file_location("make_gif_arith", SCRIPT)
-mg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mg)
+mg = load_script("make_gif", "make_gif_arith")
 
 GUIDE = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], np.float32)
 

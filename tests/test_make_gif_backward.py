@@ -1,29 +1,18 @@
 """make_gif.py's backward subcommands: LeNet-5's real gradient by default, a clear fallback
 for hand-made geometry, and one line with exit code 2 for bad usage."""
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from viz.readback import read_gif, read_map
+from conftest import load_script, make_gif_calls
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("make_gif_backward",
-                                               ROOT / "scripts" / "make_gif.py")
-mg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mg)
+mg = load_script("make_gif", "make_gif_backward")
 
 
-def _make(argv):
-    parser, subs = mg.build_parser()
-    args = parser.parse_args(argv)
-    return mg.make(args, subs[args.op])
-
-
-def _anim(argv):
-    parser, _ = mg.build_parser()
-    return mg.render(parser.parse_args(argv))
+_make, _anim = make_gif_calls(mg)
 
 
 def test_maxpool_backward_default_is_lenet5s_own_gradient(tmp_path):

@@ -1,7 +1,6 @@
 """scripts/make_gif.py on bad input: one line on stderr, exit code 2 (130 when interrupted),
 and no file written or changed."""
 import hashlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -12,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_gif.py"
 MODEL = ROOT / "models" / "lenet5.npz"
-_spec = importlib.util.spec_from_file_location("make_gif_errors", SCRIPT)
-mg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mg)
+mg = load_script("make_gif", "make_gif_errors")
 
 
 def _tree(folder):

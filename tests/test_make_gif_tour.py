@@ -1,22 +1,16 @@
 """make_gif.py's --tour and --input toy, as a user runs them."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from viz.inputs import load_image, toy_image
 from viz.readback import read_gif
+from conftest import load_script, make_gif_calls
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_gif.py"
-_spec = importlib.util.spec_from_file_location("make_gif_tour", SCRIPT)
-mg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mg)
+mg = load_script("make_gif", "make_gif_tour")
 
 
-def _anim(argv):
-    parser, _ = mg.build_parser()
-    return mg.render(parser.parse_args(argv))
+_, _anim = make_gif_calls(mg)
 
 
 def test_tour_by_hand_unquoted_and_off(tmp_path):

@@ -1,7 +1,5 @@
 """Linear, flatten and activation GIFs: the tour, arithmetic that adds up on screen, and
 layouts whose text never collides, over a grid of configurations."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from viz.flatten_gif import render_flatten
 from viz.layout import overlaps
 from viz.linear_gif import render_linear
 from viz.readback import read_gif
+from conftest import load_script, make_gif_calls
 
 
 def _linear(n_in, n_out, seed=0):
@@ -179,16 +178,14 @@ def test_activation_working_gives_the_shown_output(name):
 
 
 # -- as a user runs them: make_gif.py, decoded ------------------------------------------
-_spec = importlib.util.spec_from_file_location(
-    "make_gif_dense", Path(__file__).resolve().parents[1] / "scripts" / "make_gif.py")
-mg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mg)
+mg = load_script("make_gif", "make_gif_dense")
+
+
+_mg_make, _ = make_gif_calls(mg)
 
 
 def _make(argv, out):
-    parser, subs = mg.build_parser()
-    args = parser.parse_args(argv + ["--out", str(out), "--no-gifsicle"])
-    return mg.make(args, subs[args.op])
+    return _mg_make(argv + ["--out", str(out), "--no-gifsicle"])
 
 
 @pytest.mark.parametrize("argv", [["relu"], ["linear"], ["flatten", "--channels", "2"],

@@ -17,7 +17,7 @@ from training.features import (conv_filter_input, forward_stages, layer_activati
                                load_digits, prepare_unit_image, probabilities)
 from viz.inputs import ASSET
 from viz.readback import read_gif
-from conftest import load_script
+from conftest import load_script, make_gif_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -162,9 +162,7 @@ def test_feature_maps_rejects_a_weights_file_that_is_not_one(tmp_path, capsys):
 
 
 # -- make_gif.py conv2d --weights -------------------------------------------------------
-def _render(argv):
-    parser, _ = mg.build_parser()
-    return mg.render(parser.parse_args(argv))
+_, _render = make_gif_calls(mg)
 
 
 @pytest.mark.parametrize("layer, index, act", [("conv1", 2, "c1"), ("conv2", 11, "c3")])

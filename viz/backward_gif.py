@@ -516,7 +516,7 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
     e = unit_of(trace.inserted)
     view = _GatherAsWindow(trace, 10.0 ** e)
     u = unit_text(e)
-    st, (kh, kw), d = trace.stride, trace.kernel_size, trace.dilation
+    st = trace.stride
     _, _, Hp, Wp = view.out_shape
     notes = []
     if trace.is_inserted.any():
@@ -775,7 +775,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     if tour is None and blocked.any() and len(picks) < tour_count + 1:
         k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
         picks = sorted(picks[:max(tour_count - 1, 0)] +
-                       [(k, f"blocked: x ≤ 0, so ∂L/∂out does not pass")])
+                       [(k, "blocked: x ≤ 0, so ∂L/∂out does not pass")])
     steps, phases, reasons = _plan(S, picks, max_frames)
     done = _done(steps, phases, S)
     s = int(scale) if scale else map_cell(H, W)

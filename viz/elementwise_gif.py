@@ -92,7 +92,6 @@ def _auto_tour(name, x, y, count):
 def _working(name, x, y):
     """Lines of the working for input ``x`` and the op's output ``y``, the decimals used and
     whether the result line had to say ≈ (the shown intermediates round differently)."""
-    f = FORMULAS[name].split(" = ")[1]
     for d in range(2, 5):
         xs, ys = show(x, d), show(y, d)
         xv = float(number(xs))

@@ -63,6 +63,12 @@ def phase_counter(phases, steps, i, n_steps):
     return f"step {int(steps[i]) + 1} / {n_steps}" + ("  (fast)" if phases[i] == "sweep" else "")
 
 
+def tour_texts(caption, phase, work, step):
+    """A frame's declared texts: its caption, and on a tour frame the working of its step
+    (``work`` maps each toured step to its texts)."""
+    return {"caption": caption, **(work[int(step)] if phase == "tour" else {})}
+
+
 def done_mask(steps, phases, i, n_steps):
     """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
     steps so far; later every step up to the current one, plus the tour."""

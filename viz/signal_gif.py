@@ -15,7 +15,7 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
 from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour, single_sample,
-                     sweep_pace)
+                     sweep_pace, tour_texts)
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text)
 from .legend import Legend
@@ -324,11 +324,7 @@ class _Signal:
             lay.write(cv, self.note, w["note"])
 
     def texts(self, i):
-        k, ph = int(self.steps[i]), self.phases[i]
-        out = {"caption": self._caption(i)}
-        if ph == "tour":
-            out.update(self.work[k])
-        return out
+        return tour_texts(self._caption(i), self.phases[i], self.work, self.steps[i])
 
 
 def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, formula=None,

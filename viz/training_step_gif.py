@@ -73,7 +73,6 @@ def render_training_step(rec, subtitle="", hold_ms=4000):
     F = A["conv"].shape[1]
     K = A["fc"].shape[1]
     s14, s7 = 6, 12
-    onehot = np.eye(K)[rec.label]
     col = lambda v: np.asarray(v, float).reshape(-1, 1)          # noqa: E731
     # forward
     fx = _Grid([x], auto_scale(x), s14 + 2, "x", "x")

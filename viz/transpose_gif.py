@@ -18,7 +18,7 @@ from .arith import adds_up, decimals_for, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour,
-                     sweep_pace)
+                     sweep_pace, tour_texts)
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
                      Space, Spread, Text, gap_for)
 from .legend import Legend
@@ -261,7 +261,7 @@ class _Scatter(_Base):
                    " (beyond 0…OH−1: cropped)"))
 
     def _draw_output(self, cv, state, k, hold):
-        st, o = self.st, self.o
+        o = self.o
         reached = self.first_touch <= k                               # cells a stamp reached
         pad = np.ones((self.Hp, self.Wp), bool)
         pad[self.ph:self.ph + self.OH, self.pw:self.pw + self.OW] = False
@@ -579,11 +579,7 @@ class _Direct(_Base):
         lay.write(cv, self.final, w["final"])
 
     def texts(self, i):
-        k, ph = int(self.steps[i]), self.phases[i]
-        out = {"caption": self._caption(i)}
-        if ph == "tour":
-            out.update(self.work[k])
-        return out
+        return tour_texts(self._caption(i), self.phases[i], self.work, self.steps[i])
 
 
 def transpose_steps(trace, cells):

@@ -180,7 +180,7 @@ class _WindowFrames:
         self.tr = tr = trace
         self.n = n = single_sample(tr.out_index, "render_window")
         self.conv = tr.op == "conv2d"
-        self.s = s = int(scale)
+        self.s = int(scale)
         self.kh, self.kw = tr.kernel_size
         self.dh, self.dw = tr.dilation
         self.ph, self.pw = tr.padding
