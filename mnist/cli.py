@@ -6,6 +6,11 @@ use it without bending the import arrows (like :mod:`mnist.atomic`).
 from __future__ import annotations
 
 import argparse
+import re
+
+
+# "(default 5)" and "(default: the user cache)": the help already names its default
+_STATES_DEFAULT = re.compile(r"\(default\b")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -13,7 +18,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
     already says it, nor None or a flag's False."""
 
     def _get_help_string(self, action):
-        if "(default:" in (action.help or "") or action.default is None or action.default is False:
+        help_ = action.help or ""
+        if _STATES_DEFAULT.search(help_) or action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 

@@ -1,5 +1,6 @@
 """Bad usage prints one line, ``SCRIPT: error: ... (see --help)``, and exits with 2."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ def test_help_exits_0_and_shows_each_default_once(script):
     r = _run(script, "--help")
     assert r.returncode == 0 and r.stdout.startswith("usage: "), r.stderr
     assert "(default: None)" not in r.stdout and "(default: False)" not in r.stdout
+    for option in re.split(r"\n\s*(?=-)", r.stdout):   # one option's help per piece
+        assert len(re.findall(r"\(default\b", option)) <= 1, option
 
 
 @pytest.mark.parametrize("script, args, match", [
