@@ -172,9 +172,9 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "sdlm")
 
 
 def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
-                    momentum: float = 0.9) -> Optimizer:
+                    momentum: float = 0.9, mu: float | None = None) -> Optimizer:
     """Optimiser by name: "sgd" (plain), "momentum", "nesterov" (momentum 0.9), "adam" or
-    "sdlm" (:class:`nn.sdlm.SDLM`)."""
+    "sdlm" (:class:`nn.sdlm.SDLM`, whose damping ``mu`` None leaves at the paper's)."""
     if name == "sgd":
         return SGD(params, lr, weight_decay=weight_decay)
     if name == "momentum":
@@ -184,6 +184,6 @@ def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
     if name == "adam":
         return Adam(params, lr, weight_decay=weight_decay)
     if name == "sdlm":
-        from .sdlm import SDLM      # sdlm builds on this module
-        return SDLM(params, lr, weight_decay=weight_decay)
+        from .sdlm import MU, SDLM      # sdlm builds on this module
+        return SDLM(params, lr, mu=MU if mu is None else mu, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")

@@ -3,6 +3,7 @@
 
     python scripts/train.py --net lenet5                  # the default recipe
     python scripts/train.py --net lenet5-1998             # the paper's recipe (SDLM, 20 passes)
+    python scripts/train.py --net lenet5-1998 --augment   # with the paper's distortions
     python scripts/train.py --net lenet5-1998 --modern pooling   # an ablation
     python scripts/train.py --net lenet5 --augment --elastic 16 --epochs 40 --seed 1
     python scripts/train.py --net lenet5 --dataset fashion-mnist
@@ -30,8 +31,10 @@ from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from mnist.cli import ArgumentParser
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from nn.lenet1998 import MODERN_PARTS
+from nn.sdlm import MU
 from training import TrainConfig, Trainer, TrainingDiverged
-from training.config import (DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
+from training.config import (AUGMENT_DEFAULTS, DEFAULT_EPOCHS, DISTORTED_SDLM,
+                             DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
                              DEFAULT_WEIGHT_DECAY)
 from training.provenance import command_line
 from training.step import MAX_WORKERS, MIN_SHARD
@@ -46,7 +49,7 @@ EXIT_DIVERGED = 3
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
                 "seed", "workers", "train_limit", "test_limit", "dataset", "modern",
-                "warmup", "shear", "squeeze")
+                "warmup", "shear", "squeeze", "mu")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
                    "sdlm for lenet5-1998)")
     p.add_argument("--lr", type=float, help="learning rate (default per optimiser: "
-                   + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+                   + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + "; see --augment)")
     p.add_argument("--schedule", choices=SCHEDULES,
                    help="learning-rate schedule (default cosine; lecun1998 for lenet5-1998)")
     p.add_argument("--warmup", type=float, metavar="EPOCHS",
@@ -73,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value "
                    "(default none, 0; 50 for lenet5-1998)")
+    p.add_argument("--mu", type=float, help="SDLM's damping: each weight steps by lr / (mu + "
+                   f"its curvature) (default {MU:g}, the paper's; see --augment)")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS),
                    help="hidden-layer activation (default relu; scaled_tanh for lenet5-1998)")
     p.add_argument("--init", choices=INITS, help="weight initialisation (default per "
@@ -81,8 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lenet5-1998 only: take these parts from the modern LeNet-5, "
                    "comma-separated among " + ", ".join(MODERN_PARTS) + " (max pooling; a "
                    "full C3; a linear output with softmax cross-entropy), e.g. for ablations")
+    paper, sdlm = AUGMENT_DEFAULTS["lenet5-1998"], DISTORTED_SDLM["lenet5-1998"]
     p.add_argument("--augment", action="store_const", const=True,
-                   help="random shifts of up to 2 pixels")
+                   help="random shifts of up to 2 pixels; for lenet5-1998 the paper's "
+                   f"distortions: also --scale {paper['scale']:g} --squeeze "
+                   f"{paper['squeeze']:g} --shear {paper['shear']:g} unless given, and (with any "
+                   f"distortion) SDLM's --mu {sdlm['mu']:g}")
     p.add_argument("--rotate", type=float, metavar="DEG",
                    help="random rotations of up to DEG degrees")
     p.add_argument("--scale", type=float, metavar="FRAC",

@@ -211,6 +211,45 @@ def test_config_defaults_are_the_papers_recipe():
         TrainConfig(net="lenet5-1998", normalize=False).resolved()
 
 
+def test_augment_on_the_1998_net_means_the_papers_distortions():
+    from conftest import load_script
+    from training import TrainConfig
+    from training.config import AUGMENT_DEFAULTS, DISTORTED_SDLM
+    sdlm = DISTORTED_SDLM["lenet5-1998"]
+    parse = load_script("train").parse
+    _, cfg = parse(["--net", "lenet5-1998", "--augment"])
+    paper = AUGMENT_DEFAULTS["lenet5-1998"]
+    assert (cfg.scale, cfg.squeeze, cfg.shear) == (paper["scale"], paper["squeeze"], paper["shear"])
+    assert (cfg.rotate, cfg.elastic) == (0.0, 0.0) and 0 < cfg.shear < 1
+    plain = TrainConfig(net="lenet5-1998").resolved()
+    assert cfg.mu == sdlm["mu"] > plain.mu == 0.02 and cfg.lr == plain.lr
+    from training.config import build_model, build_training
+    opt, _ = build_training(cfg, build_model(cfg, np.random.default_rng(0)))
+    assert (opt.lr, opt.mu) == (cfg.lr, cfg.mu)
+    # a range given by hand wins, 0 included; so does --lr
+    _, cfg = parse(["--net", "lenet5-1998", "--augment", "--shear", "0", "--lr", "1e-3"])
+    assert (cfg.shear, cfg.scale, cfg.lr, cfg.mu) == (0.0, paper["scale"], 1e-3, sdlm["mu"])
+    # without --augment no range is added, but a distorted run still gets the distorted mu
+    _, cfg = parse(["--net", "lenet5-1998", "--scale", "0.1"])
+    assert (cfg.scale, cfg.squeeze, cfg.shear, cfg.augment) == (0.1, 0.0, 0.0, False)
+    assert cfg.mu == sdlm["mu"]
+    # other optimisers keep their own default and have no mu; the modern net's --augment is
+    # shifts only
+    adam = TrainConfig(net="lenet5-1998", augment=True, optimizer="adam").resolved()
+    assert (adam.lr, adam.mu) == (2e-3, None)
+    with pytest.raises(SystemExit):
+        parse(["--net", "lenet5-1998", "--optimizer", "adam", "--mu", "0.1"])
+    assert parse(["--net", "lenet5-1998", "--mu", "0.5"])[1].mu == 0.5
+    modern = TrainConfig(net="lenet5", augment=True).resolved()
+    assert (modern.scale, modern.squeeze, modern.shear, modern.lr) == (0.0, 0.0, 0.0, 2e-3)
+    # a run file keeps what it ran with; one written before mu existed ran with the paper's
+    old = {**TrainConfig(net="lenet5-1998", augment=True).resolved().to_dict(), "scale": 0.0,
+           "shear": 0.0, "squeeze": 0.0, "lr": 8e-3}
+    del old["mu"]
+    again = TrainConfig.from_dict(old).resolved()
+    assert (again.scale, again.shear, again.squeeze, again.lr, again.mu) == (0, 0, 0, 8e-3, 0.02)
+
+
 @pytest.mark.parametrize("optimizer", ["sdlm", "sgd", "adam"])
 def test_trainer_runs_the_1998_net(tmp_path, optimizer):
     from training import TrainConfig, Trainer
