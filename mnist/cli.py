@@ -6,7 +6,9 @@ use it without bending the import arrows (like :mod:`mnist.atomic`).
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import sys
 
 
 # "(default 5)" and "(default: the user cache)": the help already names its default
@@ -39,3 +41,21 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
         one_line = " ".join(str(message).split())
         self.exit(2, f"{self.prog}: error: {one_line} (see --help)\n")
+
+
+# What a shell reports for a tool that SIGPIPE ended (128 + 13), e.g. under `set -o pipefail`.
+EXIT_PIPE_CLOSED = 141
+
+
+def run_main(main) -> int | None:
+    """``main()``'s exit code; when the reader of stdout has gone (``script | head``), the
+    script ends quietly with :data:`EXIT_PIPE_CLOSED` instead of a BrokenPipeError traceback."""
+    try:
+        try:
+            return main()
+        finally:
+            sys.stdout.flush()      # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at /dev/null so that stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED

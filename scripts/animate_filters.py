@@ -24,7 +24,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from mnist.cli import ArgumentParser, HelpFormatter  # noqa: E402
+from mnist.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from training.snapshots import (SNAPSHOTS, load_snapshots, snapshot_connections,  # noqa: E402
                                 snapshot_layers)
@@ -100,7 +100,7 @@ def render(data, layer, sum_channels=False, change=False, net="net", run_name="r
         note += "; dark: an input map the filter does not read (Table I)"
     if sum_channels:
         w = w.sum(axis=2, keepdims=True)      # display reductions, not ops
-        what += f", summed over the input channels it reads" if connections is not None \
+        what += ", summed over the input channels it reads" if connections is not None \
             else f", summed over the {C} input channels"
         connections = None
     if change:
@@ -161,7 +161,7 @@ def main(argv=None):
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(run_main(main))
     except KeyboardInterrupt:
         print("\nanimate_filters.py: interrupted; no file was written", file=sys.stderr)
         sys.exit(130)

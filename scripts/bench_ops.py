@@ -4,11 +4,12 @@ the ops LeNet-5 does not use (transposed and 1-D convolution) at comparable shap
     python scripts/bench_ops.py [--batch 128] [--repeat 20]
 """
 import argparse
+import sys
 import time
 
 import numpy as np
 
-from mnist.cli import ArgumentParser
+from mnist.cli import ArgumentParser, run_main
 import ops
 
 # (name, forward, backward, make args) at LeNet-5's shapes, batch N. Inputs after C1 are
@@ -90,4 +91,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -17,7 +17,7 @@ import os
 import sys
 
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from mnist.cli import ArgumentParser
+from mnist.cli import ArgumentParser, run_main
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
 
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(run_main(main))
     except KeyboardInterrupt:
         print("\nevaluate.py: interrupted; nothing was written", file=sys.stderr)
         sys.exit(130)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from mnist import DATASETS, MnistNotFoundError, default_data_dir, fetch_mnist_report, get_dataset
-from mnist.cli import ArgumentParser
+from mnist.cli import ArgumentParser, run_main
 
 
 def main(argv=None):
@@ -61,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -3,7 +3,7 @@
 MNIST unless --dataset says otherwise."""
 import sys
 
-from get_data import main   # the scripts folder is first on sys.path when run as a script
+from get_data import main, run_main   # the scripts folder is first on sys.path when run as a script
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from mnist.atomic import write_bytes
-from mnist.cli import ArgumentParser
+from mnist.cli import ArgumentParser, run_main
 from viz.fonts import font
 
 W, H, SUPER = 7, 12, 40
@@ -71,4 +71,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main))

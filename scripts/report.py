@@ -23,7 +23,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from mnist.cli import ArgumentParser  # noqa: E402
+from mnist.cli import ArgumentParser, run_main  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
@@ -274,7 +274,7 @@ def main(argv=None):
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(run_main(main))
     except KeyboardInterrupt:
         print("\nreport.py: interrupted; each PNG already written is complete", file=sys.stderr)
         sys.exit(130)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist.cli import ArgumentParser
+from mnist.cli import EXIT_PIPE_CLOSED, ArgumentParser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p.name for p in (ROOT / "scripts").glob("*.py"))
@@ -37,6 +37,32 @@ def test_help_exits_0_and_shows_each_default_once(script):
     assert "(default: None)" not in r.stdout and "(default: False)" not in r.stdout
     for option in re.split(r"\n\s*(?=-)", r.stdout):   # one option's help per piece
         assert len(re.findall(r"\(default\b", option)) <= 1, option
+
+
+def _into_closed_pipe(*argv):
+    """Run argv with stdout a pipe whose reader is gone before the first byte
+    (``... | head -0``)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, *argv], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                              timeout=120)
+    finally:
+        os.close(write_end)
+
+
+def test_run_main_ends_a_closed_pipe_quietly():
+    r = _into_closed_pipe("-c", "import sys; from mnist.cli import run_main; "
+                          "sys.exit(run_main(lambda: print('x' * 100_000)))")
+    assert (r.returncode, r.stderr) == (EXIT_PIPE_CLOSED, "")
+
+
+def test_evaluate_into_a_closed_pipe_is_quiet(fake_mnist_dir):
+    # `evaluate.py ... | head` once printed a BrokenPipeError traceback
+    r = _into_closed_pipe(str(ROOT / "scripts" / "evaluate.py"), str(ROOT / "models" / "lenet5.npz"),
+                          "--data-dir", str(fake_mnist_dir))
+    assert (r.returncode, r.stderr) == (EXIT_PIPE_CLOSED, "")
 
 
 @pytest.mark.parametrize("script, args, match", [
