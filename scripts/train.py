@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
                    "sdlm for lenet5-1998)")
     p.add_argument("--lr", type=float, help="learning rate (default per optimiser: "
-                   + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + "; see --augment)")
+                   + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     p.add_argument("--schedule", choices=SCHEDULES,
                    help="learning-rate schedule (default cosine; lecun1998 for lenet5-1998)")
     p.add_argument("--warmup", type=float, metavar="EPOCHS",
