@@ -364,7 +364,7 @@ def backward_trace(cache, dout, wrt="x", view="scatter"):
     if isinstance(cache, dense.LinearCache):
         return linear_backward_trace(cache, dout, wrt)
     if isinstance(cache, activations.ElementwiseCache):
-        from .scaled_tanh import scaled_tanh_backward
+        from .scaled_tanh import scaled_tanh_backward   # ops.scaled_tanh is the function
         backward = {"relu": activations.relu_backward, "sigmoid": activations.sigmoid_backward,
                     "tanh": activations.tanh_backward,
                     "scaled_tanh": scaled_tanh_backward}[cache.op]

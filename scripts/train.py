@@ -33,7 +33,7 @@ from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from nn.lenet1998 import MODERN_PARTS
 from nn.sdlm import MU
 from training import TrainConfig, Trainer, TrainingDiverged
-from training.config import (AUGMENT_DEFAULTS, DEFAULT_EPOCHS, DISTORTED_SDLM,
+from training.config import (AUGMENT_DEFAULTS, DEFAULT_EPOCHS, DISTORTED_MU,
                              DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT, DEFAULT_LR,
                              DEFAULT_WEIGHT_DECAY)
 from training.provenance import command_line
@@ -86,12 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lenet5-1998 only: take these parts from the modern LeNet-5, "
                    "comma-separated among " + ", ".join(MODERN_PARTS) + " (max pooling; a "
                    "full C3; a linear output with softmax cross-entropy), e.g. for ablations")
-    paper, sdlm = AUGMENT_DEFAULTS["lenet5-1998"], DISTORTED_SDLM["lenet5-1998"]
+    paper = AUGMENT_DEFAULTS["lenet5-1998"]
     p.add_argument("--augment", action="store_const", const=True,
                    help="random shifts of up to 2 pixels; for lenet5-1998 the paper's "
                    f"distortions: also --scale {paper['scale']:g} --squeeze "
                    f"{paper['squeeze']:g} --shear {paper['shear']:g} unless given, and (with any "
-                   f"distortion) SDLM's --mu {sdlm['mu']:g}")
+                   f"distortion) SDLM's --mu {DISTORTED_MU['lenet5-1998']:g}")
     p.add_argument("--rotate", type=float, metavar="DEG",
                    help="random rotations of up to DEG degrees")
     p.add_argument("--scale", type=float, metavar="FRAC",

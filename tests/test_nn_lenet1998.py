@@ -214,25 +214,25 @@ def test_config_defaults_are_the_papers_recipe():
 def test_augment_on_the_1998_net_means_the_papers_distortions():
     from conftest import load_script
     from training import TrainConfig
-    from training.config import AUGMENT_DEFAULTS, DISTORTED_SDLM
-    sdlm = DISTORTED_SDLM["lenet5-1998"]
+    from training.config import AUGMENT_DEFAULTS, DISTORTED_MU
+    mu = DISTORTED_MU["lenet5-1998"]
     parse = load_script("train").parse
     _, cfg = parse(["--net", "lenet5-1998", "--augment"])
     paper = AUGMENT_DEFAULTS["lenet5-1998"]
     assert (cfg.scale, cfg.squeeze, cfg.shear) == (paper["scale"], paper["squeeze"], paper["shear"])
     assert (cfg.rotate, cfg.elastic) == (0.0, 0.0) and 0 < cfg.shear < 1
     plain = TrainConfig(net="lenet5-1998").resolved()
-    assert cfg.mu == sdlm["mu"] > plain.mu == 0.02 and cfg.lr == plain.lr
+    assert cfg.mu == mu > plain.mu == 0.02 and cfg.lr == plain.lr
     from training.config import build_model, build_training
     opt, _ = build_training(cfg, build_model(cfg, np.random.default_rng(0)))
     assert (opt.lr, opt.mu) == (cfg.lr, cfg.mu)
     # a range given by hand wins, 0 included; so does --lr
     _, cfg = parse(["--net", "lenet5-1998", "--augment", "--shear", "0", "--lr", "1e-3"])
-    assert (cfg.shear, cfg.scale, cfg.lr, cfg.mu) == (0.0, paper["scale"], 1e-3, sdlm["mu"])
+    assert (cfg.shear, cfg.scale, cfg.lr, cfg.mu) == (0.0, paper["scale"], 1e-3, mu)
     # without --augment no range is added, but a distorted run still gets the distorted mu
     _, cfg = parse(["--net", "lenet5-1998", "--scale", "0.1"])
     assert (cfg.scale, cfg.squeeze, cfg.shear, cfg.augment) == (0.1, 0.0, 0.0, False)
-    assert cfg.mu == sdlm["mu"]
+    assert cfg.mu == mu
     # other optimisers keep their own default and have no mu; the modern net's --augment is
     # shifts only
     adam = TrainConfig(net="lenet5-1998", augment=True, optimizer="adam").resolved()

@@ -36,7 +36,7 @@ AUGMENT_DEFAULTS = {"lenet5-1998": {"scale": 0.05, "squeeze": 0.05, "shear": 0.1
 # SDLM on distorted patterns: five times the paper's mu, which caps the steps of weights
 # whose curvature is near zero (those of saturated units). With the paper's mu such steps
 # drove C3 and C5 into saturation, and the runs did worse (measured: docs/lenet1998.md).
-DISTORTED_SDLM = {"lenet5-1998": {"mu": 0.1}}
+DISTORTED_MU = {"lenet5-1998": 0.1}
 DISTORTIONS = ("rotate", "scale", "elastic", "shear", "squeeze")
 # What a run file written before a field existed ran with (older files lack the field).
 LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
@@ -121,11 +121,10 @@ class TrainConfig:
         for name in DISTORTIONS:
             if getattr(cfg, name) is None:
                 setattr(cfg, name, extra.get(name, 0.0))
-        sdlm = DISTORTED_SDLM.get(cfg.net, {}) if cfg.augmented and cfg.optimizer == "sdlm" else {}
         if cfg.lr is None:
-            cfg.lr = sdlm.get("lr", DEFAULT_LR.get(cfg.optimizer, 1e-3))
+            cfg.lr = DEFAULT_LR.get(cfg.optimizer, 1e-3)
         if cfg.mu is None and cfg.optimizer == "sdlm":
-            cfg.mu = sdlm.get("mu", MU)
+            cfg.mu = DISTORTED_MU.get(cfg.net, MU) if cfg.augmented else MU
         if cfg.init is None:
             cfg.init = DEFAULT_INIT.get(cfg.activation, "he")
         if cfg.weight_decay is None:
