@@ -1,7 +1,6 @@
 """MNIST and Fashion-MNIST: an IDX reader/writer, a fetcher that fills a verified cache, and
 a loader that checks SHA-256 at load time (:mod:`mnist.verify`). Also the input spec ``default`` /
-``mnist:N`` / picture (:mod:`mnist.images`), and the base helpers every package may use:
-:mod:`mnist.atomic` (the one file writer) and :mod:`mnist.cli` (the one-line-error parser).
+``mnist:N`` / picture (:mod:`mnist.images`).
 
 >>> from mnist import load_mnist
 >>> images, labels = load_mnist("test")      # uint8 (10000, 28, 28), uint8 (10000,)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_bytes
+from safeio.atomic import write_bytes
 from .errors import MnistError
 
 # IDX type code -> numpy dtype (stored big-endian in the file).

@@ -5,7 +5,7 @@ import hashlib
 import zlib
 from pathlib import Path
 
-from .atomic import atomic_write
+from safeio.atomic import atomic_write
 from .catalog import FILES, get_dataset
 from .errors import MnistError
 

@@ -18,7 +18,7 @@ import re
 import zlib
 from pathlib import Path
 
-from .atomic import write_text
+from safeio.atomic import write_text
 from .catalog import FILES, get_dataset
 from .errors import MnistError
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from mnist.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from training.snapshots import (SNAPSHOTS, load_snapshots, snapshot_connections,  # noqa: E402
                                 snapshot_layers)

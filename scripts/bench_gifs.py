@@ -21,7 +21,7 @@ _spec = importlib.util.spec_from_file_location("make_gif", Path(__file__).with_n
 make_gif = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_gif)
 
-from mnist.cli import ArgumentParser, run_main  # noqa: E402  (make_gif put the root on sys.path)
+from safeio.cli import ArgumentParser, run_main  # noqa: E402  (make_gif put the root on sys.path)
 
 BUDGET = {"play_s": 20.0, "bytes": 500 * 1024}   # every GIF
 COMMAND_BUDGET_S = 3.0                            # `make_gif.py maxpool`, start to finish

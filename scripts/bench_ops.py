@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from mnist.cli import ArgumentParser, run_main
+from safeio.cli import ArgumentParser, run_main
 import ops
 
 # (name, forward, backward, make args) at LeNet-5's shapes, batch N. Inputs after C1 are

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from mnist import DATASETS, MnistError, load_mnist
-from mnist.cli import ArgumentParser, run_main
+from safeio.cli import ArgumentParser, run_main
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
 from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step

@@ -17,7 +17,7 @@ import os
 import sys
 
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from mnist.cli import ArgumentParser, run_main
+from safeio.cli import ArgumentParser, run_main
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
 

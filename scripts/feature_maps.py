@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 from mnist import DATASETS, get_dataset  # noqa: E402
-from mnist.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from mnist.images import TEST_SETS  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
 from training.features import load_digits, readout  # noqa: E402

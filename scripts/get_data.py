@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from mnist import DATASETS, MnistNotFoundError, default_data_dir, fetch_mnist_report, get_dataset
-from mnist.cli import ArgumentParser, run_main
+from safeio.cli import ArgumentParser, run_main
 
 
 def main(argv=None):

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
-from mnist.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from training.checkpoint import CheckpointError  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from viz.dense import parse_indices  # noqa: E402

@@ -18,8 +18,8 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-from mnist.atomic import write_bytes
-from mnist.cli import ArgumentParser, run_main
+from safeio.atomic import write_bytes
+from safeio.cli import ArgumentParser, run_main
 from viz.fonts import font
 
 W, H, SUPER = 7, 12, 40

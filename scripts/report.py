@@ -23,7 +23,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from mnist.cli import ArgumentParser, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, run_main  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")

@@ -28,7 +28,7 @@ import sys
 import time
 
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from mnist.cli import ArgumentParser, run_main
+from safeio.cli import ArgumentParser, run_main
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from nn.lenet1998 import MODERN_PARTS
 from nn.sdlm import MU

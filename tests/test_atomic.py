@@ -1,9 +1,9 @@
-"""mnist.atomic: the one file writer: old or new file, never a partial one, no temp left."""
+"""safeio.atomic: the one file writer: old or new file, never a partial one, no temp left."""
 import os
 
 import pytest
 
-from mnist.atomic import atomic_path, atomic_write, write_bytes, write_text
+from safeio.atomic import atomic_path, atomic_write, write_bytes, write_text
 
 
 def test_write_replaces_and_leaves_no_temp(tmp_path):

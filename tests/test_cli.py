@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist.cli import EXIT_PIPE_CLOSED, ArgumentParser
+from safeio.cli import EXIT_PIPE_CLOSED, ArgumentParser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p.name for p in (ROOT / "scripts").glob("*.py"))
@@ -53,7 +53,7 @@ def _into_closed_pipe(*argv):
 
 
 def test_run_main_ends_a_closed_pipe_quietly():
-    r = _into_closed_pipe("-c", "import sys; from mnist.cli import run_main; "
+    r = _into_closed_pipe("-c", "import sys; from safeio.cli import run_main; "
                           "sys.exit(run_main(lambda: print('x' * 100_000)))")
     assert (r.returncode, r.stderr) == (EXIT_PIPE_CLOSED, "")
 

@@ -128,7 +128,7 @@ def test_write_failure_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypa
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied")
     monkeypatch.setattr(mg.os, "access", lambda *a: True)
-    monkeypatch.setattr("mnist.atomic.os.replace", refuse)
+    monkeypatch.setattr("safeio.atomic.os.replace", refuse)
     line = _fails(["maxpool", "--max-frames", "3", "--no-gifsicle", "--out",
                    str(tmp_path / "x.gif")], capsys, tmp_path)
     assert "cannot write" in line and "Permission denied" in line

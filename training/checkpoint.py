@@ -19,13 +19,13 @@ import os
 
 import numpy as np
 
-from mnist.atomic import atomic_write
+from safeio.atomic import atomic_write
 
 from .config import TrainConfig, build_model
 
 
 def save_npz_atomic(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` atomically (:mod:`mnist.atomic`): an interruption leaves
+    """Write ``arrays`` to ``path`` atomically (:mod:`safeio.atomic`): an interruption leaves
     either the old file or the new one, never a partial file."""
     with atomic_write(path) as f:
         np.savez(f, **arrays)

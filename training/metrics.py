@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from mnist.atomic import write_text
+from safeio.atomic import write_text
 
 
 def confusion_matrix(labels: np.ndarray, preds: np.ndarray, num_classes: int = 10) -> np.ndarray:
@@ -75,7 +75,7 @@ def peak_rss_mb() -> float:
 class MetricsLog:
     """JSON-lines file, one object per epoch, each with an integer ``epoch``.
 
-    Every change rewrites the whole (small) file through :mod:`mnist.atomic`, so a crash
+    Every change rewrites the whole (small) file through :mod:`safeio.atomic`, so a crash
     leaves the old lines or the new ones, never a half-written line.
 
     Parameters

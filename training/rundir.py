@@ -32,7 +32,7 @@ SHIPPED = tuple(ROOT / d for d in ("models", "gifs", "docs"))
 
 
 def is_temp(name: str) -> bool:
-    """A leftover of an atomic write cut short (``.NAME.<random>.tmp``, :mod:`mnist.atomic`)."""
+    """A leftover of an atomic write cut short (``.NAME.<random>.tmp``, :mod:`safeio.atomic`)."""
     return name.startswith(".") and name.endswith(".tmp")
 
 

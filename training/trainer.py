@@ -10,7 +10,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from mnist.atomic import write_text
+from safeio.atomic import write_text
 from nn import clip_grad_norm_
 
 from .augment import augment_batch

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from mnist.atomic import atomic_path
+from safeio.atomic import atomic_path
 
 from .palette import BG, TRANSPARENT, palette_bytes
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist.atomic import atomic_write
+from safeio.atomic import atomic_write
 
 from .palette import palette_bytes
 

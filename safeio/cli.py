@@ -1,8 +1,4 @@
-"""The command-line parser every script uses: bad usage prints one line and exits with 2.
-
-It lives in ``mnist`` because that package imports no other of ours, so every script can
-use it without bending the import arrows (like :mod:`mnist.atomic`).
-"""
+"""The command-line parser every script uses: bad usage prints one line and exits with 2."""
 from __future__ import annotations
 
 import argparse

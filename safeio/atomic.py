@@ -1,8 +1,5 @@
 """The one way numpy_dl writes a file: a unique temporary name in the same folder, then a rename.
 
-It lives in ``mnist`` because that package imports no other of ours, so ``training``,
-``viz`` and the scripts can all use it without bending the import arrows.
-
 A reader sees the old file or the new one, never a partial one. Any exception,
 KeyboardInterrupt included, removes the temporary file and leaves the target as it was.
 """
