@@ -103,6 +103,13 @@ def windows(xp, g):
                       strides=(s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw), writeable=False)
 
 
+def group_channels(f, n_filters, groups, c_per_group):
+    """The input channels that filter(s) ``f`` of a grouped convolution read: an array
+    (..., C/groups). Filters and channels split into ``groups`` equal groups, in order."""
+    group = np.asarray(f) // (n_filters // groups)
+    return group[..., None] * c_per_group + np.arange(c_per_group)
+
+
 def pad_mask(g):
     """Boolean (Hp, Wp) map of the padded input: True on padding cells."""
     ph, pw = g.padding

@@ -1,32 +1,41 @@
 """Elementwise activations: each forward beside its gradient."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from . import trace as _trace
 from ._check import as_dout, as_float
+from .backtrace import ElementwiseBackwardTrace, check_args
 
 
 @dataclass
 class ElementwiseCache:
+    """The cache of every elementwise op (ops.scaled_tanh's too); ``backward`` is the op's
+    own ``<op>_backward``, which the backward trace runs."""
     op: str
     x: np.ndarray
     out: np.ndarray
+    backward: Callable = field(repr=False, compare=False)
 
     def trace(self, sample=None):
         return _trace.elementwise_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
-        """The backward pass run instrumented (ops.backtrace)."""
-        from .backtrace import backward_trace
-        return backward_trace(self, dout, wrt, view)
+        """The backward pass run instrumented: an ElementwiseBackwardTrace (see ops.backtrace)
+        whose ``local`` is the backward applied to ones, ``value`` the backward's own dx."""
+        check_args(self, wrt, view)
+        value = self.backward(dout, self)
+        local = self.backward(np.ones_like(self.out), self)
+        return ElementwiseBackwardTrace(self.op, self.x, self.out,
+                                        np.asarray(dout, dtype=self.out.dtype), local, value)
 
 
 def relu(x):
     """max(x, 0); any shape. Returns (out, cache)."""
     x = as_float(x, "x", "relu")
     out = np.maximum(x, 0)
-    return out, ElementwiseCache("relu", x, out)
+    return out, ElementwiseCache("relu", x, out, relu_backward)
 
 
 def relu_backward(dout, cache):
@@ -43,7 +52,7 @@ def sigmoid(x):
     with np.errstate(under="ignore"):  # exp(-1000) -> 0 is the right answer
         e = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-    return out, ElementwiseCache("sigmoid", x, out)
+    return out, ElementwiseCache("sigmoid", x, out, sigmoid_backward)
 
 
 def sigmoid_backward(dout, cache):
@@ -56,7 +65,7 @@ def tanh(x):
     """Hyperbolic tangent; any shape. Returns (out, cache)."""
     x = as_float(x, "x", "tanh")
     out = np.tanh(x)
-    return out, ElementwiseCache("tanh", x, out)
+    return out, ElementwiseCache("tanh", x, out, tanh_backward)
 
 
 def tanh_backward(dout, cache):

@@ -1,6 +1,7 @@
 """Backward traces: the backward pass run instrumented, one step per upstream cell.
 
-``backward_trace(cache, dout, wrt)`` (also ``cache.backward_trace(dout, wrt)``) returns:
+``cache.backward_trace(dout, wrt="x", view="scatter")`` (also
+``backward_trace(cache, dout, wrt, view)`` here) returns:
 
 - :class:`ScatterTrace` for max_pool2d, avg_pool2d and conv2d's input gradient
   (``view="scatter"``): each upstream cell stamps an array into its window of the
@@ -11,6 +12,11 @@
   the positions where that tap was used;
 - :class:`RowTrace` for linear (``wrt="x"`` or ``"weight"``): one (n, o) neuron at a time;
 - :class:`ElementwiseBackwardTrace` for relu / sigmoid / tanh and :class:`CrossEntropyBackwardTrace`.
+
+Each cache builds its own trace, beside the op's forward and backward (``PoolCache`` in
+ops/pool.py, ``ConvCache`` in ops/conv.py, ...). This module holds only what they share:
+the record types, the steps of a scatter over windows and the argument check. It imports
+no op module, so that every op module may import it.
 
 Stamps and values come from the same geometry and arithmetic as the op's backward (the
 pool routing from the forward's ``argmax``, conv's stamps from the same ``wᵀ·dout``
@@ -23,13 +29,41 @@ from typing import Optional
 
 import numpy as np
 
-from ._check import as_dout
-from .conv import group_channels
-from ._window import batch_last, pad_mask, windows
+from ._window import group_channels, pad_mask, windows
 
 
-def _grid(shape):
+def grid(shape):
+    """Row-major indices (S, len(shape)) of every cell of an array of ``shape``."""
     return np.indices(shape).reshape(len(shape), -1).T
+
+
+def check_args(cache, wrt, view, wrts=("x",)):
+    """Raise a ValueError naming ``wrt`` or ``view`` unless the cache's op supports them."""
+    if wrt not in wrts:
+        raise ValueError(f"backward_trace: wrt={wrt!r} is invalid for {type(cache).__name__}, "
+                         f"expected one of {wrts}")
+    if view not in ("scatter", "gather"):
+        raise ValueError(f"backward_trace: view={view!r} is invalid, expected 'scatter' or 'gather'")
+
+
+def backward_trace(cache, dout, wrt="x", view="scatter"):
+    """The backward pass of the op behind ``cache``, run instrumented (see the module doc):
+    ``cache.backward_trace(dout, wrt, view)``.
+
+    Parameters
+    ----------
+    cache : the op's cache
+    dout : ndarray, the upstream gradient (the op's output shape; a scalar for cross-entropy)
+    wrt : {"x", "weight"}
+        "weight" for conv2d and linear only.
+    view : {"scatter", "gather"}
+        conv2d's input gradient only.
+    """
+    build = getattr(cache, "backward_trace", None)
+    if build is None:
+        check_args(cache, wrt, view)     # a bad argument is named first, as for every op
+        raise TypeError(f"backward_trace: no backward trace for {type(cache).__name__}")
+    return build(dout, wrt, view)
 
 
 @dataclass(frozen=True)
@@ -100,46 +134,14 @@ class ScatterTrace:
         return counts
 
 
-def _scatter_parts(cache, dout_shape):
-    g = cache.geom
-    idx = _grid(dout_shape)
+def scatter_steps(g, dout_shape):
+    """One step per upstream cell of a windowed op with Geometry ``g``, row-major:
+    ``out_index`` (S, 4) n, c, i, j, the window ``origin`` (S, 2) in padded coordinates and
+    ``is_pad`` (S, kh, kw), which window cells fall on padding."""
+    idx = grid(dout_shape)
     origin = idx[:, 2:] * np.array(g.stride)
     mask = windows(pad_mask(g)[None, None], g)[0, 0]
-    return g, idx, origin, mask[idx[:, 2], idx[:, 3]]
-
-
-def pool_backward_trace(cache, dout):
-    """ScatterTrace of max_pool2d / avg_pool2d's backward."""
-    g = cache.geom
-    dout = as_dout(dout, cache.x.shape[:2] + g.out, cache.op, cache.x.dtype)
-    g, idx, origin, is_pad = _scatter_parts(cache, dout.shape)
-    n, c, i, j = idx.T
-    kh, kw = g.kernel_size
-    if cache.argmax is not None:
-        # The backward's own routing: dout × (argmax == offset), offset by offset.
-        offsets = np.arange(kh * kw).reshape(kh, kw)
-        hit = cache.argmax[n, c, i, j][:, None, None] == offsets
-        stamp = dout[n, c, i, j][:, None, None] * hit
-    else:
-        share = dout / (kh * kw)                          # the backward's arithmetic
-        stamp = np.broadcast_to(share[n, c, i, j][:, None, None], (len(idx), kh, kw)).copy()
-    return ScatterTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, dout,
-                        cache.x.shape, idx, origin, c[:, None], stamp[:, None], is_pad,
-                        g.pad_extra)
-
-
-def conv_dx_scatter_trace(cache, dout):
-    """ScatterTrace of conv2d's input gradient: upstream cell (n, f, i, j) stamps dout × w[f]."""
-    w, g = cache.weight, cache.geom
-    nf, ch = w.shape[:2]
-    n = cache.x.shape[0]
-    dout = as_dout(dout, (n, nf) + g.out, "conv2d", w.dtype)
-    g, idx, origin, is_pad = _scatter_parts(cache, dout.shape)
-    nn, f, i, j = idx.T
-    stamp = dout[nn, f, i, j][:, None, None, None] * w[f]           # (S, C/groups, kh, kw)
-    channels = group_channels(f, nf, cache.groups, ch)
-    return ScatterTrace("conv2d", g.kernel_size, g.stride, g.padding, g.dilation, dout,
-                        cache.x.shape, idx, origin, channels, stamp, is_pad, g.pad_extra)
+    return idx, origin, mask[idx[:, 2], idx[:, 3]]
 
 
 @dataclass(frozen=True)
@@ -173,40 +175,6 @@ class GatherTrace:
         out = np.zeros((n, c) + size, dtype=self.value.dtype)
         out[tuple(self.out_index.T)] = self.value
         return out[:, :, ph:ph + h, pw:pw + w]
-
-
-def conv_dx_gather_trace(cache, dout):
-    from .conv import dense_weight
-    g = cache.geom
-    w = dense_weight(cache.weight, cache.groups)       # zero where a filter reads no channel
-    nf, ch, kh, kw = w.shape
-    n = cache.x.shape[0]
-    dout = as_dout(dout, (n, nf) + g.out, "conv2d", w.dtype)
-    hp, wp = g.padded_size()
-    border = [g.dilation[a] * (g.kernel_size[a] - 1) for a in range(2)]
-    zh, zw = hp + border[0], wp + border[1]
-    inserted = np.zeros((n, nf, zh, zw), dtype=w.dtype)
-    rows = slice(border[0], border[0] + g.stride[0] * (g.out[0] - 1) + 1, g.stride[0])
-    cols = slice(border[1], border[1] + g.stride[1] * (g.out[1] - 1) + 1, g.stride[1])
-    inserted[:, :, rows, cols] = dout
-    core = np.zeros((zh, zw), dtype=bool)                 # where dout's cells spread out
-    core[border[0]:rows.stop, border[1]:cols.stop] = True
-    is_inserted = core.copy()
-    is_inserted[rows, cols] = False
-    is_border = ~core
-    kernel = w[:, :, ::-1, ::-1]
-    idx = _grid((n, ch, hp, wp))
-    nn, c, y, x = idx.T
-    a = g.dilation[0] * np.arange(kh)
-    b = g.dilation[1] * np.arange(kw)
-    field = inserted[nn[:, None, None, None], np.arange(nf)[None, :, None, None],
-                     (y[:, None] + a)[:, None, :, None], (x[:, None] + b)[:, None, None, :]]
-    value = np.einsum("sfab,sfab->s", field, kernel[:, c].transpose(1, 0, 2, 3))
-    ph, pw = g.padding
-    cropped = (y < ph) | (y >= ph + g.in_size[0]) | (x < pw) | (x >= pw + g.in_size[1])
-    return GatherTrace(g.kernel_size, g.stride, g.padding, g.dilation, inserted, is_inserted,
-                       is_border, kernel, cache.x.shape, idx, cropped, field,
-                       value.astype(w.dtype, copy=False), g.pad_extra)
 
 
 @dataclass(frozen=True)
@@ -246,20 +214,6 @@ class WeightGradTrace:
         return out
 
 
-def conv_dweight_trace(cache, dout):
-    from .conv import _dweight   # the backward's own product
-    w, g = cache.weight, cache.geom
-    nf = w.shape[0]
-    n = cache.x.shape[0]
-    dout = as_dout(dout, (n, nf) + g.out, "conv2d", w.dtype)
-    dlast = batch_last(dout).reshape(nf, -1)
-    dw = _dweight(cache.cols, dlast, w, cache.groups, g.out[0] * g.out[1], n)
-    idx = _grid(w.shape)
-    bias = dlast.sum(axis=1) if cache.bias is not None else None
-    return WeightGradTrace(w.shape, (n, nf) + g.out, cache.cols, dlast, idx,
-                           dw[tuple(idx.T)], bias, cache.groups)
-
-
 @dataclass(frozen=True)
 class RowTrace:
     """linear's backward, one neuron (n, o) at a time: step k adds ``scale[k]`` × ``row[k]``
@@ -283,16 +237,6 @@ class RowTrace:
         return out
 
 
-def linear_backward_trace(cache, dout, wrt):
-    x, w = cache.x, cache.weight
-    dout = as_dout(dout, (x.shape[0], w.shape[0]), "linear", w.dtype)
-    idx = _grid(dout.shape)
-    n, o = idx.T
-    if wrt == "x":
-        return RowTrace("x", x.shape, idx, n, dout[n, o], w, o)
-    return RowTrace("weight", w.shape, idx, o, dout[n, o], x, n)
-
-
 @dataclass(frozen=True)
 class ElementwiseBackwardTrace:
     """relu / sigmoid / tanh backward: ``local`` is the derivative at each element (the
@@ -308,13 +252,6 @@ class ElementwiseBackwardTrace:
         return self.value
 
 
-def elementwise_backward_trace(cache, dout, backward):
-    value = backward(dout, cache)
-    local = backward(np.ones_like(cache.out), cache)
-    return ElementwiseBackwardTrace(cache.op, cache.x, cache.out,
-                                    np.asarray(dout, dtype=cache.out.dtype), local, value)
-
-
 @dataclass(frozen=True)
 class CrossEntropyBackwardTrace:
     """dlogits = (softmax − onehot) · dout / N, per sample row."""
@@ -326,49 +263,3 @@ class CrossEntropyBackwardTrace:
 
     def output(self):
         return self.value
-
-
-def cross_entropy_backward_trace(cache, dout=1.0):
-    from .loss import cross_entropy_backward
-    onehot = np.zeros_like(cache.probs)
-    onehot[np.arange(len(cache.labels)), cache.labels] = 1
-    return CrossEntropyBackwardTrace(cache.probs, onehot, len(cache.labels), float(dout),
-                                     cross_entropy_backward(dout, cache))
-
-
-def backward_trace(cache, dout, wrt="x", view="scatter"):
-    """The backward pass of the op behind ``cache``, run instrumented (see the module doc).
-
-    Parameters
-    ----------
-    cache : the op's cache
-    dout : ndarray, the upstream gradient (the op's output shape; a scalar for cross-entropy)
-    wrt : {"x", "weight"}
-        "weight" for conv2d and linear only.
-    view : {"scatter", "gather"}
-        conv2d's input gradient only.
-    """
-    from . import activations, conv, dense, loss, pool
-    ok = ("x", "weight") if isinstance(cache, (conv.ConvCache, dense.LinearCache)) else ("x",)
-    if wrt not in ok:
-        raise ValueError(f"backward_trace: wrt={wrt!r} is invalid for {type(cache).__name__}, "
-                         f"expected one of {ok}")
-    if view not in ("scatter", "gather"):
-        raise ValueError(f"backward_trace: view={view!r} is invalid, expected 'scatter' or 'gather'")
-    if isinstance(cache, pool.PoolCache):
-        return pool_backward_trace(cache, dout)
-    if isinstance(cache, conv.ConvCache):
-        if wrt == "weight":
-            return conv_dweight_trace(cache, dout)
-        return (conv_dx_gather_trace if view == "gather" else conv_dx_scatter_trace)(cache, dout)
-    if isinstance(cache, dense.LinearCache):
-        return linear_backward_trace(cache, dout, wrt)
-    if isinstance(cache, activations.ElementwiseCache):
-        from .scaled_tanh import scaled_tanh_backward   # ops.scaled_tanh is the function
-        backward = {"relu": activations.relu_backward, "sigmoid": activations.sigmoid_backward,
-                    "tanh": activations.tanh_backward,
-                    "scaled_tanh": scaled_tanh_backward}[cache.op]
-        return elementwise_backward_trace(cache, dout, backward)
-    if isinstance(cache, loss.CrossEntropyCache):
-        return cross_entropy_backward_trace(cache, dout)
-    raise TypeError(f"backward_trace: no backward trace for {type(cache).__name__}")

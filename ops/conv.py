@@ -5,7 +5,8 @@ import numpy as np
 
 from . import trace as _trace
 from ._check import as_dout, as_float, cast_common, check_ndim, check_spatial, pair
-from ._window import Geometry, batch_last, geometry, pad, unpad, windows
+from ._window import Geometry, batch_last, geometry, group_channels, pad, unpad, windows
+from .backtrace import GatherTrace, ScatterTrace, WeightGradTrace, check_args, grid, scatter_steps
 
 OP = "conv2d"
 
@@ -26,9 +27,12 @@ class ConvCache:
         return _trace.conv_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
-        """The backward pass run instrumented (ops.backtrace)."""
-        from .backtrace import backward_trace
-        return backward_trace(self, dout, wrt, view)
+        """The backward pass run instrumented (see ops.backtrace): a ScatterTrace of dx,
+        a GatherTrace of dx (``view="gather"``) or a WeightGradTrace (``wrt="weight"``)."""
+        check_args(self, wrt, view, ("x", "weight"))
+        if wrt == "weight":
+            return conv_dweight_trace(self, dout)
+        return (conv_dx_gather_trace if view == "gather" else conv_dx_scatter_trace)(self, dout)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -178,10 +182,67 @@ def dense_weight(w, groups):
     return full
 
 
-def group_channels(f, n_filters, groups, c_per_group):
-    """The input channels that filter(s) ``f`` read: an array (..., C/groups)."""
-    group = np.asarray(f) // (n_filters // groups)
-    return group[..., None] * c_per_group + np.arange(c_per_group)
+def conv_dx_scatter_trace(cache, dout):
+    """ScatterTrace of conv2d's input gradient: upstream cell (n, f, i, j) stamps dout × w[f]."""
+    w, g = cache.weight, cache.geom
+    nf, ch = w.shape[:2]
+    n = cache.x.shape[0]
+    dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
+    idx, origin, is_pad = scatter_steps(g, dout.shape)
+    nn, f, i, j = idx.T
+    stamp = dout[nn, f, i, j][:, None, None, None] * w[f]           # (S, C/groups, kh, kw)
+    channels = group_channels(f, nf, cache.groups, ch)
+    return ScatterTrace(OP, g.kernel_size, g.stride, g.padding, g.dilation, dout,
+                        cache.x.shape, idx, origin, channels, stamp, is_pad, g.pad_extra)
+
+
+def conv_dx_gather_trace(cache, dout):
+    """GatherTrace of conv2d's input gradient: a full correlation of the zero-inserted,
+    padded dout with the 180°-rotated kernel."""
+    g = cache.geom
+    w = dense_weight(cache.weight, cache.groups)       # zero where a filter reads no channel
+    nf, ch, kh, kw = w.shape
+    n = cache.x.shape[0]
+    dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
+    hp, wp = g.padded_size()
+    border = [g.dilation[a] * (g.kernel_size[a] - 1) for a in range(2)]
+    zh, zw = hp + border[0], wp + border[1]
+    inserted = np.zeros((n, nf, zh, zw), dtype=w.dtype)
+    rows = slice(border[0], border[0] + g.stride[0] * (g.out[0] - 1) + 1, g.stride[0])
+    cols = slice(border[1], border[1] + g.stride[1] * (g.out[1] - 1) + 1, g.stride[1])
+    inserted[:, :, rows, cols] = dout
+    core = np.zeros((zh, zw), dtype=bool)                 # where dout's cells spread out
+    core[border[0]:rows.stop, border[1]:cols.stop] = True
+    is_inserted = core.copy()
+    is_inserted[rows, cols] = False
+    is_border = ~core
+    kernel = w[:, :, ::-1, ::-1]
+    idx = grid((n, ch, hp, wp))
+    nn, c, y, x = idx.T
+    a = g.dilation[0] * np.arange(kh)
+    b = g.dilation[1] * np.arange(kw)
+    field = inserted[nn[:, None, None, None], np.arange(nf)[None, :, None, None],
+                     (y[:, None] + a)[:, None, :, None], (x[:, None] + b)[:, None, None, :]]
+    value = np.einsum("sfab,sfab->s", field, kernel[:, c].transpose(1, 0, 2, 3))
+    ph, pw = g.padding
+    cropped = (y < ph) | (y >= ph + g.in_size[0]) | (x < pw) | (x >= pw + g.in_size[1])
+    return GatherTrace(g.kernel_size, g.stride, g.padding, g.dilation, inserted, is_inserted,
+                       is_border, kernel, cache.x.shape, idx, cropped, field,
+                       value.astype(w.dtype, copy=False), g.pad_extra)
+
+
+def conv_dweight_trace(cache, dout):
+    """WeightGradTrace of conv2d: one step per weight cell, valued by the backward's own product."""
+    w, g = cache.weight, cache.geom
+    nf = w.shape[0]
+    n = cache.x.shape[0]
+    dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
+    dlast = batch_last(dout).reshape(nf, -1)
+    dw = _dweight(cache.cols, dlast, w, cache.groups, g.out[0] * g.out[1], n)
+    idx = grid(w.shape)
+    bias = dlast.sum(axis=1) if cache.bias is not None else None
+    return WeightGradTrace(w.shape, (n, nf) + g.out, cache.cols, dlast, idx,
+                           dw[tuple(idx.T)], bias, cache.groups)
 
 
 # OpenBLAS is slow on one big product whose weight matrix is tiny (LeNet-5's C1: 6 x 25),

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._check import as_dout, as_float, cast_common, check_ndim, pair
 from ._window import Geometry, batch_last, pad, unpad, windows
+from .conv import conv_dx_gather_trace, conv_dx_scatter_trace
 
 OP = "conv_transpose2d"
 
@@ -36,7 +37,6 @@ class ConvTransposeCache:
         Both leave out the bias; :class:`ConvTransposeTrace` adds it and keeps the op's
         own output as ``value``.
         """
-        from .backtrace import conv_dx_gather_trace, conv_dx_scatter_trace
         if view not in ("scatter", "direct"):
             raise ValueError(f"{OP}: view={view!r} is invalid, expected 'scatter' or 'direct'")
         # conv_transpose2d(x, w) is the input gradient of the conv2d (weight w, this

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import trace as _trace
 from ._check import as_dout, as_float, cast_common, check_ndim
+from .backtrace import RowTrace, check_args, grid
 
 
 @dataclass
@@ -19,9 +20,16 @@ class LinearCache:
         return _trace.linear_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
-        """The backward pass run instrumented (ops.backtrace)."""
-        from .backtrace import backward_trace
-        return backward_trace(self, dout, wrt, view)
+        """The backward pass run instrumented, one neuron (n, o) at a time: a RowTrace
+        (see ops.backtrace) of dx (``wrt="x"``) or dweight (``wrt="weight"``)."""
+        check_args(self, wrt, view, ("x", "weight"))
+        x, w = self.x, self.weight
+        dout = as_dout(dout, (x.shape[0], w.shape[0]), "linear", w.dtype)
+        idx = grid(dout.shape)
+        n, o = idx.T
+        if wrt == "x":
+            return RowTrace("x", x.shape, idx, n, dout[n, o], w, o)
+        return RowTrace("weight", w.shape, idx, o, dout[n, o], x, n)
 
 
 def linear(x, weight, bias=None):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._check import as_dout, as_float, check_ndim
+from .backtrace import CrossEntropyBackwardTrace, check_args
 
 
 def softmax_parts(x, axis=-1):
@@ -36,9 +37,13 @@ class CrossEntropyCache:
     labels: np.ndarray   # (N,)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
-        """The backward pass run instrumented (ops.backtrace)."""
-        from .backtrace import backward_trace
-        return backward_trace(self, dout, wrt, view)
+        """The backward pass run instrumented: a CrossEntropyBackwardTrace (see ops.backtrace),
+        dlogits = (softmax − onehot) · dout / N."""
+        check_args(self, wrt, view)
+        onehot = np.zeros_like(self.probs)
+        onehot[np.arange(len(self.labels)), self.labels] = 1
+        return CrossEntropyBackwardTrace(self.probs, onehot, len(self.labels), float(dout),
+                                         cross_entropy_backward(dout, self))
 
 
 def _check_labels(labels, n, k):

@@ -6,6 +6,7 @@ import numpy as np
 from . import trace as _trace
 from ._check import as_dout, as_float, check_ndim, check_spatial
 from ._window import Geometry, geometry, pad, pad_mask, unpad, windows
+from .backtrace import ScatterTrace, check_args, scatter_steps
 
 
 @dataclass
@@ -22,9 +23,10 @@ class PoolCache:
         return _trace.pool_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
-        """The backward pass run instrumented (ops.backtrace)."""
-        from .backtrace import backward_trace
-        return backward_trace(self, dout, wrt, view)
+        """The backward pass run instrumented: a ScatterTrace (see ops.backtrace) whose
+        upstream cell (n, c, i, j) stamps its window as the backward routes it."""
+        check_args(self, wrt, view)
+        return pool_backward_trace(self, dout)
 
 
 def _taps(xp, g):
@@ -145,3 +147,23 @@ def avg_pool2d_backward(dout, cache):
         rows, cols = g.tap(a, b)
         dxp[:, :, rows, cols] += share
     return unpad(dxp, g)
+
+
+def pool_backward_trace(cache, dout):
+    """ScatterTrace of max_pool2d / avg_pool2d's backward."""
+    g = cache.geom
+    dout = as_dout(dout, cache.x.shape[:2] + g.out, cache.op, cache.x.dtype)
+    idx, origin, is_pad = scatter_steps(g, dout.shape)
+    n, c, i, j = idx.T
+    kh, kw = g.kernel_size
+    if cache.argmax is not None:
+        # The backward's own routing: dout × (argmax == offset), offset by offset.
+        offsets = np.arange(kh * kw).reshape(kh, kw)
+        hit = cache.argmax[n, c, i, j][:, None, None] == offsets
+        stamp = dout[n, c, i, j][:, None, None] * hit
+    else:
+        share = dout / (kh * kw)                          # the backward's arithmetic
+        stamp = np.broadcast_to(share[n, c, i, j][:, None, None], (len(idx), kh, kw)).copy()
+    return ScatterTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, dout,
+                        cache.x.shape, idx, origin, c[:, None], stamp[:, None], is_pad,
+                        g.pad_extra)

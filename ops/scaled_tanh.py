@@ -13,7 +13,7 @@ def scaled_tanh(x):
     """``1.7159 * tanh(2x/3)``; any shape. Returns (out, cache)."""
     x = as_float(x, "x", "scaled_tanh")
     out = (A * np.tanh(S * x)).astype(x.dtype, copy=False)
-    return out, ElementwiseCache("scaled_tanh", x, out)
+    return out, ElementwiseCache("scaled_tanh", x, out, scaled_tanh_backward)
 
 
 def scaled_tanh_backward(dout, cache):

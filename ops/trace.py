@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 
 from ._check import as_float
-from ._window import pad_mask, windows
+from ._window import group_channels, pad_mask, windows
 from .loss import softmax_parts
 
 
@@ -71,8 +71,8 @@ class WindowTrace:
         """The input channels step k's window reads (conv with groups: its group's only)."""
         if self.weight is None:
             return np.array([self.out_index[k, 1]])
-        f, cg = self.weight.shape[0], self.weight.shape[1]
-        return (self.out_index[k, 1] // (f // self.groups)) * cg + np.arange(cg)
+        return group_channels(self.out_index[k, 1], self.weight.shape[0], self.groups,
+                              self.weight.shape[1])
 
     def __len__(self):
         return len(self.value)
@@ -117,7 +117,6 @@ def conv_trace(cache, sample=None):
     w, b = cache.weight, cache.bias
     g, idx, origin, is_pad = _window_parts(cache, sample, w.shape[0])
     n, f, i, j = idx.T
-    from .conv import group_channels
     ch = group_channels(f, w.shape[0], cache.groups, w.shape[1])    # (S, C/groups)
     field = windows(cache.xp, g)[n[:, None], ch, i[:, None], j[:, None]]   # (S, C/groups, kh, kw)
     contrib = np.einsum("sckl,sckl->sc", field, w[f])               # display only
