@@ -8,7 +8,8 @@ from .layers import (ACTIVATIONS, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d,
 from .lenet1998 import LeNet1998, MaskedConv2d, RBFOutput, Subsample2d, lenet5_1998
 from .module import Module
 from .networks import NETS, build_net, cnn, fc2, lenet5
-from .optim import OPTIMIZERS, SGD, Adam, Optimizer, build_optimizer
+from .optim import OPTIMIZERS, SGD, Adam, build_optimizer
+from .optimizer import Optimizer
 from .parameter import Parameter
 from .schedules import SCHEDULES, Constant, Cosine, LeCun1998, Step, Warmup, build_schedule
 from .sdlm import SDLM, gauss_newton_diagonal

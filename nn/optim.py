@@ -1,7 +1,9 @@
-"""Optimisers with ``torch.optim`` update formulas: SGD (momentum, Nesterov) and Adam.
+"""Optimisers with ``torch.optim`` update formulas: SGD (momentum, Nesterov) and Adam, and
+:func:`build_optimizer`, which builds any optimiser of ours by name (SDLM included).
 
 Each optimiser holds a list of :class:`~nn.parameter.Parameter` and updates
-``p.data`` in place from ``p.grad``. ``lr`` is a plain attribute that schedules set.
+``p.data`` in place from ``p.grad``. ``lr`` is a plain attribute that schedules set. The
+base class :class:`~nn.optimizer.Optimizer` lives in nn/optimizer.py.
 """
 
 from __future__ import annotations
@@ -10,59 +12,8 @@ import math
 
 import numpy as np
 
-from .parameter import Parameter
-
-
-class Optimizer:
-    """Base class: parameter list, ``lr``, ``zero_grad`` and state (de)serialisation."""
-
-    def __init__(self, params, lr: float, weight_decay: float = 0.0) -> None:
-        self.params: list[Parameter] = list(params)
-        if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
-        if not (lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"lr must be a positive finite number, got {lr}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.zero_grad()
-
-    def step(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _grad(self, p: Parameter) -> np.ndarray:
-        """The gradient with L2 weight decay added (``g + wd * p``), as torch does."""
-        if self.weight_decay:
-            return p.grad + self.weight_decay * p.data
-        return p.grad
-
-    # Per-parameter state is stored as {"<slot>": [array or None per parameter]}
-    # plus scalars, so it can be saved in an .npz file.
-    def state_dict(self) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def _slot_arrays(self, slot: str, values) -> dict[str, np.ndarray]:
-        return {f"{slot}.{i}": v for i, v in enumerate(values) if v is not None}
-
-    def _load_slot(self, slot: str, state) -> list:
-        out = []
-        for i, p in enumerate(self.params):
-            v = state.get(f"{slot}.{i}")
-            if v is not None:
-                v = np.asarray(v, dtype=p.data.dtype)
-                if v.shape != p.data.shape:
-                    raise ValueError(f"optimizer state {slot}.{i} has shape {v.shape}, "
-                                     f"expected {p.data.shape}")
-                v = v.copy()
-            out.append(v)
-        return out
+from .optimizer import Optimizer
+from .sdlm import MU, SDLM
 
 
 class SGD(Optimizer):
@@ -184,6 +135,5 @@ def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
     if name == "adam":
         return Adam(params, lr, weight_decay=weight_decay)
     if name == "sdlm":
-        from .sdlm import MU, SDLM      # sdlm builds on this module
         return SDLM(params, lr, mu=MU if mu is None else mu, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")

@@ -29,7 +29,7 @@ import ops
 
 from .layers import _Activation, Conv2d, Flatten, Linear, MaxPool2d
 from .lenet1998 import MaskedConv2d, PaperInput, RBFOutput, Subsample2d
-from .optim import Optimizer
+from .optimizer import Optimizer
 
 CURVATURE_SAMPLES = 500   # patterns per Hessian estimate (the paper's Appendix C)
 MU = 0.02                 # the paper's mu: caps each step at eta / mu
