@@ -13,13 +13,12 @@ import json
 import os
 from pathlib import Path
 
-from .snapshots import SNAPSHOTS
-
 CHECKPOINT = "checkpoint.npz"
 WEIGHTS = "weights.npz"
 METRICS = "metrics.jsonl"
 RUN_INFO = "run.json"
 SUMMARY = "summary.json"
+SNAPSHOTS = "snapshots.npz"     # written by training.snapshots.SnapshotRecorder
 RUN_FILES = (METRICS, CHECKPOINT, WEIGHTS, RUN_INFO, SUMMARY, SNAPSHOTS)
 
 

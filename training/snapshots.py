@@ -34,8 +34,9 @@ import os
 import numpy as np
 
 from .checkpoint import CheckpointError, load_npz, save_npz_atomic
+from .config import TrainConfig, build_model
+from .rundir import SNAPSHOTS, read_run_info
 
-SNAPSHOTS = "snapshots.npz"
 DEFAULT_LAYERS = {"conv1": "c1.weight", "conv2": "c3.weight"}
 SCALARS = ("step", "epoch", "loss", "test_error")
 
@@ -297,8 +298,6 @@ def snapshot_connections(run_dir, data: dict) -> dict:
         Series name (``conv2``) -> (F, C) bool; empty for a run without run.json, whose
         config is unreadable, or whose layers all read every input map.
     """
-    from .config import TrainConfig, build_model      # config -> nn; rundir imports this module
-    from .rundir import read_run_info
     try:
         info = read_run_info(os.fspath(run_dir))
         if info is None:
