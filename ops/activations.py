@@ -32,7 +32,10 @@ class ElementwiseCache:
 
 
 def relu(x):
-    """max(x, 0); any shape. Returns (out, cache)."""
+    """max(x, 0); any shape. Returns (out, cache).
+
+    The naive loop reference is ``relu`` in tests/reference.py.
+    """
     x = as_float(x, "x", "relu")
     out = np.maximum(x, 0)
     return out, ElementwiseCache("relu", x, out, relu_backward)
@@ -47,7 +50,10 @@ def relu_backward(dout, cache):
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), computed from exp(-|x|) so that no input overflows. Returns (out, cache)."""
+    """1 / (1 + exp(-x)), computed from exp(-|x|) so that no input overflows. Returns (out, cache).
+
+    The naive loop reference is ``sigmoid`` in tests/reference.py.
+    """
     x = as_float(x, "x", "sigmoid")
     with np.errstate(under="ignore"):  # exp(-1000) -> 0 is the right answer
         e = np.exp(-np.abs(x))
@@ -62,7 +68,10 @@ def sigmoid_backward(dout, cache):
 
 
 def tanh(x):
-    """Hyperbolic tangent; any shape. Returns (out, cache)."""
+    """Hyperbolic tangent; any shape. Returns (out, cache).
+
+    The naive loop reference is ``tanh`` in tests/reference.py.
+    """
     x = as_float(x, "x", "tanh")
     out = np.tanh(x)
     return out, ElementwiseCache("tanh", x, out, tanh_backward)

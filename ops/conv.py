@@ -38,6 +38,8 @@ class ConvCache:
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Convolve ``x`` with ``weight``, as ``torch.nn.functional.conv2d``.
 
+    The naive loop reference is ``conv2d`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not

@@ -42,6 +42,8 @@ class Cache1d:
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution, as ``torch.nn.functional.conv1d``.
 
+    The naive loop reference is ``conv1d`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, C, L)
@@ -109,13 +111,19 @@ def _pool1d(op, pool2d, x, kernel_size, stride, padding, dilation=None):
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1):
     """Max pooling over (N, C, L), as ``torch.nn.functional.max_pool1d``; stride defaults to
-    kernel_size, padding is −inf. Returns (out (N, C, OL), cache)."""
+    kernel_size, padding is −inf. Returns (out (N, C, OL), cache).
+
+    The naive loop reference is ``pool1d`` in tests/reference.py.
+    """
     return _pool1d("max_pool1d", max_pool2d, x, kernel_size, stride, padding, dilation)
 
 
 def avg_pool1d(x, kernel_size, stride=None, padding=0):
     """Average pooling over (N, C, L), as ``torch.nn.functional.avg_pool1d``; zero padding counts
-    in the divisor. Returns (out (N, C, OL), cache)."""
+    in the divisor. Returns (out (N, C, OL), cache).
+
+    The naive loop reference is ``pool1d`` in tests/reference.py.
+    """
     return _pool1d("avg_pool1d", avg_pool2d, x, kernel_size, stride, padding)
 
 

@@ -98,6 +98,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                      dilation=1):
     """Transposed convolution of ``x`` with ``weight``, as ``torch.nn.functional.conv_transpose2d``.
 
+    The naive loop reference is ``conv_transpose2d`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, C_in, H, W)

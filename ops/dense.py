@@ -35,6 +35,8 @@ class LinearCache:
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias``, as ``torch.nn.functional.linear``.
 
+    The naive loop reference is ``linear`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, in)
@@ -77,7 +79,10 @@ class FlattenCache:
 
 
 def flatten(x):
-    """Flatten every axis but the first: (N, ...) -> (N, prod(...)), like ``torch.nn.Flatten()``."""
+    """Flatten every axis but the first: (N, ...) -> (N, prod(...)), like ``torch.nn.Flatten()``.
+
+    The naive loop reference is ``flatten`` in tests/reference.py.
+    """
     x = as_float(x, "x", "flatten")
     if x.ndim < 1:
         raise ValueError(f"flatten: x has shape {x.shape}, expected at least 1 axis (N, ...)")

@@ -18,13 +18,19 @@ def softmax_parts(x, axis=-1):
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``; returns a plain array of x's shape."""
+    """exp(x) / sum(exp(x)) along ``axis``; returns a plain array of x's shape.
+
+    The naive loop reference is ``softmax`` in tests/reference.py.
+    """
     _, e, total = softmax_parts(as_float(x, "x", "softmax"), axis)
     return e / total
 
 
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along ``axis``; returns a plain array of x's shape."""
+    """x - logsumexp(x) along ``axis``; returns a plain array of x's shape.
+
+    The naive loop reference is ``log_softmax`` in tests/reference.py.
+    """
     shifted, _, total = softmax_parts(as_float(x, "x", "log_softmax"), axis)
     if shifted.size == 0:
         return shifted            # an empty axis sums to 0, and log(0) would only warn
@@ -61,6 +67,8 @@ def _check_labels(labels, n, k):
 
 def cross_entropy(logits, labels):
     """Mean cross-entropy of softmax(logits), as ``torch.nn.functional.cross_entropy``.
+
+    The naive loop reference is ``cross_entropy`` in tests/reference.py.
 
     Parameters
     ----------

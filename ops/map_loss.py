@@ -26,6 +26,8 @@ class MapLossCache:
 def map_loss(scores, labels, j):
     """Mean MAP loss over the batch.
 
+    The naive loop reference is ``map_loss`` in tests/reference.py.
+
     Parameters
     ----------
     scores : ndarray (N, K), minus the RBF penalties

@@ -19,6 +19,8 @@ class AffinePadCache:
 def affine_pad2d(x, scale, shift, padding, value=0.0):
     """``pad(scale * x + shift)`` on H and W with the constant ``value``.
 
+    The naive loop reference is ``affine_pad2d`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, C, H, W)

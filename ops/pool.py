@@ -46,6 +46,8 @@ def _prepare(op, x, kernel_size, stride, padding, dilation):
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     """Max pooling, as ``torch.nn.functional.max_pool2d``; padding is -inf.
 
+    The naive loop reference is ``max_pool2d`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, C, H, W); N may be 0 (an empty output), C, H and W may not
@@ -105,7 +107,10 @@ def _route_like_torch(out, argmax, xp, g):
 
 def max_pool2d_backward(dout, cache):
     """Route each upstream gradient (N, C, OH, OW) to its window's argmax cell (see
-    :func:`max_pool2d`); overlapping windows accumulate. Returns dx (N, C, H, W)."""
+    :func:`max_pool2d`); overlapping windows accumulate. Returns dx (N, C, H, W).
+
+    The naive loop reference is ``max_pool2d_backward`` in tests/reference.py.
+    """
     g, kw = cache.geom, cache.geom.kernel_size[1]
     dout = as_dout(dout, cache.x.shape[:2] + g.out, "max_pool2d", cache.x.dtype)
     dxp = np.zeros_like(cache.xp, dtype=cache.x.dtype)   # batch-last, like xp
@@ -117,6 +122,8 @@ def max_pool2d_backward(dout, cache):
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling, as ``torch.nn.functional.avg_pool2d``; zero padding counts in the divisor.
+
+    The naive loop reference is ``avg_pool2d`` in tests/reference.py.
 
     Parameters
     ----------

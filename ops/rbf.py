@@ -27,6 +27,8 @@ class RBFCache:
 def euclidean_rbf(x, centres):
     """Squared Euclidean distance of each row of ``x`` to each centre.
 
+    The naive loop reference is ``euclidean_rbf`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, D)

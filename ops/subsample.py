@@ -47,6 +47,8 @@ def _check(x, weight, bias):
 def subsample2d(x, weight, bias, kernel_size=2, stride=None):
     """``weight[c] * (sum of each k x k block of map c) + bias[c]``.
 
+    The naive loop reference is ``subsample2d`` in tests/reference.py.
+
     Parameters
     ----------
     x : ndarray (N, C, H, W)
