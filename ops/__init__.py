@@ -10,7 +10,7 @@ from .conv1d import (avg_pool1d, avg_pool1d_backward, conv1d, conv1d_backward, m
                      max_pool1d_backward)
 from .conv_transpose import conv_transpose2d, conv_transpose2d_backward
 from .dense import flatten, flatten_backward, linear, linear_backward
-from .loss import cross_entropy, cross_entropy_backward, log_softmax, softmax
+from .loss import cross_entropy, cross_entropy_backward, log_softmax, softmax, trace_softmax
 from .map_loss import map_loss, map_loss_backward
 from .pad import affine_pad2d, affine_pad2d_backward
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
@@ -18,7 +18,7 @@ from .rbf import RBFTrace, euclidean_rbf, euclidean_rbf_backward
 from .scaled_tanh import scaled_tanh, scaled_tanh_backward
 from .subsample import subsample2d, subsample2d_backward, subsample2d_gauss_newton
 from .trace import (ElementwiseTrace, FlattenTrace, LinearTrace, SoftmaxTrace, WindowStep,
-                    WindowTrace, trace_softmax)
+                    WindowTrace)
 
 __all__ = [
     "conv2d", "conv2d_backward", "conv_transpose2d", "conv_transpose2d_backward",

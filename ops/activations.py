@@ -4,9 +4,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import trace as _trace
 from ._check import as_dout, as_float
 from .backtrace import ElementwiseBackwardTrace, check_args
+from .trace import ElementwiseTrace, check_sample, grid
 
 
 @dataclass
@@ -19,7 +19,7 @@ class ElementwiseCache:
     backward: Callable = field(repr=False, compare=False)
 
     def trace(self, sample=None):
-        return _trace.elementwise_trace(self, sample)
+        return elementwise_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
         """The backward pass run instrumented: an ElementwiseBackwardTrace (see ops.backtrace)
@@ -81,3 +81,11 @@ def tanh_backward(dout, cache):
     y = cache.out
     dout = as_dout(dout, y.shape, "tanh", y.dtype)
     return (dout * (1 - y * y)).astype(y.dtype, copy=False)
+
+
+def elementwise_trace(cache, sample=None):
+    """ElementwiseTrace from an ElementwiseCache; one step per element."""
+    x = cache.x
+    check_sample(sample, x.shape[0] if x.ndim else 1)
+    idx = grid(x.shape, sample) if x.ndim else np.zeros((1, 0), dtype=int)
+    return ElementwiseTrace(cache.op, x, cache.out, idx, cache.out[tuple(idx.T)])

@@ -15,8 +15,8 @@
 
 Each cache builds its own trace, beside the op's forward and backward (``PoolCache`` in
 ops/pool.py, ``ConvCache`` in ops/conv.py, ...). This module holds only what they share:
-the record types, the steps of a scatter over windows and the argument check. It imports
-no op module, so that every op module may import it.
+the record types and the argument check (the steps over an output come from ops/trace.py).
+It imports no op module, so that every op module may import it.
 
 Stamps and values come from the same geometry and arithmetic as the op's backward (the
 pool routing from the forward's ``argmax``, conv's stamps from the same ``wᵀ·dout``
@@ -29,12 +29,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._window import group_channels, pad_mask, windows
-
-
-def grid(shape):
-    """Row-major indices (S, len(shape)) of every cell of an array of ``shape``."""
-    return np.indices(shape).reshape(len(shape), -1).T
+from ._window import group_channels
 
 
 def check_args(cache, wrt, view, wrts=("x",)):
@@ -132,16 +127,6 @@ class ScatterTrace:
             cells = self.cells(k).reshape(-1, 2)
             np.add.at(counts, (cells[:, 0], cells[:, 1]), 1)
         return counts
-
-
-def scatter_steps(g, dout_shape):
-    """One step per upstream cell of a windowed op with Geometry ``g``, row-major:
-    ``out_index`` (S, 4) n, c, i, j, the window ``origin`` (S, 2) in padded coordinates and
-    ``is_pad`` (S, kh, kw), which window cells fall on padding."""
-    idx = grid(dout_shape)
-    origin = idx[:, 2:] * np.array(g.stride)
-    mask = windows(pad_mask(g)[None, None], g)[0, 0]
-    return idx, origin, mask[idx[:, 2], idx[:, 3]]
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import trace as _trace
 from ._check import as_dout, as_float, cast_common, check_ndim, check_spatial, pair
 from ._window import Geometry, batch_last, geometry, group_channels, pad, unpad, windows
-from .backtrace import GatherTrace, ScatterTrace, WeightGradTrace, check_args, grid, scatter_steps
+from .backtrace import GatherTrace, ScatterTrace, WeightGradTrace, check_args
+from .trace import WindowTrace, grid, window_steps
 
 OP = "conv2d"
 
@@ -24,7 +24,7 @@ class ConvCache:
     groups: int = 1
 
     def trace(self, sample=None):
-        return _trace.conv_trace(self, sample)
+        return conv_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
         """The backward pass run instrumented (see ops.backtrace): a ScatterTrace of dx,
@@ -184,13 +184,26 @@ def dense_weight(w, groups):
     return full
 
 
+def conv_trace(cache, sample=None):
+    """WindowTrace of conv2d from its ConvCache; one step per (n, f, i, j)."""
+    w, b, g = cache.weight, cache.bias, cache.geom
+    idx, origin, is_pad = window_steps(g, cache.out.shape, sample)
+    n, f, i, j = idx.T
+    ch = group_channels(f, w.shape[0], cache.groups, w.shape[1])    # (S, C/groups)
+    field = windows(cache.xp, g)[n[:, None], ch, i[:, None], j[:, None]]   # (S, C/groups, kh, kw)
+    contrib = np.einsum("sckl,sckl->sc", field, w[f])               # display only
+    return WindowTrace(OP, g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
+                       cache.out.shape, idx, origin, field, is_pad, cache.out[n, f, i, j],
+                       weight=w, bias=b, contrib=contrib, groups=cache.groups)
+
+
 def conv_dx_scatter_trace(cache, dout):
     """ScatterTrace of conv2d's input gradient: upstream cell (n, f, i, j) stamps dout × w[f]."""
     w, g = cache.weight, cache.geom
     nf, ch = w.shape[:2]
     n = cache.x.shape[0]
     dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
-    idx, origin, is_pad = scatter_steps(g, dout.shape)
+    idx, origin, is_pad = window_steps(g, dout.shape)
     nn, f, i, j = idx.T
     stamp = dout[nn, f, i, j][:, None, None, None] * w[f]           # (S, C/groups, kh, kw)
     channels = group_channels(f, nf, cache.groups, ch)

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import trace as _trace
 from ._check import as_dout, as_float, cast_common, check_ndim
-from .backtrace import RowTrace, check_args, grid
+from .backtrace import RowTrace, check_args
+from .trace import FlattenTrace, LinearTrace, check_sample, grid
 
 
 @dataclass
@@ -17,7 +17,7 @@ class LinearCache:
     out: np.ndarray      # (N, out): the returned output itself (no copy), read by trace()
 
     def trace(self, sample=None):
-        return _trace.linear_trace(self, sample)
+        return linear_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
         """The backward pass run instrumented, one neuron (n, o) at a time: a RowTrace
@@ -69,13 +69,20 @@ def linear_backward(dout, cache):
     return dout @ cache.weight, dout.T @ cache.x, dbias
 
 
+def linear_trace(cache, sample=None):
+    """LinearTrace of linear from its LinearCache; one step per neuron (n, o)."""
+    check_sample(sample, cache.x.shape[0])
+    idx = grid((cache.x.shape[0], cache.weight.shape[0]), sample)
+    return LinearTrace(cache.x, cache.weight, cache.bias, idx, cache.out[tuple(idx.T)])
+
+
 @dataclass
 class FlattenCache:
     x: np.ndarray
     out: np.ndarray
 
     def trace(self, sample=None):
-        return _trace.flatten_trace(self, sample)
+        return flatten_trace(self, sample)
 
 
 def flatten(x):
@@ -96,3 +103,13 @@ def flatten_backward(dout, cache):
     dx = np.empty_like(cache.x)
     dx[...] = dout.reshape(cache.x.shape)
     return dx
+
+
+def flatten_trace(cache, sample=None):
+    """FlattenTrace of flatten from its FlattenCache; one step per element."""
+    x = cache.x
+    check_sample(sample, x.shape[0])
+    src = grid(x.shape, sample)
+    dst = np.stack([src[:, 0], np.ravel_multi_index(tuple(src[:, 1:].T), x.shape[1:])], axis=1) \
+        if x.ndim > 1 else np.stack([src[:, 0], np.zeros(len(src), dtype=int)], axis=1)
+    return FlattenTrace(x.shape, src, dst, cache.out[tuple(dst.T)])

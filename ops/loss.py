@@ -5,6 +5,7 @@ import numpy as np
 
 from ._check import as_dout, as_float, check_ndim
 from .backtrace import CrossEntropyBackwardTrace, check_args
+from .trace import SoftmaxTrace
 
 
 def softmax_parts(x, axis=-1):
@@ -35,6 +36,23 @@ def log_softmax(x, axis=-1):
     if shifted.size == 0:
         return shifted            # an empty axis sums to 0, and log(0) would only warn
     return shifted - np.log(total)
+
+
+def trace_softmax(logits, label=None):
+    """Trace softmax (and, with ``label``, cross-entropy) of a 1-D logits vector (K,)."""
+    z = as_float(logits, "logits", "trace_softmax")
+    if z.ndim != 1:
+        raise ValueError(f"trace_softmax: logits has shape {z.shape}, expected a 1-D vector (K,)")
+    if z.size == 0:
+        raise ValueError("trace_softmax: logits is empty, expected at least one logit")
+    shifted, e, total = softmax_parts(z)
+    loss = None
+    if label is not None:
+        if not 0 <= int(label) < z.size:
+            raise ValueError(f"trace_softmax: label={label} is out of range, expected [0, {z.size})")
+        label = int(label)
+        loss = float(np.log(total[0]) - shifted[label])
+    return SoftmaxTrace(z, shifted, e, float(total[0]), e / total, label, loss)
 
 
 @dataclass

@@ -3,10 +3,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import trace as _trace
 from ._check import as_dout, as_float, check_ndim, check_spatial
 from ._window import Geometry, geometry, pad, pad_mask, unpad, windows
-from .backtrace import ScatterTrace, check_args, scatter_steps
+from .backtrace import ScatterTrace, check_args
+from .trace import WindowTrace, window_steps
 
 
 @dataclass
@@ -20,7 +20,7 @@ class PoolCache:
     out: np.ndarray      # (N, C, OH, OW): the returned output itself (no copy), read by trace()
 
     def trace(self, sample=None):
-        return _trace.pool_trace(self, sample)
+        return pool_trace(self, sample)
 
     def backward_trace(self, dout, wrt="x", view="scatter"):
         """The backward pass run instrumented: a ScatterTrace (see ops.backtrace) whose
@@ -156,11 +156,26 @@ def avg_pool2d_backward(dout, cache):
     return unpad(dxp, g)
 
 
+def pool_trace(cache, sample=None):
+    """WindowTrace of max_pool2d / avg_pool2d from its PoolCache; one step per (n, c, i, j)."""
+    g = cache.geom
+    idx, origin, is_pad = window_steps(g, cache.out.shape, sample)
+    n, c, i, j = idx.T
+    field = windows(cache.xp, g)[n, c, i, j][:, None]               # (S, 1, kh, kw)
+    argmax = None
+    if cache.argmax is not None:
+        flat = cache.argmax[n, c, i, j].astype(np.intp)
+        argmax = np.stack(np.divmod(flat, g.kernel_size[1]), axis=1)
+    return WindowTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
+                       cache.out.shape, idx, origin, field, is_pad, cache.out[n, c, i, j],
+                       argmax=argmax)
+
+
 def pool_backward_trace(cache, dout):
     """ScatterTrace of max_pool2d / avg_pool2d's backward."""
     g = cache.geom
     dout = as_dout(dout, cache.x.shape[:2] + g.out, cache.op, cache.x.dtype)
-    idx, origin, is_pad = scatter_steps(g, dout.shape)
+    idx, origin, is_pad = window_steps(g, dout.shape)
     n, c, i, j = idx.T
     kh, kw = g.kernel_size
     if cache.argmax is not None:

@@ -10,6 +10,7 @@ from typing import Optional
 import numpy as np
 
 from ._check import as_dout, as_float, check_ndim
+from .trace import check_sample, grid
 
 OP = "euclidean_rbf"
 
@@ -103,11 +104,8 @@ class RBFTrace:
 
 
 def rbf_trace(cache, sample=None):
-    n, k = cache.diff.shape[:2]
-    if sample is not None and not 0 <= sample < n:
-        raise ValueError(f"trace: sample={sample} is out of range, expected 0 <= sample < {n}")
-    idx = np.indices((n, k)).reshape(2, -1).T
-    if sample is not None:
-        idx = idx[idx[:, 0] == sample]
+    """RBFTrace from an RBFCache; one step per output unit (n, i)."""
+    check_sample(sample, cache.diff.shape[0])
+    idx = grid(cache.diff.shape[:2], sample)
     d = cache.diff[idx[:, 0], idx[:, 1]]
     return RBFTrace(cache.x, cache.centres, idx, np.einsum("sd,sd->s", d, d))

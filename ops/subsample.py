@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import trace as _trace
 from ._check import as_dout, as_float, check_ndim
 from ._window import Geometry, geometry, pad, unpad, windows
+from .trace import WindowTrace, window_steps
 
 OP = "subsample2d"
 
@@ -105,20 +105,15 @@ def subsample_trace(cache, sample=None):
     """WindowTrace of subsample2d: one step per (n, c, i, j); ``weight[c]`` is shown as a
     (1, kh, kw) kernel of equal coefficients, ``contrib`` is ``weight[c] * block sum``."""
     g = cache.geom
-    n_all, c_all = cache.x.shape[:2]
-    if sample is not None and not 0 <= sample < n_all:
-        raise ValueError(f"trace: sample={sample} is out of range, expected 0 <= sample < {n_all}")
-    idx = np.indices((n_all, c_all) + g.out).reshape(4, -1).T
-    if sample is not None:
-        idx = idx[idx[:, 0] == sample]
+    c_all = cache.x.shape[1]
+    idx, origin, is_pad = window_steps(g, cache.block.shape, sample)   # no padding
     n, c, i, j = idx.T
     field = windows(cache.xp, g)[n, c, i, j][:, None]                 # (S, 1, kh, kw)
     kernel = np.broadcast_to(cache.weight[:, None, None, None],
                              (c_all, 1) + g.kernel_size).copy()
     contrib = (cache.weight[c] * cache.block[n, c, i, j])[:, None]
     value = contrib[:, 0] + cache.bias[c]
-    return _trace.WindowTrace(OP, g.kernel_size, g.stride, g.padding, g.dilation, cache.x,
-                              cache.xp, cache.block.shape, idx, idx[:, 2:] * np.array(g.stride),
-                              field, np.zeros((len(idx),) + g.kernel_size, dtype=bool),
-                              value.astype(cache.x.dtype, copy=False), weight=kernel,
-                              bias=cache.bias, contrib=contrib)
+    return WindowTrace(OP, g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
+                       cache.block.shape, idx, origin, field, is_pad,
+                       value.astype(cache.x.dtype, copy=False), weight=kernel, bias=cache.bias,
+                       contrib=contrib)

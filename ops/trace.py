@@ -4,28 +4,42 @@ A trace is a struct of arrays with one row per step (row-major over the output);
 ``trace[k]`` gives step k as a small dataclass. Every ``value`` is read from the op's own
 output array (kept in its cache), so it equals ``out`` bit for bit; window traces read the
 same strided windows as the fast path (``_window.windows``). Display-only fields that are
-recomputed here, and may differ from ``value`` in the last bits, are named in their
+recomputed, and may differ from ``value`` in the last bits, are named in their
 docstrings and in docs/ops.md: ``contrib`` (conv) and ``LinearStep.products``.
+
+Each cache builds its own trace, beside the op's forward and backward (``ConvCache.trace``
+in ops/conv.py, ...). This module holds only what they share: the record types and the
+steps over an output. It imports no op module, so that every op module may import it.
 """
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
-from ._check import as_float
 from ._window import group_channels, pad_mask, windows
-from .loss import softmax_parts
 
 
-def _grid(shape, sample):
+def grid(shape, sample=None):
     """Row-major indices (S, len(shape)) of an output of ``shape``, optionally one sample only."""
     idx = np.indices(shape).reshape(len(shape), -1).T
     return idx if sample is None else idx[idx[:, 0] == sample]
 
 
-def _check_sample(sample, n):
+def check_sample(sample, n):
     if sample is not None and not 0 <= sample < n:
         raise ValueError(f"trace: sample={sample} is out of range, expected 0 <= sample < {n}")
+
+
+def window_steps(g, shape, sample=None):
+    """One step per cell of a windowed op's (N, C, OH, OW) output ``shape`` (Geometry ``g``),
+    row-major, optionally of one sample only: ``out_index`` (S, 4) n, c, i, j, the window's
+    ``origin`` (S, 2) in padded coordinates and ``is_pad`` (S, kh, kw), which of its cells
+    fall on padding."""
+    check_sample(sample, shape[0])
+    idx = grid(shape, sample)
+    origin = idx[:, 2:] * np.array(g.stride)
+    mask = windows(pad_mask(g)[None, None], g)[0, 0]
+    return idx, origin, mask[idx[:, 2], idx[:, 3]]
 
 
 @dataclass(frozen=True)
@@ -102,43 +116,6 @@ def _scatter(shape, index, value):
     return out
 
 
-def _window_parts(cache, sample, n_out_channels):
-    g = cache.geom
-    n = cache.x.shape[0]
-    _check_sample(sample, n)
-    idx = _grid((n, n_out_channels) + g.out, sample)
-    origin = idx[:, 2:] * np.array(g.stride)
-    mask = windows(pad_mask(g)[None, None], g)[0, 0]
-    return g, idx, origin, mask[idx[:, 2], idx[:, 3]]
-
-
-def conv_trace(cache, sample=None):
-    """WindowTrace of conv2d from its ConvCache; one step per (n, f, i, j)."""
-    w, b = cache.weight, cache.bias
-    g, idx, origin, is_pad = _window_parts(cache, sample, w.shape[0])
-    n, f, i, j = idx.T
-    ch = group_channels(f, w.shape[0], cache.groups, w.shape[1])    # (S, C/groups)
-    field = windows(cache.xp, g)[n[:, None], ch, i[:, None], j[:, None]]   # (S, C/groups, kh, kw)
-    contrib = np.einsum("sckl,sckl->sc", field, w[f])               # display only
-    return WindowTrace("conv2d", g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
-                       cache.out.shape, idx, origin, field, is_pad, cache.out[n, f, i, j],
-                       weight=w, bias=b, contrib=contrib, groups=cache.groups)
-
-
-def pool_trace(cache, sample=None):
-    """WindowTrace of max_pool2d / avg_pool2d from its PoolCache; one step per (n, c, i, j)."""
-    g, idx, origin, is_pad = _window_parts(cache, sample, cache.x.shape[1])
-    n, c, i, j = idx.T
-    field = windows(cache.xp, g)[n, c, i, j][:, None]               # (S, 1, kh, kw)
-    argmax = None
-    if cache.argmax is not None:
-        flat = cache.argmax[n, c, i, j].astype(np.intp)
-        argmax = np.stack(np.divmod(flat, g.kernel_size[1]), axis=1)
-    return WindowTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, cache.x, cache.xp,
-                       cache.out.shape, idx, origin, field, is_pad, cache.out[n, c, i, j],
-                       argmax=argmax)
-
-
 @dataclass(frozen=True)
 class LinearStep:
     out_index: np.ndarray   # (2,) n, o
@@ -171,12 +148,6 @@ class LinearTrace:
         return _scatter((self.x.shape[0], self.weight.shape[0]), self.out_index, self.value)
 
 
-def linear_trace(cache, sample=None):
-    _check_sample(sample, cache.x.shape[0])
-    idx = _grid((cache.x.shape[0], cache.weight.shape[0]), sample)
-    return LinearTrace(cache.x, cache.weight, cache.bias, idx, cache.out[tuple(idx.T)])
-
-
 @dataclass(frozen=True)
 class ElementwiseStep:
     index: np.ndarray
@@ -203,13 +174,6 @@ class ElementwiseTrace:
         return _scatter(self.input.shape, self.index, self.value)
 
 
-def elementwise_trace(cache, sample=None):
-    x = cache.x
-    _check_sample(sample, x.shape[0] if x.ndim else 1)
-    idx = _grid(x.shape, sample) if x.ndim else np.zeros((1, 0), dtype=int)
-    return ElementwiseTrace(cache.op, x, cache.out, idx, cache.out[tuple(idx.T)])
-
-
 @dataclass(frozen=True)
 class FlattenTrace:
     """One step per element: input cell src_index (n, c, i, j) goes to dst_index (n, k)."""
@@ -226,15 +190,6 @@ class FlattenTrace:
         return _scatter((n, int(np.prod(self.input_shape[1:]))), self.dst_index, self.value)
 
 
-def flatten_trace(cache, sample=None):
-    x = cache.x
-    _check_sample(sample, x.shape[0])
-    src = _grid(x.shape, sample)
-    dst = np.stack([src[:, 0], np.ravel_multi_index(tuple(src[:, 1:].T), x.shape[1:])], axis=1) \
-        if x.ndim > 1 else np.stack([src[:, 0], np.zeros(len(src), dtype=int)], axis=1)
-    return FlattenTrace(x.shape, src, dst, cache.out[tuple(dst.T)])
-
-
 @dataclass(frozen=True)
 class SoftmaxTrace:
     """The stages of softmax (and cross-entropy) for one logits vector (K,)."""
@@ -245,20 +200,3 @@ class SoftmaxTrace:
     probs: np.ndarray       # exp / total
     label: Optional[int] = None
     loss: Optional[float] = None   # -log probs[label]
-
-
-def trace_softmax(logits, label=None):
-    """Trace softmax (and, with ``label``, cross-entropy) of a 1-D logits vector (K,)."""
-    z = as_float(logits, "logits", "trace_softmax")
-    if z.ndim != 1:
-        raise ValueError(f"trace_softmax: logits has shape {z.shape}, expected a 1-D vector (K,)")
-    if z.size == 0:
-        raise ValueError("trace_softmax: logits is empty, expected at least one logit")
-    shifted, e, total = softmax_parts(z)
-    loss = None
-    if label is not None:
-        if not 0 <= int(label) < z.size:
-            raise ValueError(f"trace_softmax: label={label} is out of range, expected [0, {z.size})")
-        label = int(label)
-        loss = float(np.log(total[0]) - shifted[label])
-    return SoftmaxTrace(z, shifted, e, float(total[0]), e / total, label, loss)

@@ -168,6 +168,14 @@ def test_the_arrows_run_one_way():
     assert wrong_arrows(import_graph()) == []
 
 
+def test_the_shared_trace_modules_import_no_op():
+    # what every op's traces share may be imported by every op module, so it imports none
+    graph = import_graph()
+    for shared in ("ops.trace", "ops.backtrace"):
+        ops_read = {m for m in graph[shared] if not m.startswith("ops._")} - {"ops.trace"}
+        assert ops_read == set(), f"{shared} imports {sorted(ops_read)}"
+
+
 def _write(root, files):
     for rel, text in files.items():
         path = root / rel
