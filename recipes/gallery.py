@@ -126,11 +126,13 @@ HEADINGS = {"backward": "-- backward --",
                        "numbers) --"}
 
 
-def _section(gif):
-    if gif.argv[0] not in RECIPES:
-        raise ValueError(f"gallery entry {gif.command!r}: no animation {gif.argv[0]!r}")
-    return "backward" if RECIPES[gif.argv[0]].section == "training" else \
-        RECIPES[gif.argv[0]].section
+def _section(name, gif):
+    """The gallery section of entry ``name``: "forward", "backward" (the training step
+    included) or ARITH_DIR."""
+    if name.startswith(f"{ARITH_DIR}/"):
+        return ARITH_DIR
+    section = RECIPES[gif.argv[0]].section
+    return "backward" if section == "training" else section
 
 
 def gallery_jobs(parser, out_dir, no_gifsicle=False, gallery=None):
@@ -141,7 +143,7 @@ def gallery_jobs(parser, out_dir, no_gifsicle=False, gallery=None):
     (Path(out_dir) / ARITH_DIR).mkdir(exist_ok=True)
     shown = "forward"
     for name, gif in (GALLERY if gallery is None else gallery).items():
-        part = ARITH_DIR if name.startswith(f"{ARITH_DIR}/") else _section(gif)
+        part = _section(name, gif)
         heading = HEADINGS[part] if part != shown else None
         shown = part
         yield heading, Path(name).name, gallery_args(parser, gif, Path(out_dir) / f"{name}.gif",
