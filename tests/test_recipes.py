@@ -51,14 +51,25 @@ def test_every_gallery_entry_names_a_registered_animation():
     assert relations and all(n.startswith("arithmetic/") for n in relations)
 
 
-def test_render_passes_the_input_once_with_its_label(monkeypatch):
+def test_render_reads_the_input_once_with_its_label(fake_mnist_dir, tmp_path, monkeypatch):
+    import shutil
+    import mnist.load
+    shutil.copytree(fake_mnist_dir, tmp_path / "mnist")
+    monkeypatch.setenv("NUMPY_DL_DATA", str(tmp_path))
+    reads = []
+    real = mnist.load.load_mnist
+
+    def counted(*a, **k):
+        reads.append(a[0])
+        return real(*a, **k)
+    monkeypatch.setattr("mnist.load.load_mnist", counted)
     parser, _ = gif_parser()
-    calls = []
-    import viz.inputs
-    real = viz.inputs.load_input
-    monkeypatch.setattr("viz.inputs.load_input", lambda *a, **k: calls.append(a) or real(*a, **k))
-    anim = render(parser.parse_args(["training-step"]))
-    assert len(anim) > 2 and len(calls) == 1            # the label came with the image
+    for op in ("training-step", "maxpool-backward"):      # both need the digit's label
+        reads.clear()
+        anim = render(parser.parse_args([op, "--input", "mnist:3"]))
+        assert reads == ["test"], op                      # the label came with the image
+        assert any("label 3" in p.name for p in anim.layout.get("placed", [])) or \
+            "label 3" in str(anim.texts), op
 
 
 def test_the_one_tour_resolver():
