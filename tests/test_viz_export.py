@@ -35,8 +35,9 @@ def html_data(path):
 
 
 def test_format_follows_the_option_or_the_extension(tmp_path):
-    assert [format_of(tmp_path / n) for n in ("a.gif", "a.HTML", "a.mp4", "a.webp", "frames")] \
-        == ["gif", "html", "mp4", "webp", "png"]
+    assert [format_of(tmp_path / n) for n in ("a.gif", "a.HTML", "a.mp4", "a.webp", "a")] \
+        == ["gif", "html", "mp4", "webp", "gif"]
+    assert format_of(tmp_path / "frames", "png") == "png"
     assert format_of(tmp_path / "a.gif", "gif") == "gif"
     for path, fmt, msg in (("a.gif", "mp4", "extension .gif, expected .mp4"),
                            ("a.mov", None, "unknown extension .mov"),
@@ -85,23 +86,23 @@ def test_webp_is_lossless_and_keeps_every_delay(tmp_path, anim):
 
 
 def test_png_frames_every_step_or_the_tour_for_slides(tmp_path, anim):
-    every = anim.save(tmp_path / "a_frames")
+    every = anim.save(tmp_path / "a_frames", format="png")
     names = sorted(q.name for q in every.iterdir())
     assert names == [f"a_{i + 1:04d}.png" for i in range(len(anim))]
     for i in (0, len(anim) // 2, len(anim) - 1):
         idx = rgb_to_index(np.asarray(Image.open(every / names[i]).convert("RGB")))
         np.testing.assert_array_equal(idx, anim.frames[i])
-    tour = save(anim, tmp_path / "t", steps="tour")
+    tour = save(anim, tmp_path / "t", "png", steps="tour")
     keep = slide_frames(anim)
     assert keep == anim.tour_frames() + [len(anim) - 1]
     assert sorted(q.name for q in tour.iterdir()) == [f"t_{i + 1:04d}.png" for i in keep]
     # written again: the old frames are replaced whole; a folder of other files is refused
-    save(anim, tmp_path / "t", steps="all")
+    save(anim, tmp_path / "t", "png", steps="all")
     assert len(list(tour.iterdir())) == len(anim)
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     with pytest.raises(ValueError, match="holds other files"):
-        save(anim, tmp_path / "mine")
+        save(anim, tmp_path / "mine", "png")
     assert [q.name for q in (tmp_path / "mine").iterdir()] == ["notes.txt"]
     assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
     with pytest.raises(ValueError, match="only with format png"):
@@ -115,9 +116,9 @@ def test_a_failed_write_leaves_nothing_and_the_old_file_as_it_was(tmp_path, anim
     def boom(*a, **k):
         raise OSError("disk full")
     monkeypatch.setattr(Image.Image, "save", boom)
-    for name in ("a.webp", "b_frames"):
+    for name, fmt in (("a.webp", None), ("b_frames", "png")):
         with pytest.raises(OSError, match="disk full"):
-            anim.save(tmp_path / name)
+            anim.save(tmp_path / name, format=fmt)
     assert sorted(q.name for q in tmp_path.iterdir()) == ["a.webp"]
     assert old.read_bytes() == b"old"
 

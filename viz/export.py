@@ -41,7 +41,8 @@ class ExtraMissing(RuntimeError):
 
 def format_of(path, fmt=None):
     """The format to write ``path`` in: ``fmt`` when given, else its extension (``.gif``,
-    ``.html``, ``.mp4``, ``.webp``; a folder, or a name without extension, for ``png``).
+    ``.html``, ``.mp4``, ``.webp``; none: gif). PNG frames go into a folder, so they need
+    ``fmt="png"``.
 
     Raises
     ------
@@ -60,17 +61,34 @@ def format_of(path, fmt=None):
             raise ValueError(f"{str(path)!r}: format png writes a folder of frames, expected a "
                              "folder name (no .png)")
         return fmt
-    if path is None:
+    if path is None or not suffix:      # a name without extension was always a GIF
         return "gif"
-    if not suffix:
-        return "png"
     if suffix == ".png":
-        raise ValueError(f"{str(path)!r}: format png writes a folder of frames, expected a "
-                         "folder name (no .png)")
+        raise ValueError(f"{str(path)!r}: PNG frames go into a folder: expected format png "
+                         "and a folder name (no .png)")
     if by_ext is None:
         raise ValueError(f"{str(path)!r}: unknown extension {suffix}, expected "
                          ".gif, .html, .mp4, .webp or a folder name (png frames)")
     return by_ext
+
+
+def require(fmt, steps="all"):
+    """Check, before any rendering work, that ``fmt`` can be written with ``steps``: raise
+    :class:`ExtraMissing` (one line naming the extra) when it needs an optional dependency
+    that is not installed, ValueError when ``steps`` does not apply."""
+    if steps not in STEPS:
+        raise ValueError(f"steps {steps!r}: expected one of {', '.join(STEPS)}")
+    if steps != "all" and fmt != "png":
+        raise ValueError(f"steps {steps!r}: only with format png (the other formats play "
+                         "every frame)")
+    if fmt == "mp4":
+        _ffmpeg()
+
+
+def size_of(path):
+    """Bytes written: the file's size, or a PNG folder's total."""
+    path = Path(path)
+    return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
 
 
 def output_name(stem, fmt):
@@ -102,11 +120,7 @@ def save(anim, path, fmt=None, durations=None, steps="all", title=None, use_gifs
     """
     path = Path(path)
     fmt = format_of(path, fmt)
-    if steps not in STEPS:
-        raise ValueError(f"steps {steps!r}: expected one of {', '.join(STEPS)}")
-    if steps != "all" and fmt != "png":
-        raise ValueError(f"steps {steps!r}: only with format png (the other formats play "
-                         "every frame)")
+    require(fmt, steps)
     if not path.parent.is_dir():
         raise ValueError(f"folder {str(path.parent)!r} does not exist")
     durations = list(anim.delays() if durations is None else durations)
