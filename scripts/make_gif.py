@@ -17,6 +17,10 @@ Examples::
     python scripts/make_gif.py conv2d --channels 4 --filters 4 --groups 2 --kernel ints
     python scripts/make_gif.py conv_transpose2d --view direct --stride 2 --padding 1
     python scripts/make_gif.py conv1d --padding causal
+    python scripts/make_gif.py maxpool --format html     # a step-through player
+    python scripts/make_gif.py maxpool --out maxpool.mp4 # MP4 (pip install -e '.[video]')
+    python scripts/make_gif.py maxpool --format png --steps tour   # stills for slides
+    python scripts/make_gif.py all --format gif html     # the gallery and its players
 """
 import argparse
 import math
@@ -36,7 +40,7 @@ from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from training.checkpoint import CheckpointError  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from viz.dense import parse_indices  # noqa: E402
-from viz.encode import write_gif  # noqa: E402
+from viz import export  # noqa: E402
 from viz.flatten_gif import render_flatten  # noqa: E402
 from viz.frames import sweep_pace  # noqa: E402
 from viz.inputs import MAX_SIDE, load_image, stack_channels  # noqa: E402
@@ -243,8 +247,16 @@ def _common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
     p.add_argument("--hold", type=int, default=hold_ms, metavar="MS",
                    help="how long the last frame stays, in ms (multiple of 10, at least 20)")
     p.add_argument("--out", type=Path, default=None,
-                   help=f"output GIF (default: gifs/{op}.gif in the repository; with --weights, "
-                        "NET_LAYER_filterF.gif beside the weights)")
+                   help=f"output file, or folder for png (default: gifs/{op}.gif in the "
+                        "repository, .html/.mp4/.webp or _frames/ for the other formats; with "
+                        "--weights, NET_LAYER_filterF.gif beside the weights)")
+    p.add_argument("--format", choices=export.FORMATS, default=None,
+                   help="gif; html (a self-contained step-through player); mp4 (H.264 for "
+                        "slides, needs pip install -e '.[video]'); webp (animated, lossless); "
+                        "png (one still per frame into a folder) (default: from --out's "
+                        "extension, else gif)")
+    p.add_argument("--steps", choices=export.STEPS, default="all",
+                   help="with --format png: every frame, or only the tour and the hold")
     p.add_argument("--no-gifsicle", action="store_true",
                    help="skip the gifsicle -O3 pass (it only runs when gifsicle is installed)")
 
@@ -490,6 +502,8 @@ def build_parser():
     p = add("all", "render the whole gallery into gifs/")
     p.add_argument("--out-dir", type=Path, default=GIF_DIR, help="folder of the gallery")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
+    p.add_argument("--format", choices=export.FORMATS, nargs="+", default=["gif"],
+                   help="formats to write beside each other, e.g. 'gif html' adds the players")
     return parser, subs
 
 
@@ -1139,9 +1153,9 @@ def _npz_error(path, e):
     return f"cannot read {text}"
 
 
-def _check_out(out, parser):
+def _check_out(out, parser, fmt="gif"):
     """Refuse an output path that cannot be written, before rendering anything."""
-    if out.is_dir():
+    if out.is_dir() and fmt != "png":
         parser.error(f"argument --out: {str(out)!r} is a folder, expected a file path such as "
                      f"{str(out / 'name.gif')!r}")
     if not out.parent.is_dir():
@@ -1178,15 +1192,25 @@ def make(args, parser):
 
     Returns a dict: ``path``, ``frames``, ``play_s``, ``bytes``, ``render_s`` (drawing and
     encoding time)."""
-    out = args.out or (GIF_DIR / f"{args.op}.gif")
+    try:
+        fmt = export.format_of(args.out, args.format)
+    except ValueError as e:
+        parser.error(f"argument --format/--out: {e}")
+    try:
+        export.require(fmt, args.steps)
+    except export.ExtraMissing as e:
+        parser.error(f"argument --format: {e}")
+    except ValueError as e:
+        parser.error(f"argument --steps: {e}")
+    out = args.out or (GIF_DIR / export.output_name(args.op, fmt))
     if getattr(args, "weights", None) is not None:
         learned_out = _learned_checks(args, parser)
-        out = args.out or learned_out
+        out = args.out or learned_out.with_name(export.output_name(learned_out.stem, fmt))
         if args.out is None:
             out.parent.mkdir(parents=True, exist_ok=True)
     elif args.op == "conv2d" and (args.layer != "conv1" or args.filter != 0):
         parser.error("argument --layer/--filter: only with --weights PATH")
-    _check_out(out, parser)
+    _check_out(out, parser, fmt)
     if getattr(args, "max_frames", 2) < 2:
         parser.error(f"--max-frames {args.max_frames}: expected at least 2")
     try:
@@ -1199,13 +1223,16 @@ def make(args, parser):
         frame_ms = sweep_pace(anim.phases)
     durations = anim.durations(frame_ms, args.hold)
     try:
-        write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+        export.save(anim, out, fmt, durations, steps=args.steps, title=f"{args.op}: numpy_dl",
+                    use_gifsicle=not args.no_gifsicle)
+    except ValueError as e:
+        parser.error(f"argument --out: {e}")
     except OSError as e:                       # the atomic writer left nothing behind
         parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
     seconds = time.perf_counter() - t0
     tour = anim.tour_frames()
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
-            "bytes": out.stat().st_size, "render_s": seconds, "tour_frames": len(tour),
+            "bytes": export.size_of(out), "render_s": seconds, "tour_frames": len(tour),
             "tour_s": sum(durations[i] for i in tour) / 1000}
 
 
@@ -1219,10 +1246,15 @@ def gallery():
             [(n, f"{ARITH_DIR}/{n}.gif", a, r) for n, (a, r) in ARITHMETIC.items()])
 
 
-def gallery_args(parser, argv, out, relation=None, no_gifsicle=False):
-    """Parsed arguments of one gallery entry writing to ``out``; an arithmetic entry gets the
-    guide's relationship as its formula line and the renderer's own pace."""
-    a = parser.parse_args(argv + ["--out", str(out)] + (["--no-gifsicle"] if no_gifsicle else []))
+def gallery_args(parser, argv, out, relation=None, no_gifsicle=False, fmt="gif"):
+    """Parsed arguments of one gallery entry writing to ``out`` (its name in ``fmt``); an
+    arithmetic entry gets the guide's relationship as its formula line and the renderer's
+    own pace."""
+    out = Path(out)
+    if fmt != "gif":
+        out = out.with_name(export.output_name(out.stem, fmt))
+    a = parser.parse_args(argv + ["--out", str(out), "--format", fmt] +
+                          (["--no-gifsicle"] if no_gifsicle else []))
     if relation is not None or str(Path(out).parent.name) == ARITH_DIR:
         a.formula = relation
         a.frame_ms = None                  # the renderer's pace: small traces play slower
@@ -1245,14 +1277,21 @@ def main(argv=None):
             return 0
         if not args.out_dir.is_dir():
             subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
+        for fmt in args.format:
+            try:
+                export.require(fmt)
+            except export.ExtraMissing as e:
+                subs["all"].error(f"argument --format: {e}")
         (args.out_dir / ARITH_DIR).mkdir(exist_ok=True)
         for current, rel, argv_, relation in gallery():
             if current == next(iter(BACKWARD_GALLERY)):
                 print("-- backward --")
             if rel == f"{ARITH_DIR}/{next(iter(ARITHMETIC))}.gif":
                 print("-- convolution arithmetic (Dumoulin & Visin's animations, with numbers) --")
-            a = gallery_args(parser, argv_, args.out_dir / rel, relation, args.no_gifsicle)
-            _report(current, make(a, subs[a.op]))
+            for fmt in dict.fromkeys(args.format):
+                a = gallery_args(parser, argv_, args.out_dir / rel, relation, args.no_gifsicle,
+                                 fmt)
+                _report(current, make(a, subs[a.op]))
         return 0
     except KeyboardInterrupt:                  # the atomic writer has removed its temporary file
         done = "" if args.op != "all" else " (the GIFs reported above are complete)"
