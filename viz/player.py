@@ -72,8 +72,10 @@ def chapters(anim):
 def _png(idx, transparent=False):
     """A palette PNG of ``idx`` (palette indices) holding only the colours it uses; the
     ``TRANSPARENT`` index, when present, becomes fully transparent."""
-    used, local = np.unique(idx, return_inverse=True)
-    local = local.reshape(idx.shape).astype(np.uint8)
+    used = np.flatnonzero(np.bincount(idx.ravel(), minlength=256))   # faster than np.unique
+    lut = np.zeros(256, np.uint8)
+    lut[used] = np.arange(used.size)
+    local = lut[idx]
     im = Image.frombytes("P", (idx.shape[1], idx.shape[0]), local.tobytes())
     im.putpalette(palette_rgb()[used].tobytes())
     opts = {}
