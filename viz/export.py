@@ -33,6 +33,7 @@ VIDEO_EXTRA = "MP4 needs the video extra: pip install -e '.[video]' (imageio-ffm
 MP4_MIN_HEIGHT = 1080   # slides are shown on 1080p screens or larger
 MP4_MAX_SIDE = 3840     # ... and players and hardware decoders stop at 4K
 MP4_CRF = 16            # digits stay crisp; x264's default 23 smears 1-px strokes
+MP4_PRESET = "veryfast"
 
 
 class ExtraMissing(RuntimeError):
@@ -224,9 +225,9 @@ def write_mp4(path, frames, durations, min_height=MP4_MIN_HEIGHT):
     with atomic_path(path, fsync=False) as tmp:
         gen = iio.write_frames(str(tmp), (w + pw, h + ph), fps=Fraction(1000, tick),
                                codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
-                               macro_block_size=1, ffmpeg_log_level="error",
+                               quality=None, macro_block_size=1, ffmpeg_log_level="error",
                                output_params=["-vf", f"scale=iw*{k}:ih*{k}:flags=neighbor",
-                                              "-crf", str(MP4_CRF), "-preset", "veryfast",
+                                              "-crf", str(MP4_CRF), "-preset", MP4_PRESET,
                                               "-tune", "animation", "-movflags", "+faststart",
                                               "-f", "mp4"])
         gen.send(None)
