@@ -504,6 +504,8 @@ def build_parser():
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
     p.add_argument("--format", choices=export.FORMATS, nargs="+", default=["gif"],
                    help="formats to write beside each other, e.g. 'gif html' adds the players")
+    p.add_argument("--steps", choices=export.STEPS, default="all",
+                   help="with png: every frame, or only the tour and the hold")
     return parser, subs
 
 
@@ -1246,7 +1248,7 @@ def gallery():
             [(n, f"{ARITH_DIR}/{n}.gif", a, r) for n, (a, r) in ARITHMETIC.items()])
 
 
-def gallery_args(parser, argv, out, relation=None, no_gifsicle=False, fmt="gif"):
+def gallery_args(parser, argv, out, relation=None, no_gifsicle=False, fmt="gif", steps="all"):
     """Parsed arguments of one gallery entry writing to ``out`` (its name in ``fmt``); an
     arithmetic entry gets the guide's relationship as its formula line and the renderer's
     own pace."""
@@ -1254,6 +1256,7 @@ def gallery_args(parser, argv, out, relation=None, no_gifsicle=False, fmt="gif")
     if fmt != "gif":
         out = out.with_name(export.output_name(out.stem, fmt))
     a = parser.parse_args(argv + ["--out", str(out), "--format", fmt] +
+                          (["--steps", steps] if fmt == "png" else []) +
                           (["--no-gifsicle"] if no_gifsicle else []))
     if relation is not None or str(Path(out).parent.name) == ARITH_DIR:
         a.formula = relation
@@ -1290,7 +1293,7 @@ def main(argv=None):
                 print("-- convolution arithmetic (Dumoulin & Visin's animations, with numbers) --")
             for fmt in dict.fromkeys(args.format):
                 a = gallery_args(parser, argv_, args.out_dir / rel, relation, args.no_gifsicle,
-                                 fmt)
+                                 fmt, args.steps)
                 _report(current, make(a, subs[a.op]))
         return 0
     except KeyboardInterrupt:                  # the atomic writer has removed its temporary file
