@@ -32,7 +32,10 @@ _ids = itertools.count()
 def frame_captions(anim):
     """The caption of every frame: ``anim.captions`` when set, else each frame's declared
     caption (``texts[i]["caption"]``, or the ``"stage"`` a staged renderer names), else one
-    written from the frame's phase ("tour 2 / 3", "sweep", "the complete output")."""
+    written from the frame's phase ("tour 2 / 3: REASON", "sweep", "the complete output").
+
+    (Renderers that declare no caption today: elementwise, linear, flatten and softmax;
+    once the shared frame grammar writes one per frame, it comes through the first rule.)"""
     if getattr(anim, "captions", None) is not None:
         return [str(c) for c in anim.captions]
     phases = anim.phases or []
@@ -46,7 +49,10 @@ def frame_captions(anim):
         if not c:
             ph = phases[i] if i < len(phases) else None
             if ph == "tour":
+                # the elementwise, linear and flatten renderers name why a step is toured
+                why = t.get("reason") if isinstance(t, dict) else None
                 c = f"tour {phases[:i + 1].count('tour')} / {n_tour}"
+                c += f": {why}" if why else ""
             elif ph == "hold" or (ph is None and i == len(anim) - 1):
                 c = "the complete output"
             elif ph == "sweep":
