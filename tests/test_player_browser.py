@@ -90,3 +90,11 @@ def test_player_keys_captions_and_frames(tmp_path, anim, browser):
     keys(" ")
     wait_for(lambda: frame() > tour[1], what="the player to advance")
     assert console_errors(d) == []
+
+
+def test_without_a_browser_the_browser_tests_skip_in_one_line(monkeypatch):
+    import browser
+    monkeypatch.setattr(browser, "CHROMIUM", ("/nonexistent/chromium",))
+    with pytest.raises(pytest.skip.Exception,
+                       match=r"^no browser: apt-get install chromium chromium-driver$"):
+        browser.need_browser()
