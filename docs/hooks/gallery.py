@@ -132,6 +132,9 @@ def _media_dir():
     if done.exists():
         shutil.rmtree(done)
     os.replace(tmp, done)
+    for old in CACHE.iterdir():            # media of older code: no longer reachable
+        if old != done and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
     log.info("gallery: rendered in %.0f s", time.perf_counter() - t0)
     return done
 
