@@ -93,4 +93,6 @@ def test_every_player_on_a_family_page_plays(site, browser):
     # a link to each player's MP4 (when built) and PNG stills
     links = [a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "article a")]
     assert any(h.endswith(".png") for h in links)
+    if any((SITE / "gallery" / "media").glob("*.mp4")):      # built with the video extra
+        assert sum(h.endswith(".mp4") for h in links) == len(frames)
     assert console_errors(d) == []

@@ -92,6 +92,24 @@ def test_player_keys_captions_and_frames(tmp_path, anim, browser):
     assert console_errors(d) == []
 
 
+def test_the_mp4_plays_in_the_browser(tmp_path, anim, browser):
+    pytest.importorskip("imageio_ffmpeg", reason="the video extra is not installed")
+    h, w = anim.frames[0].shape
+    anim.save(tmp_path / "a.mp4", min_height=2 * h)
+    (tmp_path / "v.html").write_text('<video id="v" src="a.mp4" muted></video>')
+    browser.get((tmp_path / "v.html").as_uri())
+    js = "const v = document.getElementById('v'); return [v.readyState, v.videoWidth, " \
+         "v.videoHeight, v.duration, v.error && v.error.code]"
+    state = lambda: browser.execute_script(js)              # noqa: E731
+    wait_for(lambda: state()[0] >= 1 or state()[4], what="the video's metadata")
+    ready, vw, vh, duration, error = state()
+    assert error is None and (vw, vh) == (2 * w + (2 * w) % 2, 2 * h + (2 * h) % 2)
+    assert duration == pytest.approx(sum(anim.delays()) / 1000, abs=0.2)
+    browser.execute_script("document.getElementById('v').play()")
+    wait_for(lambda: browser.execute_script("return document.getElementById('v').currentTime")
+             > 0.2, what="the video to play")
+
+
 def test_without_a_browser_the_browser_tests_skip_in_one_line(monkeypatch):
     import browser
     monkeypatch.setattr(browser, "CHROMIUM", ("/nonexistent/chromium",))
