@@ -3,6 +3,8 @@ it. Adding a GIF to the gallery is one line here."""
 from pathlib import Path
 from typing import NamedTuple
 
+from viz import export
+
 from .registry import RECIPES
 
 ARITH_DIR = "arithmetic"
@@ -126,7 +128,7 @@ HEADINGS = {"backward": "-- backward --",
                        "numbers) --"}
 
 
-def _section(name, gif):
+def section_of(name, gif):
     """The gallery section of entry ``name``: "forward", "backward" (the training step
     included) or ARITH_DIR."""
     if name.startswith(f"{ARITH_DIR}/"):
@@ -135,26 +137,34 @@ def _section(name, gif):
     return "backward" if section == "training" else section
 
 
-def gallery_jobs(parser, out_dir, no_gifsicle=False, gallery=None):
-    """Each GIF of ``gallery`` (default :data:`GALLERY`) in order, as ``(heading, name,
-    args)``: the line that starts a new section (else None), the entry's file name without
-    its folder, and the arguments that write it to ``out_dir/NAME.gif``. Creates
-    ``out_dir/arithmetic``."""
+def gallery_jobs(parser, out_dir, no_gifsicle=False, gallery=None, formats=("gif",),
+                 steps="all"):
+    """Each entry of ``gallery`` (default :data:`GALLERY`) in order, once per format of
+    ``formats``, as ``(heading, name, args)``: the line that starts a new section (else None),
+    the entry's file name without its folder, and the arguments that write it to
+    ``out_dir/NAME.gif`` (or that name in the format). Creates ``out_dir/arithmetic``."""
     (Path(out_dir) / ARITH_DIR).mkdir(exist_ok=True)
     shown = "forward"
     for name, gif in (GALLERY if gallery is None else gallery).items():
-        part = _section(name, gif)
+        part = section_of(name, gif)
         heading = HEADINGS[part] if part != shown else None
         shown = part
-        yield heading, Path(name).name, gallery_args(parser, gif, Path(out_dir) / f"{name}.gif",
-                                                      no_gifsicle)
+        for fmt in dict.fromkeys(formats):
+            yield heading, Path(name).name, gallery_args(
+                parser, gif, Path(out_dir) / f"{name}.gif", no_gifsicle, fmt, steps)
+            heading = None
 
 
-def gallery_args(parser, gif, out, no_gifsicle=False):
-    """Parsed arguments of gallery entry ``gif`` writing to ``out``; an arithmetic entry gets
-    the guide's relationship as its formula line and the renderer's own pace."""
-    a = parser.parse_args(gif.argv + ["--out", str(out)] + (["--no-gifsicle"] if no_gifsicle
-                                                            else []))
+def gallery_args(parser, gif, out, no_gifsicle=False, fmt="gif", steps="all"):
+    """Parsed arguments of gallery entry ``gif`` writing to ``out`` (its name in ``fmt``); an
+    arithmetic entry gets the guide's relationship as its formula line and the renderer's
+    own pace."""
+    out = Path(out)
+    if fmt != "gif":
+        out = out.with_name(export.output_name(out.stem, fmt))
+    a = parser.parse_args(gif.argv + ["--out", str(out), "--format", fmt] +
+                          (["--steps", steps] if fmt == "png" else []) +
+                          (["--no-gifsicle"] if no_gifsicle else []))
     if gif.relation is not None or str(Path(out).parent.name) == ARITH_DIR:
         a.formula = gif.relation
         a.frame_ms = None                  # the renderer's pace: small traces play slower

@@ -2,7 +2,7 @@
 import os
 import time
 
-from viz.encode import write_gif
+from viz import export
 from viz.frames import sweep_pace
 
 from .options import MAX_DELAY_MS
@@ -28,9 +28,9 @@ def _timing(args):
     return frame_ms
 
 
-def _check_out(out, parser):
+def _check_out(out, parser, fmt="gif"):
     """Refuse an output path that cannot be written, before rendering anything."""
-    if out.is_dir():
+    if out.is_dir() and fmt != "png":
         parser.error(f"argument --out: {str(out)!r} is a folder, expected a file path such as "
                      f"{str(out / 'name.gif')!r}")
     if not out.parent.is_dir():
@@ -44,19 +44,30 @@ def make(args, parser, gif_dir):
     """Render one GIF from parsed arguments; bad usage ends in ``parser.error`` (exit 2).
 
     parser – the subcommand's parser (its ``error`` reports bad usage).
-    gif_dir – where the GIF goes without --out: ``gif_dir/OP.gif``.
+    gif_dir – where the file goes without --out: ``gif_dir/OP.gif`` (``.html``, ``.mp4``,
+        ``.webp``, or the folder ``OP_frames/`` for the other formats).
 
     Returns a dict: ``path``, ``frames``, ``play_s``, ``bytes``, ``render_s`` (drawing and
     encoding time), ``tour_frames``, ``tour_s``."""
-    out = args.out or (gif_dir / f"{args.op}.gif")
+    try:
+        fmt = export.format_of(args.out, args.format)
+    except ValueError as e:
+        parser.error(f"argument --format/--out: {e}")
+    try:
+        export.require(fmt, args.steps)
+    except export.ExtraMissing as e:
+        parser.error(f"argument --format: {e}")
+    except ValueError as e:
+        parser.error(f"argument --steps: {e}")
+    out = args.out or (gif_dir / export.output_name(args.op, fmt))
     if getattr(args, "weights", None) is not None:
         learned_out = learned_checks(args, parser)
-        out = args.out or learned_out
+        out = args.out or learned_out.with_name(export.output_name(learned_out.stem, fmt))
         if args.out is None:
             out.parent.mkdir(parents=True, exist_ok=True)
     elif args.op == "conv2d" and (args.layer != "conv1" or args.filter != 0):
         parser.error("argument --layer/--filter: only with --weights PATH")
-    _check_out(out, parser)
+    _check_out(out, parser, fmt)
     if getattr(args, "max_frames", 2) < 2:
         parser.error(f"--max-frames {args.max_frames}: expected at least 2")
     try:
@@ -69,11 +80,14 @@ def make(args, parser, gif_dir):
         frame_ms = sweep_pace(anim.phases)
     durations = anim.durations(frame_ms, args.hold)
     try:
-        write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+        export.save(anim, out, fmt, durations, steps=args.steps, title=f"{args.op}: numpy_dl",
+                    use_gifsicle=not args.no_gifsicle)
+    except ValueError as e:
+        parser.error(f"argument --out: {e}")
     except OSError as e:                       # the atomic writer left nothing behind
         parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
     seconds = time.perf_counter() - t0
     tour = anim.tour_frames()
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
-            "bytes": out.stat().st_size, "render_s": seconds, "tour_frames": len(tour),
+            "bytes": export.size_of(out), "render_s": seconds, "tour_frames": len(tour),
             "tour_s": sum(durations[i] for i in tour) / 1000}

@@ -4,6 +4,7 @@ import argparse
 import math
 from pathlib import Path
 
+from viz import export
 from viz.inputs import MAX_SIDE
 
 MAX_CHANNELS = 4
@@ -91,7 +92,8 @@ def pair2(v):
 
 # -- option groups -------------------------------------------------------------------------
 def common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
-    """--input/--invert (``image``), --frame-ms/--fps, --hold, --out, --no-gifsicle."""
+    """--input/--invert (``image``), --frame-ms/--fps, --hold, --out, --format, --steps,
+    --no-gifsicle."""
     if image:
         p.add_argument("--input", default=input_default, metavar="SPEC",
                        help="'default' (MNIST test image #0, a 7, bundled in mnist/assets), "
@@ -115,8 +117,16 @@ def common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
     p.add_argument("--hold", type=int, default=hold_ms, metavar="MS",
                    help="how long the last frame stays, in ms (multiple of 10, at least 20)")
     p.add_argument("--out", type=Path, default=None,
-                   help=f"output GIF (default: gifs/{op}.gif in the repository; with --weights, "
-                        "NET_LAYER_filterF.gif beside the weights)")
+                   help=f"output file, or folder for png (default: gifs/{op}.gif in the "
+                        "repository, .html/.mp4/.webp or _frames/ for the other formats; with "
+                        "--weights, NET_LAYER_filterF.gif beside the weights)")
+    p.add_argument("--format", choices=export.FORMATS, default=None,
+                   help="gif; html (a self-contained step-through player); mp4 (H.264 for "
+                        "slides, needs pip install -e '.[video]'); webp (animated, lossless); "
+                        "png (one still per frame into a folder) (default: from --out's "
+                        "extension, else gif)")
+    p.add_argument("--steps", choices=export.STEPS, default="all",
+                   help="with --format png: every frame, or only the tour and the hold")
     p.add_argument("--no-gifsicle", action="store_true",
                    help="skip the gifsicle -O3 pass (it only runs when gifsicle is installed)")
 

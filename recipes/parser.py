@@ -3,6 +3,7 @@ plus ``all``."""
 from pathlib import Path
 
 from safeio.cli import ArgumentParser, HelpFormatter
+from viz import export
 
 from .registry import RECIPES
 
@@ -32,4 +33,8 @@ def build_parser(description, paths):
                                      formatter_class=HelpFormatter)
     p.add_argument("--out-dir", type=Path, default=paths.gifs, help="folder of the gallery")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
+    p.add_argument("--format", choices=export.FORMATS, nargs="+", default=["gif"],
+                   help="formats to write beside each other, e.g. 'gif html' adds the players")
+    p.add_argument("--steps", choices=export.STEPS, default="all",
+                   help="with png: every frame, or only the tour and the hold")
     return parser, subs

@@ -17,6 +17,10 @@ Examples::
     python scripts/make_gif.py conv2d --channels 4 --filters 4 --groups 2 --kernel ints
     python scripts/make_gif.py conv_transpose2d --view direct --stride 2 --padding 1
     python scripts/make_gif.py conv1d --padding causal
+    python scripts/make_gif.py maxpool --format html     # a step-through player
+    python scripts/make_gif.py maxpool --out maxpool.mp4 # MP4 (pip install -e '.[video]')
+    python scripts/make_gif.py maxpool --format png --steps tour   # stills for slides
+    python scripts/make_gif.py all --format gif html     # the gallery and its players
 """
 import sys
 from pathlib import Path
@@ -26,6 +30,7 @@ sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
 from recipes import Paths, build_parser, gallery_jobs, make  # noqa: E402
 from safeio.cli import run_main  # noqa: E402
+from viz import export  # noqa: E402
 
 # the checkout's files the options default to
 PATHS = Paths(gifs=ROOT / "gifs", lenet=ROOT / "models" / "lenet5.npz")
@@ -47,7 +52,13 @@ def main(argv=None):
             return 0
         if not args.out_dir.is_dir():
             subs["all"].error(f"--out-dir {str(args.out_dir)!r} does not exist")
-        for heading, current, a in gallery_jobs(parser, args.out_dir, args.no_gifsicle):
+        for fmt in args.format:
+            try:
+                export.require(fmt)
+            except export.ExtraMissing as e:
+                subs["all"].error(f"argument --format: {e}")
+        for heading, current, a in gallery_jobs(parser, args.out_dir, args.no_gifsicle,
+                                                formats=args.format, steps=args.steps):
             if heading:
                 print(heading)
             _report(current, make(a, subs[a.op], PATHS.gifs))

@@ -4,12 +4,11 @@ Window GIFs play in three phases: a slow **tour** of a few informative steps (ea
 screen ``TOUR_MS``), a fast **sweep** that fills in the rest, and a **hold** on the complete
 output. :func:`plan_tour` lays the frames out; :meth:`Animation.durations` times them.
 """
-import base64
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .encode import frame_durations, gif_bytes, write_gif
+from .encode import frame_durations, gif_bytes
 
 
 TOUR_MS = 1500          # each tour step: long enough to read its whole working
@@ -96,9 +95,11 @@ def sweep_pace(phases, lo=60, hi=500):
 class Animation:
     """Frames ready for :func:`viz.encode.write_gif`; shows itself in a notebook.
 
-    In Jupyter, an ``Animation`` as the last expression of a cell plays there as an
-    embedded GIF (``_repr_html_``), e.g. ``render_window(cache.trace(sample=0))``.
-    ``anim.save(path)`` writes the same GIF to a file.
+    In Jupyter or VS Code, an ``Animation`` as the last expression of a cell shows as a
+    step-through player (:mod:`viz.player`; the GIF where scripts do not run), e.g.
+    ``render_window(cache.trace(sample=0))``. ``anim.save(path)`` writes it in the format
+    of the extension: ``.gif``, ``.html`` (the player), ``.mp4``, ``.webp``, or a folder of
+    PNG frames (:func:`viz.export.save`).
 
     Attributes
     ----------
@@ -114,6 +115,9 @@ class Animation:
         "tour" / "sweep" / "hold" per frame; tour frames last ``TOUR_MS``.
     texts : list or None
         Per frame, the numbers and equations it shows (for tests that read them back).
+    captions : list of str or None
+        Per frame, the caption a player shows as text; None: each frame's
+        ``texts[i]["caption"]`` or one written from its phase (:func:`viz.player.frame_captions`).
     """
     frames: list
     steps: np.ndarray
@@ -122,6 +126,7 @@ class Animation:
     hold_ms: int = 2000
     phases: list = None      # "tour" / "sweep" / "hold" per frame (None: one speed)
     texts: list = None       # per frame: the numbers and equations the frame shows
+    captions: list = None    # per frame: the caption as text (None: from texts or phases)
 
     def __len__(self):
         return len(self.frames)
@@ -149,16 +154,17 @@ class Animation:
         """The animated GIF, as bytes."""
         return gif_bytes(self.frames, self.delays())
 
-    def save(self, path, use_gifsicle=True):
-        """Write the GIF to ``path`` (atomically; see :func:`viz.encode.write_gif`)."""
-        return write_gif(path, self.frames, self.delays(), use_gifsicle=use_gifsicle)
+    def save(self, path, use_gifsicle=True, format=None, **options):
+        """Write the animation to ``path`` atomically, in ``format`` or the extension's
+        (see :func:`viz.export.save` for ``options``). Returns the path."""
+        from .export import save
+        return save(self, path, format, use_gifsicle=use_gifsicle, **options)
 
     def _repr_html_(self):
-        """Jupyter's rich display: the GIF embedded as a data URI, at its pixel size."""
-        h, w = self.frames[0].shape
-        data = base64.b64encode(self.gif()).decode("ascii")
-        return (f'<img src="data:image/gif;base64,{data}" width="{w}" height="{h}" '
-                f'alt="animation, {len(self)} frames">')
+        """Jupyter's and VS Code's rich display: the step-through player, with the GIF
+        inside for renderers that run no script."""
+        from .player import player_fragment
+        return player_fragment(self)
 
 
 def single_sample(index, who):
