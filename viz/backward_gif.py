@@ -18,9 +18,9 @@ import numpy as np
 
 from .arith import show
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
+from . import grammar
 from .frames import Animation, plan_tour
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
-                     Row, Space, Spread, Text, gap_for, measure)
+from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, BLANK, DIM, GOOD, HATCH_B, constant_scale, diverging_scale,
                       auto_scale, weight_scale)
@@ -96,16 +96,7 @@ def _span(a, b):
 
 
 def _caption(phases, reasons, i, sweep_text):
-    ph = phases[i]
-    if ph == "tour":
-        return f"tour {phases[:i + 1].count('tour')} / {phases.count('tour')}: {reasons[i]}"
-    return "the complete gradient" if ph == "hold" else sweep_text
-
-
-def _count(phases, steps, i, total, what="step"):
-    if phases[i] == "hold":
-        return f"all {total} {what}s"
-    return f"{what} {int(steps[i]) + 1} / {total}" + ("  (fast)" if phases[i] == "sweep" else "")
+    return grammar.caption(phases, reasons, i, sweep_text, hold="the complete gradient")
 
 
 # -- the scatter view (max/avg pool, conv dx) ----------------------------------------------
@@ -303,14 +294,10 @@ class _ScatterFrames:
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
         self.panels = [Panel(p1, self.names["p1"]), Panel(p2, "working: what this cell adds where"),
                        Panel(p3, self.names["p3"])]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[_count(self.phases, self.steps, i, len(tr))
-                                    for i in range(len(self.steps))])
-        self.lay = Layout(Col(Text(title, TITLE_SIZE, "bold"),
-                              Text(self.names["formula"], FORMULA_SIZE), Space(0, 2),
-                              Row(*self.panels, gap=GAP),
-                              Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(),
-                                     self.counter), gap=6))
+        self.counter = grammar.counter_slot([grammar.counter(self.phases, self.steps, i, len(tr))
+                                             for i in range(len(self.steps))])
+        self.lay = grammar.frame(title, self.names["formula"], self.panels, subtitle,
+                                 self.counter)
         self.up_xy = (self.up_box.box[0] + RING_MARGIN, self.up_box.box[1] + RING_MARGIN)
         self.g_xy = (self.g_box.box[0] + RING_MARGIN, self.g_box.box[1] + RING_MARGIN)
         draw_map(self.lay.base, *self.up_xy, self.up, self.up_scale, self.s1, self.d)
@@ -347,7 +334,7 @@ class _ScatterFrames:
             lay.write(cv, self.where, where)
             if self.phases[i] == "tour":
                 self._draw_work(cv, k, v)
-        lay.write(cv, self.counter, _count(self.phases, self.steps, i, len(tr)))
+        lay.write(cv, self.counter, grammar.counter(self.phases, self.steps, i, len(tr)))
         return cv.px
 
     def _draw_work(self, cv, k, v):
@@ -593,12 +580,8 @@ def _simple_tour(values, count, other_sign=True, extra=None):
 
 
 def _frame_layout(title, formula, panels, subtitle, counts):
-    counter = Text(None, FOOT_SIZE, align="r", name="counter", widest=counts)
-    lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE) if formula
-                     else None, Space(0, 2), Row(*panels, gap=GAP),
-                     Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(),
-                            counter), gap=6))
-    return lay, counter
+    counter = grammar.counter_slot(counts)
+    return grammar.frame(title, formula, panels, subtitle, counter), counter
 
 
 def _map_box(h, w, s, name):
@@ -701,7 +684,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     panels = [Panel(p1, f"input x, padded {Hp}×{Wp}"),
               Panel(p2, "working: Σ over output positions of x · ∂L/∂out"),
               Panel(p3, f"∂L/∂w {kh}×{kw} for {weight_label}")]
-    counts = [_count(phases, steps, i, S, "weight cell") for i in range(len(steps))]
+    counts = [grammar.counter(phases, steps, i, S, "weight cell") for i in range(len(steps))]
     lay, counter = _frame_layout(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
                                  "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
                                  panels, subtitle, counts)
@@ -803,7 +786,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     p3 = Col(dx_box, Legend(g_scale, f"∂L/∂x{u}", name="gradient legend"), gap=6)
     panels = [Panel(p1, f"upstream gradient ∂L/∂out {H}×{W}"),
               Panel(p2, f"working: ∂L/∂out × {op}'(x)"), Panel(p3, f"∂L/∂x {H}×{W}")]
-    counts = [_count(phases, steps, i, S, "element") for i in range(len(steps))]
+    counts = [grammar.counter(phases, steps, i, S, "element") for i in range(len(steps))]
     lay, counter = _frame_layout(title or f"{op} backward",
                                  f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
                                  panels, subtitle, counts)
@@ -916,7 +899,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                              name="gradient legend"), gap=6)
     panels = [Panel(p1, f"∂L/∂out ({S})"), Panel(p2, "working: one output neuron o"),
               Panel(p3, what)]
-    counts = [_count(phases, steps, i, S, "neuron") for i in range(len(steps))]
+    counts = [grammar.counter(phases, steps, i, S, "neuron") for i in range(len(steps))]
     formula = ("∂L/∂x = Σ_o ∂L/∂out[o] · W[o]   (∂L/∂out · W)" if wrt_x else
                "∂L/∂W[o] = ∂L/∂out[o] · x   (∂L/∂outᵀ · x),   ∂L/∂b = ∂L/∂out")
     lay, counter = _frame_layout(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",

@@ -14,9 +14,9 @@ from .arith import number, show
 from .dense import caption, caption_slot, pick_tour, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
 from .fill import LABEL_MIN_CELL, FillGrid
+from . import grammar
 from .frames import Animation, done_mask, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, measure)
+from .layout import Box, Col, Panel, Space, Text, measure
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
 
@@ -206,20 +206,14 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         if any(w["approx"] for w in shown) else None
     legend_in = Legend(in_scale, "x", name="legend x")
     legend_out = Legend(out_scale, f"{name}(x)", name="legend y")
-    counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                   widest=[f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
+    counter = grammar.counter_slot([f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
                            f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"])
     of = "" if input_name == "x" else f", x = {input_name}"
-    root = Col(Text(f"{name}(x){of}", TITLE_SIZE, "bold"),
-               Text(FORMULAS[name] + "    (one element per step)", FORMULA_SIZE),
-               Space(0, 4), cap,
-               Row(Panel(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
-                   Panel(Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
-                   Panel(Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}"),
-                   gap=GAP),
-               Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
-               gap=6)
-    lay = Layout(root)
+    panels = [Panel(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
+              Panel(Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
+              Panel(Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}")]
+    lay = grammar.frame(f"{name}(x){of}", FORMULAS[name] + "    (one element per step)", panels,
+                        subtitle, counter, lead=4, caption=cap)
     base = lay.base
     legend_in.paint(base)
     legend_out.paint(base)

@@ -10,9 +10,9 @@ from .dense import (caption, caption_slot, draw_columns, pick_tour, row_labels,
                     tour_steps)
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
+from . import grammar
 from .frames import Animation, done_mask, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text)
+from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, DIM, auto_scale
 
@@ -132,20 +132,15 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     legend_out = Legend(scale, "y", name="legend y")
     p3 = Col(Text("k", 12, color=DIM), Row(*out_cols, gap=12), Space(0, 4), legend_out, gap=4)
 
-    counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                   widest=[f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
+    counter = grammar.counter_slot([f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
                            f"step {len(trace)} / {len(trace)}", f"all {D} cells"])
     of = "" if input_name == "x" else f", x = {input_name}"
-    root = Col(Text(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)", TITLE_SIZE,
-                    "bold"),
-               Text(f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
-                    "last index moves fastest)", FORMULA_SIZE),
-               Space(0, 4), cap,
-               Row(Panel(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
-                   Panel(p3, f"output ({D})"), gap=GAP),
-               Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
-               gap=6)
-    lay = Layout(root)
+    panels = [Panel(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
+              Panel(p3, f"output ({D})")]
+    lay = grammar.frame(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)",
+                        f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
+                        "last index moves fastest)", panels, subtitle, counter, lead=4,
+                        caption=cap)
     base = lay.base
     legend_in.paint(base)
     legend_out.paint(base)

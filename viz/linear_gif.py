@@ -12,9 +12,9 @@ from .dense import (caption, caption_slot, decimals_that_add, draw_columns, pick
                     row_labels, tour_steps)
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
+from . import grammar
 from .frames import Animation, done_mask, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, measure)
+from .layout import Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
 from .palette import (ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale,
                       weight_scale)
@@ -196,21 +196,16 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
 
     count_w = [f"tour {len(tour)} / {len(tour)} · neuron {wide_o}", f"all {n_out} neurons",
                f"neuron {wide_o}, step {len(trace)} / {len(trace)}"]
-    counter = Text(None, FOOT_SIZE, widest=count_w, align="r", name="counter")
+    counter = grammar.counter_slot(count_w)
     neuron_lab = Text(None, 13, color=DIM, widest=[f"neuron {wide_o}"], name="neuron label")
     bias = ", bias" if has_b else ""
     of = "" if input_name == "x" else f", x = {input_name}"
-    root = Col(Text(f"linear(x, weight {n_out}×{n_in}{bias}){of}", TITLE_SIZE,
-                    "bold"),
-               Text(f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
-                    "(one output neuron per step)", FORMULA_SIZE),
-               Space(0, 4), cap,
-               Row(Panel(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
-                   Col(neuron_lab, Panel(p2, None), gap=6),
-                   Panel(p3, f"output y ({n_out})"), gap=GAP),
-               Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
-               gap=6)
-    lay = Layout(root)
+    panels = [Panel(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
+              Col(neuron_lab, Panel(p2, None), gap=6), Panel(p3, f"output y ({n_out})")]
+    lay = grammar.frame(f"linear(x, weight {n_out}×{n_in}{bias}){of}",
+                        f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
+                        "(one output neuron per step)", panels, subtitle, counter, lead=4,
+                        caption=cap)
     base = lay.base
     for lg in (legend_x, legend_w, legend_p, legend_y):
         lg.paint(base)

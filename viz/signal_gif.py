@@ -14,10 +14,9 @@ import numpy as np
 
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
-from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour, single_sample,
-                     sweep_pace, tour_texts)
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text)
+from . import grammar
+from .frames import Animation, done_mask, plan_tour, single_sample, sweep_pace, tour_texts
+from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GOOD, GRID, TEXT, auto_scale, weight_scale
 from .tour import TOUR_COUNT, pick_ranked
@@ -225,11 +224,8 @@ class _Signal:
         lead = f" (+ {self.lead} causal zeros)" if self.lead else ""
         self.panels = [Panel(p1, f"input {self.C}×{L}{lead}"), Panel(p2, what),
                        Panel(p3, f"output {self.F}×{self.OL}")]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[self._count(i) for i in range(len(self.steps))])
-        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE),
-                              Space(0, 2), Row(*self.panels, gap=GAP), foot, gap=6))
+        self.counter = grammar.counter_slot([self._count(i) for i in range(len(self.steps))])
+        self.lay = grammar.frame(title, formula, self.panels, subtitle, self.counter)
         pad = self._pad_cells()
         for c, b in enumerate(self.in_boxes):
             self._draw_signal(self.lay.base, b, self.xp[c], self.in_scale, s,
@@ -258,10 +254,10 @@ class _Signal:
         return x0, y0 + BAR_H + 4
 
     def _caption(self, i):
-        return phase_caption(self.phases, self.reasons, i, "windows")
+        return grammar.caption(self.phases, self.reasons, i, grammar.sweep_other("windows"))
 
     def _count(self, i):
-        return phase_counter(self.phases, self.steps, i, self.S)
+        return grammar.counter(self.phases, self.steps, i, self.S)
 
     def frame(self, i, done):
         tr, lay, s = self.tr, self.lay, self.s

@@ -17,10 +17,9 @@ import numpy as np
 from .arith import adds_up, decimals_for, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour,
-                     sweep_pace, tour_texts)
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, gap_for)
+from . import grammar
+from .frames import Animation, done_mask, plan_tour, sweep_pace, tour_texts
+from .layout import Box, Col, Panel, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
                       weight_scale)
@@ -104,18 +103,14 @@ class _Base:
 
     def _finish(self, p1, p2, p3, labels, title, formula, subtitle):
         self.panels = [Panel(p1, labels[0]), Panel(p2, labels[1]), Panel(p3, labels[2])]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[self._count(i) for i in range(len(self.steps))])
-        self.caption_ = None
-        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE),
-                              Space(0, 2), Row(*self.panels, gap=GAP), foot, gap=6))
+        self.counter = grammar.counter_slot([self._count(i) for i in range(len(self.steps))])
+        self.lay = grammar.frame(title, formula, self.panels, subtitle, self.counter)
 
     def _caption(self, i):
-        return phase_caption(self.phases, self.reasons, i, "steps")
+        return grammar.caption(self.phases, self.reasons, i, grammar.sweep_other("steps"))
 
     def _count(self, i):
-        return phase_counter(self.phases, self.steps, i, self.S)
+        return grammar.counter(self.phases, self.steps, i, self.S)
 
     def _plan(self, picks, max_frames):
         self.steps, self.phases = plan_tour(self.S, [k for k, _ in picks], max_frames)

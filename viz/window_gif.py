@@ -16,9 +16,9 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
-from .frames import Animation, phase_caption, phase_counter, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
-                     Row, Space, Spread, Text, gap_for, measure)
+from . import grammar
+from .frames import Animation, plan_tour, single_sample
+from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
 from .tour import TOUR_COUNT, pick_tour
@@ -275,12 +275,8 @@ class _WindowFrames:
         wd = self.words
         self.panels = [Panel(p1, wd.get("p1", f"input {dims}")), Panel(p2, wd.get("p2", what)),
                        Panel(p3, wd.get("p3", f"output {self.F}×{self.OH}×{self.OW}"))]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[self._count(i) for i in range(len(self.steps))])
-        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(self.title, TITLE_SIZE, "bold"),
-                              Text(self.formula, FORMULA_SIZE), Space(0, 2),
-                              Row(*self.panels, gap=GAP), foot, gap=6))
+        self.counter = grammar.counter_slot([self._count(i) for i in range(len(self.steps))])
+        self.lay = grammar.frame(self.title, self.formula, self.panels, subtitle, self.counter)
         self._draw_static()
 
     def _cell_size(self, strings, size):
@@ -414,10 +410,10 @@ class _WindowFrames:
         return Col(*parts, gap=8)
 
     def _caption(self, i):
-        return phase_caption(self.phases, self.reasons, i, "windows")
+        return grammar.caption(self.phases, self.reasons, i, grammar.sweep_other("windows"))
 
     def _count(self, i):
-        return phase_counter(self.phases, self.steps, i, len(self.tr))
+        return grammar.counter(self.phases, self.steps, i, len(self.tr))
 
     def _read_mask(self):
         """Padded input cells that some window reads."""

@@ -1,0 +1,68 @@
+"""The frame grammar every op GIF shares, in one place.
+
+Every op GIF is one frame::
+
+    title (the op call)
+    formula line
+    [tour caption]                               (the step-by-step GIFs of dense ops)
+    [label 1]            [label 2]            [label 3]
+    [panel 1]            [panel 2]            [panel 3]
+    subtitle (input, kernel)                        step counter
+
+and plays tour, sweep, hold (:func:`viz.frames.plan_tour`). A renderer declares its panels
+and what each phase shows; this module owns the skeleton around them (:func:`frame`), the
+footer, the tour caption and the step counter.
+"""
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Row, Space,
+                     Spread, Text)
+from .palette import DIM
+
+
+# -- the skeleton --------------------------------------------------------------------------
+def counter_slot(widest):
+    """The step counter's slot, right of the footer, sized for every text in ``widest``."""
+    return Text(None, FOOT_SIZE, align="r", name="counter", widest=widest)
+
+
+def footer(subtitle, counter):
+    """The subtitle (what the input is) left, the step counter right."""
+    return Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter)
+
+
+def frame(title, formula, panels, subtitle, counter, lead=2, caption=None):
+    """Lay out the frame around ``panels`` (:class:`viz.layout.Panel` nodes, side by side).
+
+    ``formula`` None leaves the formula line out ("" keeps an empty line); ``lead`` is the
+    room above the panels, ``caption`` a tour caption slot above them (or None).
+    Returns the :class:`viz.layout.Layout`, its base frame drawn.
+    """
+    return Layout(Col(Text(title, TITLE_SIZE, "bold"),
+                      None if formula is None else Text(formula, FORMULA_SIZE),
+                      Space(0, lead), caption, Row(*panels, gap=GAP),
+                      footer(subtitle, counter), gap=6))
+
+
+# -- what a frame says ---------------------------------------------------------------------
+def tour_line(j, n, why):
+    """``"tour 2 / 4: why this step"`` (j counts from 1)."""
+    return f"tour {j} / {n}: {why}"
+
+
+def caption(phases, reasons, i, sweep, hold="the complete output"):
+    """The caption of frame ``i``: the tour's :func:`tour_line`, ``sweep`` or ``hold``."""
+    ph = phases[i]
+    if ph == "tour":
+        return tour_line(phases[:i + 1].count("tour"), phases.count("tour"), reasons[i])
+    return hold if ph == "hold" else sweep
+
+
+def sweep_other(what):
+    """The sweep caption of a GIF whose tour shows the working: "the other windows"."""
+    return f"sweep: the other {what}, fast (the tour shows their working)"
+
+
+def counter(phases, steps, i, total, what="step"):
+    """The step counter of frame ``i``: "step 7 / 25", "  (fast)" in the sweep, "all 25 steps"."""
+    if phases[i] == "hold":
+        return f"all {total} {what}s"
+    return f"{what} {int(steps[i]) + 1} / {total}" + ("  (fast)" if phases[i] == "sweep" else "")
