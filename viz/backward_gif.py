@@ -19,7 +19,7 @@ import numpy as np
 from .arith import show
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
 from . import grammar
-from .frames import Animation, plan_tour
+from .frames import Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, BLANK, DIM, GOOD, HATCH_B, constant_scale, diverging_scale,
@@ -95,8 +95,7 @@ def _span(a, b):
     return (f"{a}" if a == b else f"{a}…{b}").replace("-", MINUS)
 
 
-def _caption(phases, reasons, i, sweep_text):
-    return grammar.caption(phases, reasons, i, sweep_text, hold="the complete gradient")
+HOLD = "the complete gradient"          # the hold's caption
 
 
 # -- the scatter view (max/avg pool, conv dx) ----------------------------------------------
@@ -141,10 +140,10 @@ def pick_scatter_tour(trace, count=TOUR_COUNT):
 
 
 class _ScatterFrames:
-    def __init__(self, tr, steps, phases, reasons, x, weight, title, subtitle, names, e,
-                 scale=None):
+    def __init__(self, tr, plan, x, weight, title, subtitle, names, e, scale=None):
         self.scale = scale
-        self.tr, self.steps, self.phases, self.reasons = tr, steps, phases, reasons
+        self.tr, self.plan = tr, plan
+        steps, phases = self.steps, self.phases = plan.steps, plan.phases
         self.op = tr.op
         self.kh, self.kw = tr.kernel_size
         self.dh, self.dw = tr.dilation
@@ -215,7 +214,6 @@ class _ScatterFrames:
 
     # the declaration
     def _declare(self, title, subtitle):
-        tr = self.tr
         self.s1 = map_cell(self.OH, self.OW)
         self.s3 = int(self.scale) if self.scale else map_cell(self.Hp, self.Wp)
         self.up_box = Box(self.OW * self.s1 + 1 + 2 * RING_MARGIN,
@@ -248,7 +246,7 @@ class _ScatterFrames:
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
         wheres = [self._where(int(k))[0] for k in np.unique(self.steps)]
         self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                            widest=[_caption(self.phases, self.reasons, i, self._sweep_text())
+                            widest=[self.plan.caption(i, self._sweep_text(), HOLD)
                                     for i in range(len(self.steps))])
         self.where = Text(None, 12, color=DIM, name="where", widest=wheres)
         vals = [self._where(k)[1] for k in self.tour] or ["0"]
@@ -294,7 +292,7 @@ class _ScatterFrames:
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
         self.panels = [Panel(p1, self.names["p1"]), Panel(p2, "working: what this cell adds where"),
                        Panel(p3, self.names["p3"])]
-        self.counter = grammar.counter_slot([grammar.counter(self.phases, self.steps, i, len(tr))
+        self.counter = grammar.counter_slot([self.plan.counter(i)
                                              for i in range(len(self.steps))])
         self.lay = grammar.frame(title, self.names["formula"], self.panels, subtitle,
                                  self.counter)
@@ -312,7 +310,7 @@ class _ScatterFrames:
     def frame(self, i):
         tr, lay, k = self.tr, self.lay, int(self.steps[i])
         cv = lay.new_frame()
-        lay.write(cv, self.caption, _caption(self.phases, self.reasons, i, self._sweep_text()))
+        lay.write(cv, self.caption, self.plan.caption(i, self._sweep_text(), HOLD))
         state = self.states[k]
         unread = (self.counts == 0) & ~self.pad
         draw_map(cv, *self.g_xy, state, self.g_scale, self.s3, self.d, stripes=self.pad,
@@ -334,7 +332,7 @@ class _ScatterFrames:
             lay.write(cv, self.where, where)
             if self.phases[i] == "tour":
                 self._draw_work(cv, k, v)
-        lay.write(cv, self.counter, grammar.counter(self.phases, self.steps, i, len(tr)))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_work(self, cv, k, v):
@@ -377,7 +375,7 @@ class _ScatterFrames:
 
     def texts(self, i):
         k = int(self.steps[i])
-        out = {"caption": _caption(self.phases, self.reasons, i, self._sweep_text())}
+        out = {"caption": self.plan.caption(i, self._sweep_text(), HOLD)}
         if self.lost is not None:
             out["lost"] = self.states[k][self.pad].sum()
         if self.phases[i] == "tour":
@@ -438,15 +436,14 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
     base.update(names or {})
     picks = pick_scatter_tour(trace, max(0, min(tour_count, max_frames - 2))) if tour is None \
         else [(int(k), "chosen by hand") for k in tour]
-    steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
-    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
-    sf = _ScatterFrames(trace, steps, phases, reasons,
+    plan = grammar.Tour(len(trace), picks, max_frames)
+    sf = _ScatterFrames(trace, plan,
                         None if x is None else np.asarray(x, float), 
                         None if weight is None else np.asarray(weight, float),
                         title, subtitle, base, e, scale)
-    frames = [sf.frame(i) for i in range(len(steps))]
-    return Animation(frames, steps, sf.layout(), phases=phases,
-                     texts=[sf.texts(i) for i in range(len(steps))])
+    frames = [sf.frame(i) for i in range(len(plan))]
+    return Animation(frames, plan.steps, sf.layout(), phases=plan.phases,
+                     texts=[sf.texts(i) for i in range(len(plan))])
 
 
 # -- the gather view (conv2d dx as a full correlation), drawn by the window renderer -------
@@ -598,24 +595,6 @@ def _ring_cell(cv, xy, s, r, c, h=1, w=1):
     cv.ring(x0 + g + c * s, y0 + g + r * s, x0 + (c + w) * s, y0 + (r + h) * s)
 
 
-def _plan(n_steps, picks, max_frames):
-    steps, phases = plan_tour(n_steps, [k for k, _ in picks], max_frames)
-    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
-    return steps, phases, reasons
-
-
-def _done(steps, phases, n):
-    """Per frame, which steps are written: the tour shows its own steps only, the sweep
-    everything up to its step (and the toured ones), the hold all."""
-    toured = np.zeros(n, bool)
-    out = []
-    for k, ph in zip(steps, phases):
-        if ph == "tour":
-            toured[k] = True
-            out.append(toured.copy())
-        else:
-            out.append(toured | (np.arange(n) <= k))
-    return out
 
 
 # -- conv2d's weight gradient --------------------------------------------------------------
@@ -641,8 +620,8 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     d = 0 if all_integers(val) and all_integers(xp) and all_integers(up) else 2
     picks = _simple_tour(val, max(0, min(tour_count, max_frames - 2))) if tour is None else \
         [(int(k), "chosen by hand") for k in tour]
-    steps, phases, reasons = _plan(S, picks, max_frames)
-    done = _done(steps, phases, S)
+    plan = grammar.Tour(S, picks, max_frames)
+    steps, phases = plan.steps, plan.phases
     in_scale = auto_scale(xp)
     up_scale = grad_scale(up)
     prods = {int(k): np.asarray(trace.tap(int(k))[0], float) * up for k in np.unique(steps)}
@@ -657,7 +636,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                           color=DIM), Legend(in_scale, "input x", name="input legend"), gap=6)
     boxes = {k: _map_box(OH, OW, sm, f"{k} map") for k in ("tap", "up", "prod")}
     caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[_caption(phases, reasons, i, "sweep: every weight cell, fast")
+                   widest=[plan.caption(i, "sweep: every weight cell, fast", HOLD)
                            for i in range(len(steps))])
     where = [f"tap (a, b) = ({a}, {b}): x[{a * dilation[0]} + {stride[0]}·i, "
              f"{b * dilation[1]} + {stride[1]}·j] for every output (i, j)"
@@ -684,7 +663,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     panels = [Panel(p1, f"input x, padded {Hp}×{Wp}"),
               Panel(p2, "working: Σ over output positions of x · ∂L/∂out"),
               Panel(p3, f"∂L/∂w {kh}×{kw} for {weight_label}")]
-    counts = [grammar.counter(phases, steps, i, S, "weight cell") for i in range(len(steps))]
+    counts = [plan.counter(i, "weight cell") for i in range(len(steps))]
     lay, counter = _frame_layout(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
                                  "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
                                  panels, subtitle, counts)
@@ -695,15 +674,15 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every weight cell, fast"))
-        shown = np.where(done[i].reshape(kh, kw), grid_vals, np.nan)
+        lay.write(cv, caption, plan.caption(i, "sweep: every weight cell, fast", HOLD))
+        shown = np.where(plan.done(i).reshape(kh, kw), grid_vals, np.nan)
         draw_map(cv, *w_xy, np.nan_to_num(shown), w_scale, s3, d,
                  labels=np.where(np.isnan(shown), "", _strings(np.nan_to_num(shown), d)))
         for r, q in zip(*np.nonzero(np.isnan(shown))):
             g = gap_for(s3)
             cv.rect(w_xy[0] + g + q * s3, w_xy[1] + g + r * s3, w_xy[0] + (q + 1) * s3,
                     w_xy[1] + (r + 1) * s3, BLANK)                    # not computed yet
-        text = {"caption": _caption(phases, reasons, i, "sweep: every weight cell, fast")}
+        text = {"caption": plan.caption(i, "sweep: every weight cell, fast", HOLD)}
         if phases[i] != "hold":
             _, _, a, b = (int(v) for v in trace.out_index[k])
             _ring_cell(cv, w_xy, s3, a, b)
@@ -759,8 +738,8 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
         k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
         picks = sorted(picks[:max(tour_count - 1, 0)] +
                        [(k, "blocked: x ≤ 0, so ∂L/∂out does not pass")])
-    steps, phases, reasons = _plan(S, picks, max_frames)
-    done = _done(steps, phases, S)
+    plan = grammar.Tour(S, picks, max_frames)
+    steps, phases = plan.steps, plan.phases
     s = int(scale) if scale else map_cell(H, W)
     g_scale = grad_scale(up, dx)
     loc_scale = auto_scale(local) if trace.op != "relu" else auto_scale(np.array([0.0, 1.0]))
@@ -770,7 +749,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     rule = {"relu": "1 where x > 0, else 0", "sigmoid": "σ(x)·(1 − σ(x))",
             "tanh": "1 − tanh(x)²"}[op]
     caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[_caption(phases, reasons, i, "sweep: every element, fast")
+                   widest=[plan.caption(i, "sweep: every element, fast", HOLD)
                            for i in range(len(steps))])
     works = {}
     for k in np.unique(steps):
@@ -786,7 +765,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     p3 = Col(dx_box, Legend(g_scale, f"∂L/∂x{u}", name="gradient legend"), gap=6)
     panels = [Panel(p1, f"upstream gradient ∂L/∂out {H}×{W}"),
               Panel(p2, f"working: ∂L/∂out × {op}'(x)"), Panel(p3, f"∂L/∂x {H}×{W}")]
-    counts = [grammar.counter(phases, steps, i, S, "element") for i in range(len(steps))]
+    counts = [plan.counter(i, "element") for i in range(len(steps))]
     lay, counter = _frame_layout(title or f"{op} backward",
                                  f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
                                  panels, subtitle, counts)
@@ -800,12 +779,12 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every element, fast"))
-        shown = np.repeat(np.repeat(done[i].reshape(H, W), s, 0), s, 1)
+        lay.write(cv, caption, plan.caption(i, "sweep: every element, fast", HOLD))
+        shown = np.repeat(np.repeat(plan.done(i).reshape(H, W), s, 0), s, 1)
         region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s),
                   slice(dx_xy[0] + g, dx_xy[0] + g + W * s))
         cv.px[region] = np.where(shown, full.px[region], cv.px[region])
-        text = {"caption": _caption(phases, reasons, i, "sweep: every element, fast")}
+        text = {"caption": plan.caption(i, "sweep: every element, fast", HOLD)}
         if phases[i] != "hold":
             r, c = divmod(k, W)
             for xy in (up_xy, loc_xy, dx_xy):
@@ -856,7 +835,8 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     wrt_x = trace.wrt == "x"
     picks = _simple_tour(dout, max(0, min(tour_count, max_frames - 2))) if tour is None else \
         [(int(k), "chosen by hand") for k in tour]
-    steps, phases, reasons = _plan(S, picks, max_frames)
+    plan = grammar.Tour(S, picks, max_frames)
+    steps, phases = plan.steps, plan.phases
     states = {int(k): np.asarray(trace.output(int(k)), float) / unit for k in np.unique(steps)}
     final = states[S - 1]
     g_scale = grad_scale(*states.values())
@@ -879,7 +859,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                       2 * RING_MARGIN, "gradient map")
     rname = "W[o]" if wrt_x else "x"
     caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[_caption(phases, reasons, i, "sweep: every output neuron")
+                   widest=[plan.caption(i, "sweep: every output neuron", HOLD)
                            for i in range(len(steps))])
     lines = [f"∂L/∂out[{o}] = {show(dout[k], 2)}{u}" for k, o in enumerate(trace.out_index[:, 1])]
     line = Text(None, 13, "monobold", ACCENT, name="line", widest=lines)
@@ -899,7 +879,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                              name="gradient legend"), gap=6)
     panels = [Panel(p1, f"∂L/∂out ({S})"), Panel(p2, "working: one output neuron o"),
               Panel(p3, what)]
-    counts = [grammar.counter(phases, steps, i, S, "neuron") for i in range(len(steps))]
+    counts = [plan.counter(i, "neuron") for i in range(len(steps))]
     formula = ("∂L/∂x = Σ_o ∂L/∂out[o] · W[o]   (∂L/∂out · W)" if wrt_x else
                "∂L/∂W[o] = ∂L/∂out[o] · x   (∂L/∂outᵀ · x),   ∂L/∂b = ∂L/∂out")
     lay, counter = _frame_layout(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
@@ -911,14 +891,14 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every output neuron"))
+        lay.write(cv, caption, plan.caption(i, "sweep: every output neuron", HOLD))
         st = states[k]
         if wrt_x:
             draw_map(cv, *out_xy, np.nan_to_num(_folded(st[0], gshape)), g_scale, s3, 2,
                      labels=np.full(gshape, ""))
         else:
             draw_map_rect(cv, out_xy, st, g_scale, (max(s3, 12), s3))
-        text = {"caption": _caption(phases, reasons, i, "sweep: every output neuron")}
+        text = {"caption": plan.caption(i, "sweep: every output neuron", HOLD)}
         if phases[i] != "hold":
             cv.ring(up_xy[0] + 1, up_xy[1] + 1 + k * su, up_xy[0] + uw, up_xy[1] + (k + 1) * su)
             lay.write(cv, line, lines[k])

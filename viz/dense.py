@@ -8,6 +8,7 @@ The frame plan and its timing are :func:`viz.frames.plan_tour` and
 import numpy as np
 
 from .arith import adds_up, show
+from .grammar import tour_line
 from .layout import Col, Space, Text
 from .palette import ACCENT, BLACK, DIM
 
@@ -55,11 +56,7 @@ def caption_slot(picks, size=13):
     caption of ``picks``."""
     n = len(picks)
     return Text(None, size, "bold", ACCENT, name="tour caption",
-                widest=[caption(i, n, r) for i, (_, r) in enumerate(picks)] or [""])
-
-
-def caption(i, n, reason):
-    return f"tour {i + 1} / {n}: {reason}"
+                widest=[tour_line(i + 1, n, r) for i, (_, r) in enumerate(picks)] or [""])
 
 
 def ring_inside(cv, grid, x, y, cell):

@@ -11,11 +11,11 @@ from the shown input; the result is always the trace's own output.
 import numpy as np
 
 from .arith import number, show
-from .dense import caption, caption_slot, pick_tour, tour_steps
+from .dense import caption_slot, pick_tour, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
 from .fill import LABEL_MIN_CELL, FillGrid
 from . import grammar
-from .frames import Animation, done_mask, plan_tour, single_sample
+from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Space, Text, measure
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
@@ -181,7 +181,8 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     tour = tour_steps(tour, lambda n: _auto_tour(name, inputs, values, n), to_step,
                       "render_elementwise", max_frames)
-    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
+    plan = grammar.Tour(len(trace), tour, max_frames)
+    frame_steps, phases = plan.steps, plan.phases
     cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
     working = []
@@ -247,7 +248,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     gx, gy = out_box.box[:2]
     for fi, k in enumerate(frame_steps):
         cv = lay.new_frame()
-        done = done_mask(frame_steps, phases, fi, len(trace))
+        done = plan.done(fi)
         cv.px[dots_y[done], dots_x[done]] = ACCENT2
         if phases[fi] == "hold":            # the complete output and every dot, no working
             grid.draw(cv, gx, gy, k, None, done)
@@ -269,7 +270,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
                 lay.write(cv, note, APPROX_NOTE)
         grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
         if fi < n_tour:
-            lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
+            lay.write(cv, cap, grammar.tour_line(fi + 1, n_tour, tour[fi][1]))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
                   f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)

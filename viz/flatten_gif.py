@@ -6,12 +6,12 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import (caption, caption_slot, draw_columns, pick_tour, row_labels,
+from .dense import (caption_slot, draw_columns, pick_tour, row_labels,
                     tour_steps)
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, done_mask, plan_tour, single_sample
+from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, DIM, auto_scale
@@ -87,7 +87,8 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     tour = tour_steps(tour, lambda n: _auto_tour(np.asarray(val, float), src, (C, H, W), n),
                       to_step, "render_flatten", max_frames)
-    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
+    plan = grammar.Tour(len(trace), tour, max_frames)
+    frame_steps, phases = plan.steps, plan.phases
     cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
@@ -165,10 +166,10 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
                   labels=np.array([[fmt(val[k], ints)]]))
         lay.write(cv, k_t, f"k = {c}·{H * W} + {i}·{W} + {j} = {d}")
         lay.write(cv, dst_t, f"y[{d}]")
-        done = done_mask(frame_steps, phases, fi, len(trace))
+        done = plan.done(fi)
         draw_columns(cv, grids, g_xy, k, done, None if hold else d, rows)
         if fi < n_tour:
-            lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
+            lay.write(cv, cap, grammar.tour_line(fi + 1, n_tour, tour[fi][1]))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour
                   else f"all {D} cells" if hold else f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)

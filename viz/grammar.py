@@ -13,6 +13,9 @@ and plays tour, sweep, hold (:func:`viz.frames.plan_tour`). A renderer declares 
 and what each phase shows; this module owns the skeleton around them (:func:`frame`), the
 footer, the tour caption and the step counter.
 """
+import numpy as np
+
+from .frames import plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Row, Space,
                      Spread, Text)
 from .palette import DIM
@@ -66,3 +69,58 @@ def counter(phases, steps, i, total, what="step"):
     if phases[i] == "hold":
         return f"all {total} {what}s"
     return f"{what} {int(steps[i]) + 1} / {total}" + ("  (fast)" if phases[i] == "sweep" else "")
+
+
+# -- the tour, frame by frame --------------------------------------------------------------
+def done_mask(steps, phases, i, n_steps):
+    """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
+    steps so far; later every step up to the current one, plus the tour."""
+    n_tour = phases.count("tour")
+    done = np.zeros(n_steps, dtype=bool)
+    if i < n_tour:
+        done[steps[:i + 1]] = True
+    else:
+        done[:int(steps[i]) + 1] = True
+        done[steps[:n_tour]] = True
+    return done
+
+
+class Tour:
+    """The frames of a toured GIF (:func:`viz.frames.plan_tour`) and what each one says.
+
+    Parameters
+    ----------
+    n_steps : int
+        Steps in the trace.
+    picks : list of (step, why)
+        The tour, in the order shown.
+    max_frames : int
+
+    Attributes
+    ----------
+    steps, phases : the plan; ``reasons`` holds each frame's why ("" after the tour).
+    """
+
+    def __init__(self, n_steps, picks, max_frames):
+        self.n_steps = int(n_steps)
+        self.picks = list(picks)
+        self.steps, self.phases = plan_tour(self.n_steps, [k for k, _ in self.picks], max_frames)
+        self.reasons = [r for _, r in self.picks] + [""] * (len(self.steps) - len(self.picks))
+
+    def __len__(self):
+        return len(self.steps)
+
+    def caption(self, i, sweep, hold="the complete output"):
+        return caption(self.phases, self.reasons, i, sweep, hold)
+
+    def counter(self, i, what="step"):
+        return counter(self.phases, self.steps, i, self.n_steps, what)
+
+    def done(self, i):
+        return done_mask(self.steps, self.phases, i, self.n_steps)
+
+    def texts(self, i, caption, work):
+        """A frame's declared texts: its caption, and on a tour frame the working of its step
+        (``work`` maps each toured step to its texts)."""
+        return {"caption": caption,
+                **(work[int(self.steps[i])] if self.phases[i] == "tour" else {})}

@@ -8,12 +8,12 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import (caption, caption_slot, decimals_that_add, draw_columns, pick_tour,
+from .dense import (caption_slot, decimals_that_add, draw_columns, pick_tour,
                     row_labels, tour_steps)
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, done_mask, plan_tour, single_sample
+from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
 from .palette import (ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale,
@@ -130,7 +130,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     exact = np.array([not w["approx"] for w in work])
     tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
                       "render_linear", max_frames)
-    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
+    plan = grammar.Tour(len(trace), tour, max_frames)
+    frame_steps, phases = plan.steps, plan.phases
     cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
     working = [dict(work[k], reason=tour[i][1] if i < n_tour else None)
@@ -245,10 +246,10 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         lay.write(cv, slots["y"][1], wk["y"])
         if wk["approx"]:
             lay.write(cv, note, APPROX_NOTE)
-        done = done_mask(frame_steps, phases, i, len(trace))
+        done = plan.done(i)
         draw_columns(cv, grids, g_xy, k, done, None if hold else o, rows)
         if i < n_tour:
-            lay.write(cv, cap, caption(i, n_tour, tour[i][1]))
+            lay.write(cv, cap, grammar.tour_line(i + 1, n_tour, tour[i][1]))
         lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
                   f"all {len(trace)} neurons" if hold else
                   f"neuron {o}, step {k + 1} / {len(trace)}")

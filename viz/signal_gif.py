@@ -15,7 +15,7 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
 from . import grammar
-from .frames import Animation, done_mask, plan_tour, single_sample, sweep_pace, tour_texts
+from .frames import Animation, single_sample, sweep_pace
 from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GOOD, GRID, TEXT, auto_scale, weight_scale
@@ -96,8 +96,8 @@ class _Signal:
             picks = pick_ranked(reasons, min(TOUR_COUNT, max_frames - 2))
         else:
             picks = [(int(k), "chosen by hand") for k in tour]
-        self.steps, self.phases = plan_tour(self.S, [k for k, _ in picks], max_frames)
-        self.reasons = [r for _, r in picks] + [""] * (len(self.steps) - len(picks))
+        self.plan = grammar.Tour(self.S, picks, max_frames)
+        self.steps, self.phases = self.plan.steps, self.plan.phases
         self.work = {int(k): self._working(int(k)) for k, ph in zip(self.steps, self.phases)
                      if ph == "tour"}
         self._declare(title or title_of1d(tr), formula or formula_of1d(tr, lead), subtitle)
@@ -254,10 +254,10 @@ class _Signal:
         return x0, y0 + BAR_H + 4
 
     def _caption(self, i):
-        return grammar.caption(self.phases, self.reasons, i, grammar.sweep_other("windows"))
+        return self.plan.caption(i, grammar.sweep_other("windows"))
 
     def _count(self, i):
-        return grammar.counter(self.phases, self.steps, i, self.S)
+        return self.plan.counter(i)
 
     def frame(self, i, done):
         tr, lay, s = self.tr, self.lay, self.s
@@ -320,7 +320,7 @@ class _Signal:
             lay.write(cv, self.note, w["note"])
 
     def texts(self, i):
-        return tour_texts(self._caption(i), self.phases[i], self.work, self.steps[i])
+        return self.plan.texts(i, self._caption(i), self.work)
 
 
 def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, formula=None,
@@ -351,7 +351,7 @@ def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, for
     if max_frames < 2:
         raise ValueError(f"render_signal: max_frames={max_frames}, expected at least 2")
     r = _Signal(trace, max_frames, subtitle, tour, title, formula, int(lead))
-    frames = [r.frame(i, done_mask(r.steps, r.phases, i, r.S)) for i in range(len(r.steps))]
+    frames = [r.frame(i, r.plan.done(i)) for i in range(len(r.steps))]
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "in_scale": r.in_scale, "out_scale": r.out_scale, "decimals": r.d,
               "cell": r.o, "out_cells": [(b.box[0] + RING_MARGIN + 1,

@@ -18,7 +18,7 @@ from .arith import adds_up, decimals_for, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, done_mask, plan_tour, sweep_pace, tour_texts
+from .frames import Animation, sweep_pace
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
@@ -107,14 +107,14 @@ class _Base:
         self.lay = grammar.frame(title, formula, self.panels, subtitle, self.counter)
 
     def _caption(self, i):
-        return grammar.caption(self.phases, self.reasons, i, grammar.sweep_other("steps"))
+        return self.plan.caption(i, grammar.sweep_other("steps"))
 
     def _count(self, i):
-        return grammar.counter(self.phases, self.steps, i, self.S)
+        return self.plan.counter(i)
 
     def _plan(self, picks, max_frames):
-        self.steps, self.phases = plan_tour(self.S, [k for k, _ in picks], max_frames)
-        self.reasons = [r for _, r in picks] + [""] * (len(self.steps) - len(picks))
+        self.plan = grammar.Tour(self.S, picks, max_frames)
+        self.steps, self.phases = self.plan.steps, self.plan.phases
 
 
 class _Scatter(_Base):
@@ -574,7 +574,7 @@ class _Direct(_Base):
         lay.write(cv, self.final, w["final"])
 
     def texts(self, i):
-        return tour_texts(self._caption(i), self.phases[i], self.work, self.steps[i])
+        return self.plan.texts(i, self._caption(i), self.work)
 
 
 def transpose_steps(trace, cells):
@@ -642,7 +642,7 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
         frames = [r.frame(i, states) for i in range(len(r.steps))]
     else:
         r = _Direct(trace, x, weight, max_frames, tour, title, formula, subtitle)
-        frames = [r.frame(i, done_mask(r.steps, r.phases, i, r.S)) for i in range(len(r.steps))]
+        frames = [r.frame(i, r.plan.done(i)) for i in range(len(r.steps))]
     texts = [r.texts(i) for i in range(len(r.steps))]
     layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,

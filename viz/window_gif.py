@@ -17,7 +17,7 @@ from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signe
 from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, plan_tour, single_sample
+from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
@@ -172,8 +172,8 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label, words=None,
-                 title=None, formula=None):
+    def __init__(self, trace, scale, subtitle, plan, weight_label, words=None, title=None,
+                 formula=None):
         self.words = words or {}
         self.title = title or self.words.get("title") or title_of(trace)
         self.formula = formula or self.words.get("formula") or formula_of(trace)
@@ -191,7 +191,8 @@ class _WindowFrames:
         _, self.F, self.OH, self.OW = tr.out_shape
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
-        self.steps, self.phases, self.reasons = steps, phases, reasons
+        self.plan = plan
+        steps, phases = self.steps, self.phases = plan.steps, plan.phases
 
         self.in_scale = auto_scale(tr.input[n])
         self.out_scale = auto_scale(tr.value) if self.conv else self.in_scale
@@ -410,10 +411,10 @@ class _WindowFrames:
         return Col(*parts, gap=8)
 
     def _caption(self, i):
-        return grammar.caption(self.phases, self.reasons, i, grammar.sweep_other("windows"))
+        return self.plan.caption(i, grammar.sweep_other("windows"))
 
     def _count(self, i):
-        return grammar.counter(self.phases, self.steps, i, len(self.tr))
+        return self.plan.counter(i)
 
     def _read_mask(self):
         """Padded input cells that some window reads."""
@@ -658,20 +659,11 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
                           exact=lambda k: _Working(trace, k, d, F).exact)
     else:
         picks = [(int(k), "chosen by hand") for k in tour]
-    steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
     rename = (words or {}).get("reasons", {})        # a backward view's words for the same picks
-    reasons = [rename.get(r, r) for _, r in picks] + [""] * (len(steps) - len(picks))
-    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label, words,
+    plan = grammar.Tour(len(trace), [(k, rename.get(r, r)) for k, r in picks], max_frames)
+    wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
                        title or (words or {}).get("title") or title_of(trace, padding_mode),
                        formula)
-    toured = np.zeros(len(trace), bool)
-    frames, texts = [], []
-    for i, (k, ph) in enumerate(zip(steps, phases)):
-        if ph == "tour":
-            toured[k] = True
-            done = toured.copy()
-        else:
-            done = toured | (np.arange(len(trace)) <= k)
-        frames.append(wf.frame(i, done))
-        texts.append(wf.texts(i))
-    return Animation(frames, steps, wf.layout(), phases=phases, texts=texts)
+    frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
+    texts = [wf.texts(i) for i in range(len(plan))]
+    return Animation(frames, plan.steps, wf.layout(), phases=plan.phases, texts=texts)
