@@ -24,7 +24,7 @@ from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, BLANK, DIM, GOOD, HATCH_B, constant_scale, diverging_scale,
                       auto_scale, weight_scale)
-from .tour import MIN_TOUR, TOUR_COUNT
+from .tour import TOUR_COUNT, Candidate, Stop, by_hand, choose, room
 
 SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAP_TARGET = 240          # px, the longer side of a gradient map
@@ -99,15 +99,15 @@ HOLD = "the complete gradient"          # the hold's caption
 
 
 # -- the scatter view (max/avg pool, conv dx) ----------------------------------------------
-def pick_scatter_tour(trace, count=TOUR_COUNT):
-    """Up to ``count`` informative steps of a one-channel ScatterTrace, with reasons: the
-    largest upstream gradient; a stamp that lands on gradient already there (overlap);
-    a stamp cropped on the padding; the strongest of the other sign."""
+def scatter_candidates(trace):
+    """The tour candidates of a one-channel ScatterTrace: the largest upstream gradient; a
+    stamp that lands on gradient already there (overlap); a stamp cropped on the padding;
+    the strongest of the other sign; another strong one."""
     S = len(trace)
     st = np.asarray(trace.stamp[:, 0], float).reshape(S, -1)
     nz = np.abs(st) > 0
     live = nz.any(1)
-    if not live.any() or count < 1:
+    if not live.any():
         return []
     up = np.asarray(trace.upstream, float)[tuple(trace.out_index.T)]
     aup = np.abs(up)
@@ -118,25 +118,18 @@ def pick_scatter_tour(trace, count=TOUR_COUNT):
     onto = (nz & (first[flat] < np.arange(S)[:, None])).any(1)
     pad = np.asarray(trace.is_pad).reshape(S, -1)
     lost = np.abs(np.where(pad, st, 0)).sum(1)
-    cand = [("the largest upstream gradient", aup, live)]
+    cand = [Candidate("largest", "the largest upstream gradient", aup, live)]
     if onto.any():
-        cand.append(("windows overlap: this stamp adds onto gradient already there", aup, onto))
+        cand.append(Candidate("overlap", "windows overlap: this stamp adds onto gradient "
+                              "already there", aup, onto))
     if (lost > 0).any():
-        cand.append(("the stamp reaches the padding: that part is cropped, lost", lost, lost > 0))
+        cand.append(Candidate("cropped", "the stamp reaches the padding: that part is "
+                              "cropped, lost", lost, lost > 0))
     sign = np.sign(up[np.argmax(np.where(live, aup, -1))])
-    cand.append(("the strongest upstream gradient of the other sign", aup,
-                 live & (np.sign(up) == -sign)))
-    cand.append(("another strong upstream gradient", aup, live))
-    picks, taken = [], set()
-    for reason, score, ok in cand:
-        if len(picks) >= count:
-            break
-        idx = [k for k in np.flatnonzero(ok)[np.argsort(-score[ok], kind="stable")]
-               if int(k) not in taken]
-        if idx:
-            picks.append((int(idx[0]), reason))
-            taken.add(int(idx[0]))
-    return sorted(picks)
+    cand.append(Candidate("other sign", "the strongest upstream gradient of the other sign",
+                          aup, live & (np.sign(up) == -sign)))
+    cand.append(Candidate("another", "another strong upstream gradient", aup, live))
+    return cand
 
 
 class _ScatterFrames:
@@ -409,7 +402,7 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
         conv2d: the kernel each stamp multiplies.
     title, subtitle : str
     tour : list of int, optional
-        Steps to tour (``[]``: none); default :func:`pick_scatter_tour`.
+        Steps to tour (``[]``: none); default :func:`scatter_candidates`.
     names : dict, optional
         Words for "up" (∂L/∂out), "grad" (∂L/∂x), "w", "p1", "p3" and "formula".
     scale : int, optional
@@ -434,9 +427,9 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
             "p3": "input gradient ∂L/∂x (padded {}×{})".format(*trace.padded_size()),
             "formula": ""}
     base.update(names or {})
-    picks = pick_scatter_tour(trace, max(0, min(tour_count, max_frames - 2))) if tour is None \
-        else [(int(k), "chosen by hand") for k in tour]
-    plan = grammar.Tour(len(trace), picks, max_frames)
+    stops = choose(scatter_candidates(trace), room(tour_count, max_frames)) if tour is None \
+        else by_hand(tour)
+    plan = grammar.Tour(len(trace), stops, max_frames)
     sf = _ScatterFrames(trace, plan,
                         None if x is None else np.asarray(x, float), 
                         None if weight is None else np.asarray(weight, float),
@@ -520,14 +513,11 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              "out_notes": ["dimmed: on the forward's padding, cropped (lost)"]
              if trace.cropped.any() else [],
              "out_dim": trace.cropped.reshape(Hp, Wp),
-             "reasons": {"largest |output|": "the largest |∂L/∂x|",
-                         "edge of a stroke: the widest spread of values":
-                             "the widest spread of ∂L/∂out values in a window",
-                         "the window reaches into the padding":
-                             "the window reaches into the zero border",
-                         "the strongest output of the other sign":
-                             "the strongest ∂L/∂x of the other sign",
-                         "another strong output": "another strong ∂L/∂x"}}
+             "reasons": {"largest": "the largest |∂L/∂x|",
+                         "spread": "the widest spread of ∂L/∂out values in a window",
+                         "padding": "the window reaches into the zero border",
+                         "other sign": "the strongest ∂L/∂x of the other sign",
+                         "another": "another strong ∂L/∂x"}}
     from .window_gif import render_window
     if scale is None:               # small maps: cells big enough for 2-decimal numbers
         zh, zw = trace.inserted.shape[2:]
@@ -545,35 +535,20 @@ def _pairs(p):
 
 
 # -- shared frame for the per-cell renderers below ---------------------------------------
-def _simple_tour(values, count, other_sign=True, extra=None):
-    """Largest |value|, then the strongest of the other sign, then ``extra`` (reason, ok
-    mask), then the next strongest; never a step whose value and inputs are all 0."""
+def gradient_candidates(values):
+    """Tour candidates of a gradient, one value per step: the largest |value|, the strongest
+    of the other sign, then the next strongest (only to reach ``MIN_TOUR`` steps); never a
+    step whose value is 0."""
     v = np.asarray(values, float)
     a = np.where(np.isfinite(v), np.abs(v), -1)
     live = a > 0
-    if not live.any() or count < 1:
+    if not live.any():
         return []
-    cand = [("the largest gradient", live)]
     top = int(np.argmax(a))
-    if extra is not None:
-        cand.append(extra)
-    if other_sign:
-        cand.append(("the strongest gradient of the other sign",
-                     live & (np.sign(v) == -np.sign(v[top]))))
-    cand += [("another strong gradient", live)] * 3         # to reach MIN_TOUR steps
-    picks, taken = [], set()
-    for n, (reason, ok) in enumerate(cand):
-        if n >= len(cand) - 3 and len(picks) >= MIN_TOUR:
-            break
-        if len(picks) >= count:
-            break
-        ok = np.asarray(ok, bool)
-        score = np.where(ok, a, -1)
-        order = [int(k) for k in np.argsort(-score, kind="stable") if ok[k] and int(k) not in taken]
-        if order:
-            picks.append((order[0], reason))
-            taken.add(order[0])
-    return sorted(picks)
+    return [Candidate("largest", "the largest gradient", a, live),
+            Candidate("other sign", "the strongest gradient of the other sign", a,
+                      live & (np.sign(v) == -np.sign(v[top])))] + \
+        [Candidate("another", "another strong gradient", a, live, fallback=True)] * 3
 
 
 def _frame_layout(title, formula, panels, subtitle, counts):
@@ -618,8 +593,8 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     up = np.asarray(trace.upstream(0)[0], float) / unit
     val = np.asarray(trace.value, float) / unit
     d = 0 if all_integers(val) and all_integers(xp) and all_integers(up) else 2
-    picks = _simple_tour(val, max(0, min(tour_count, max_frames - 2))) if tour is None else \
-        [(int(k), "chosen by hand") for k in tour]
+    picks = choose(gradient_candidates(val), room(tour_count, max_frames)) if tour is None \
+        else by_hand(tour)
     plan = grammar.Tour(S, picks, max_frames)
     steps, phases = plan.steps, plan.phases
     in_scale = auto_scale(xp)
@@ -732,12 +707,12 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     S = H * W
     d = 0 if all_integers(up) and all_integers(dx) else 2
     blocked = (local.ravel() == 0) & (up.ravel() != 0)
-    picks = _simple_tour(dx.ravel(), max(0, min(tour_count, max_frames - 2))) if tour is None \
-        else [(int(k), "chosen by hand") for k in tour]
+    picks = choose(gradient_candidates(dx.ravel()), room(tour_count, max_frames)) \
+        if tour is None else by_hand(tour)
     if tour is None and blocked.any() and len(picks) < tour_count + 1:
         k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
         picks = sorted(picks[:max(tour_count - 1, 0)] +
-                       [(k, "blocked: x ≤ 0, so ∂L/∂out does not pass")])
+                       [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")])
     plan = grammar.Tour(S, picks, max_frames)
     steps, phases = plan.steps, plan.phases
     s = int(scale) if scale else map_cell(H, W)
@@ -833,8 +808,8 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     n_in = rows.shape[1]
     fshape = _fold(n_in)
     wrt_x = trace.wrt == "x"
-    picks = _simple_tour(dout, max(0, min(tour_count, max_frames - 2))) if tour is None else \
-        [(int(k), "chosen by hand") for k in tour]
+    picks = choose(gradient_candidates(dout), room(tour_count, max_frames)) if tour is None \
+        else by_hand(tour)
     plan = grammar.Tour(S, picks, max_frames)
     steps, phases = plan.steps, plan.phases
     states = {int(k): np.asarray(trace.output(int(k)), float) / unit for k in np.unique(steps)}

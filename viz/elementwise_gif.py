@@ -11,7 +11,7 @@ from the shown input; the result is always the trace's own output.
 import numpy as np
 
 from .arith import number, show
-from .dense import caption_slot, pick_tour, tour_steps
+from .dense import caption_slot, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
 from .fill import LABEL_MIN_CELL, FillGrid
 from . import grammar
@@ -19,6 +19,7 @@ from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Space, Text, measure
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
+from .tour import Candidate, choose
 
 MAX_CELL = 40                    # map cell size at most (small inputs get big cells)
 PLOT = 240                       # plot box, pixels (axes and tick labels inside)
@@ -74,19 +75,24 @@ def _auto_tour(name, x, y, count):
 
     lo, hi = x[idx].min(), x[idx].max()
     if name == "relu":
-        c = [(near(neg, lo), "the most negative input: clipped to 0"),
-             (near(pos, hi), "the largest input: passes unchanged"),
-             (near(pos, np.median(x[pos])) if pos.size else None, "a typical positive input"),
-             (near(neg, np.median(x[neg])) if neg.size else None, "a typical negative input")]
+        c = [("most negative", near(neg, lo), "the most negative input: clipped to 0"),
+             ("largest", near(pos, hi), "the largest input: passes unchanged"),
+             ("typical positive", near(pos, np.median(x[pos])) if pos.size else None,
+              "a typical positive input"),
+             ("typical negative", near(neg, np.median(x[neg])) if neg.size else None,
+              "a typical negative input")]
     else:
         small = idx[np.abs(x[idx]) >= 0.1 * np.abs(x[idx]).max()]
         ends = {"sigmoid": ("1", "0"), "tanh": ("1", "−1")}[name]
-        c = [(near(idx, hi), f"the largest input: saturates towards {ends[0]}"),
-             (near(idx, lo), f"the most negative input: saturates towards {ends[1]}"),
-             (near(idx, 1.0 if pos.size else -1.0), "an input near ±1: where the curve bends"),
-             (near(small, 0.0), "a small input: the near-linear middle")]
-    rest = [(int(k), "another large input") for k in idx[np.argsort(-np.abs(x[idx]))]]
-    return pick_tour(c + rest, len(x), count)
+        c = [("largest", near(idx, hi), f"the largest input: saturates towards {ends[0]}"),
+             ("most negative", near(idx, lo),
+              f"the most negative input: saturates towards {ends[1]}"),
+             ("bend", near(idx, 1.0 if pos.size else -1.0),
+              "an input near ±1: where the curve bends"),
+             ("small", near(small, 0.0), "a small input: the near-linear middle")]
+    rest = [("another", int(k), "another large input") for k in idx[np.argsort(-np.abs(x[idx]))]]
+    return choose([Candidate(kind, why, step=k) for kind, k, why in c + rest], count,
+                  n_steps=len(x))
 
 
 def _working(name, x, y):
@@ -191,7 +197,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         working.append(None if i >= n_tour else
                        {"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
                         "parts": parts, "decimals": d, "approx": approx,
-                        "reason": tour[i][1]})
+                        "reason": tour[i].why})
 
     # -- declare the frame
     m = BOX_MARGIN
@@ -270,7 +276,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
                 lay.write(cv, note, APPROX_NOTE)
         grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
         if fi < n_tour:
-            lay.write(cv, cap, grammar.tour_line(fi + 1, n_tour, tour[fi][1]))
+            lay.write(cv, cap, plan.caption(fi, ""))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
                   f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)

@@ -6,8 +6,7 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import (caption_slot, draw_columns, pick_tour, row_labels,
-                    tour_steps)
+from .dense import caption_slot, draw_columns, row_labels, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
@@ -15,6 +14,7 @@ from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, DIM, auto_scale
+from .tour import Candidate, choose
 
 COL_ROWS = 16        # output cells per column
 OUT_W = 52           # output cell width
@@ -31,13 +31,14 @@ def _auto_tour(val, src, shape, count):
     order = [int(k) for k in np.argsort(-np.abs(val), kind="stable") if live[k]]
     if not order:
         return []
-    per_channel = [(next((k for k in order if src[k, 1] == c), None),
-                    f"the largest of channel {c}: k gains {c}·{H * W}")
+    per_channel = [Candidate("channel", f"the largest of channel {c}: k gains {c}·{H * W}",
+                             step=next((k for k in order if src[k, 1] == c), None))
                    for c in range(C - 1, 0, -1)]
     far = max(order, key=lambda k: (src[k, 2] > 0 and src[k, 3] > 0, src[k, 2] * 1000 + src[k, 3]))
-    return pick_tour([(order[0], "the largest value")] + per_channel[:2] +
-                     [(far, "far into its channel: i·W + j")] +
-                     [(k, "another large value") for k in order], len(val), count)
+    return choose([Candidate("largest", "the largest value", step=order[0])] + per_channel[:2] +
+                  [Candidate("far", "far into its channel: i·W + j", step=far)] +
+                  [Candidate("another", "another large value", step=k) for k in order],
+                  count, n_steps=len(val))
 
 
 def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None):
@@ -93,7 +94,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
                 "k": int(dst[k]), "value": fmt(val[k], ints),
-                "reason": tour[i][1] if i < n_tour else None} for i, k in enumerate(frame_steps)]
+                "reason": tour[i].why if i < n_tour else None} for i, k in enumerate(frame_steps)]
 
     # -- declare the frame: channels two abreast when there are more than two
     per_row = 2 if C > 2 else 1
@@ -169,7 +170,7 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
         done = plan.done(fi)
         draw_columns(cv, grids, g_xy, k, done, None if hold else d, rows)
         if fi < n_tour:
-            lay.write(cv, cap, grammar.tour_line(fi + 1, n_tour, tour[fi][1]))
+            lay.write(cv, cap, plan.caption(fi, ""))
         lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour
                   else f"all {D} cells" if hold else f"step {k + 1} / {len(trace)}")
         frames.append(cv.px)

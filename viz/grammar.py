@@ -92,7 +92,7 @@ class Tour:
     ----------
     n_steps : int
         Steps in the trace.
-    picks : list of (step, why)
+    stops : list of :class:`viz.tour.Stop`
         The tour, in the order shown.
     max_frames : int
 
@@ -101,11 +101,11 @@ class Tour:
     steps, phases : the plan; ``reasons`` holds each frame's why ("" after the tour).
     """
 
-    def __init__(self, n_steps, picks, max_frames):
+    def __init__(self, n_steps, stops, max_frames):
         self.n_steps = int(n_steps)
-        self.picks = list(picks)
-        self.steps, self.phases = plan_tour(self.n_steps, [k for k, _ in self.picks], max_frames)
-        self.reasons = [r for _, r in self.picks] + [""] * (len(self.steps) - len(self.picks))
+        self.stops = list(stops)
+        self.steps, self.phases = plan_tour(self.n_steps, [s.step for s in self.stops], max_frames)
+        self.reasons = [s.why for s in self.stops] + [""] * (len(self.steps) - len(self.stops))
 
     def __len__(self):
         return len(self.steps)

@@ -8,8 +8,7 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import (caption_slot, decimals_that_add, draw_columns, pick_tour,
-                    row_labels, tour_steps)
+from .dense import caption_slot, decimals_that_add, draw_columns, row_labels, tour_steps
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
@@ -18,6 +17,7 @@ from .layout import Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
 from .palette import (ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale,
                       weight_scale)
+from .tour import Candidate, choose
 
 COL_W = 56           # width of a column of numbers
 MAX_IN = 64          # most input features drawn
@@ -53,11 +53,14 @@ def _auto_tour(steps, values, exact, count):
     other, o_all = best(a, np.sign(values) == -np.sign(values[top]))
     prod, p_all = best(big, np.ones(len(steps), bool))
     order = [int(k) for k in np.argsort(-np.where(pool, a, -1.0), kind="stable") if pool[k]]
-    return pick_tour([(top, ("the" if t_all else "a") + " largest |y|"),
-                      (other if values[top] != 0 else None,
-                       ("the" if o_all else "a") + " largest y of the other sign"),
-                      (prod, ("the" if p_all else "a") + " largest single product x·W")] +
-                     [(k, "another strong neuron") for k in order], len(steps), count)
+    return choose([Candidate("largest", ("the" if t_all else "a") + " largest |y|", step=top),
+                   Candidate("other sign", ("the" if o_all else "a") +
+                             " largest y of the other sign",
+                             step=other if values[top] != 0 else None),
+                   Candidate("largest product", ("the" if p_all else "a") +
+                             " largest single product x·W", step=prod)] +
+                  [Candidate("another", "another strong neuron", step=k) for k in order],
+                  count, n_steps=len(steps))
 
 
 def _neuron(t):
@@ -134,7 +137,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     frame_steps, phases = plan.steps, plan.phases
     cap = caption_slot(tour) if tour else None
     n_tour = phases.count("tour")
-    working = [dict(work[k], reason=tour[i][1] if i < n_tour else None)
+    working = [dict(work[k], reason=tour[i].why if i < n_tour else None)
                for i, k in enumerate(frame_steps)]
 
     # -- declare the frame
@@ -249,7 +252,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         done = plan.done(i)
         draw_columns(cv, grids, g_xy, k, done, None if hold else o, rows)
         if i < n_tour:
-            lay.write(cv, cap, grammar.tour_line(i + 1, n_tour, tour[i][1]))
+            lay.write(cv, cap, plan.caption(i, ""))
         lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
                   f"all {len(trace)} neurons" if hold else
                   f"neuron {o}, step {k + 1} / {len(trace)}")

@@ -19,7 +19,7 @@ from .frames import Animation, single_sample, sweep_pace
 from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GOOD, GRID, TEXT, auto_scale, weight_scale
-from .tour import TOUR_COUNT, pick_ranked
+from .tour import TOUR_COUNT, by_hand, choose, ranked, room
 
 BAR_H = 60          # px of the bar plot above a row of cells
 NUM = 11
@@ -87,16 +87,17 @@ class _Signal:
             aval = np.where(np.isfinite(val), np.abs(val), 0) * nz + 1e-9 * nz
             pad = self._pad_cells()
             touches = np.array([pad[tr.cells(s)].any() for s in range(self.S)])
-            reasons = [("largest |output|", aval),
-                       ("the widest spread of values", (fin.max(1) - fin.min(1)) * nz)]
+            kinds = [("largest", "largest |output|", aval),
+                     ("spread", "the widest spread of values", (fin.max(1) - fin.min(1)) * nz)]
             if tr.op == "max_pool1d":
-                reasons.append(("a tie: several cells hold the max",
-                                aval * ((fin == val[:, None]).sum(1) > 1)))
-            reasons.append(("the window reaches into the padding", aval * touches + touches * nz))
-            picks = pick_ranked(reasons, min(TOUR_COUNT, max_frames - 2))
+                kinds.append(("tie", "a tie: several cells hold the max",
+                              aval * ((fin == val[:, None]).sum(1) > 1)))
+            kinds.append(("padding", "the window reaches into the padding",
+                          aval * touches + touches * nz))
+            stops = choose(ranked(kinds), room(TOUR_COUNT, max_frames))
         else:
-            picks = [(int(k), "chosen by hand") for k in tour]
-        self.plan = grammar.Tour(self.S, picks, max_frames)
+            stops = by_hand(tour)
+        self.plan = grammar.Tour(self.S, stops, max_frames)
         self.steps, self.phases = self.plan.steps, self.plan.phases
         self.work = {int(k): self._working(int(k)) for k, ph in zip(self.steps, self.phases)
                      if ph == "tour"}

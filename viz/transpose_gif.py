@@ -23,7 +23,7 @@ from .layout import Box, Col, Panel, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
                       weight_scale)
-from .tour import TOUR_COUNT, pick_ranked
+from .tour import TOUR_COUNT, by_hand, choose, ranked, room
 
 MAX_CHANNELS = 4
 NUM = 11
@@ -112,8 +112,8 @@ class _Base:
     def _count(self, i):
         return self.plan.counter(i)
 
-    def _plan(self, picks, max_frames):
-        self.plan = grammar.Tour(self.S, picks, max_frames)
+    def _plan(self, stops, max_frames):
+        self.plan = grammar.Tour(self.S, stops, max_frames)
         self.steps, self.phases = self.plan.steps, self.plan.phases
 
 
@@ -134,14 +134,14 @@ class _Scatter(_Base):
             overl = np.array([(counts_[tuple(st.cells(k).reshape(-1, 2).T)] > 1).sum()
                               for k in range(self.S)]) * (xs > 0)
             lost = st.is_pad.reshape(self.S, -1).sum(1) * (xs > 0)
-            picks = pick_ranked([("the largest input cell: the biggest stamp", xs),
-                           ("its stamp overlaps others: the outputs add up", overl * 1.0),
-                           ("part of its stamp lands on the cropped padding", lost * 1.0),
-                           ("another large input cell", xs)],
-                          min(TOUR_COUNT - 1, max_frames - 2))
+            stops = choose(ranked([
+                ("largest", "the largest input cell: the biggest stamp", xs),
+                ("overlap", "its stamp overlaps others: the outputs add up", overl * 1.0),
+                ("cropped", "part of its stamp lands on the cropped padding", lost * 1.0),
+                ("another", "another large input cell", xs)]), room(TOUR_COUNT - 1, max_frames))
         else:
-            picks = [(int(k), "chosen by hand") for k in tour]
-        self._plan(picks, max_frames)
+            stops = by_hand(tour)
+        self._plan(stops, max_frames)
         full = st.padded_output()[0]                              # (F, Hp, Wp)
         self.out_scale = auto_scale(np.concatenate([full.ravel(), trace.value[0].ravel()]))
         self.in_scale = auto_scale(self.x)
@@ -364,16 +364,16 @@ class _Direct(_Base):
             n_data = np.array([self._mask_in_window(data, s).sum() for s in range(self.S)])
             n_pad = np.array([self._mask_in_window(self.border, s).sum() for s in range(self.S)])
             nz = (field != 0).any(1)
-            picks = pick_ranked([("largest |output|", np.abs(val) * nz + 1e-9 * nz),
-                           ("the window covers the most input cells", n_data * nz * 1.0),
-                           ("the window reaches into the padding", (n_pad > 0) * nz *
-                            (np.abs(val) + 1)),
-                           ("another strong output", np.abs(val) * nz)],
-                          min(TOUR_COUNT - 1, max_frames - 2))
-            self.picks_reasons = picks
+            stops = choose(ranked([
+                ("largest", "largest |output|", np.abs(val) * nz + 1e-9 * nz),
+                ("coverage", "the window covers the most input cells", n_data * nz * 1.0),
+                ("padding", "the window reaches into the padding",
+                 (n_pad > 0) * nz * (np.abs(val) + 1)),
+                ("another", "another strong output", np.abs(val) * nz)]),
+                room(TOUR_COUNT - 1, max_frames))
         else:
-            picks = [(int(k), "chosen by hand") for k in tour]
-        self._plan(picks, max_frames)
+            stops = by_hand(tour)
+        self._plan(stops, max_frames)
         self.in_scale = auto_scale(self.x)
         self.out_scale = auto_scale(trace.value[0])
         self.w_scale = weight_scale(weight)

@@ -21,7 +21,7 @@ from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
-from .tour import TOUR_COUNT, pick_tour
+from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
 NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channel windows)
@@ -623,7 +623,7 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     subtitle : str
         Footer text (what the input and the kernel are).
     tour : list of int, optional
-        Trace steps to tour (``[]``: no tour); default: :func:`viz.tour.pick_tour`.
+        Trace steps to tour (``[]``: no tour); default: :func:`viz.tour.window_candidates`.
     tour_count : int
         How many steps the default tour picks.
     weight_label : callable, optional
@@ -633,7 +633,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         ``title``, ``formula``, ``p1``/``p2``/``p3`` panel labels, ``in_legend``,
         ``out_legend``, ``w_legend``, ``heads``, ``in_notes``/``out_notes`` (lists), and
         bool masks ``in_hatch``, ``in_dim`` (padded input) and ``out_dim`` (output map);
-        ``reasons``: a dict renaming the tour's reasons.
+        ``reasons``: the view's own caption for each kind of tour stop (``"largest"``,
+        ``"spread"``, ``"padding"``, ... of :func:`viz.tour.window_candidates`).
     title, formula : str, optional
         Replace the op call and the output-size line (e.g. with the guide's relationship).
     padding_mode : {"same", "valid"}, optional
@@ -655,12 +656,12 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     if tour is None:
         d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
-        picks = pick_tour(trace, max(0, min(tour_count, max_frames - 2)),
-                          exact=lambda k: _Working(trace, k, d, F).exact)
+        stops = choose(window_candidates(trace), room(tour_count, max_frames),
+                       exact=lambda k: _Working(trace, k, d, F).exact)
     else:
-        picks = [(int(k), "chosen by hand") for k in tour]
-    rename = (words or {}).get("reasons", {})        # a backward view's words for the same picks
-    plan = grammar.Tour(len(trace), [(k, rename.get(r, r)) for k, r in picks], max_frames)
+        stops = by_hand(tour)
+    own = (words or {}).get("reasons", {})          # a backward view's words for each kind
+    plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames)
     wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
                        title or (words or {}).get("title") or title_of(trace, padding_mode),
                        formula)
