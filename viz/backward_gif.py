@@ -16,7 +16,7 @@ shown in one unit per GIF, ``×10⁻⁶``, named in the labels and legends.
 """
 import numpy as np
 
-from .arith import show
+from .arith import show, show_grid
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
 from . import grammar
 from .frames import Animation
@@ -58,10 +58,6 @@ def grad_scale(*arrays):
     return diverging_scale(vabs) if vabs > 0 else constant_scale(0.0)
 
 
-def _strings(a, d):
-    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
-
-
 def map_cell(h, w):
     return int(max(2, min(MAP_CELL_MAX, MAP_TARGET // max(h, w))))
 
@@ -74,7 +70,7 @@ def draw_map(cv, x, y, vals, scale, s, d=2, stripes=None, dim=None, labels=None)
     idx = scale.index(vals)
     g = gap_for(s)
     if labels is None and s >= LABEL_CELL:
-        labels = _strings(vals, d)
+        labels = show_grid(vals, d)
     cell_grid(cv, x, y, idx, s, g, labels=labels, label_size=min(NUM_SIZE + 1, s // 3 + 2)
               if labels is not None else None)
     for r, c in zip(*np.nonzero(stripes if stripes is not None else [[]])):
@@ -179,11 +175,11 @@ class _ScatterFrames:
     def _work(self, k):
         tr = self.tr
         stamp = np.asarray(tr.stamp[k, 0], float) / self.unit
-        w = {"adds": _strings(stamp, self.d),
-             "sum": _strings(self._window_vals(self.states[k], k), self.d),
+        w = {"adds": show_grid(stamp, self.d),
+             "sum": show_grid(self._window_vals(self.states[k], k), self.d),
              "counts": self._window_counts(k)}
         if self.op == "max_pool2d":
-            w["x"] = _strings(self._window_vals(self.x, k), 2 if not all_integers(self.x) else 0)
+            w["x"] = show_grid(self._window_vals(self.x, k), 2 if not all_integers(self.x) else 0)
             xs = self._window_vals(self.x, k)
             w["argmax"] = tuple(int(v) for v in np.unravel_index(int(np.asarray(
                 self._argmax(k))), xs.shape))
@@ -203,7 +199,7 @@ class _ScatterFrames:
         return int(np.argmax(np.nan_to_num(self._window_vals(self.x, k), nan=np.inf)))
 
     def _window_counts(self, k):
-        return _strings(self._window_vals(self.counts.astype(float), k), 0)
+        return show_grid(self._window_vals(self.counts.astype(float), k), 0)
 
     # the declaration
     def _declare(self, title, subtitle):
@@ -232,7 +228,7 @@ class _ScatterFrames:
         strings = [t for w in works for key in ("adds", "sum", "x") if key in w
                    for t in w[key].ravel()]
         if self.weight is not None:
-            self.w_str = _strings(self.weight, 0 if all_integers(self.weight) else 2)
+            self.w_str = show_grid(self.weight, 0 if all_integers(self.weight) else 2)
             strings += list(self.w_str.ravel())
         cw = max(measure(t, NUM_SIZE, "mono")[0] for t in strings) + 8
         self.cz = cz = max(cw, 22, min(44, 132 // max(self.kh, self.kw)))
@@ -652,7 +648,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
         lay.write(cv, caption, plan.caption(i, "sweep: every weight cell, fast", HOLD))
         shown = np.where(plan.done(i).reshape(kh, kw), grid_vals, np.nan)
         draw_map(cv, *w_xy, np.nan_to_num(shown), w_scale, s3, d,
-                 labels=np.where(np.isnan(shown), "", _strings(np.nan_to_num(shown), d)))
+                 labels=np.where(np.isnan(shown), "", show_grid(np.nan_to_num(shown), d)))
         for r, q in zip(*np.nonzero(np.isnan(shown))):
             g = gap_for(s3)
             cv.rect(w_xy[0] + g + q * s3, w_xy[1] + g + r * s3, w_xy[0] + (q + 1) * s3,
@@ -861,7 +857,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                                  formula, panels, subtitle, counts)
     up_xy, row_xy, add_xy, out_xy = (_xy(b) for b in (up_box, row_box, add_box, out_box))
     cell_grid(lay.base, *up_xy, grad_scale(dout).index(dout[:, None]), (su, uw), 1,
-              labels=_strings(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
+              labels=show_grid(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
     frames, texts = [], []
     for i, k in enumerate(steps):
         k = int(k)

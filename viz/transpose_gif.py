@@ -14,7 +14,7 @@ and per-channel sums of the working, which are display-only.
 """
 import numpy as np
 
-from .arith import adds_up, decimals_for, relation, show, signed_sum
+from .arith import adds_up, decimals_for, relation, show, show_grid, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
@@ -76,10 +76,6 @@ def transpose_formula(trace, x, weight):
         return "out = (in − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1 = " \
                + parts[0]
     return f"OH = {parts[0]}     OW = {parts[1]}"
-
-
-def _strings(a, d):
-    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
 
 
 def _inserted_zeros(cv, x0, y0, mask, z, size=None, label=True):
@@ -222,7 +218,7 @@ class _Scatter(_Base):
                      title, formula, subtitle)
         for c, b in enumerate(self.in_boxes):
             ix, iy = b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN
-            labels = _strings(self.x[c], self.d) if s >= LABEL_CELL else None
+            labels = show_grid(self.x[c], self.d) if s >= LABEL_CELL else None
             cell_grid(self.lay.base, ix, iy, self.in_scale.index(self.x[c]), s, gap_for(s),
                       labels=labels, label_size=min(13, s // 2))
         if self.counts is not None:
@@ -320,10 +316,10 @@ class _Scatter(_Base):
             lay.write(cv, lab, self._w_label(c, f - g0, f))
             dw = 0 if all_integers(self.w) else self.d
             cell_grid(cv, *wb.box[:2], self.w_scale.index(wk), self.cz, 1,
-                      labels=_strings(wk, dw), label_size=NUM)
+                      labels=show_grid(wk, dw), label_size=NUM)
             stamp = np.asarray(st.stamp[k, j], float)
             cell_grid(cv, *sb.box[:2], self.out_scale.index(stamp), self.cz, 1,
-                      labels=_strings(stamp, self.d), pad=st.is_pad[k], label_size=NUM)
+                      labels=show_grid(stamp, self.d), pad=st.is_pad[k], label_size=NUM)
         if st.is_pad[k].any():
             lay.write(cv, self.note, "hatched stamp cells land on the cropped padding: lost")
 
@@ -332,7 +328,7 @@ class _Scatter(_Base):
         out = {"caption": self._caption(i)}
         if ph == "tour":
             out.update(head=self._head(k), where=self._where(k),
-                       stamp=[_strings(s, self.d) for s in self.st.stamp[k]])
+                       stamp=[show_grid(s, self.d) for s in self.st.stamp[k]])
         return out
 
 
@@ -404,10 +400,10 @@ class _Direct(_Base):
         field = np.asarray(self.gt.field[k], float)             # (C_in, kh, kw)
         ker = np.asarray(self.gt.kernel[:, f], float)            # (C_in, kh, kw) rotated
         chans = self._chans(f)
-        x = [_strings(field[ch], self.d if not all_integers(field) else 0) for ch in chans]
-        wk = [_strings(ker[ch], 0 if all_integers(ker) else self.d) for ch in chans]
+        x = [show_grid(field[ch], self.d if not all_integers(field) else 0) for ch in chans]
+        wk = [show_grid(ker[ch], 0 if all_integers(ker) else self.d) for ch in chans]
         prods = [field[ch] * ker[ch] for ch in chans]           # display-only
-        p = [_strings(pp, self.d) for pp in prods]
+        p = [show_grid(pp, self.d) for pp in prods]
         sums = [show(pp.sum(), self.d) for pp in prods]
         sum_ok = [adds_up(list(ps.ravel()), sm) for ps, sm in zip(p, sums)]
         value = float(self.tr.value[0, f, r, c])
@@ -507,7 +503,7 @@ class _Direct(_Base):
         base = self.lay.base
         for c, b in enumerate(self.x_boxes):
             cell_grid(base, *b.box[:2], self.in_scale.index(self.x[c]), s, gap_for(s),
-                      labels=_strings(self.x[c], self.d) if s >= LABEL_CELL else None,
+                      labels=show_grid(self.x[c], self.d) if s >= LABEL_CELL else None,
                       label_size=min(13, s // 2))
         for c, b in enumerate(self.z_boxes):
             self._draw_z(base, c, b)
@@ -518,7 +514,7 @@ class _Direct(_Base):
         idx = self.in_scale.index(self.z[c])
         idx[self.ins] = BLANK
         big = z >= LABEL_CELL
-        cell_grid(cv, x0, y0, idx, z, gap_for(z), labels=_strings(self.z[c], self.d) if big
+        cell_grid(cv, x0, y0, idx, z, gap_for(z), labels=show_grid(self.z[c], self.d) if big
                   else None, pad=self.border, label_size=min(12, z // 2))
         _inserted_zeros(cv, x0, y0, self.ins, z, label=big)
         self.z_xy = getattr(self, "z_xy", {})

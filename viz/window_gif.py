@@ -13,8 +13,9 @@ What each frame shows is kept in ``Animation.texts`` so tests can check the arit
 """
 import numpy as np
 
-from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
-from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
+from .arith import (APPROX, adds_up, decimals_for, divides, relation, show, show_grid,
+                    signed_sum)
+from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
 from . import grammar
 from .frames import Animation, single_sample
@@ -71,10 +72,6 @@ def formula_of(trace):
     return f"OH = {parts[0]}     OW = {parts[1]}"
 
 
-def _grid_strings(a, d):
-    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
-
-
 def _span(a, b, step):
     s = f"{a}" if a == b else f"{a}…{b}" + (f" step {step}" if step > 1 else "")
     return s.replace("-", MINUS)
@@ -107,15 +104,15 @@ class _Working(_Where):
         field = np.asarray(tr.field[k], float)
         # whole-number arrays (an integer kernel, the toy input) are shown without decimals
         dx = 0 if all_integers(tr.input[int(tr.out_index[k, 0])]) else d
-        self.x = [_grid_strings(fc, dx) for fc in field]
+        self.x = [show_grid(fc, dx) for fc in field]
         value = float(tr.value[k])
         self.value = show(value, d)
         self.equations = []           # (terms, total, exact) for the arithmetic test
         if tr.op == "conv2d":
             w = np.asarray(tr.weight[f], float)
-            self.w = [_grid_strings(wc, 0 if all_integers(tr.weight) else d) for wc in w]
+            self.w = [show_grid(wc, 0 if all_integers(tr.weight) else d) for wc in w]
             prod = field * w                                      # display-only
-            self.p = [_grid_strings(pc, d) for pc in prod]
+            self.p = [show_grid(pc, d) for pc in prod]
             C = len(field)
             single = C == 1 and tr.bias is None
             sums = [value] if single else [float(v) for v in tr.contrib[k]]
@@ -441,7 +438,7 @@ class _WindowFrames:
             self.in_xy.append((ix, iy))
             idx = self.in_scale.index(self.xp[c])
             if big:
-                labels = np.array([[fmt(v, decimals=self.d) for v in row] for row in self.xp[c]])
+                labels = show_grid(self.xp[c], self.d)
                 cell_grid(base, ix, iy, idx, s, gap_for(s), labels=labels, pad=pad,
                           label_size=min(NUM_SIZE + 2, s // 2))
             else:
