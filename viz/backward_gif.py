@@ -31,7 +31,6 @@ MAP_TARGET = 240          # px, the longer side of a gradient map
 MAP_CELL_MAX = 40
 LABEL_CELL = 30           # map cells at least this big get their numbers
 NUM_SIZE = 11
-CAPTION_SIZE = 13
 
 
 # -- numbers -------------------------------------------------------------------------------
@@ -234,9 +233,7 @@ class _ScatterFrames:
         self.cz = cz = max(cw, 22, min(44, 132 // max(self.kh, self.kw)))
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
         wheres = [self._where(int(k))[0] for k in np.unique(self.steps)]
-        self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                            widest=[self.plan.caption(i, self._sweep_text(), HOLD)
-                                    for i in range(len(self.steps))])
+        self.caption = self.plan.caption_slot()
         self.where = Text(None, 12, color=DIM, name="where", widest=wheres)
         vals = [self._where(k)[1] for k in self.tour] or ["0"]
         self.grid = {}
@@ -279,18 +276,13 @@ class _ScatterFrames:
                             widest=[w["tie"] for w in works if w["tie"]])
         p2 = Col(self.caption, self.where, Text(how, 11, color=DIM), Space(0, 2), first,
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
-        self.panels = [Panel(p1, self.names["p1"]), Panel(p2, "working: what this cell adds where"),
-                       Panel(p3, self.names["p3"])]
-        self.counter = grammar.counter_slot([self.plan.counter(i)
-                                             for i in range(len(self.steps))])
-        self.lay = grammar.frame(title, self.names["formula"], self.panels, subtitle,
-                                 self.counter)
+        fr = grammar.Frame(title, self.names["formula"],
+                           [(p1, self.names["p1"]), (p2, "working: what this cell adds where"),
+                            (p3, self.names["p3"])], subtitle, self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
         self.up_xy = (self.up_box.box[0] + RING_MARGIN, self.up_box.box[1] + RING_MARGIN)
         self.g_xy = (self.g_box.box[0] + RING_MARGIN, self.g_box.box[1] + RING_MARGIN)
         draw_map(self.lay.base, *self.up_xy, self.up, self.up_scale, self.s1, self.d)
-
-    def _sweep_text(self):
-        return "sweep: every upstream cell in order, fast (the stamps add up)"
 
     def _lost_all(self):
         return [self.states[k][self.pad].sum() for k in self.states]
@@ -299,7 +291,7 @@ class _ScatterFrames:
     def frame(self, i):
         tr, lay, k = self.tr, self.lay, int(self.steps[i])
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self.plan.caption(i, self._sweep_text(), HOLD))
+        lay.write(cv, self.caption, self.plan.caption(i))
         state = self.states[k]
         unread = (self.counts == 0) & ~self.pad
         draw_map(cv, *self.g_xy, state, self.g_scale, self.s3, self.d, stripes=self.pad,
@@ -364,7 +356,7 @@ class _ScatterFrames:
 
     def texts(self, i):
         k = int(self.steps[i])
-        out = {"caption": self.plan.caption(i, self._sweep_text(), HOLD)}
+        out = {"caption": self.plan.caption(i)}
         if self.lost is not None:
             out["lost"] = self.states[k][self.pad].sum()
         if self.phases[i] == "tour":
@@ -425,7 +417,8 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
     base.update(names or {})
     stops = choose(scatter_candidates(trace), room(tour_count, max_frames)) if tour is None \
         else by_hand(tour)
-    plan = grammar.Tour(len(trace), stops, max_frames)
+    plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every upstream "
+                        "cell in order, fast (the stamps add up)")
     sf = _ScatterFrames(trace, plan,
                         None if x is None else np.asarray(x, float), 
                         None if weight is None else np.asarray(weight, float),
@@ -547,11 +540,6 @@ def gradient_candidates(values):
         [Candidate("another", "another strong gradient", a, live, fallback=True)] * 3
 
 
-def _frame_layout(title, formula, panels, subtitle, counts):
-    counter = grammar.counter_slot(counts)
-    return grammar.frame(title, formula, panels, subtitle, counter), counter
-
-
 def _map_box(h, w, s, name):
     return Box(w * s + 1 + 2 * RING_MARGIN, h * s + 1 + 2 * RING_MARGIN, name)
 
@@ -591,7 +579,8 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     d = 0 if all_integers(val) and all_integers(xp) and all_integers(up) else 2
     picks = choose(gradient_candidates(val), room(tour_count, max_frames)) if tour is None \
         else by_hand(tour)
-    plan = grammar.Tour(S, picks, max_frames)
+    plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every weight cell, fast", hold=HOLD,
+                        what="weight cell")
     steps, phases = plan.steps, plan.phases
     in_scale = auto_scale(xp)
     up_scale = grad_scale(up)
@@ -606,9 +595,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     p1 = Col(in_box, Text("ringed: the cells this tap read (one per output position)", 11,
                           color=DIM), Legend(in_scale, "input x", name="input legend"), gap=6)
     boxes = {k: _map_box(OH, OW, sm, f"{k} map") for k in ("tap", "up", "prod")}
-    caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[plan.caption(i, "sweep: every weight cell, fast", HOLD)
-                           for i in range(len(steps))])
+    caption = plan.caption_slot()
     where = [f"tap (a, b) = ({a}, {b}): x[{a * dilation[0]} + {stride[0]}·i, "
              f"{b * dilation[1]} + {stride[1]}·j] for every output (i, j)"
              for (_, _, a, b) in trace.out_index]
@@ -634,10 +621,10 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     panels = [Panel(p1, f"input x, padded {Hp}×{Wp}"),
               Panel(p2, "working: Σ over output positions of x · ∂L/∂out"),
               Panel(p3, f"∂L/∂w {kh}×{kw} for {weight_label}")]
-    counts = [plan.counter(i, "weight cell") for i in range(len(steps))]
-    lay, counter = _frame_layout(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
-                                 "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
-                                 panels, subtitle, counts)
+    fr = grammar.Frame(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
+                       "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
+                       panels, subtitle, plan.counters())
+    lay, counter = fr.lay, fr.counter
     in_xy, w_xy = _xy(in_box), _xy(w_box)
     draw_map(lay.base, *in_xy, xp, in_scale, s1, d)
     grid_vals = val.reshape(kh, kw)
@@ -645,7 +632,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, plan.caption(i, "sweep: every weight cell, fast", HOLD))
+        lay.write(cv, caption, plan.caption(i))
         shown = np.where(plan.done(i).reshape(kh, kw), grid_vals, np.nan)
         draw_map(cv, *w_xy, np.nan_to_num(shown), w_scale, s3, d,
                  labels=np.where(np.isnan(shown), "", show_grid(np.nan_to_num(shown), d)))
@@ -653,7 +640,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
             g = gap_for(s3)
             cv.rect(w_xy[0] + g + q * s3, w_xy[1] + g + r * s3, w_xy[0] + (q + 1) * s3,
                     w_xy[1] + (r + 1) * s3, BLANK)                    # not computed yet
-        text = {"caption": plan.caption(i, "sweep: every weight cell, fast", HOLD)}
+        text = {"caption": plan.caption(i)}
         if phases[i] != "hold":
             _, _, a, b = (int(v) for v in trace.out_index[k])
             _ring_cell(cv, w_xy, s3, a, b)
@@ -675,7 +662,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                 draw_map(cv, *_xy(boxes["prod"]), prods[k], p_scale, sm, d)
                 lay.write(cv, final, finals[k])
                 text.update(final=finals[k], where=where[k])
-        lay.write(cv, counter, counts[i])
+        lay.write(cv, counter, plan.counter(i))
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
@@ -709,7 +696,8 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
         k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
         picks = sorted(picks[:max(tour_count - 1, 0)] +
                        [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")])
-    plan = grammar.Tour(S, picks, max_frames)
+    plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every element, fast", hold=HOLD,
+                        what="element")
     steps, phases = plan.steps, plan.phases
     s = int(scale) if scale else map_cell(H, W)
     g_scale = grad_scale(up, dx)
@@ -719,9 +707,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     op = trace.op
     rule = {"relu": "1 where x > 0, else 0", "sigmoid": "σ(x)·(1 − σ(x))",
             "tanh": "1 − tanh(x)²"}[op]
-    caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[plan.caption(i, "sweep: every element, fast", HOLD)
-                           for i in range(len(steps))])
+    caption = plan.caption_slot()
     works = {}
     for k in np.unique(steps):
         r, c = divmod(int(k), W)
@@ -736,10 +722,10 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     p3 = Col(dx_box, Legend(g_scale, f"∂L/∂x{u}", name="gradient legend"), gap=6)
     panels = [Panel(p1, f"upstream gradient ∂L/∂out {H}×{W}"),
               Panel(p2, f"working: ∂L/∂out × {op}'(x)"), Panel(p3, f"∂L/∂x {H}×{W}")]
-    counts = [plan.counter(i, "element") for i in range(len(steps))]
-    lay, counter = _frame_layout(title or f"{op} backward",
-                                 f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
-                                 panels, subtitle, counts)
+    fr = grammar.Frame(title or f"{op} backward",
+                       f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
+                       panels, subtitle, plan.counters())
+    lay, counter = fr.lay, fr.counter
     up_xy, loc_xy, dx_xy = _xy(up_box), _xy(loc_box), _xy(dx_box)
     draw_map(lay.base, *up_xy, up, g_scale, s, d)
     draw_map(lay.base, *loc_xy, local, loc_scale, s, 2)
@@ -750,12 +736,12 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, plan.caption(i, "sweep: every element, fast", HOLD))
+        lay.write(cv, caption, plan.caption(i))
         shown = np.repeat(np.repeat(plan.done(i).reshape(H, W), s, 0), s, 1)
         region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s),
                   slice(dx_xy[0] + g, dx_xy[0] + g + W * s))
         cv.px[region] = np.where(shown, full.px[region], cv.px[region])
-        text = {"caption": plan.caption(i, "sweep: every element, fast", HOLD)}
+        text = {"caption": plan.caption(i)}
         if phases[i] != "hold":
             r, c = divmod(k, W)
             for xy in (up_xy, loc_xy, dx_xy):
@@ -764,7 +750,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
                 lay.write(cv, line1, works[k][0])
                 lay.write(cv, line2, works[k][1])
                 text.update(line1=works[k][0], line2=works[k][1])
-        lay.write(cv, counter, counts[i])
+        lay.write(cv, counter, plan.counter(i))
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
@@ -806,7 +792,8 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     wrt_x = trace.wrt == "x"
     picks = choose(gradient_candidates(dout), room(tour_count, max_frames)) if tour is None \
         else by_hand(tour)
-    plan = grammar.Tour(S, picks, max_frames)
+    plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every output neuron", hold=HOLD,
+                        what="neuron")
     steps, phases = plan.steps, plan.phases
     states = {int(k): np.asarray(trace.output(int(k)), float) / unit for k in np.unique(steps)}
     final = states[S - 1]
@@ -829,9 +816,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
         out_box = Box(gshape[1] * s3 + 1 + 2 * RING_MARGIN, gshape[0] * max(s3, 12) + 1 +
                       2 * RING_MARGIN, "gradient map")
     rname = "W[o]" if wrt_x else "x"
-    caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[plan.caption(i, "sweep: every output neuron", HOLD)
-                           for i in range(len(steps))])
+    caption = plan.caption_slot()
     lines = [f"∂L/∂out[{o}] = {show(dout[k], 2)}{u}" for k, o in enumerate(trace.out_index[:, 1])]
     line = Text(None, 13, "monobold", ACCENT, name="line", widest=lines)
     p1 = Col(up_box, Legend(grad_scale(dout), f"∂L/∂out{u}", width=90, name="upstream legend"),
@@ -850,11 +835,11 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                              name="gradient legend"), gap=6)
     panels = [Panel(p1, f"∂L/∂out ({S})"), Panel(p2, "working: one output neuron o"),
               Panel(p3, what)]
-    counts = [plan.counter(i, "neuron") for i in range(len(steps))]
     formula = ("∂L/∂x = Σ_o ∂L/∂out[o] · W[o]   (∂L/∂out · W)" if wrt_x else
                "∂L/∂W[o] = ∂L/∂out[o] · x   (∂L/∂outᵀ · x),   ∂L/∂b = ∂L/∂out")
-    lay, counter = _frame_layout(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
-                                 formula, panels, subtitle, counts)
+    fr = grammar.Frame(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
+                       formula, panels, subtitle, plan.counters())
+    lay, counter = fr.lay, fr.counter
     up_xy, row_xy, add_xy, out_xy = (_xy(b) for b in (up_box, row_box, add_box, out_box))
     cell_grid(lay.base, *up_xy, grad_scale(dout).index(dout[:, None]), (su, uw), 1,
               labels=show_grid(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
@@ -862,14 +847,14 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, plan.caption(i, "sweep: every output neuron", HOLD))
+        lay.write(cv, caption, plan.caption(i))
         st = states[k]
         if wrt_x:
             draw_map(cv, *out_xy, np.nan_to_num(_folded(st[0], gshape)), g_scale, s3, 2,
                      labels=np.full(gshape, ""))
         else:
             draw_map_rect(cv, out_xy, st, g_scale, (max(s3, 12), s3))
-        text = {"caption": plan.caption(i, "sweep: every output neuron", HOLD)}
+        text = {"caption": plan.caption(i)}
         if phases[i] != "hold":
             cv.ring(up_xy[0] + 1, up_xy[1] + 1 + k * su, up_xy[0] + uw, up_xy[1] + (k + 1) * su)
             lay.write(cv, line, lines[k])
@@ -883,7 +868,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                 cv.ring(out_xy[0], out_xy[1] + o * h, out_xy[0] + gshape[1] * s3 + 1,
                         out_xy[1] + (o + 1) * h + 1)
             text["line"] = lines[k]
-        lay.write(cv, counter, counts[i])
+        lay.write(cv, counter, plan.counter(i))
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,

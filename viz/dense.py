@@ -8,7 +8,6 @@ The frame plan and its timing are :func:`viz.frames.plan_tour` and
 import numpy as np
 
 from .arith import adds_up, show
-from .grammar import tour_line
 from .layout import Col, Space, Text
 from .palette import ACCENT, BLACK, DIM
 from .tour import TOUR_COUNT, by_hand, room
@@ -34,14 +33,6 @@ def tour_steps(tour, auto, to_step, who, max_frames):
             raise ValueError(f"{who}: tour={tour!r}, expected None, 'none' or a list of cells")
         return []
     return by_hand(dict.fromkeys(int(to_step(t)) for t in tour))
-
-
-def caption_slot(picks, size=13):
-    """The text slot of the tour caption ("tour 2 / 4: why this step"), sized for every
-    caption of ``picks``."""
-    n = len(picks)
-    return Text(None, size, "bold", ACCENT, name="tour caption",
-                widest=[tour_line(i + 1, n, s.why) for i, s in enumerate(picks)] or [""])
 
 
 def ring_inside(cv, grid, x, y, cell):

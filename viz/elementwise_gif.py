@@ -11,12 +11,12 @@ from the shown input; the result is always the trace's own output.
 import numpy as np
 
 from .arith import number, show
-from .dense import caption_slot, tour_steps
+from .dense import tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
 from .fill import LABEL_MIN_CELL, FillGrid
 from . import grammar
 from .frames import Animation, single_sample
-from .layout import Box, Col, Panel, Space, Text, measure
+from .layout import Box, Col, Space, Text, measure
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
 from .tour import Candidate, choose
@@ -187,9 +187,9 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     tour = tour_steps(tour, lambda n: _auto_tour(name, inputs, values, n), to_step,
                       "render_elementwise", max_frames)
-    plan = grammar.Tour(len(trace), tour, max_frames)
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="element")
     frame_steps, phases = plan.steps, plan.phases
-    cap = caption_slot(tour) if tour else None
+    cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
     working = []
     for i, k in enumerate(frame_steps):
@@ -213,14 +213,15 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         if any(w["approx"] for w in shown) else None
     legend_in = Legend(in_scale, "x", name="legend x")
     legend_out = Legend(out_scale, f"{name}(x)", name="legend y")
-    counter = grammar.counter_slot([f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
-                           f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"])
     of = "" if input_name == "x" else f", x = {input_name}"
-    panels = [Panel(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
-              Panel(Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
-              Panel(Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}")]
-    lay = grammar.frame(f"{name}(x){of}", FORMULAS[name] + "    (one element per step)", panels,
-                        subtitle, counter, lead=4, caption=cap)
+    panels = [(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
+              (Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
+              (Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}")]
+    fr = grammar.Frame(f"{name}(x){of}", FORMULAS[name] + "    (one element per step)", panels,
+                       subtitle, [f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
+                                  f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"],
+                       lead=4, caption=cap)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     legend_in.paint(base)
     legend_out.paint(base)
@@ -258,7 +259,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         cv.px[dots_y[done], dots_x[done]] = ACCENT2
         if phases[fi] == "hold":            # the complete output and every dot, no working
             grid.draw(cv, gx, gy, k, None, done)
-            lay.write(cv, counter, f"all {H * W} elements")
+            lay.write(cv, counter, plan.placed_counter(fi, None))
             frames.append(cv.px)
             continue
         r, c = int(rows[k]), int(cols[k])
@@ -276,9 +277,8 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
                 lay.write(cv, note, APPROX_NOTE)
         grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
         if fi < n_tour:
-            lay.write(cv, cap, plan.caption(fi, ""))
-        lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
-                  f"step {k + 1} / {len(trace)}")
+            lay.write(cv, cap, plan.caption(fi))
+        lay.write(cv, counter, plan.placed_counter(fi, f"x[{r}, {c}]"))
         frames.append(cv.px)
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,

@@ -6,7 +6,7 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import caption_slot, draw_columns, row_labels, tour_steps
+from .dense import draw_columns, row_labels, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
@@ -88,9 +88,9 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     tour = tour_steps(tour, lambda n: _auto_tour(np.asarray(val, float), src, (C, H, W), n),
                       to_step, "render_flatten", max_frames)
-    plan = grammar.Tour(len(trace), tour, max_frames)
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="cell")
     frame_steps, phases = plan.steps, plan.phases
-    cap = caption_slot(tour) if tour else None
+    cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
                 "k": int(dst[k]), "value": fmt(val[k], ints),
@@ -134,15 +134,16 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     legend_out = Legend(scale, "y", name="legend y")
     p3 = Col(Text("k", 12, color=DIM), Row(*out_cols, gap=12), Space(0, 4), legend_out, gap=4)
 
-    counter = grammar.counter_slot([f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
-                           f"step {len(trace)} / {len(trace)}", f"all {D} cells"])
     of = "" if input_name == "x" else f", x = {input_name}"
-    panels = [Panel(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
-              Panel(p3, f"output ({D})")]
-    lay = grammar.frame(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)",
-                        f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
-                        "last index moves fastest)", panels, subtitle, counter, lead=4,
-                        caption=cap)
+    panels = [(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
+              (p3, f"output ({D})")]
+    fr = grammar.Frame(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)",
+                       f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
+                       "last index moves fastest)", panels, subtitle,
+                       [f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
+                        f"step {len(trace)} / {len(trace)}", f"all {D} cells"], lead=4,
+                       caption=cap)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     legend_in.paint(base)
     legend_out.paint(base)
@@ -170,9 +171,8 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
         done = plan.done(fi)
         draw_columns(cv, grids, g_xy, k, done, None if hold else d, rows)
         if fi < n_tour:
-            lay.write(cv, cap, plan.caption(fi, ""))
-        lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour
-                  else f"all {D} cells" if hold else f"step {k + 1} / {len(trace)}")
+            lay.write(cv, cap, plan.caption(fi))
+        lay.write(cv, counter, plan.placed_counter(fi, f"x[{c}, {i}, {j}]"))
         frames.append(cv.px)
     layout = {"input_xy": in_xy, "cell": cell, "scale": scale, "out_cell": (oh, OUT_W),
               "col_rows": rows, "output_xy": [g.cell_origin(ox, oy) for g, (ox, oy)

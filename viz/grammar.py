@@ -16,9 +16,9 @@ footer, the tour caption and the step counter.
 import numpy as np
 
 from .frames import plan_tour
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Row, Space,
-                     Spread, Text)
-from .palette import DIM
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
+                     Space, Spread, Text)
+from .palette import ACCENT, DIM
 
 
 # -- the skeleton --------------------------------------------------------------------------
@@ -30,6 +30,21 @@ def counter_slot(widest):
 def footer(subtitle, counter):
     """The subtitle (what the input is) left, the step counter right."""
     return Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter)
+
+
+class Frame:
+    """The frame around the panels a renderer declares.
+
+    ``panels`` are ``(content, label)`` pairs, or nodes (a :class:`viz.layout.Panel` with its
+    own sizes, a column holding one); ``counters`` every text the step counter will show.
+    ``lay`` is the :class:`viz.layout.Layout`, ``panels`` the panel nodes, ``counter`` the
+    counter's slot.
+    """
+
+    def __init__(self, title, formula, panels, subtitle, counters, lead=2, caption=None):
+        self.panels = [Panel(*p) if isinstance(p, tuple) else p for p in panels]
+        self.counter = counter_slot(counters)
+        self.lay = frame(title, formula, self.panels, subtitle, self.counter, lead, caption)
 
 
 def frame(title, formula, panels, subtitle, counter, lead=2, caption=None):
@@ -51,7 +66,11 @@ def tour_line(j, n, why):
     return f"tour {j} / {n}: {why}"
 
 
-def caption(phases, reasons, i, sweep, hold="the complete output"):
+OUTPUT = "the complete output"          # the hold's caption, unless a GIF says otherwise
+CAPTION_SIZE = 13
+
+
+def caption(phases, reasons, i, sweep, hold=OUTPUT):
     """The caption of frame ``i``: the tour's :func:`tour_line`, ``sweep`` or ``hold``."""
     ph = phases[i]
     if ph == "tour":
@@ -95,32 +114,58 @@ class Tour:
     stops : list of :class:`viz.tour.Stop`
         The tour, in the order shown.
     max_frames : int
+    sweep, hold : str
+        The caption of the sweep's frames and of the hold ("" for none).
+    what : str
+        What a step is, for the counter: "step", "element", "neuron", ...
 
     Attributes
     ----------
     steps, phases : the plan; ``reasons`` holds each frame's why ("" after the tour).
     """
 
-    def __init__(self, n_steps, stops, max_frames):
+    def __init__(self, n_steps, stops, max_frames, sweep="", hold=OUTPUT, what="step"):
         self.n_steps = int(n_steps)
         self.stops = list(stops)
         self.steps, self.phases = plan_tour(self.n_steps, [s.step for s in self.stops], max_frames)
         self.reasons = [s.why for s in self.stops] + [""] * (len(self.steps) - len(self.stops))
+        self.sweep, self.hold, self.what = sweep, hold, what
 
     def __len__(self):
         return len(self.steps)
 
-    def caption(self, i, sweep, hold="the complete output"):
-        return caption(self.phases, self.reasons, i, sweep, hold)
+    def caption(self, i):
+        return caption(self.phases, self.reasons, i, self.sweep, self.hold)
 
-    def counter(self, i, what="step"):
-        return counter(self.phases, self.steps, i, self.n_steps, what)
+    def counter(self, i):
+        return counter(self.phases, self.steps, i, self.n_steps, self.what)
+
+    def placed_counter(self, i, where, sweep_where=False):
+        """The counter of a GIF that names each step's place (``where``: "x[2, 3]", "neuron 4"):
+        "tour 2 / 4 · x[2, 3]", "step 9 / 16" ("neuron 4, step 9 / 16" with ``sweep_where``),
+        "all 16 elements"."""
+        ph = self.phases[i]
+        if ph == "tour":
+            return f"tour {self.phases[:i + 1].count('tour')} / {self.phases.count('tour')} · {where}"
+        if ph == "hold":
+            return f"all {self.n_steps} {self.what}s"
+        return (f"{where}, " if sweep_where else "") + \
+            f"step {int(self.steps[i]) + 1} / {self.n_steps}"
+
+    def caption_slot(self, name="caption"):
+        """The caption's text slot, sized for every caption of this tour."""
+        return Text(None, CAPTION_SIZE, "bold", ACCENT, name=name,
+                    widest=[self.caption(i) for i in range(len(self))])
+
+    def counters(self):
+        """Every counter of this tour (to size the footer's slot)."""
+        return [self.counter(i) for i in range(len(self))]
 
     def done(self, i):
         return done_mask(self.steps, self.phases, i, self.n_steps)
 
-    def texts(self, i, caption, work):
+    def texts(self, i, work):
         """A frame's declared texts: its caption, and on a tour frame the working of its step
         (``work`` maps each toured step to its texts)."""
-        return {"caption": caption,
+        return {"caption": self.caption(i),
                 **(work[int(self.steps[i])] if self.phases[i] == "tour" else {})}

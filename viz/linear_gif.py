@@ -8,7 +8,7 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import caption_slot, decimals_that_add, draw_columns, row_labels, tour_steps
+from .dense import decimals_that_add, draw_columns, row_labels, tour_steps
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
@@ -133,9 +133,9 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     exact = np.array([not w["approx"] for w in work])
     tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
                       "render_linear", max_frames)
-    plan = grammar.Tour(len(trace), tour, max_frames)
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="neuron")
     frame_steps, phases = plan.steps, plan.phases
-    cap = caption_slot(tour) if tour else None
+    cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
     working = [dict(work[k], reason=tour[i].why if i < n_tour else None)
                for i, k in enumerate(frame_steps)]
@@ -200,16 +200,16 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
 
     count_w = [f"tour {len(tour)} / {len(tour)} · neuron {wide_o}", f"all {n_out} neurons",
                f"neuron {wide_o}, step {len(trace)} / {len(trace)}"]
-    counter = grammar.counter_slot(count_w)
     neuron_lab = Text(None, 13, color=DIM, widest=[f"neuron {wide_o}"], name="neuron label")
     bias = ", bias" if has_b else ""
     of = "" if input_name == "x" else f", x = {input_name}"
-    panels = [Panel(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
-              Col(neuron_lab, Panel(p2, None), gap=6), Panel(p3, f"output y ({n_out})")]
-    lay = grammar.frame(f"linear(x, weight {n_out}×{n_in}{bias}){of}",
-                        f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
-                        "(one output neuron per step)", panels, subtitle, counter, lead=4,
-                        caption=cap)
+    panels = [(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
+              Col(neuron_lab, Panel(p2, None), gap=6), (p3, f"output y ({n_out})")]
+    fr = grammar.Frame(f"linear(x, weight {n_out}×{n_in}{bias}){of}",
+                       f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
+                       "(one output neuron per step)", panels, subtitle, count_w, lead=4,
+                       caption=cap)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     for lg in (legend_x, legend_w, legend_p, legend_y):
         lg.paint(base)
@@ -252,10 +252,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         done = plan.done(i)
         draw_columns(cv, grids, g_xy, k, done, None if hold else o, rows)
         if i < n_tour:
-            lay.write(cv, cap, plan.caption(i, ""))
-        lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
-                  f"all {len(trace)} neurons" if hold else
-                  f"neuron {o}, step {k + 1} / {len(trace)}")
+            lay.write(cv, cap, plan.caption(i))
+        lay.write(cv, counter, plan.placed_counter(i, f"neuron {o}", sweep_where=True))
         frames.append(cv.px)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,

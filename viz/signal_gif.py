@@ -16,7 +16,7 @@ from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signe
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
 from . import grammar
 from .frames import Animation, single_sample, sweep_pace
-from .layout import Box, Col, Panel, Row, Space, Text
+from .layout import Box, Col, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GOOD, GRID, TEXT, auto_scale, weight_scale
 from .tour import TOUR_COUNT, by_hand, choose, ranked, room
@@ -97,7 +97,7 @@ class _Signal:
             stops = choose(ranked(kinds), room(TOUR_COUNT, max_frames))
         else:
             stops = by_hand(tour)
-        self.plan = grammar.Tour(self.S, stops, max_frames)
+        self.plan = grammar.Tour(self.S, stops, max_frames, sweep=grammar.sweep_other("windows"))
         self.steps, self.phases = self.plan.steps, self.plan.phases
         self.work = {int(k): self._working(int(k)) for k, ph in zip(self.steps, self.phases)
                      if ph == "tour"}
@@ -185,8 +185,7 @@ class _Signal:
                        if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)],
                  Legend(self.out_scale, "output values", name="output legend"), gap=6)
         works = list(self.work.values())
-        self.caption = Text(None, 13, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
+        self.caption = self.plan.caption_slot()
         self.where = Text(None, 12, color=DIM, name="window", widest=[w["window"] for w in works])
         cz = 34
         self.cz = cz
@@ -223,10 +222,10 @@ class _Signal:
                 "avg_pool1d": "working: the mean of the window"}[tr.op]
         L = tr.input.shape[2] - self.lead
         lead = f" (+ {self.lead} causal zeros)" if self.lead else ""
-        self.panels = [Panel(p1, f"input {self.C}×{L}{lead}"), Panel(p2, what),
-                       Panel(p3, f"output {self.F}×{self.OL}")]
-        self.counter = grammar.counter_slot([self._count(i) for i in range(len(self.steps))])
-        self.lay = grammar.frame(title, formula, self.panels, subtitle, self.counter)
+        fr = grammar.Frame(title, formula, [(p1, f"input {self.C}×{L}{lead}"), (p2, what),
+                                            (p3, f"output {self.F}×{self.OL}")],
+                           subtitle, self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
         pad = self._pad_cells()
         for c, b in enumerate(self.in_boxes):
             self._draw_signal(self.lay.base, b, self.xp[c], self.in_scale, s,
@@ -254,17 +253,11 @@ class _Signal:
                   pad=None if pad is None else pad[None], label_size=min(12, s // 2 - 1))
         return x0, y0 + BAR_H + 4
 
-    def _caption(self, i):
-        return self.plan.caption(i, grammar.sweep_other("windows"))
-
-    def _count(self, i):
-        return self.plan.counter(i)
-
     def frame(self, i, done):
         tr, lay, s = self.tr, self.lay, self.s
         k, ph = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         vals = np.full((self.F, self.OL), np.nan)
         shown = np.zeros((self.F, self.OL), bool)
         f_, i_ = tr.out_index[:, 1], tr.out_index[:, 2]
@@ -288,7 +281,7 @@ class _Signal:
                 cv.ring(x0 + 1 + r0 * s, y0 + 1, x0 + (r0 + self.ext) * s, y0 + s)
             if ph == "tour":
                 self._draw_working(cv, k, self.work[k])
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_working(self, cv, k, w):
@@ -321,7 +314,7 @@ class _Signal:
             lay.write(cv, self.note, w["note"])
 
     def texts(self, i):
-        return self.plan.texts(i, self._caption(i), self.work)
+        return self.plan.texts(i, self.work)
 
 
 def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, formula=None,

@@ -109,12 +109,13 @@ def render_softmax(trace, subtitle=""):
     h = max(c.size()[1] for c in contents) + 2 * PAD
     panels = [Panel(c, lb, min_h=h, name=lb) for c, lb in
               zip(contents, ["logits z", "e = exp(z − max z)", "p = e / Σ e"])]
-    counter = grammar.counter_slot([f"{c} · stage {len(stages)} / {len(stages)}"
-                                    for c in CAPTIONS.values()])
     title = "softmax(z) and cross_entropy(z, label)" if has_label else "softmax(z)"
     formula = "p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)" + \
         ("      loss = −log p[label]" if has_label else "")
-    lay = grammar.frame(title, formula, panels, subtitle, counter, lead=4)
+    fr = grammar.Frame(title, formula, panels, subtitle,
+                       [f"{c} · stage {len(stages)} / {len(stages)}" for c in CAPTIONS.values()],
+                       lead=4)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     legend_z.paint(base)
 

@@ -19,7 +19,7 @@ from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
 from .frames import Animation, sweep_pace
-from .layout import Box, Col, Panel, Row, Space, Text, gap_for
+from .layout import Box, Col, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
                       weight_scale)
@@ -98,18 +98,12 @@ class _Base:
     """What both views share: title, formula, panels, footer, the tour plan."""
 
     def _finish(self, p1, p2, p3, labels, title, formula, subtitle):
-        self.panels = [Panel(p1, labels[0]), Panel(p2, labels[1]), Panel(p3, labels[2])]
-        self.counter = grammar.counter_slot([self._count(i) for i in range(len(self.steps))])
-        self.lay = grammar.frame(title, formula, self.panels, subtitle, self.counter)
-
-    def _caption(self, i):
-        return self.plan.caption(i, grammar.sweep_other("steps"))
-
-    def _count(self, i):
-        return self.plan.counter(i)
+        fr = grammar.Frame(title, formula, list(zip((p1, p2, p3), labels)), subtitle,
+                           self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
 
     def _plan(self, stops, max_frames):
-        self.plan = grammar.Tour(self.S, stops, max_frames)
+        self.plan = grammar.Tour(self.S, stops, max_frames, sweep=grammar.sweep_other("steps"))
         self.steps, self.phases = self.plan.steps, self.plan.phases
 
 
@@ -191,8 +185,7 @@ class _Scatter(_Base):
         nf = min(self.st.channels.shape[1], MAX_CHANNELS)
         self.head = Text(None, 13, "monobold", ACCENT, name="head",
                          widest=[self._head(k) for k in range(self.S)])
-        self.caption = Text(None, 13, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
+        self.caption = self.plan.caption_slot()
         self.where = Text(None, 12, color=DIM, name="where",
                           widest=[self._where(k) for k in range(self.S)])
         widest_x = [f"{show(v, self.d)} ×" for v in np.unique(self.x)]
@@ -282,7 +275,7 @@ class _Scatter(_Base):
         st, lay = self.st, self.lay
         k, ph = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         hold = ph == "hold"
         self._draw_output(cv, states[k], k, hold)
         if not hold:
@@ -300,7 +293,7 @@ class _Scatter(_Base):
                         oy + (r0 + eh) * self.o)
             if ph == "tour":
                 self._draw_working(cv, k)
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_working(self, cv, k):
@@ -325,7 +318,7 @@ class _Scatter(_Base):
 
     def texts(self, i):
         k, ph = int(self.steps[i]), self.phases[i]
-        out = {"caption": self._caption(i)}
+        out = {"caption": self.plan.caption(i)}
         if ph == "tour":
             out.update(head=self._head(k), where=self._where(k),
                        stamp=[show_grid(s, self.d) for s in self.st.stamp[k]])
@@ -468,8 +461,7 @@ class _Direct(_Base):
                    for f, b in enumerate(self.out_boxes)],
                  Legend(self.out_scale, "output values", name="output legend"), gap=6)
         works = list(self.work.values())
-        self.caption = Text(None, 13, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
+        self.caption = self.plan.caption_slot()
         self.where = Text(None, 12, color=DIM, name="window",
                           widest=[w["window"] for w in works])
         cz = WORK_CELL if max(self.kh, self.kw) <= 5 else 24
@@ -524,7 +516,7 @@ class _Direct(_Base):
         lay = self.lay
         k, ph = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         current = None
         if ph != "hold":
             f, r, c = self._pos(k)
@@ -546,7 +538,7 @@ class _Direct(_Base):
         for g, b, ff in zip(self.grids, self.out_boxes, range(self.F)):
             g.draw(cv, b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN, k,
                    current[1] if current and current[0] == ff else None, done=done, ring=True)
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_working(self, cv, w):
@@ -570,7 +562,7 @@ class _Direct(_Base):
         lay.write(cv, self.final, w["final"])
 
     def texts(self, i):
-        return self.plan.texts(i, self._caption(i), self.work)
+        return self.plan.texts(i, self.work)
 
 
 def transpose_steps(trace, cells):

@@ -19,7 +19,7 @@ from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
 from . import grammar
 from .frames import Animation, single_sample
-from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
+from .layout import Box, Col, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
 from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
@@ -30,7 +30,6 @@ RULER_SIZE = 9            # input coordinates beside the window grid
 INPUT_LABEL_MIN = 20      # input pixels at least this big get their values written in
 OUT_CELL_MAX = 64
 OUT_TARGET = 200          # px, the least side of an output map
-CAPTION_SIZE = 13
 EQ_SIZE = 13
 
 
@@ -247,8 +246,7 @@ class _WindowFrames:
                         name="output legend"), gap=6)
 
         # panel 2: the working
-        self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
+        self.caption = self.plan.caption_slot()
         self.where = Text(None, 12, color=DIM, name="window",
                           widest=[w.window for w in wheres])
         head = [self.caption, self.where]
@@ -271,10 +269,11 @@ class _WindowFrames:
                 "max_pool2d": "working: the max of the window",
                 "avg_pool2d": "working: the mean of the window"}[tr.op]
         wd = self.words
-        self.panels = [Panel(p1, wd.get("p1", f"input {dims}")), Panel(p2, wd.get("p2", what)),
-                       Panel(p3, wd.get("p3", f"output {self.F}×{self.OH}×{self.OW}"))]
-        self.counter = grammar.counter_slot([self._count(i) for i in range(len(self.steps))])
-        self.lay = grammar.frame(self.title, self.formula, self.panels, subtitle, self.counter)
+        fr = grammar.Frame(self.title, self.formula,
+                           [(p1, wd.get("p1", f"input {dims}")), (p2, wd.get("p2", what)),
+                            (p3, wd.get("p3", f"output {self.F}×{self.OH}×{self.OW}"))],
+                           subtitle, self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
         self._draw_static()
 
     def _cell_size(self, strings, size):
@@ -407,12 +406,6 @@ class _WindowFrames:
         parts.append(self.final)
         return Col(*parts, gap=8)
 
-    def _caption(self, i):
-        return self.plan.caption(i, grammar.sweep_other("windows"))
-
-    def _count(self, i):
-        return self.plan.counter(i)
-
     def _read_mask(self):
         """Padded input cells that some window reads."""
         rows = np.zeros(self.Hp, bool)
@@ -537,7 +530,7 @@ class _WindowFrames:
         tr, lay = self.tr, self.lay
         k, phase = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         current = None
         if phase != "hold":
             w = self.work[k]
@@ -553,15 +546,15 @@ class _WindowFrames:
                 for r, q in zip(*np.nonzero(self.words["out_dim"])):
                     x0, y0 = gx + g.gap + q * g.cw, gy + g.gap + r * g.ch
                     cv.dim(x0, y0, x0 + g.cw - g.gap, y0 + g.ch - g.gap)
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def texts(self, i):
         """What frame ``i`` shows in words and numbers (the declared text)."""
         w = self.work[int(self.steps[i])]
         if not isinstance(w, _Working) or self.phases[i] == "hold":
-            return {"caption": self._caption(i)}
-        out = {"caption": self._caption(i), "window": w.window, "final": w.final,
+            return {"caption": self.plan.caption(i)}
+        out = {"caption": self.plan.caption(i), "window": w.window, "final": w.final,
                "equations": w.equations, "note": w.note, "x": w.x, "value": w.value}
         if self.conv:
             f = int(self.tr.out_index[w.k, 1])
@@ -658,7 +651,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     else:
         stops = by_hand(tour)
     own = (words or {}).get("reasons", {})          # a backward view's words for each kind
-    plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames)
+    plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
+                        sweep=grammar.sweep_other("windows"))
     wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
                        title or (words or {}).get("title") or title_of(trace, padding_mode),
                        formula)
