@@ -22,11 +22,10 @@ from . import grammar
 from .frames import Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
-from .palette import (ACCENT, BLANK, DIM, GOOD, HATCH_B, constant_scale, diverging_scale,
-                      auto_scale, weight_scale)
+from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
+from .palette import ACCENT, BLANK, DIM, GOOD, HATCH_B, auto_scale, grad_scale, weight_scale
 from .tour import TOUR_COUNT, Candidate, Stop, by_hand, choose, room
 
-SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAP_TARGET = 240          # px, the longer side of a gradient map
 MAP_CELL_MAX = 40
 LABEL_CELL = 30           # map cells at least this big get their numbers
@@ -34,29 +33,6 @@ NUM_SIZE = 11
 
 
 # -- numbers -------------------------------------------------------------------------------
-def unit_of(*arrays):
-    """The power of ten ``e`` gradients are shown in (values / 10^e, 2 decimals): 0 when every
-    value is whole or the largest |value| is in [0.1, 1000)."""
-    v = np.concatenate([np.abs(np.asarray(a, float)).ravel() for a in arrays])
-    v = v[np.isfinite(v)]
-    if v.size == 0 or all_integers(v) or v.max() == 0 or 0.1 <= v.max() < 1000:
-        return 0
-    return int(np.floor(np.log10(v.max())))
-
-
-def unit_text(e):
-    """``" (×10⁻⁶)"`` for e = −6, "" for 0."""
-    return "" if e == 0 else f" (×10{str(e).translate(SUPER)})"
-
-
-def grad_scale(*arrays):
-    """Diverging scale centred at 0 over the finite values (one neutral colour when all 0)."""
-    v = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
-    v = v[np.isfinite(v)]
-    vabs = float(np.abs(v).max()) if v.size else 0.0
-    return diverging_scale(vabs) if vabs > 0 else constant_scale(0.0)
-
-
 def map_cell(h, w):
     return int(max(2, min(MAP_CELL_MAX, MAP_TARGET // max(h, w))))
 
@@ -425,7 +401,7 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
                         title, subtitle, base, e, scale)
     frames = [sf.frame(i) for i in range(len(plan))]
     return Animation(frames, plan.steps, sf.layout(), phases=plan.phases,
-                     texts=[sf.texts(i) for i in range(len(plan))])
+                     texts=[sf.texts(i) for i in range(len(plan))], **grammar.pace("scatter"))
 
 
 # -- the gather view (conv2d dx as a full correlation), drawn by the window renderer -------
@@ -668,7 +644,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
               "placed": lay.placed, "size": (lay.width, lay.height),
               "panels": [p.panel_box for p in panels]}
-    return Animation(frames, steps, layout, hold_ms=3000, phases=phases, texts=texts)
+    return Animation(frames, steps, layout, phases=phases, texts=texts, **grammar.pace("dweight"))
 
 
 # -- relu / sigmoid / tanh -----------------------------------------------------------------
@@ -756,7 +732,8 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
               "placed": lay.placed, "size": (lay.width, lay.height),
               "panels": [p.panel_box for p in panels]}
-    return Animation(frames, steps, layout, phases=phases, texts=texts)
+    return Animation(frames, steps, layout, phases=phases, texts=texts,
+                     **grammar.pace("elementwise_backward"))
 
 
 # -- linear --------------------------------------------------------------------------------
@@ -874,8 +851,8 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
               "fold": gshape, "placed": lay.placed, "size": (lay.width, lay.height),
               "panels": [p.panel_box for p in panels]}
-    return Animation(frames, steps, layout, frame_ms=600, hold_ms=3000, phases=phases,
-                     texts=texts)
+    return Animation(frames, steps, layout, phases=phases, texts=texts,
+                     **grammar.pace("linear_backward"))
 
 
 def draw_map_rect(cv, xy, vals, scale, cell):

@@ -283,7 +283,8 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,
               "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout, frame_ms=50, phases=phases, texts=working)
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
+                     **grammar.pace("elementwise"))
 
 
 def _tick_labels(cv, plot, ticks, axis, which):

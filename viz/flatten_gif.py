@@ -179,4 +179,5 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
                                               in zip(grids, g_xy)],
               "layout": lay, "placed": lay.placed,
               "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout, frame_ms=150, phases=phases, texts=working)
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
+                     **grammar.pace("flatten"))

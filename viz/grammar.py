@@ -16,9 +16,44 @@ footer, the tour caption and the step counter.
 import numpy as np
 
 from .frames import plan_tour
+from .draw import all_integers
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
                      Space, Spread, Text)
 from .palette import ACCENT, DIM
+
+
+SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+# Each GIF's pace: (frame_ms, hold_ms), the delay of a sweep frame and of the hold; tour
+# frames last viz.frames.TOUR_MS. Side by side, so that a difference is a decision.
+PACE = {"window": (60, 2000), "scatter": (60, 2000), "elementwise": (50, 2000),
+        "flatten": (150, 2000), "linear": (300, 3000), "softmax": (300, 3000),
+        "dweight": (60, 3000), "elementwise_backward": (60, 2000),
+        "linear_backward": (600, 3000)}
+
+
+def pace(name):
+    """``frame_ms`` and ``hold_ms`` of GIF ``name`` (:data:`PACE`), for :class:`Animation`."""
+    frame_ms, hold_ms = PACE[name]
+    return {"frame_ms": frame_ms, "hold_ms": hold_ms}
+
+
+# -- the unit of a quantity ----------------------------------------------------------------
+def unit_of(*arrays):
+    """The power of ten ``e`` a quantity is shown in (values / 10^e, 2 decimals): 0 when
+    every value is whole or the largest |value| is in [0.1, 1000). Gradients of a
+    well-classified digit are ~1e-6."""
+    v = np.concatenate([np.abs(np.asarray(a, float)).ravel() for a in arrays])
+    v = v[np.isfinite(v)]
+    if v.size == 0 or all_integers(v) or v.max() == 0 or 0.1 <= v.max() < 1000:
+        return 0
+    return int(np.floor(np.log10(v.max())))
+
+
+def unit_text(e):
+    """The unit named after a quantity in labels and legends: ``" (×10⁻⁶)"`` for e = −6, ""
+    for 0."""
+    return "" if e == 0 else f" (×10{str(e).translate(SUPER)})"
 
 
 # -- the skeleton --------------------------------------------------------------------------

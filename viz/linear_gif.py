@@ -259,5 +259,5 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
               "layout": lay, "placed": lay.placed,
               "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout, frame_ms=300, hold_ms=3000, phases=phases,
-                     texts=working)
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
+                     **grammar.pace("linear"))

@@ -182,4 +182,4 @@ def render_softmax(trace, subtitle=""):
         kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
     return Animation(frames, np.arange(len(frames)),
                      {"stages": names, "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)},
-                     frame_ms=300, hold_ms=3000, phases=kinds, texts=texts)
+                     phases=kinds, texts=texts, **grammar.pace("softmax"))

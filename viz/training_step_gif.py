@@ -14,8 +14,8 @@ from .draw import RING_MARGIN, cell_grid
 from .frames import Animation
 from .layout import Box, Col, Layout, Panel, Row, Space, Text, gap_for
 from .legend import Legend
-from .palette import ACCENT, BAD, DIM, GOOD, auto_scale, weight_scale
-from .backward_gif import grad_scale, unit_of, unit_text
+from .grammar import unit_of, unit_text
+from .palette import ACCENT, BAD, DIM, GOOD, auto_scale, grad_scale, weight_scale
 
 LEGEND_W = 96
 FC_CELL = (4, 3)         # the 10×98 linear weight: 4 px rows, 3 px columns

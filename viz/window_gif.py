@@ -658,4 +658,5 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
                        formula)
     frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
     texts = [wf.texts(i) for i in range(len(plan))]
-    return Animation(frames, plan.steps, wf.layout(), phases=plan.phases, texts=texts)
+    return Animation(frames, plan.steps, wf.layout(), phases=plan.phases, texts=texts,
+                     **grammar.pace("window"))
