@@ -343,9 +343,8 @@ class _ScatterFrames:
     def layout(self):
         return {"upstream_xy": self.up_xy, "upstream_cell": self.s1, "grad_xy": self.g_xy,
                 "grad_cell": self.s3, "grad_scale": self.g_scale, "upstream_scale": self.up_scale,
-                "unit": self.unit, "padding": tr_pad(self.tr), "placed": self.lay.placed,
-                "size": (self.lay.width, self.lay.height),
-                "panels": [p.panel_box for p in self.panels]}
+                "unit": self.unit, "padding": tr_pad(self.tr),
+                **grammar.record(self.lay, self.panels)}
 
 
 def tr_pad(tr):
@@ -642,8 +641,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
-              "placed": lay.placed, "size": (lay.width, lay.height),
-              "panels": [p.panel_box for p in panels]}
+              **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts, **grammar.pace("dweight"))
 
 
@@ -730,8 +728,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
-              "placed": lay.placed, "size": (lay.width, lay.height),
-              "panels": [p.panel_box for p in panels]}
+              **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts,
                      **grammar.pace("elementwise_backward"))
 
@@ -849,8 +846,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
-              "fold": gshape, "placed": lay.placed, "size": (lay.width, lay.height),
-              "panels": [p.panel_box for p in panels]}
+              "fold": gshape, **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts,
                      **grammar.pace("linear_backward"))
 

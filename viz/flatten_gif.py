@@ -177,7 +177,6 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     layout = {"input_xy": in_xy, "cell": cell, "scale": scale, "out_cell": (oh, OUT_W),
               "col_rows": rows, "output_xy": [g.cell_origin(ox, oy) for g, (ox, oy)
                                               in zip(grids, g_xy)],
-              "layout": lay, "placed": lay.placed,
-              "size": (lay.width, lay.height)}
+              **grammar.record(lay)}
     return Animation(frames, frame_steps, layout, phases=phases, texts=working,
                      **grammar.pace("flatten"))

@@ -95,6 +95,15 @@ def frame(title, formula, panels, subtitle, counter, lead=2, caption=None):
                       footer(subtitle, counter), gap=6))
 
 
+def record(lay, panels=None):
+    """What ``Animation.layout`` tells of every frame, for tests and documentation: the
+    ``Layout`` itself, every ``placed`` box, the ``size``, and the ``panels``' boxes."""
+    out = {"layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)}
+    if panels is not None:
+        out["panels"] = [p.panel_box for p in panels]
+    return out
+
+
 # -- what a frame says ---------------------------------------------------------------------
 def tour_line(j, n, why):
     """``"tour 2 / 4: why this step"`` (j counts from 1)."""
@@ -181,7 +190,8 @@ class Tour:
         "all 16 elements"."""
         ph = self.phases[i]
         if ph == "tour":
-            return f"tour {self.phases[:i + 1].count('tour')} / {self.phases.count('tour')} · {where}"
+            j, n = self.phases[:i + 1].count("tour"), self.phases.count("tour")
+            return f"tour {j} / {n} · {where}"
         if ph == "hold":
             return f"all {self.n_steps} {self.what}s"
         return (f"{where}, " if sweep_where else "") + \

@@ -257,7 +257,6 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         frames.append(cv.px)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
-              "layout": lay, "placed": lay.placed,
-              "size": (lay.width, lay.height)}
+              **grammar.record(lay)}
     return Animation(frames, frame_steps, layout, phases=phases, texts=working,
                      **grammar.pace("linear"))

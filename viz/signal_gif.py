@@ -346,7 +346,7 @@ def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, for
         raise ValueError(f"render_signal: max_frames={max_frames}, expected at least 2")
     r = _Signal(trace, max_frames, subtitle, tour, title, formula, int(lead))
     frames = [r.frame(i, r.plan.done(i)) for i in range(len(r.steps))]
-    layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
+    layout = {**grammar.record(r.lay),
               "in_scale": r.in_scale, "out_scale": r.out_scale, "decimals": r.d,
               "cell": r.o, "out_cells": [(b.box[0] + RING_MARGIN + 1,
                                           b.box[1] + RING_MARGIN + BAR_H + 5)

@@ -181,5 +181,5 @@ def render_softmax(trace, subtitle=""):
         texts.append(shown)
         kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
     return Animation(frames, np.arange(len(frames)),
-                     {"stages": names, "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)},
+                     {"stages": names, **grammar.record(lay)},
                      phases=kinds, texts=texts, **grammar.pace("softmax"))

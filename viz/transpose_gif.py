@@ -632,7 +632,7 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
         r = _Direct(trace, x, weight, max_frames, tour, title, formula, subtitle)
         frames = [r.frame(i, r.plan.done(i)) for i in range(len(r.steps))]
     texts = [r.texts(i) for i in range(len(r.steps))]
-    layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
+    layout = {**grammar.record(r.lay),
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,
               "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d,
               "last_sum": states[max(states)] if trace.view == "scatter" else None,

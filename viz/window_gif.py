@@ -572,10 +572,9 @@ class _WindowFrames:
         return {"input_xy": self.in_xy, "scale": self.s, "output_xy":
                 [(x + g.gap, y + g.gap) for (x, y), g in zip(self.out_xy, self.grids)],
                 "cell": self.o, "gap": self.ogap, "in_scale": self.in_scale,
-                "out_scale": self.out_scale, "panels": [p.panel_box for p in self.panels],
-                "size": (self.lay.width, self.lay.height), "placed": self.lay.placed,
+                "out_scale": self.out_scale, **grammar.record(self.lay, self.panels),
                 "decimals": self.d, "work_cell": self.cz,
-                "x_grids": [b.box for b in self.x_boxes], "layout": self.lay,
+                "x_grids": [b.box for b in self.x_boxes],
                 "slots": {"final": self.final, "caption": self.caption, "window": self.where,
                           "note": self.note}}
 
