@@ -196,7 +196,7 @@ class _ScatterFrames:
                   for v in self._lost_all()]
         self.lost = Text(None, 11, color=DIM, name="lost", widest=lost_w) if self.ph or self.pw \
             else None
-        p3 = Col(self.g_box, *[Text(t, 11, color=DIM) for t in notes], self.lost,
+        p3 = Col(self.g_box, *grammar.notes(notes), self.lost,
                  Legend(self.g_scale, f"{self.names['grad']}{u}", name="gradient legend"), gap=6)
 
         works = [self._work(k) for k in sorted(self.tour)] or [self._work(int(self.steps[0]))]
@@ -210,7 +210,7 @@ class _ScatterFrames:
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
         wheres = [self._where(int(k))[0] for k in np.unique(self.steps)]
         self.caption = self.plan.caption_slot()
-        self.where = Text(None, 12, color=DIM, name="where", widest=wheres)
+        self.where = grammar.where_slot(wheres)
         vals = [self._where(k)[1] for k in self.tour] or ["0"]
         self.grid = {}
 
@@ -574,7 +574,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     where = [f"tap (a, b) = ({a}, {b}): x[{a * dilation[0]} + {stride[0]}·i, "
              f"{b * dilation[1]} + {stride[1]}·j] for every output (i, j)"
              for (_, _, a, b) in trace.out_index]
-    wslot = Text(None, 12, color=DIM, name="where", widest=where)
+    wslot = grammar.where_slot(where)
     finals = [f"Σ = ∂L/∂w[{a}, {b}] = {show(v, d)}{u}" for (_, _, a, b), v in
               zip(trace.out_index, val)]
     final = Text(None, 14, "monobold", ACCENT, name="final", widest=finals)

@@ -104,6 +104,22 @@ def record(lay, panels=None):
     return out
 
 
+def where_slot(widest, name="where"):
+    """The working area's line under the caption saying where the step is ("input rows 3…5,
+    cols 0…2 → out[1, 0]"), sized for every text in ``widest``."""
+    return Text(None, WHERE_SIZE, color=DIM, name=name, widest=widest)
+
+
+def notes(texts):
+    """Dim lines under a map saying how to read it ("hatched: padding (0)")."""
+    return [Text(t, NOTE_SIZE, color=DIM) for t in texts]
+
+
+def note_slot(widest):
+    """The working area's note line (why an equation says ≈), sized for ``widest``."""
+    return Text(None, NOTE_SIZE, color=DIM, name="note", widest=widest)
+
+
 # -- what a frame says ---------------------------------------------------------------------
 def tour_line(j, n, why):
     """``"tour 2 / 4: why this step"`` (j counts from 1)."""
@@ -112,6 +128,8 @@ def tour_line(j, n, why):
 
 OUTPUT = "the complete output"          # the hold's caption, unless a GIF says otherwise
 CAPTION_SIZE = 13
+WHERE_SIZE = 12
+NOTE_SIZE = 11
 
 
 def caption(phases, reasons, i, sweep, hold=OUTPUT):

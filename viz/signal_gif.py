@@ -175,7 +175,7 @@ class _Signal:
                          "(prepended to x)")
         p1 = Col(*[Col(Text(f"channel {c}", 12, color=DIM) if self.C > 1 else None, b, gap=2)
                    for c, b in enumerate(self.in_boxes)],
-                 *[Text(t, 11, color=DIM) for t in notes],
+                 *grammar.notes(notes),
                  Legend(self.in_scale, "input values", name="input legend"), gap=6)
         o = max(18, min(40, 480 // self.OL))
         self.o = o
@@ -186,7 +186,7 @@ class _Signal:
                  Legend(self.out_scale, "output values", name="output legend"), gap=6)
         works = list(self.work.values())
         self.caption = self.plan.caption_slot()
-        self.where = Text(None, 12, color=DIM, name="window", widest=[w["window"] for w in works])
+        self.where = grammar.where_slot([w["window"] for w in works], "window")
         cz = 34
         self.cz = cz
         gw = self.k * cz + 1
@@ -212,8 +212,7 @@ class _Signal:
                 rows.append(Col(Text("x (window)", 11, color=DIM), boxes["x"], gap=3))
         self.final = Text(None, 13, "monobold", ACCENT, name="final",
                           widest=[w["final"] for w in works] or [""])
-        self.note = Text(None, 11, color=DIM, name="note",
-                         widest=[w["note"] for w in works if w["note"]])
+        self.note = grammar.note_slot([w["note"] for w in works if w["note"]])
         leg = Legend(weight_scale(tr.weight), "weights (their own colours)",
                      name="weight legend") if self.conv else None
         p2 = Col(self.caption, self.where, Space(0, 4), *rows, self.final, self.note, leg, gap=6)

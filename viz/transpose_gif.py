@@ -176,7 +176,7 @@ class _Scatter(_Base):
             self.count_vals = c
         p3 = Col(*[Col(Text(f"channel {f}", 12, color=DIM) if self.F > 1 else None, b, gap=2)
                    for f, b in enumerate(self.out_boxes)],
-                 *[Text(t, 11, color=DIM) for t in notes],
+                 *grammar.notes(notes),
                  Legend(self.out_scale, "output values (running sums)", name="output legend"),
                  *extra, gap=6)
         # panel 2: x[c, i, j] × w[c, f] = stamp, one row per output channel it feeds
@@ -186,8 +186,7 @@ class _Scatter(_Base):
         self.head = Text(None, 13, "monobold", ACCENT, name="head",
                          widest=[self._head(k) for k in range(self.S)])
         self.caption = self.plan.caption_slot()
-        self.where = Text(None, 12, color=DIM, name="where",
-                          widest=[self._where(k) for k in range(self.S)])
+        self.where = grammar.where_slot([self._where(k) for k in range(self.S)])
         widest_x = [f"{show(v, self.d)} ×" for v in np.unique(self.x)]
         self.rows = []
         rows = []
@@ -201,8 +200,7 @@ class _Scatter(_Base):
             rows.append(Row(xs, Col(lab, wb, gap=2), Text("=", 15, height=gh, name=f"= {j}"),
                             Col(Text("stamp" if j == 0 else "", 11, color=DIM,
                                      name=f"stamp label {j}"), sb, gap=2), gap=8, align="b"))
-        self.note = Text(None, 11, color=DIM, name="note",
-                         widest=["hatched stamp cells land on the cropped padding: lost"])
+        self.note = grammar.note_slot(["hatched stamp cells land on the cropped padding: lost"])
         p2 = Col(self.caption, self.head, self.where, Space(0, 4), *rows, self.note,
                  Legend(self.w_scale, "weights (their own colours)", name="weight legend"), gap=6)
         C, H, W = self.x.shape
@@ -441,7 +439,7 @@ class _Direct(_Base):
             lines.append(f"output_padding {_p(op)}: one more padded row/col at bottom/right")
         p1 = Col(*[Col(Text(f"input channel {c}" if C > 1 else "the input x", 12, color=DIM),
                        b, gap=2) for c, b in enumerate(self.x_boxes)],
-                 *[Text(t, 11, color=DIM) for t in lines],
+                 *grammar.notes(lines),
                  Text(f"the array the window slides over ({Zh}×{Zw}):", 12, color=DIM),
                  *self.z_boxes, Legend(self.in_scale, "input values", name="input legend"),
                  gap=6)
@@ -462,8 +460,7 @@ class _Direct(_Base):
                  Legend(self.out_scale, "output values", name="output legend"), gap=6)
         works = list(self.work.values())
         self.caption = self.plan.caption_slot()
-        self.where = Text(None, 12, color=DIM, name="window",
-                          widest=[w["window"] for w in works])
+        self.where = grammar.where_slot([w["window"] for w in works], "window")
         cz = WORK_CELL if max(self.kh, self.kw) <= 5 else 24
         self.cz = cz
         gw, gh = self.kw * cz + 1, self.kh * cz + 1

@@ -220,7 +220,7 @@ class _WindowFrames:
         if not self.read.all():
             in_notes.append("dimmed: never read by any window")
         in_notes += self.words.get("in_notes", [])
-        p1 = Col(*chans, *[Text(t, 11, color=DIM) for t in in_notes],
+        p1 = Col(*chans, *grammar.notes(in_notes),
                  Legend(self.in_scale, self.words.get("in_legend", "input values"),
                         name="input legend"), gap=6)
 
@@ -241,14 +241,13 @@ class _WindowFrames:
                           for f, g in enumerate(self.grids)]
         outs = [Col(Text(self._out_name(f), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
-        p3 = Col(*outs, *[Text(t, 11, color=DIM) for t in self.words.get("out_notes", [])],
+        p3 = Col(*outs, *grammar.notes(self.words.get("out_notes", [])),
                  Legend(self.out_scale, self.words.get("out_legend", "output values"),
                         name="output legend"), gap=6)
 
         # panel 2: the working
         self.caption = self.plan.caption_slot()
-        self.where = Text(None, 12, color=DIM, name="window",
-                          widest=[w.window for w in wheres])
+        self.where = grammar.where_slot([w.window for w in wheres], "window")
         head = [self.caption, self.where]
         if self.conv and self.groups > 1:
             self.wiring = Text(None, 12, color=ACCENT2, name="wiring",
@@ -260,8 +259,7 @@ class _WindowFrames:
                              12, color=DIM))
         body = self._declare_conv(works, weight_label) if self.conv else \
             self._declare_pool(works)
-        self.note = Text(None, 11, color=DIM, name="note",
-                         widest=[w.note for w in works if w.note])
+        self.note = grammar.note_slot([w.note for w in works if w.note])
         p2 = Col(*head, Space(0, 4), body, self.note, gap=5)
 
         dims = f"{self.C}×{tr.input.shape[2]}×{tr.input.shape[3]}"
