@@ -10,22 +10,29 @@ Every op GIF is one frame::
     subtitle (input, kernel)                        step counter
 
 and plays tour, sweep, hold (:func:`viz.frames.plan_tour`). A renderer declares its panels
-and what each phase shows; this module owns the skeleton around them (:func:`frame`), the
-footer, the tour caption and the step counter.
+(:class:`Frame`) and what each phase shows; this module owns the skeleton around them, the
+working area's caption, where line and note, the notes under a map, the footer, the tour's
+captions and counters written from its stops (:class:`Tour`; the stops come from
+:func:`viz.tour.choose`), which outputs are on screen (the done mask), each GIF's pace
+(:data:`PACE`) and the unit a quantity is shown in (:func:`unit_of`).
 """
 import numpy as np
 
-from .frames import plan_tour
 from .draw import all_integers
+from .frames import plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
                      Space, Spread, Text)
 from .palette import ACCENT, DIM
 
-
+CAPTION_SIZE = 13       # the tour caption
+WHERE_SIZE = 12         # where the step is, under the caption
+NOTE_SIZE = 11          # notes under a map, the ≈ note
+OUTPUT = "the complete output"          # the hold's caption, unless a GIF says otherwise
 SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 # Each GIF's pace: (frame_ms, hold_ms), the delay of a sweep frame and of the hold; tour
 # frames last viz.frames.TOUR_MS. Side by side, so that a difference is a decision.
+# conv1d/pool1d and conv_transpose2d pace their sweep with viz.frames.sweep_pace instead.
 PACE = {"window": (60, 2000), "scatter": (60, 2000), "elementwise": (50, 2000),
         "flatten": (150, 2000), "linear": (300, 3000), "softmax": (300, 3000),
         "dweight": (60, 3000), "elementwise_backward": (60, 2000),
@@ -79,10 +86,10 @@ class Frame:
     def __init__(self, title, formula, panels, subtitle, counters, lead=2, caption=None):
         self.panels = [Panel(*p) if isinstance(p, tuple) else p for p in panels]
         self.counter = counter_slot(counters)
-        self.lay = frame(title, formula, self.panels, subtitle, self.counter, lead, caption)
+        self.lay = _skeleton(title, formula, self.panels, subtitle, self.counter, lead, caption)
 
 
-def frame(title, formula, panels, subtitle, counter, lead=2, caption=None):
+def _skeleton(title, formula, panels, subtitle, counter, lead=2, caption=None):
     """Lay out the frame around ``panels`` (:class:`viz.layout.Panel` nodes, side by side).
 
     ``formula`` None leaves the formula line out ("" keeps an empty line); ``lead`` is the
@@ -124,12 +131,6 @@ def note_slot(widest):
 def tour_line(j, n, why):
     """``"tour 2 / 4: why this step"`` (j counts from 1)."""
     return f"tour {j} / {n}: {why}"
-
-
-OUTPUT = "the complete output"          # the hold's caption, unless a GIF says otherwise
-CAPTION_SIZE = 13
-WHERE_SIZE = 12
-NOTE_SIZE = 11
 
 
 def caption(phases, reasons, i, sweep, hold=OUTPUT):
