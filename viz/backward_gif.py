@@ -599,15 +599,11 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     fr = grammar.Frame(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
                        "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
                        panels, subtitle, plan.counters())
-    lay, counter = fr.lay, fr.counter
+    lay = fr.lay
     in_xy, w_xy = _xy(in_box), _xy(w_box)
     draw_map(lay.base, *in_xy, xp, in_scale, s1, d)
     grid_vals = val.reshape(kh, kw)
-    frames, texts = [], []
-    for i, k in enumerate(steps):
-        k = int(k)
-        cv = lay.new_frame()
-        lay.write(cv, caption, plan.caption(i))
+    def draw(i, k, cv):
         shown = np.where(plan.done(i).reshape(kh, kw), grid_vals, np.nan)
         draw_map(cv, *w_xy, np.nan_to_num(shown), w_scale, s3, d,
                  labels=np.where(np.isnan(shown), "", show_grid(np.nan_to_num(shown), d)))
@@ -615,7 +611,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
             g = gap_for(s3)
             cv.rect(w_xy[0] + g + q * s3, w_xy[1] + g + r * s3, w_xy[0] + (q + 1) * s3,
                     w_xy[1] + (r + 1) * s3, BLANK)                    # not computed yet
-        text = {"caption": plan.caption(i)}
+        text = {}
         if phases[i] != "hold":
             _, _, a, b = (int(v) for v in trace.out_index[k])
             _ring_cell(cv, w_xy, s3, a, b)
@@ -637,9 +633,9 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                 draw_map(cv, *_xy(boxes["prod"]), prods[k], p_scale, sm, d)
                 lay.write(cv, final, finals[k])
                 text.update(final=finals[k], where=where[k])
-        lay.write(cv, counter, plan.counter(i))
-        frames.append(cv.px)
-        texts.append(text)
+        return text
+
+    frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
               **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts, **grammar.pace("dweight"))
@@ -699,23 +695,19 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     fr = grammar.Frame(title or f"{op} backward",
                        f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
                        panels, subtitle, plan.counters())
-    lay, counter = fr.lay, fr.counter
+    lay = fr.lay
     up_xy, loc_xy, dx_xy = _xy(up_box), _xy(loc_box), _xy(dx_box)
     draw_map(lay.base, *up_xy, up, g_scale, s, d)
     draw_map(lay.base, *loc_xy, local, loc_scale, s, 2)
     full = Canvas(lay.width, lay.height)
     draw_map(full, *dx_xy, dx, g_scale, s, d)
     g = gap_for(s)
-    frames, texts = [], []
-    for i, k in enumerate(steps):
-        k = int(k)
-        cv = lay.new_frame()
-        lay.write(cv, caption, plan.caption(i))
+    def draw(i, k, cv):
         shown = np.repeat(np.repeat(plan.done(i).reshape(H, W), s, 0), s, 1)
         region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s),
                   slice(dx_xy[0] + g, dx_xy[0] + g + W * s))
         cv.px[region] = np.where(shown, full.px[region], cv.px[region])
-        text = {"caption": plan.caption(i)}
+        text = {}
         if phases[i] != "hold":
             r, c = divmod(k, W)
             for xy in (up_xy, loc_xy, dx_xy):
@@ -724,9 +716,9 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
                 lay.write(cv, line1, works[k][0])
                 lay.write(cv, line2, works[k][1])
                 text.update(line1=works[k][0], line2=works[k][1])
-        lay.write(cv, counter, plan.counter(i))
-        frames.append(cv.px)
-        texts.append(text)
+        return text
+
+    frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
               **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts,
@@ -813,22 +805,18 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                "∂L/∂W[o] = ∂L/∂out[o] · x   (∂L/∂outᵀ · x),   ∂L/∂b = ∂L/∂out")
     fr = grammar.Frame(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
                        formula, panels, subtitle, plan.counters())
-    lay, counter = fr.lay, fr.counter
+    lay = fr.lay
     up_xy, row_xy, add_xy, out_xy = (_xy(b) for b in (up_box, row_box, add_box, out_box))
     cell_grid(lay.base, *up_xy, grad_scale(dout).index(dout[:, None]), (su, uw), 1,
               labels=show_grid(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
-    frames, texts = [], []
-    for i, k in enumerate(steps):
-        k = int(k)
-        cv = lay.new_frame()
-        lay.write(cv, caption, plan.caption(i))
+    def draw(i, k, cv):
         st = states[k]
         if wrt_x:
             draw_map(cv, *out_xy, np.nan_to_num(_folded(st[0], gshape)), g_scale, s3, 2,
                      labels=np.full(gshape, ""))
         else:
             draw_map_rect(cv, out_xy, st, g_scale, (max(s3, 12), s3))
-        text = {"caption": plan.caption(i)}
+        text = {}
         if phases[i] != "hold":
             cv.ring(up_xy[0] + 1, up_xy[1] + 1 + k * su, up_xy[0] + uw, up_xy[1] + (k + 1) * su)
             lay.write(cv, line, lines[k])
@@ -842,9 +830,9 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                 cv.ring(out_xy[0], out_xy[1] + o * h, out_xy[0] + gshape[1] * s3 + 1,
                         out_xy[1] + (o + 1) * h + 1)
             text["line"] = lines[k]
-        lay.write(cv, counter, plan.counter(i))
-        frames.append(cv.px)
-        texts.append(text)
+        return text
+
+    frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
               "fold": gshape, **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts,

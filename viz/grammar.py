@@ -89,6 +89,21 @@ class Frame:
         self.lay = _skeleton(title, formula, self.panels, subtitle, self.counter, lead, caption)
 
 
+    def play(self, plan, draw, caption=None):
+        """Every frame of ``plan`` (a :class:`Tour`): the base frame with its ``caption`` slot
+        (if any) and the counter written, and what ``draw(i, step, canvas)`` adds, which
+        returns the frame's texts beyond its caption. Returns ``(frames, texts)``."""
+        frames, texts = [], []
+        for i in range(len(plan)):
+            cv = self.lay.new_frame()
+            if caption is not None:
+                self.lay.write(cv, caption, plan.caption(i))
+            texts.append({"caption": plan.caption(i), **draw(i, int(plan.steps[i]), cv)})
+            self.lay.write(cv, self.counter, plan.counter(i))
+            frames.append(cv.px)
+        return frames, texts
+
+
 def _skeleton(title, formula, panels, subtitle, counter, lead=2, caption=None):
     """Lay out the frame around ``panels`` (:class:`viz.layout.Panel` nodes, side by side).
 
