@@ -603,6 +603,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     in_xy, w_xy = _xy(in_box), _xy(w_box)
     draw_map(lay.base, *in_xy, xp, in_scale, s1, d)
     grid_vals = val.reshape(kh, kw)
+
     def draw(i, k, cv):
         shown = np.where(plan.done(i).reshape(kh, kw), grid_vals, np.nan)
         draw_map(cv, *w_xy, np.nan_to_num(shown), w_scale, s3, d,
@@ -702,6 +703,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     full = Canvas(lay.width, lay.height)
     draw_map(full, *dx_xy, dx, g_scale, s, d)
     g = gap_for(s)
+
     def draw(i, k, cv):
         shown = np.repeat(np.repeat(plan.done(i).reshape(H, W), s, 0), s, 1)
         region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s),
@@ -809,6 +811,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     up_xy, row_xy, add_xy, out_xy = (_xy(b) for b in (up_box, row_box, add_box, out_box))
     cell_grid(lay.base, *up_xy, grad_scale(dout).index(dout[:, None]), (su, uw), 1,
               labels=show_grid(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
+
     def draw(i, k, cv):
         st = states[k]
         if wrt_x:
