@@ -13,6 +13,7 @@ records.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
@@ -142,3 +143,44 @@ def build_differences(a: dict | None, b: dict | None) -> list[str]:
             else:
                 out.append(f"{key} {a.get(key)} vs {b.get(key)}")
     return out
+
+
+def recorded_environment(path: str) -> tuple[dict | None, str | None]:
+    """The environment a weights file or run directory was trained in, and the file that
+    says so: RUN_DIR/run.json (or summary.json) for a run directory or a weights.npz or
+    checkpoint.npz in one; for another file NAME.npz, NAME.json or NAME-run/run.json beside
+    it (the shipped models' layout). ``(None, None)`` when none records one (runs written
+    before environments were recorded)."""
+    from .rundir import RUN_INFO, SUMMARY
+
+    if os.path.isdir(path):
+        candidates = [os.path.join(path, n) for n in (RUN_INFO, SUMMARY)]
+    else:
+        folder, name = os.path.split(path)
+        stem = os.path.splitext(name)[0]
+        candidates = [os.path.join(folder, n) for n in (RUN_INFO, SUMMARY)] + [
+            os.path.join(folder, stem + ".json"), os.path.join(folder, stem + "-run", RUN_INFO)]
+    for candidate in candidates:
+        try:
+            with open(candidate, encoding="utf-8") as f:
+                env = json.load(f).get("environment")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(env, dict):
+            return env, candidate
+    return None, None
+
+
+def environment_lines(trained: dict | None, source: str | None = None) -> list[str]:
+    """Two lines for a script's output: where the weights were trained (from ``source``)
+    and where they are used now, with what differs among :data:`BUILD_KEYS`."""
+    now = environment()
+    lines = [f"trained with: {describe(trained)}" + (f" ({source})" if source else
+                                                     " (no run.json beside the weights records it)")]
+    differences = build_differences(trained, now)
+    if trained and not differences:
+        lines.append("running with: the same NumPy, BLAS (kernels, threads) and CPU")
+    else:
+        lines.append(f"running with: {describe(now)}"
+                     + (f" (differs: {'; '.join(differences)})" if differences else ""))
+    return lines
