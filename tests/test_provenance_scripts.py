@@ -36,7 +36,8 @@ def test_evaluate_and_report_show_the_recorded_environment(tmp_path, fake_mnist_
         "running with: the same NumPy, BLAS (kernels, threads) and CPU"]
     r = run("evaluate.py", out / "weights.npz", "--json", "--data-dir", fake_mnist_dir)
     report = json.loads(r.stdout)
-    assert report["trained_environment"] == json.loads((out / "run.json").read_text())["environment"]
+    recorded = json.loads((out / "run.json").read_text())["environment"]
+    assert report["trained_environment"] == recorded
     assert describe(report["environment"]) == here
 
     r = run("report.py", out, "--data-dir", fake_mnist_dir, "--no-progress", "--dpi", "30")
@@ -63,4 +64,5 @@ def test_lines_when_trained_elsewhere_or_not_recorded(tmp_path):
         "trained with: not recorded (no run.json beside the weights records it)",
         f"running with: {describe(env)}"]
     shutil.copytree(run_dir, tmp_path / "net-run")
-    assert recorded_environment(str(tmp_path / "net.npz"))[1] == str(tmp_path / "net-run" / "run.json")
+    found = recorded_environment(str(tmp_path / "net.npz"))[1]
+    assert found == str(tmp_path / "net-run" / "run.json")

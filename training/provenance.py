@@ -175,8 +175,8 @@ def environment_lines(trained: dict | None, source: str | None = None) -> list[s
     """Two lines for a script's output: where the weights were trained (from ``source``)
     and where they are used now, with what differs among :data:`BUILD_KEYS`."""
     now = environment()
-    lines = [f"trained with: {describe(trained)}" + (f" ({source})" if source else
-                                                     " (no run.json beside the weights records it)")]
+    where = f"({source})" if source else "(no run.json beside the weights records it)"
+    lines = [f"trained with: {describe(trained)} {where}"]
     differences = build_differences(trained, now)
     if trained and not differences:
         lines.append("running with: the same NumPy, BLAS (kernels, threads) and CPU")
