@@ -21,13 +21,14 @@ The thread count is recorded with the environment; lenet5-1998's weights depend 
 
 Exit codes: 0 every seed finished, 1 a seed failed (see its log) or the table could not be
 written, 2 bad usage (train.py's included, one line on stderr), 3 a seed diverged,
-130 interrupted (Ctrl-C; every run keeps its last checkpoint).
+130 interrupted (Ctrl-C, SIGTERM or SIGHUP; every run keeps its last checkpoint).
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "else BLAS's own default, as train.py alone)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _error(message: str, code: int) -> int:
@@ -98,6 +103,10 @@ def main(argv=None) -> int:
     print(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} of train.py {recipe} in "
           f"{args.out}, {table.jobs} at once"
           f"{threads}")
+    # The runs are in sessions of their own: a kill or a closed terminal must reach them
+    # through the table, like Ctrl-C, or they would train on unwatched.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         result = table.run()
     except SeedTableError as e:

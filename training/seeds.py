@@ -17,6 +17,7 @@ rest of the environment, in every seed's run.json and in the table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -40,6 +41,25 @@ RESERVED = ("--seed", "--out", "--resume", "--no-progress", "--help")
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # train.py's exit codes.
 TRAIN_USAGE, TRAIN_DIVERGED = 2, 3
+STOP_WAIT_S = 60    # how long runs may take to stop after Ctrl-C before they are killed
+
+
+@contextlib.contextmanager
+def _interruptible_children():
+    """Children started inside see SIGINT: a process started with ``&`` in a script ignores
+    it, its children inherit that, and Python then never raises KeyboardInterrupt in them
+    (a handled signal, unlike an ignored one, is reset to the default at exec)."""
+    try:
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        if ignored:
+            signal.signal(signal.SIGINT, lambda signum, frame: None)
+    except ValueError:      # not the main thread: leave it
+        ignored = False
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class SeedTableError(ValueError):
@@ -304,8 +324,9 @@ class SeedTable:
                   f"{' '.join(shlex.quote(c) for c in cmd)}\n")
         log.flush()
         # A session of its own: Ctrl-C reaches the table, which passes it on once.
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self._env(),
-                                start_new_session=True)
+        with _interruptible_children():
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                    env=self._env(), start_new_session=True)
         log.close()
         return proc
 
@@ -395,17 +416,25 @@ class SeedTable:
                 + f" after {s.get('epochs')} epochs ({s.get('train_wall_s', 0):.0f} s)")
 
     def _stop(self, running: dict) -> None:
-        """Ctrl-C for each run (each keeps its last checkpoint), then wait for them."""
+        """Ctrl-C for each run (each keeps its last checkpoint), then wait for them; a
+        second interrupt, or a run still going after STOP_WAIT_S, kills them (every file
+        of a run is written atomically, so this too keeps the last checkpoint)."""
         for proc in running.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
-        for seed, proc in running.items():
-            try:
-                proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            self.states[seed] = seed_state(self.run_dir(seed))
+        try:
+            deadline = time.monotonic() + STOP_WAIT_S
+            for proc in running.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            for seed, proc in running.items():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                self.states[seed] = seed_state(self.run_dir(seed))
 
     def _show(self, bar) -> None:
         counts = [self._epochs(s) for s in self.seeds]
