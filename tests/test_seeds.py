@@ -156,3 +156,23 @@ def test_seed_table_ctrl_c_keeps_every_run(tmp_path, fake_mnist_dir):
     assert all(row["epochs_done"] >= 1 for row in table["rows"])
     for s in (0, 1):    # each train.py saw one Ctrl-C and said what it kept
         assert "--resume" in (out / "logs" / f"seed-{s}.log").read_text()
+
+
+def test_seed_table_refuses_a_folder_that_is_not_one(tmp_path):
+    from training.seeds import SeedTable, SeedTableError
+
+    def table(out):
+        return SeedTable(str(out), [0], ["--net", "fc2"], train_command=["true"])
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SeedTableError, match="exists and is not a directory"):
+        table(tmp_path / "file")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(SeedTableError, match=r"not empty and holds no seeds.json \(notes.txt\)"):
+        table(tmp_path / "other")
+    (tmp_path / "odd" / "seed-0").mkdir(parents=True)
+    (tmp_path / "odd" / "seed-0" / "mine.txt").write_text("x")
+    with pytest.raises(SeedTableError, match="holds mine.txt but no run of train.py"):
+        table(tmp_path / "odd")
+    assert table(tmp_path / "new").jobs >= 1 and not (tmp_path / "new").exists()

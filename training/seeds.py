@@ -267,6 +267,8 @@ class SeedTable:
         return os.path.join(self.out, LOGS, f"{seed_dir_name(seed)}.log")
 
     def _check_out(self) -> dict | None:
+        if os.path.exists(self.out) and not os.path.isdir(self.out):
+            raise SeedTableError(f"argument --out: {self.out} exists and is not a directory")
         path = os.path.join(self.out, TABLE_JSON)
         previous = _read_json(path)
         if previous is not None:
@@ -279,11 +281,8 @@ class SeedTable:
                                      f"(train.py {theirs}); give the same train.py "
                                      "arguments, or choose a new --out")
             return previous if previous["train_args"] == self.train_args else None
-        try:
-            held = [n for n in run_dir_entries(self.out)
-                    if n != LOGS and not re.fullmatch(r"seed-\d+", n)]
-        except ValueError as e:
-            raise SeedTableError(f"argument --out: {e}") from None
+        held = [n for n in run_dir_entries(self.out)
+                if n not in (LOGS, TABLE_MD) and not re.fullmatch(r"seed-\d+", n)]
         if held:
             raise SeedTableError(f"{self.out} is not empty and holds no {TABLE_JSON} "
                                  f"({', '.join(held[:4])}); choose a new --out")
