@@ -62,13 +62,15 @@ def test_summary_and_markdown():
     rows.append({"seed": 3, "run_dir": "seed-3", "status": "unfinished", "epochs_done": 4})
     text = markdown({"name": "t", "train_args": ["--net", "lenet5-1998"], "seeds_text": "0-3",
                      "rows": rows, "summary": stats, "train_wall_s": 679.2, "wall_s": 400.0,
-                     "jobs": 2, "blas_threads": 1, "environment": None, "commit": "abc",
+                     "jobs": 2, "blas_threads": 1, "commit": "abc",
+                     "environment": {"blas": [{"library": "openblas", "threads": 1}]},
                      "command": "python scripts/seeds.py"})
     assert "| 0 | 0.92 % | 20 | 226 s | seed-0 |" in text
     assert "| 3 | not finished (4 epochs) |  |  | seed-3 |" in text
-    assert ("median 0.98 %, mean 1.02 % (sample std 0.13), min 0.92 %, max 1.17 %"
+    assert ("median 0.98 %, mean 1.02 % (sample std 0.13 %), min 0.92 %, max 1.17 %"
             in text)
     assert "3 of 4 finished" in text and "OPENBLAS_NUM_THREADS=1 python scripts/train.py" in text
+    assert "commit abc." in text and "(2 at once, 1 BLAS thread each)" in text
 
 
 def test_seed_table_trains_resumes_and_extends(tmp_path, fake_mnist_dir):
@@ -117,6 +119,10 @@ def test_seed_table_trains_resumes_and_extends(tmp_path, fake_mnist_dir):
     table = json.loads((out / "seeds.json").read_text())
     assert [row["status"] for row in table["rows"]] == ["done"] * 3
     assert table["rows"][1]["test_error"] == errors[1]
+    # The seeds were trained at this commit and with these BLAS threads, whatever runs next.
+    commit = summaries[0]["commit"][:10]
+    assert f"commit {commit}. A seed re-trains byte for byte (`OPENBLAS_NUM_THREADS=" in (
+        out / "seeds.md").read_text()
 
     # Another recipe may not take over the table; nothing is written.
     md = (out / "seeds.md").read_text()

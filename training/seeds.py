@@ -169,6 +169,15 @@ def _pct(v) -> str:
     return f"{100 * v:.2f} %"
 
 
+def _threads_variable(env: dict | None) -> str:
+    """``OPENBLAS_NUM_THREADS=N `` for the BLAS threads an environment record names
+    (``""`` if it names none): the part of a command that re-creates them."""
+    blas = (env or {}).get("blas") or [{}]
+    name = {"openblas": "OPENBLAS_NUM_THREADS", "mkl": "MKL_NUM_THREADS"}.get(
+        blas[0].get("library"), "OMP_NUM_THREADS")
+    return f"{name}={blas[0]['threads']} " if blas[0].get("threads") else ""
+
+
 def markdown(table: dict) -> str:
     """The table as Markdown: one row per seed, the summary, time and environment."""
     rows, stats = table["rows"], table["summary"]
@@ -191,7 +200,7 @@ def markdown(table: dict) -> str:
         out.append(f"| {r['seed']} | " + " | ".join(cells) + f" | {r['run_dir']}{note} |")
     out.append("")
     if stats:
-        spread = f" (sample std {100 * stats['std']:.2f})" if stats["std"] is not None else ""
+        spread = f" (sample std {_pct(stats['std'])})" if stats["std"] is not None else ""
         out.append(f"**Test error over {stats['n']} seeds: median {_pct(stats['median'])}, "
                    f"mean {_pct(stats['mean'])}{spread}, min {_pct(stats['min'])}, "
                    f"max {_pct(stats['max'])}.**")
@@ -202,9 +211,11 @@ def markdown(table: dict) -> str:
                + (f", {threads} BLAS thread{'s' if threads != 1 else ''} each" if threads else "")
                + ").")
     out.append("")
-    env_var = f"{BLAS_THREAD_VARS[0]}={threads} " if threads else ""
-    out.append(f"Environment: {describe(table['environment'])}; commit "
-               f"{table['commit'][:10]}. A seed re-trains byte for byte "
+    env_var = _threads_variable(table["environment"])
+    commits = sorted({r["commit"][:10] for r in rows if r.get("commit")}) or [table["commit"][:10]]
+    out.append(f"Environment: {describe(table['environment'])}; commit {', '.join(commits)}"
+               + (" (the seeds were trained at different commits)" if len(commits) > 1 else "")
+               + ". A seed re-trains byte for byte "
                f"(`{env_var}{train.strip()} --seed K`) only with the same NumPy and BLAS "
                "build, BLAS kernels and threads, and `--workers`.")
     out.append("")
@@ -252,6 +263,7 @@ class SeedTable:
         self.previous = self._check_out()
         self.states = {s: seed_state(self.run_dir(s)) for s in self.seeds}
         todo = sum(state != "done" for state in self.states.values())
+        self.trains = todo > 0
         cores = usable_cores()
         self.jobs = jobs or max(1, min(cores, todo))
         self.blas_threads = blas_threads or (max(1, cores // self.jobs) if self.jobs > 1
@@ -494,15 +506,21 @@ class SeedTable:
             "summary": summarize(errors),
             "train_wall_s": sum(r.get("train_wall_s") or 0 for r in done),
             "wall_s": previous.get("wall_s", 0.0) + self.wall_s,
-            "jobs": self.jobs,
-            "blas_threads": (int(os.environ[BLAS_THREAD_VARS[0]])
-                             if os.environ.get(BLAS_THREAD_VARS[0], "").isdigit()
-                             else self.blas_threads),
+            **self._session(previous),
             "environment": reference,
             "commit": git_commit(),
             "command": self.command,
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+
+    def _session(self, previous: dict) -> dict:
+        """How the seeds were run: this session's jobs and BLAS threads, or, when it
+        trains nothing, those of the session before."""
+        if not self.trains and "jobs" in previous:
+            return {"jobs": previous["jobs"], "blas_threads": previous.get("blas_threads")}
+        threads = os.environ.get(BLAS_THREAD_VARS[0], "")
+        return {"jobs": self.jobs,
+                "blas_threads": int(threads) if threads.isdigit() else self.blas_threads}
 
     def write(self) -> dict:
         """seeds.json and seeds.md, each written atomically; returns the table."""
