@@ -182,3 +182,18 @@ def test_seed_table_refuses_a_folder_that_is_not_one(tmp_path):
     with pytest.raises(SeedTableError, match="holds mine.txt but no run of train.py"):
         table(tmp_path / "odd")
     assert table(tmp_path / "new").jobs >= 1 and not (tmp_path / "new").exists()
+
+
+def test_seed_table_refuses_runs_of_mixed_recipes(tmp_path):
+    from training.seeds import SeedTable, SeedTableError
+
+    for seed, lr in ((0, 0.1), (1, 0.2)):
+        (tmp_path / f"seed-{seed}").mkdir()
+        (tmp_path / f"seed-{seed}" / "run.json").write_text(json.dumps(
+            {"config": {"net": "fc2", "seed": seed, "lr": lr, "epochs": 1}}))
+    with pytest.raises(SeedTableError, match=r"seed-1/run.json: another recipe than .*"
+                                              r"seed-0/run.json \(lr 0.2 vs 0.1\)"):
+        SeedTable(str(tmp_path), [0, 1], [], train_command=["true"])
+    with pytest.raises(SeedTableError, match="a run of seed 1, not 2"):
+        (tmp_path / "seed-1").rename(tmp_path / "seed-2")
+        SeedTable(str(tmp_path), [0, 2], [], train_command=["true"])

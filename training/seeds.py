@@ -262,6 +262,7 @@ class SeedTable:
         self.progress, self.command = progress, command
         self.previous = self._check_out()
         self.states = {s: seed_state(self.run_dir(s)) for s in self.seeds}
+        self._check_runs()
         todo = sum(state != "done" for state in self.states.values())
         self.trains = todo > 0
         cores = usable_cores()
@@ -299,6 +300,30 @@ class SeedTable:
             raise SeedTableError(f"{self.out} is not empty and holds no {TABLE_JSON} "
                                  f"({', '.join(held[:4])}); choose a new --out")
         return None
+
+    def _check_runs(self) -> None:
+        """Every started seed must be a run of one config, with its own seed: a table
+        mixes no recipes (the total of epochs aside, which --resume may raise)."""
+        first = None
+        for seed in self.seeds:
+            if self.states[seed] == "new":
+                continue
+            path = os.path.join(self.run_dir(seed), RUN_INFO)
+            config = dict((_read_json(path) or {}).get("config") or {})
+            if not config:
+                continue        # no run.json: train.py --resume says what is wrong
+            if config.get("seed") != seed:
+                raise SeedTableError(f"{path}: a run of seed {config.get('seed')}, not {seed}")
+            config.pop("seed")
+            config.pop("epochs", None)
+            if first is None:
+                first = (path, config)
+                continue
+            for key in sorted(set(config) | set(first[1])):
+                if config.get(key) != first[1].get(key):
+                    raise SeedTableError(
+                        f"{path}: another recipe than {first[0]} ({key} "
+                        f"{config.get(key)!r} vs {first[1].get(key)!r}); choose a new --out")
 
     def _any_run_started(self) -> bool:
         try:
