@@ -21,7 +21,8 @@ The thread count is recorded with the environment; lenet5-1998's weights depend 
 
 Exit codes: 0 every seed finished, 1 a seed failed (see its log) or the table could not be
 written, 2 bad usage (train.py's included, one line on stderr), 3 a seed diverged,
-130 interrupted (Ctrl-C, SIGTERM or SIGHUP; every run keeps its last checkpoint).
+130 interrupted (Ctrl-C, SIGTERM, or SIGHUP unless under nohup; every run keeps its last
+checkpoint).
 """
 
 from __future__ import annotations
@@ -104,9 +105,11 @@ def main(argv=None) -> int:
           f"{args.out}, {table.jobs} at once"
           f"{threads}")
     # The runs are in sessions of their own: a kill or a closed terminal must reach them
-    # through the table, like Ctrl-C, or they would train on unwatched.
+    # through the table, like Ctrl-C, or they would train on unwatched. (Under nohup,
+    # SIGHUP stays ignored.)
     for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _interrupt)
+        if signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, _interrupt)
     try:
         result = table.run()
     except SeedTableError as e:
