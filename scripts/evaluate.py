@@ -20,6 +20,7 @@ from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from safeio.cli import ArgumentParser, run_main
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
+from training.provenance import environment, environment_lines, recorded_environment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +71,9 @@ def main(argv=None) -> int:
         "most_confused": most_confused(cm, args.top, data.classes),
         "confusion": cm.tolist(),
     }
+    trained_env, env_source = recorded_environment(args.weights)
+    report["trained_environment"] = trained_env
+    report["environment"] = environment()
     if args.json:
         print(json.dumps(report))
         return 0
@@ -78,6 +82,8 @@ def main(argv=None) -> int:
     print(f"{args.weights}: {config.net} ({config.activation}{trained})")
     print(f"{data.title} test error {100 * report['test_error']:.2f}%  "
           f"({report['errors']} of {report['n']}), loss {report['test_loss']:.4f}")
+    for line in environment_lines(trained_env, env_source):
+        print(line)
     width = max(5, *(len(c) for c in data.classes))
     print(f"\n{'class':<{width}}      n  errors   error")
     for row in report["per_class"]:

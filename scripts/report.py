@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from training import (MetricsLog, confusion_matrix, load_model, predict_logits,  # noqa: E402
                       prepare_images)
 from training.features import probabilities  # noqa: E402
+from training.provenance import environment_lines, recorded_environment  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from viz.png import save_figure  # noqa: E402
 
@@ -269,6 +270,8 @@ def main(argv=None):
     print(f"{out}: {', '.join(p.name for p in written)} ({weights.name}: test error "
           f"{100 * error:.2f}% on {len(labels)} images; {len(records)} epochs) "
           f"in {time.perf_counter() - t0:.1f} s")
+    for line in environment_lines(*recorded_environment(str(run_dir))):
+        print(line)
     return 0
 
 

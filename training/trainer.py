@@ -20,7 +20,7 @@ from .data import background_value, batch_indices, num_batches, prepare_images
 from .evaluation import evaluate_arrays
 from .memory import keep_freed_memory
 from .metrics import MetricsLog, param_norms, param_stds, peak_rss_mb
-from .provenance import git_commit
+from .provenance import environment, git_commit
 from .rundir import (CHECKPOINT, METRICS, RUN_FILES, RUN_INFO, SUMMARY, WEIGHTS, RunDirError,
                      is_temp, read_run_info, run_dir_entries)
 from .snapshots import SnapshotRecorder, default_every
@@ -378,6 +378,7 @@ class Trainer:
         _write_json_atomic(os.path.join(self.run_dir, RUN_INFO), {
             "command": self.command,
             "commit": git_commit(),
+            "environment": environment(),
             "config": self.config.to_dict(),
             "num_parameters": self.model.num_parameters(),
             "init_weight_std": param_stds(named),
@@ -392,6 +393,7 @@ class Trainer:
         summary = {
             "command": self.command,
             "commit": git_commit(),
+            "environment": environment(),   # where it finished (run.json: where it began)
             "net": self.config.net,
             "epochs": self.config.epochs,
             "train_wall_s": round(self.elapsed_s, 2),
