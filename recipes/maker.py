@@ -50,11 +50,12 @@ def make(args, parser, gif_dir):
     Returns a dict: ``path``, ``frames``, ``play_s``, ``bytes``, ``render_s`` (drawing and
     encoding time), ``tour_frames``, ``tour_s``."""
     try:
-        fmt = export.format_of(args.out, args.format)
+        fmt = export.format_of(args.out, getattr(args, "format", None))
     except ValueError as e:
         parser.error(f"argument --format/--out: {e}")
     try:
-        export.require(fmt, args.steps)
+        steps = getattr(args, "steps", "all")   # a recipe without common() options
+        export.require(fmt, steps)
     except export.ExtraMissing as e:
         parser.error(f"argument --format: {e}")
     except ValueError as e:
@@ -80,7 +81,7 @@ def make(args, parser, gif_dir):
         frame_ms = sweep_pace(anim.phases)
     durations = anim.durations(frame_ms, args.hold)
     try:
-        export.save(anim, out, fmt, durations, steps=args.steps, title=f"{args.op}: numpy_dl",
+        export.save(anim, out, fmt, durations, steps=steps, title=f"{args.op}: numpy_dl",
                     use_gifsicle=not args.no_gifsicle)
     except ValueError as e:
         parser.error(f"argument --out: {e}")
