@@ -4,7 +4,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
+
+from .codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED, EXIT_USAGE
+from .streams import OutputLost, PipeClosed, guard_streams, say, silence_stdout
 
 
 # "(default 5)" and "(default: the user cache)": the help already names its default
@@ -36,22 +41,59 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         one_line = " ".join(str(message).split())
-        self.exit(2, f"{self.prog}: error: {one_line} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line} (see --help)\n")
 
 
-# What a shell reports for a tool that SIGPIPE ended (128 + 13), e.g. under `set -o pipefail`.
-EXIT_PIPE_CLOSED = 141
+def _prog() -> str:
+    return os.path.basename(sys.argv[0]) or "python"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the script is so that every ``finally`` and ``except
+    KeyboardInterrupt`` runs: temporary files go, and the script says what was kept."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _uncaught(kind, value, tb):
+    # Ctrl-C while the script still imports: one line, not a traceback from numpy's import.
+    if issubclass(kind, KeyboardInterrupt):
+        say(f"{_prog()}: interrupted")
+        os._exit(EXIT_INTERRUPTED)
+    sys.__excepthook__(kind, value, tb)
+
+
+if sys.excepthook is sys.__excepthook__:
+    sys.excepthook = _uncaught
 
 
 def run_main(main) -> int | None:
-    """``main()``'s exit code; when the reader of stdout has gone (``script | head``), the
-    script ends quietly with :data:`EXIT_PIPE_CLOSED` instead of a BrokenPipeError traceback."""
+    """``main()``'s exit code, whatever becomes of the script's streams.
+
+    - stdout's reader gone (``script | head``): exit :data:`EXIT_PIPE_CLOSED`, quietly;
+    - stdout not writable (``> /dev/full``): one line on stderr, exit :data:`EXIT_FAILED`;
+    - stdout or stderr closed (``>&-``): written to /dev/null; stderr full or gone: dropped;
+    - Ctrl-C or SIGTERM that ``main`` does not handle: one line, :data:`EXIT_INTERRUPTED`.
+
+    Files the script completed stay as they are (they are written atomically).
+    """
+    guard_streams()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         try:
             return main()
         finally:
-            sys.stdout.flush()      # a closed pipe shows here, not at interpreter exit
-    except BrokenPipeError:
-        # Python flushes stdout again at exit; point it at /dev/null so that stays quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.stdout.flush()      # a closed pipe or full disk shows here, not at exit
+    except PipeClosed:
+        silence_stdout()
         return EXIT_PIPE_CLOSED
+    except OutputLost as e:
+        silence_stdout()
+        say(f"{_prog()}: error: cannot write to stdout: {e.strerror}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        say(f"{_prog()}: interrupted")
+        return EXIT_INTERRUPTED
