@@ -27,6 +27,8 @@ def writes_in_place(path) -> bool:
         st = os.stat(path)
     except OSError:
         return False
+    if stat.S_ISDIR(st.st_mode):
+        return False            # not a file at all: the rename fails, with its own error
     if not stat.S_ISREG(st.st_mode):
         return True
     return os.path.abspath(path).startswith(("/dev/std", "/dev/fd/", "/proc/"))

@@ -43,6 +43,12 @@ class ArgumentParser(argparse.ArgumentParser):
         one_line = " ".join(str(message).split())
         self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line} (see --help)\n")
 
+    def fail(self, message, code: int = EXIT_FAILED):
+        """The usage was right but the job could not be done (a full disk, an unwritable
+        output): ``PROG: error: MESSAGE`` and exit code 1."""
+        one_line = " ".join(str(message).split())
+        self.exit(code, f"{self.prog}: error: {one_line}\n")
+
 
 def _prog() -> str:
     return os.path.basename(sys.argv[0]) or "python"
@@ -60,7 +66,7 @@ def _terminate(signum, frame):
 def _uncaught(kind, value, tb):
     # Ctrl-C while the script still imports: one line, not a traceback from numpy's import.
     if issubclass(kind, KeyboardInterrupt):
-        say(f"{_prog()}: interrupted")
+        _interrupted("nothing was written")
         os._exit(EXIT_INTERRUPTED)
     sys.__excepthook__(kind, value, tb)
 
@@ -69,13 +75,23 @@ if sys.excepthook is sys.__excepthook__:
     sys.excepthook = _uncaught
 
 
-def run_main(main) -> int | None:
+def _interrupted(what: str | None) -> None:
+    tty = getattr(sys.stderr, "isatty", lambda: False)
+    try:
+        lead = "\n" if tty() else ""       # end a progress bar's line first
+    except (OSError, ValueError):
+        lead = ""
+    say(f"{lead}{_prog()}: interrupted" + (f"; {what}" if what else ""))
+
+
+def run_main(main, interrupted: str | None = None) -> int | None:
     """``main()``'s exit code, whatever becomes of the script's streams.
 
     - stdout's reader gone (``script | head``): exit :data:`EXIT_PIPE_CLOSED`, quietly;
     - stdout not writable (``> /dev/full``): one line on stderr, exit :data:`EXIT_FAILED`;
     - stdout or stderr closed (``>&-``): written to /dev/null; stderr full or gone: dropped;
-    - Ctrl-C or SIGTERM that ``main`` does not handle: one line, :data:`EXIT_INTERRUPTED`.
+    - Ctrl-C or SIGTERM that ``main`` does not handle: one line, ``PROG: interrupted;
+      INTERRUPTED`` (what is true of the outputs), exit :data:`EXIT_INTERRUPTED`.
 
     Files the script completed stay as they are (they are written atomically).
     """
@@ -95,5 +111,5 @@ def run_main(main) -> int | None:
         say(f"{_prog()}: error: cannot write to stdout: {e.strerror}")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        say(f"{_prog()}: interrupted")
+        _interrupted(interrupted)
         return EXIT_INTERRUPTED

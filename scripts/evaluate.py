@@ -16,8 +16,9 @@ import json
 import os
 import sys
 
+from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C during the imports is one line
+from safeio.paths import input_problem
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from safeio.cli import ArgumentParser, run_main
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
 
@@ -39,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not os.path.isfile(args.weights):
-        parser.error(f"argument weights: no such file {args.weights!r}")
+    problem = input_problem(args.weights)
+    if problem:
+        parser.error(f"argument weights: {args.weights!r} {problem}")
     if args.limit is not None and args.limit < 1:
         parser.error(f"argument --limit: must be >= 1, got {args.limit}")
     try:
@@ -51,8 +53,7 @@ def main(argv=None) -> int:
     try:
         images, labels = load_mnist("test", args.data_dir, dataset=data.name)
     except (MnistError, OSError) as e:
-        print(f"evaluate.py: cannot load {data.title}: {e}", file=sys.stderr)
-        return 1
+        parser.fail(f"cannot load {data.title}: {e}")
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
     result = evaluate_arrays(model, prepare_images(images, config.normalize), labels)
     cm = result["confusion"]
@@ -90,8 +91,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(run_main(main))
-    except KeyboardInterrupt:
-        print("\nevaluate.py: interrupted; nothing was written", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_main(main, interrupted="nothing was written"))

@@ -204,7 +204,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run_dir = args.run_dir
     if not run_dir.is_dir():
-        parser.error(f"argument RUN_DIR: no such directory {str(run_dir)!r}")
+        problem = "no such directory" if not run_dir.exists() else "is not a directory"
+        parser.error(f"argument RUN_DIR: {str(run_dir)!r} {problem}")
     if not (run_dir / METRICS).is_file():
         parser.error(f"argument RUN_DIR: no {METRICS} in {str(run_dir)!r} (not a run "
                      "directory written by train.py)")
@@ -231,16 +232,14 @@ def main(argv=None):
         images, labels = load_mnist("test", args.data_dir, fetch=args.data_dir is None,
                                     dataset=data.name)
     except (MnistError, OSError, ValueError) as e:
-        print(f"report.py: cannot load the {data.title} test set: {e}", file=sys.stderr)
-        return 1
+        parser.fail(f"cannot load the {data.title} test set: {e}")
     classes = None if data.name == "mnist" else data.classes
 
     t0 = time.perf_counter()
     try:
         out.mkdir(parents=args.out is None, exist_ok=True)   # runs/NAME/report for a shipped run
     except OSError as e:
-        parser.exit(2, f"{parser.prog}: error: argument --out: cannot create {out}: "
-                       f"{e.strerror or e}\n")
+        parser.fail(f"argument --out: cannot create {out}: {e.strerror or e}")
     images, labels = images[:args.limit], np.asarray(labels[:args.limit]).astype(np.intp)
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")
@@ -262,8 +261,8 @@ def main(argv=None):
         try:
             written.append(save_figure(make(), out / name, dpi=args.dpi))
         except OSError as e:    # each PNG is written atomically
-            parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out / name}: "
-                           f"{e.strerror or e}\n")
+            say = parser.error if isinstance(e, IsADirectoryError) else parser.fail
+            say(f"argument --out: cannot write {out / name}: {e.strerror or e}")
         bar.update()
     bar.close()
     print(f"{out}: {', '.join(p.name for p in written)} ({weights.name}: test error "
@@ -273,8 +272,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(run_main(main))
-    except KeyboardInterrupt:
-        print("\nreport.py: interrupted; each PNG already written is complete", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_main(main, interrupted="each PNG already written is complete"))
