@@ -30,9 +30,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.paths import output_problem  # noqa: E402
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from training.checkpoint import CheckpointError  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from viz.dense import parse_indices  # noqa: E402
@@ -1141,14 +1142,9 @@ def _npz_error(path, e):
 
 def _check_out(out, parser):
     """Refuse an output path that cannot be written, before rendering anything."""
-    if out.is_dir():
-        parser.error(f"argument --out: {str(out)!r} is a folder, expected a file path such as "
-                     f"{str(out / 'name.gif')!r}")
-    if not out.parent.is_dir():
-        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        parser.error(f"argument --out: cannot write into folder {str(out.parent)!r} "
-                     "(permission denied)")
+    problem = output_problem(out)
+    if problem:
+        parser.error(f"argument --out: {problem}")
 
 
 def _learned_checks(args, parser):
@@ -1201,7 +1197,7 @@ def make(args, parser):
     try:
         write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
     except OSError as e:                       # the atomic writer left nothing behind
-        parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
+        parser.fail(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
     seconds = time.perf_counter() - t0
     tour = anim.tour_frames()
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
