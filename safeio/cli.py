@@ -16,6 +16,9 @@ from .streams import OutputLost, PipeClosed, guard_streams, say, silence_stdout
 _STATES_DEFAULT = re.compile(r"\(default\b")
 
 
+_NEGATIVE = re.compile(r"^-\d+(,-?\d+)*$|^-\d*\.\d+$")
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Keeps the description's line breaks and shows each default once: not where the help
     already says it, nor None or a flag's False."""
@@ -38,6 +41,9 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        # "-1,2" (a --tour cell, an index list) is a value, as "-1" is, not an unknown option
+        # that leaves --tour "expected at least one argument".
+        self._negative_number_matcher = _NEGATIVE
 
     def error(self, message):
         one_line = " ".join(str(message).split())

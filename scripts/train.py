@@ -149,8 +149,17 @@ def parse(argv=None):
     try:
         config = TrainConfig(**values).resolved()
     except ValueError as e:
-        parser.error(str(e).replace("_", "-"))
+        parser.error(_as_argument(str(e)))
     return args, config
+
+
+def _as_argument(message: str) -> str:
+    """TrainConfig's "seed=-1: expected an integer >= 0" as the option the user typed."""
+    name, eq, rest = message.partition("=")
+    value, colon, expected = rest.partition(": ")
+    if not (eq and colon and name.isidentifier()):
+        return message.replace("_", "-")
+    return f"argument --{name.replace('_', '-')}: {expected.replace('_', '-')}, got {value}"
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> int:
@@ -232,6 +241,11 @@ def _train(args, config, argv, run_dir) -> int:
         test = load_mnist("test", args.data_dir, dataset=dataset)
     except (MnistError, OSError) as e:
         return _error(f"cannot load {get_dataset(dataset).title}: {e}", EXIT_FAILED)
+    for option, limit, n in (("--train-limit", config and config.train_limit, len(train[0])),
+                             ("--test-limit", config and config.test_limit, len(test[0]))):
+        if limit and limit > n:
+            print(f"{PROG}: note: {option} {limit} is more than the {n} images of the set; "
+                  f"using all {n}", file=sys.stderr)
     command = command_line([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
     progress = not args.no_progress
     if args.resume:

@@ -236,6 +236,7 @@ class Trainer:
             while self.epoch < cfg.epochs:
                 if stop_after is not None and self.epoch >= stop_after:
                     return None
+                bar.set_description(f"epoch {self.epoch + 1}/{cfg.epochs}")
                 record = self._train_epoch(bar, steps)
                 self.epoch += 1
                 self.snapshots.set_test_error(record["test_error"])
@@ -323,7 +324,6 @@ class Trainer:
             bar.update(1)
             if b % 10 == 0 or b == steps - 1:
                 rate = seen / max(time.perf_counter() - t0, 1e-9)
-                bar.set_description(f"epoch {self.epoch + 1}/{cfg.epochs}", refresh=False)
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
                                 img_s=f"{rate:.0f}", refresh=False)
         train_s = time.perf_counter() - t0
