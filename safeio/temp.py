@@ -90,16 +90,22 @@ def remove_stale(folder, name: str | None = None) -> list[Path]:
     return removed
 
 
-@contextlib.contextmanager
-def temp_dir(kind: str):
-    """A fresh folder ``numpy_dl-KIND-PID-RANDOM`` in the system's temporary folder, removed
-    on the way out; stale folders of the same kind (their process gone) are removed first."""
+def remove_stale_dirs(*kinds: str) -> None:
+    """Remove the stale ``numpy_dl-KIND-PID-RANDOM`` folders of these kinds in the system's
+    temporary folder (their process gone)."""
     base = Path(tempfile.gettempdir())
     with contextlib.suppress(OSError):
         for entry in os.listdir(base):
             m = _DIR.match(entry)
-            if m and m["kind"] == kind and is_stale(base / entry, int(m["pid"])):
+            if m and m["kind"] in kinds and is_stale(base / entry, int(m["pid"])):
                 shutil.rmtree(base / entry, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temp_dir(kind: str):
+    """A fresh folder ``numpy_dl-KIND-PID-RANDOM`` in the system's temporary folder, removed
+    on the way out; stale folders of the same kind are removed first."""
+    remove_stale_dirs(kind)
     path = Path(tempfile.mkdtemp(prefix=f"{TAG}-{kind}-{os.getpid()}-"))
     try:
         yield path
