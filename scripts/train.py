@@ -13,10 +13,13 @@ Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/checkpoint.npz (after
 epoch), RUN_DIR/weights.npz and RUN_DIR/summary.json (at the end). A new run needs a new
 or empty RUN_DIR; an existing run is continued with --resume, never overwritten.
 
+One process trains in a RUN_DIR at a time (a lock the kernel releases when the process
+ends, even by kill -9): a second --out or --resume on it is refused and changes nothing.
+
 Exit codes: 0 done (or already complete), 1 MNIST or the run directory could not be
-read or written, 2 bad usage or an unusable run directory (one line on stderr),
-3 the run diverged (a non-finite loss; the last finite checkpoint is kept),
-130 interrupted (Ctrl-C).
+read or written, or another process trains in it, 2 bad usage or an unusable run
+directory (one line on stderr), 3 the run diverged (a non-finite loss; the last finite
+checkpoint is kept), 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
