@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+from tqdm import tqdm  # noqa: E402
 from safeio.paths import output_problem  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from training.snapshots import (SNAPSHOTS, load_snapshots, snapshot_connections,  # noqa: E402

@@ -7,9 +7,8 @@ import argparse
 import sys
 import time
 
+from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C while importing is one line
 import numpy as np
-
-from safeio.cli import ArgumentParser, run_main
 import ops
 
 # (name, forward, backward, make args) at LeNet-5's shapes, batch N. Inputs after C1 are

@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import sys
 
+from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C while importing is one line
 import numpy as np
-
 from mnist import DATASETS, MnistError, load_mnist
-from safeio.cli import ArgumentParser, run_main
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
 from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step

@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+from tqdm import tqdm  # noqa: E402
 from mnist import DATASETS, get_dataset  # noqa: E402
 from safeio.paths import input_problem, output_problem  # noqa: E402
 from mnist.images import TEST_SETS  # noqa: E402

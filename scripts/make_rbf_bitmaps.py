@@ -15,11 +15,10 @@ import io
 import os
 import sys
 
+from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C while importing is one line
 import numpy as np
 from PIL import Image, ImageDraw
-
 from safeio.atomic import write_bytes
-from safeio.cli import ArgumentParser, run_main
 from viz.fonts import font
 
 W, H, SUPER = 7, 12, 40

@@ -17,13 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
