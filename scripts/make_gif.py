@@ -25,13 +25,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
 from safeio.paths import output_problem  # noqa: E402
+import numpy as np  # noqa: E402
 import ops  # noqa: E402
 from viz.elementwise_gif import render_elementwise  # noqa: E402
 from training.checkpoint import CheckpointError  # noqa: E402
