@@ -230,7 +230,9 @@ class Trainer:
             self._resumed = False
         if self.epoch == 0 and not os.path.exists(os.path.join(self.run_dir, RUN_INFO)):
             self._write_run_info()
+        # One bar over the whole run; its label names the epoch the current batch is in.
         bar = tqdm(total=cfg.epochs * steps, initial=self.epoch * steps, unit="batch",
+                   desc=f"epoch {min(self.epoch + 1, cfg.epochs)}/{cfg.epochs}",
                    disable=not self.progress, dynamic_ncols=True, mininterval=0.5)
         try:
             while self.epoch < cfg.epochs:
