@@ -56,6 +56,14 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(code, f"{self.prog}: error: {one_line}\n")
 
 
+def note_limit(prog: str, option: str, limit: int | None, size: int, what: str = "images") -> None:
+    """Say on stderr what a limit above the data's size used: ``--limit 100000000`` on 10000
+    test images uses all 10000, and the user should know it was not 100000000."""
+    if limit is not None and limit > size:
+        say(f"{prog}: note: {option} {limit} is more than the {size} {what} of the set; "
+            f"using all {size}")
+
+
 def _prog() -> str:
     return os.path.basename(sys.argv[0]) or "python"
 

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C during the imports is one line
+from safeio.cli import ArgumentParser, note_limit, run_main   # first: a Ctrl-C during the imports is one line
 from safeio.paths import input_problem
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
@@ -54,6 +54,7 @@ def main(argv=None) -> int:
         images, labels = load_mnist("test", args.data_dir, dataset=data.name)
     except (MnistError, OSError) as e:
         parser.fail(f"cannot load {data.title}: {e}")
+    note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
     result = evaluate_arrays(model, prepare_images(images, config.normalize), labels)
     cm = result["confusion"]

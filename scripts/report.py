@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+from safeio.cli import ArgumentParser, note_limit, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 import matplotlib  # noqa: E402
@@ -239,6 +239,7 @@ def main(argv=None):
         out.mkdir(parents=args.out is None, exist_ok=True)   # runs/NAME/report for a shipped run
     except OSError as e:
         parser.fail(f"argument --out: cannot create {out}: {e.strerror or e}")
+    note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], np.asarray(labels[:args.limit]).astype(np.intp)
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")

@@ -30,7 +30,7 @@ import os
 import sys
 import time
 
-from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C during the imports is one line
+from safeio.cli import ArgumentParser, note_limit, run_main   # first: a Ctrl-C during the imports is one line
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from safeio.codes import EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
@@ -244,11 +244,9 @@ def _train(args, config, argv, run_dir) -> int:
         test = load_mnist("test", args.data_dir, dataset=dataset)
     except (MnistError, OSError) as e:
         return _error(f"cannot load {get_dataset(dataset).title}: {e}", EXIT_FAILED)
-    for option, limit, n in (("--train-limit", config and config.train_limit, len(train[0])),
-                             ("--test-limit", config and config.test_limit, len(test[0]))):
-        if limit and limit > n:
-            print(f"{PROG}: note: {option} {limit} is more than the {n} images of the set; "
-                  f"using all {n}", file=sys.stderr)
+    if config is not None:
+        note_limit(PROG, "--train-limit", config.train_limit, len(train[0]))
+        note_limit(PROG, "--test-limit", config.test_limit, len(test[0]))
     command = command_line([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
     progress = not args.no_progress
     if args.resume:

@@ -168,10 +168,14 @@ def test_a_bad_value_names_its_argument(tmp_path, argv, says):
     assert os.listdir(tmp_path) == []
 
 
-def test_a_limit_above_the_data_says_what_it_used(tmp_path, data):
-    r = run("train.py", "--net", "fc2", "--epochs", "1", "--batch-size", "8", "--no-progress",
-            "--train-limit", "100000000", "--data-dir", data, "--out", tmp_path / "run",
-            cwd=tmp_path)
-    assert r.returncode == 0
-    assert "--train-limit 100000000 is more than the 32 images of the set; using all 32" \
-        in one_line(r, 0)
+@pytest.mark.parametrize("argv, says", [
+    (("train.py", "--net", "fc2", "--epochs", "1", "--batch-size", "8", "--no-progress",
+      "--train-limit", "100000000", "--out", "{tmp}/run"),
+     "--train-limit 100000000 is more than the 32 images of the set; using all 32"),
+    (("evaluate.py", ROOT / "models" / "lenet5.npz", "--limit", "99999"),
+     "--limit 99999 is more than the 16 images of the set; using all 16"),
+])
+def test_a_limit_above_the_data_says_what_it_used(tmp_path, data, argv, says):
+    argv = [str(a).format(tmp=tmp_path) for a in argv]
+    r = run(*argv, "--data-dir", data, cwd=tmp_path)
+    assert says in one_line(r, 0)
