@@ -56,6 +56,15 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(code, f"{self.prog}: error: {one_line}\n")
 
 
+def existing_dir(value: str) -> str:
+    """``type=`` for an option naming a folder that must exist (``--data-dir``): a typo is
+    bad usage, said in one line that names the option, not a failure to load later."""
+    if not os.path.isdir(value):
+        what = "is not a directory" if os.path.exists(value) else "no such directory"
+        raise argparse.ArgumentTypeError(f"{value!r} {what}")
+    return value
+
+
 def note_limit(prog: str, option: str, limit: int | None, size: int, what: str = "images") -> None:
     """Say on stderr what a limit above the data's size used: ``--limit 100000000`` on 10000
     test images uses all 10000, and the user should know it was not 100000000."""

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 from safeio.paths import output_problem  # noqa: E402
 from training.rundir import output_dir  # noqa: E402

@@ -7,7 +7,8 @@ import argparse
 import sys
 import time
 
-from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C while importing is one line
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, run_main
 import numpy as np
 import ops
 

@@ -16,7 +16,8 @@ import json
 import os
 import sys
 
-from safeio.cli import ArgumentParser, note_limit, run_main   # first: a Ctrl-C during the imports is one line
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main
 from safeio.paths import input_problem
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="how many confused pairs to list (default 5)")
     p.add_argument("--dataset", choices=tuple(DATASETS),
                    help="test set to use (default: the one the weights were trained on)")
-    p.add_argument("--data-dir", help="directory of the data set's files (default: the user "
+    p.add_argument("--data-dir", type=existing_dir,
+                   help="directory of the data set's files (default: the user "
                    "cache's mnist or fashion-mnist, fetched if absent)")
     return p
 

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, HelpFormatter, run_main  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 from mnist import DATASETS, get_dataset  # noqa: E402
 from safeio.paths import input_problem, output_problem  # noqa: E402
@@ -63,7 +64,7 @@ def build_parser():
     p.add_argument("--out", type=Path, default=None,
                    help="output file (default: feature_maps.png, or feature_maps.gif with "
                         "--gif, beside the weights; runs/NAME/ for the shipped models/)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=existing_dir, default=None,
                    help="directory of the input's data set (default: the user cache, fetched "
                         "if absent)")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")

@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C during the imports is one line
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, run_main
 from mnist import DATASETS, MnistNotFoundError, default_data_dir, fetch_mnist_report, get_dataset
 
 

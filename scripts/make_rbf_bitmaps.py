@@ -15,7 +15,8 @@ import io
 import os
 import sys
 
-from safeio.cli import ArgumentParser, run_main   # first: a Ctrl-C while importing is one line
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, run_main
 import numpy as np
 from PIL import Image, ImageDraw
 from safeio.atomic import write_bytes

@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, note_limit, run_main  # noqa: E402 (first: Ctrl-C while importing is one line)
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main  # noqa: E402
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 import matplotlib  # noqa: E402
@@ -51,7 +52,7 @@ def build_parser():
                    help="most misclassified digits shown (default 60)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images (default: all)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=existing_dir, default=None,
                    help="directory of the run's data set (default: the user cache, fetched "
                         "if absent)")
     p.add_argument("--dpi", type=int, default=110, help="resolution of the PNGs (default 110)")

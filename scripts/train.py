@@ -30,7 +30,8 @@ import os
 import sys
 import time
 
-from safeio.cli import ArgumentParser, note_limit, run_main   # first: a Ctrl-C during the imports is one line
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from safeio.codes import EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
@@ -116,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
     p.add_argument("--test-limit", type=int, metavar="N", help="use the first N test images")
-    p.add_argument("--data-dir", help="directory of the data set's files (default: the user "
+    p.add_argument("--data-dir", type=existing_dir,
+                   help="directory of the data set's files (default: the user "
                    "cache's mnist or fashion-mnist, fetched if absent)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
