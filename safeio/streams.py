@@ -114,7 +114,9 @@ def divert_stdout() -> None:
 def is_stdout(path) -> bool:
     """``path`` is the file stdout writes to (``/dev/stdout``, or the file it was redirected to)."""
     try:
-        return os.path.samestat(os.stat(path), os.fstat(1))
+        st = os.stat(path)
+        # /dev/null for both (`--out /dev/null > /dev/null`) is no output to keep apart
+        return os.path.samestat(st, os.fstat(1)) and not os.path.samestat(st, os.stat(os.devnull))
     except OSError:
         return False
 
