@@ -115,12 +115,18 @@ def test_two_outs_started_together_leave_one_whole_run(data, tmp_path):
     assert r.returncode == 0 and "already complete" in r.stdout, r.stderr
 
 
-def test_a_killed_trainer_leaves_no_stale_lock(data, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_trainer_leaves_no_stale_lock(data, tmp_path, signum):
     run_dir = tmp_path / "run"
     first = start(data, *TINY, "--epochs", 3, "--out", run_dir, cwd=tmp_path)
     wait_for(first, "epoch 1/3")
-    first.kill()
+    first.send_signal(signum)
     first.wait(timeout=60)
+    if signum == signal.SIGTERM:        # Python sees it: one line, exit 130, no temp left
+        stderr = first.stderr.read()
+        assert first.returncode == 130 and "Traceback" not in stderr, stderr
+        assert len(stderr.strip().splitlines()) == 1 and "is intact" in stderr
+        assert not [n for n in os.listdir(run_dir) if n.endswith(".tmp")]
     r = run(data, "--resume", run_dir, "--no-progress", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert epochs(run_dir) == [1, 2, 3]
