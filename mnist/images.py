@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from safeio.paths import input_problem
+
 ASSET = Path(__file__).resolve().parent / "assets" / "mnist_test_0.npy"
 ASSET_INDEX, ASSET_LABEL = 0, 7          # MNIST test image #0 is a 7
 MAX_INPUT_PIXELS = 4096 * 4096           # larger pictures are refused before decoding
@@ -159,8 +161,9 @@ def read_picture(path, *, invert: bool = False, max_side: int | None = None,
 
     spec = str(path)
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"--input {spec!r}: no such file, expected 'default', 'mnist:INDEX', "
+    problem = input_problem(path)       # a directory, FIFO or device is not "no such file"
+    if problem:
+        raise ValueError(f"--input {spec!r}: {problem}, expected 'default', 'mnist:INDEX', "
                          "'fashion:INDEX' or a picture file (PNG, JPEG, ...)")
     limit = (f"too large: at most {MAX_INPUT_PIXELS:,} pixels (e.g. 4096×4096) are read; "
              "shrink the picture first")

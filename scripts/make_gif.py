@@ -28,8 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from recipes import Paths, build_parser, gallery_jobs, make  # noqa: E402
+# first of ours, before numpy: a Ctrl-C while importing is then one line
 from safeio.cli import run_main  # noqa: E402
+from recipes import Paths, build_parser, gallery_jobs, make  # noqa: E402
 from viz import export  # noqa: E402
 
 # the checkout's files the options default to

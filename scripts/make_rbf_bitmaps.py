@@ -15,11 +15,11 @@ import io
 import os
 import sys
 
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, run_main
 import numpy as np
 from PIL import Image, ImageDraw
-
 from safeio.atomic import write_bytes
-from safeio.cli import ArgumentParser, run_main
 from viz.fonts import font
 
 W, H, SUPER = 7, 12, 40

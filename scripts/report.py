@@ -17,13 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, run_main  # noqa: E402
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main  # noqa: E402
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
@@ -53,7 +53,7 @@ def build_parser():
                    help="most misclassified digits shown (default 60)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="evaluate on the first N test images (default: all)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=existing_dir, default=None,
                    help="directory of the run's data set (default: the user cache, fetched "
                         "if absent)")
     p.add_argument("--dpi", type=int, default=110, help="resolution of the PNGs (default 110)")
@@ -205,7 +205,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run_dir = args.run_dir
     if not run_dir.is_dir():
-        parser.error(f"argument RUN_DIR: no such directory {str(run_dir)!r}")
+        problem = "no such directory" if not run_dir.exists() else "is not a directory"
+        parser.error(f"argument RUN_DIR: {str(run_dir)!r} {problem}")
     if not (run_dir / METRICS).is_file():
         parser.error(f"argument RUN_DIR: no {METRICS} in {str(run_dir)!r} (not a run "
                      "directory written by train.py)")
@@ -232,16 +233,15 @@ def main(argv=None):
         images, labels = load_mnist("test", args.data_dir, fetch=args.data_dir is None,
                                     dataset=data.name)
     except (MnistError, OSError, ValueError) as e:
-        print(f"report.py: cannot load the {data.title} test set: {e}", file=sys.stderr)
-        return 1
+        parser.fail(f"cannot load the {data.title} test set: {e}")
     classes = None if data.name == "mnist" else data.classes
 
     t0 = time.perf_counter()
     try:
         out.mkdir(parents=args.out is None, exist_ok=True)   # runs/NAME/report for a shipped run
     except OSError as e:
-        parser.exit(2, f"{parser.prog}: error: argument --out: cannot create {out}: "
-                       f"{e.strerror or e}\n")
+        parser.fail(f"argument --out: cannot create {out}: {e.strerror or e}")
+    note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], np.asarray(labels[:args.limit]).astype(np.intp)
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")
@@ -263,8 +263,8 @@ def main(argv=None):
         try:
             written.append(save_figure(make(), out / name, dpi=args.dpi))
         except OSError as e:    # each PNG is written atomically
-            parser.exit(2, f"{parser.prog}: error: argument --out: cannot write {out / name}: "
-                           f"{e.strerror or e}\n")
+            say = parser.error if isinstance(e, IsADirectoryError) else parser.fail
+            say(f"argument --out: cannot write {out / name}: {e.strerror or e}")
         bar.update()
     bar.close()
     print(f"{out}: {', '.join(p.name for p in written)} ({weights.name}: test error "
@@ -276,8 +276,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(run_main(main))
-    except KeyboardInterrupt:
-        print("\nreport.py: interrupted; each PNG already written is complete", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(run_main(main, interrupted="each PNG already written is complete"))

@@ -13,10 +13,13 @@ Writes RUN_DIR/metrics.jsonl (one line per epoch), RUN_DIR/checkpoint.npz (after
 epoch), RUN_DIR/weights.npz and RUN_DIR/summary.json (at the end). A new run needs a new
 or empty RUN_DIR; an existing run is continued with --resume, never overwritten.
 
+One process trains in a RUN_DIR at a time (a lock the kernel releases when the process
+ends, even by kill -9): a second --out or --resume on it is refused and changes nothing.
+
 Exit codes: 0 done (or already complete), 1 MNIST or the run directory could not be
-read or written, 2 bad usage or an unusable run directory (one line on stderr),
-3 the run diverged (a non-finite loss; the last finite checkpoint is kept),
-130 interrupted (Ctrl-C).
+read or written, or another process trains in it, 2 bad usage or an unusable run
+directory (one line on stderr), 3 the run diverged (a non-finite loss; the last finite
+checkpoint is kept), 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import os
 import sys
 import time
 
+# first of ours, before numpy: a Ctrl-C while importing is then one line
+from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from safeio.cli import ArgumentParser, run_main
+from safeio.codes import EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from nn import ACTIVATIONS, INITS, NETS, OPTIMIZERS, SCHEDULES
 from nn.lenet1998 import MODERN_PARTS
 from nn.sdlm import MU
@@ -38,12 +43,11 @@ from training.config import (AUGMENT_DEFAULTS, DEFAULT_EPOCHS, DISTORTED_MU,
                              DEFAULT_WEIGHT_DECAY)
 from training.provenance import command_line
 from training.step import MAX_WORKERS, MIN_SHARD
-from training.rundir import (CHECKPOINT, RUN_INFO, WEIGHTS, RunDirError, read_run_info,
-                             run_dir_entries)
+from training.rundir import (CHECKPOINT, RUN_INFO, WEIGHTS, RunDirBusy, RunDirError, is_busy,
+                             locked_run_dir, read_run_info, run_dir_entries)
 from training.checkpoint import read_npz
 
 PROG = "train.py"
-EXIT_DIVERGED = 3
 
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
@@ -113,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")
     p.add_argument("--test-limit", type=int, metavar="N", help="use the first N test images")
-    p.add_argument("--data-dir", help="directory of the data set's files (default: the user "
+    p.add_argument("--data-dir", type=existing_dir,
+                   help="directory of the data set's files (default: the user "
                    "cache's mnist or fashion-mnist, fetched if absent)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -149,11 +154,20 @@ def parse(argv=None):
     try:
         config = TrainConfig(**values).resolved()
     except ValueError as e:
-        parser.error(str(e).replace("_", "-"))
+        parser.error(_as_argument(str(e)))
     return args, config
 
 
-def _error(message: str, code: int = 2) -> int:
+def _as_argument(message: str) -> str:
+    """TrainConfig's "seed=-1: expected an integer >= 0" as the option the user typed."""
+    name, eq, rest = message.partition("=")
+    value, colon, expected = rest.partition(": ")
+    if not (eq and colon and name.isidentifier()):
+        return message.replace("_", "-")
+    return f"argument --{name.replace('_', '-')}: {expected.replace('_', '-')}, got {value}"
+
+
+def _error(message: str, code: int = EXIT_USAGE) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return code
 
@@ -190,18 +204,22 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:       # loading MNIST or checking the run: nothing written yet
         print(f"\n{PROG}: interrupted before training started; no run file was written",
               file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _run(args, config, argv) -> int:
     if args.resume:
         run_dir = args.resume
+        if is_busy(run_dir):
+            return _error(f"argument --resume: {RunDirBusy(run_dir)}", EXIT_FAILED)
     else:
         run_dir = args.out or os.path.join("runs", f"{config.net}-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             held = run_dir_entries(run_dir)
         except RunDirError as e:
             return _error(f"argument --out: {e}")
+        if os.path.isdir(run_dir) and is_busy(run_dir):
+            return _error(f"argument --out: {RunDirBusy(run_dir)}", EXIT_FAILED)
         if held:
             shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
             if CHECKPOINT in held or (RUN_INFO in held and WEIGHTS not in held):
@@ -209,12 +227,28 @@ def _run(args, config, argv) -> int:
                               f"continue it with --resume {run_dir}, or choose a new --out")
             return _error(f"argument --out: {run_dir} is not empty ({shown}); choose a new "
                           "or empty --out")
+    # One writer per run directory: everything below reads and writes under its lock.
+    option = "--resume" if args.resume else "--out"
+    try:
+        with locked_run_dir(run_dir, create=not args.resume):
+            return _train(args, config, argv, run_dir)
+    except RunDirBusy as e:
+        return _error(f"argument {option}: {e}", EXIT_FAILED)
+    except OSError as e:
+        return _error(f"argument {option}: cannot create the run directory {run_dir}: "
+                      f"{e.strerror or e}", EXIT_FAILED)
+
+
+def _train(args, config, argv, run_dir) -> int:
     dataset = _run_dataset(run_dir) if args.resume else config.dataset
     try:
         train = load_mnist("train", args.data_dir, dataset=dataset)
         test = load_mnist("test", args.data_dir, dataset=dataset)
     except (MnistError, OSError) as e:
-        return _error(f"cannot load {get_dataset(dataset).title}: {e}", 1)
+        return _error(f"cannot load {get_dataset(dataset).title}: {e}", EXIT_FAILED)
+    if config is not None:
+        note_limit(PROG, "--train-limit", config.train_limit, len(train[0]))
+        note_limit(PROG, "--test-limit", config.test_limit, len(test[0]))
     command = command_line([os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else argv))
     progress = not args.no_progress
     if args.resume:
@@ -230,26 +264,24 @@ def _run(args, config, argv) -> int:
             return 0
         print(f"resuming {run_dir} after epoch {trainer.epoch}/{trainer.config.epochs}")
     else:
-        created = not os.path.exists(run_dir)
         try:
             trainer = Trainer(config, train, test, run_dir, progress=progress, command=command)
         except (RunDirError, ValueError) as e:
             return _error(str(e))
         except OSError as e:
-            return _error(f"cannot create the run directory {run_dir}: {e.strerror}", 1)
+            return _error(f"cannot create the run directory {run_dir}: {e.strerror}", EXIT_FAILED)
         print(f"run directory: {run_dir}")
     try:
         summary = trainer.fit()
-    except KeyboardInterrupt:
-        message = _interrupted(trainer, run_dir)
-        if not args.resume and created and not os.listdir(run_dir):
-            os.rmdir(run_dir)           # it was made by this command and holds nothing
-        print(("\n" if progress else "") + f"{PROG}: {message}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:           # Ctrl-C or SIGTERM (safeio.cli.run_main)
+        # a directory this command made and left empty is removed by locked_run_dir
+        print(("\n" if progress else "") + f"{PROG}: {_interrupted(trainer, run_dir)}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     except TrainingDiverged as e:
         return _error(f"training diverged: {e}. Try a smaller --lr, or --clip", EXIT_DIVERGED)
     except OSError as e:
-        return _error(f"cannot write to {run_dir}: {e}", 1)
+        return _error(f"cannot write to {run_dir}: {e}", EXIT_FAILED)
     print(f"test error {100 * summary['test_error']:.2f}% on {summary['test_n']} images after "
           f"{summary['epochs']} epochs ({summary['train_wall_s']:.0f} s); weights: "
           f"{os.path.join(run_dir, WEIGHTS)}")

@@ -20,7 +20,7 @@ def mnist_dir():
     """
     directory = default_data_dir()
     if check_mnist_dir(directory, sizes=SIZES):
-        pytest.skip(f"real MNIST not in {directory}; run python scripts/get_mnist.py")
+        pytest.skip(f"real MNIST not in {directory}; run python scripts/get_data.py")
     return directory
 
 

@@ -106,7 +106,8 @@ def test_out_where_nothing_can_be_written(tmp_path, capsys):
     # /proc takes no new files, even for root
     if not Path("/proc/self").is_dir():
         pytest.skip("no /proc")
-    line = _fails(["maxpool", "--max-frames", "3", "--out", "/proc/x.gif"], capsys, tmp_path)
+    line = _fails(["maxpool", "--max-frames", "3", "--out", "/proc/x.gif"], capsys, tmp_path,
+                  code=1)     # usage was right: the job could not be done
     assert "cannot write" in line and "/proc/x.gif" in line
 
 
@@ -131,7 +132,7 @@ def test_write_failure_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypa
     monkeypatch.setattr("recipes.maker.os.access", lambda *a: True)
     monkeypatch.setattr("safeio.atomic.os.replace", refuse)
     line = _fails(["maxpool", "--max-frames", "3", "--no-gifsicle", "--out",
-                   str(tmp_path / "x.gif")], capsys, tmp_path)
+                   str(tmp_path / "x.gif")], capsys, tmp_path, code=1)
     assert "cannot write" in line and "Permission denied" in line
 
 

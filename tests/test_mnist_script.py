@@ -91,6 +91,6 @@ def test_a_mistyped_data_dir_is_refused_not_created(tmp_path):
                            str(SCRIPT.parents[1] / "models" / "lenet5.npz"), "--data-dir", str(typo)],
                           capture_output=True, text=True, env=env, timeout=120)
     lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1 and len(lines) == 1
-    assert f"MNIST directory {typo} does not exist" in lines[0]
+    assert proc.returncode == 2 and len(lines) == 1           # bad usage: names the option
+    assert f"argument --data-dir: '{typo}' no such directory" in lines[0]
     assert not typo.exists() and not (tmp_path / "npm-was-run").exists()

@@ -139,7 +139,7 @@ def test_feature_maps_help():
 @pytest.mark.parametrize("argv, match", [
     (["--weights", "{tmp}/missing.npz"], "no such file"),
     (["--input", "mnist:x"], "integer"),
-    (["--gif", "--count", "3"], "mnist:INDEX"),
+    (["--gif", "--count", "3", "--input", "{tmp}/pic.png"], "mnist:INDEX"),
     (["--gif", "--frame-ms", "5"], "frame_ms"),
     (["--out", "{tmp}/no/dir/x.png"], "does not exist"),
 ])

@@ -180,6 +180,8 @@ class TrainConfig:
             bad("warmup", f"epochs in [0, {self.epochs}] (the run's length)")
         if self.workers is not None and not (isinstance(self.workers, int) and self.workers >= 1):
             bad("workers", "an integer >= 1 (or none for one per core)")
+        if not (isinstance(self.seed, int) and self.seed >= 0):
+            bad("seed", "an integer >= 0")
         for name in ("train_limit", "test_limit"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int) and v >= 1):

@@ -9,9 +9,12 @@ a shipped run go to ``runs/<name>/`` instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
+
+from safeio.lock import Busy, exclusive, is_locked
 
 CHECKPOINT = "checkpoint.npz"
 WEIGHTS = "weights.npz"
@@ -24,6 +27,54 @@ RUN_FILES = (METRICS, CHECKPOINT, WEIGHTS, RUN_INFO, SUMMARY, SNAPSHOTS)
 
 class RunDirError(ValueError):
     """A new run was pointed at a directory that already holds files."""
+
+
+class RunDirBusy(RunDirError):
+    """Another process is training in the run directory."""
+
+    def __init__(self, run_dir: str):
+        super().__init__(f"another process is training in {run_dir}; nothing was changed "
+                         "(wait for it to end, or choose another directory)")
+
+
+def is_busy(run_dir: str) -> bool:
+    """True while another process trains in ``run_dir`` (holds its lock)."""
+    return is_locked(run_dir)
+
+
+@contextlib.contextmanager
+def locked_run_dir(run_dir: str, *, create: bool = False):
+    """Be the one process that writes ``run_dir`` for the ``with`` block: an ``fcntl.flock``
+    on the directory itself, which adds no file to it and which the kernel releases when the
+    process ends, even by SIGKILL (no stale lock).
+
+    ``create``: make ``run_dir`` if it does not exist; if it is still empty at the end (the
+    run stopped before writing), it is removed again. Yields whether this call created it.
+
+    Raises
+    ------
+    RunDirBusy
+        Another process holds the lock; nothing was changed.
+    """
+    created = False
+    if create:
+        try:
+            os.makedirs(run_dir)
+            created = True
+        except FileExistsError:
+            pass
+    try:
+        held = exclusive(run_dir)
+        held.__enter__()
+    except Busy:
+        raise RunDirBusy(run_dir) from None
+    try:
+        yield created
+    finally:
+        if created and not os.listdir(run_dir):
+            with contextlib.suppress(OSError):
+                os.rmdir(run_dir)
+        held.__exit__(None, None, None)
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -230,12 +230,15 @@ class Trainer:
             self._resumed = False
         if self.epoch == 0 and not os.path.exists(os.path.join(self.run_dir, RUN_INFO)):
             self._write_run_info()
+        # One bar over the whole run; its label names the epoch the current batch is in.
         bar = tqdm(total=cfg.epochs * steps, initial=self.epoch * steps, unit="batch",
+                   desc=f"epoch {min(self.epoch + 1, cfg.epochs)}/{cfg.epochs}",
                    disable=not self.progress, dynamic_ncols=True, mininterval=0.5)
         try:
             while self.epoch < cfg.epochs:
                 if stop_after is not None and self.epoch >= stop_after:
                     return None
+                bar.set_description(f"epoch {self.epoch + 1}/{cfg.epochs}")
                 record = self._train_epoch(bar, steps)
                 self.epoch += 1
                 self.snapshots.set_test_error(record["test_error"])
@@ -323,7 +326,6 @@ class Trainer:
             bar.update(1)
             if b % 10 == 0 or b == steps - 1:
                 rate = seen / max(time.perf_counter() - t0, 1e-9)
-                bar.set_description(f"epoch {self.epoch + 1}/{cfg.epochs}", refresh=False)
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
                                 img_s=f"{rate:.0f}", refresh=False)
         train_s = time.perf_counter() - t0
