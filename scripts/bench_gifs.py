@@ -9,7 +9,6 @@ The GIFs go to a temporary folder unless --out-dir is given, so gifs/ is left al
     python scripts/bench_gifs.py --json
 """
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,11 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("make_gif", Path(__file__).with_name("make_gif.py"))
-make_gif = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_gif)
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))          # run from a checkout without installing
 
-from safeio.cli import ArgumentParser, run_main  # noqa: E402  (make_gif put the root on sys.path)
+from recipes import GALLERY, Paths, build_parser, gallery_jobs, make  # noqa: E402
+from safeio.cli import ArgumentParser, run_main  # noqa: E402
+
+PATHS = Paths(gifs=ROOT / "gifs", lenet=ROOT / "models" / "lenet5.npz")
 
 BUDGET = {"play_s": 20.0, "bytes": 500 * 1024}   # every GIF
 COMMAND_BUDGET_S = 3.0                            # `make_gif.py maxpool`, start to finish
@@ -29,14 +30,13 @@ COMMAND_BUDGET_S = 3.0                            # `make_gif.py maxpool`, start
 
 def bench(out_dir, use_gifsicle=True):
     """Render the gallery into ``out_dir``; one dict per GIF."""
-    parser, subs = make_gif.build_parser()
+    parser, subs = build_parser(None, PATHS)
     rows = []
-    (Path(out_dir) / make_gif.ARITH_DIR).mkdir(exist_ok=True)
-    for name, rel, argv, relation in make_gif.gallery():
-        args = make_gif.gallery_args(parser, argv, Path(out_dir) / rel, relation,
-                                     not use_gifsicle)
-        r = make_gif.make(args, subs[args.op])
-        rows.append({"name": rel[:-4], "command": "python scripts/make_gif.py " + " ".join(argv),
+    for _, _, args in gallery_jobs(parser, out_dir, not use_gifsicle):
+        r = make(args, subs[args.op], PATHS.gifs)
+        name = str(Path(args.out).relative_to(out_dir).with_suffix(""))
+        rows.append({"name": name, "command": "python scripts/make_gif.py "
+                     + " ".join(GALLERY[name].argv),
                      "render_s": round(r["render_s"], 3), "frames": r["frames"],
                      "tour_frames": r.get("tour_frames", 0), "tour_s": r.get("tour_s", 0.0),
                      "play_s": r["play_s"], "bytes": r["bytes"]})

@@ -1,6 +1,7 @@
 """Shared fixtures: ``mnist_dir`` and ``fashion_dir`` (the real caches, or a skip saying how
-to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names); and
-``load_script``, a command-line script imported as a module, and ``make_gif_calls``."""
+to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names); the GIF
+recipes as make_gif.py runs them (``gif_parser``, ``make_gif``, ``render_gif``); and
+``load_script``, a command-line script imported as a module."""
 import importlib.util
 from pathlib import Path
 
@@ -69,16 +70,28 @@ def load_script(name, module_name=None):
     return mod
 
 
-def make_gif_calls(mg):
-    """``(make, render)`` for a loaded make_gif module: each takes an argv list and returns
-    what ``mg.make`` returns (the file written) or ``mg.render``'s Animation."""
-    def make(argv):
-        parser, subs = mg.build_parser()
-        args = parser.parse_args(argv)
-        return mg.make(args, subs[args.op])
+ROOT = Path(__file__).resolve().parents[1]
+# the defaults make_gif.py passes in: the checkout's gifs/ and models/lenet5.npz
+GIF_DIR = ROOT / "gifs"
 
-    def render(argv):
-        parser, _ = mg.build_parser()
-        return mg.render(parser.parse_args(argv))
 
-    return make, render
+def gif_parser():
+    """``(parser, subs)`` of make_gif.py's command line (``recipes.build_parser``)."""
+    from recipes import Paths, build_parser
+    return build_parser(None, Paths(GIF_DIR, ROOT / "models" / "lenet5.npz"))
+
+
+def make_gif(argv):
+    """What ``make_gif.py ARGV`` does for one animation, in process: parse, then
+    ``recipes.make`` (bad usage: SystemExit 2 and one line on stderr). Returns its dict."""
+    from recipes import make
+    parser, subs = gif_parser()
+    args = parser.parse_args(argv)
+    return make(args, subs[args.op], GIF_DIR)
+
+
+def render_gif(argv):
+    """The Animation ``make_gif.py ARGV`` would write (``recipes.render``)."""
+    from recipes import render
+    parser, _ = gif_parser()
+    return render(parser.parse_args(argv))

@@ -140,8 +140,8 @@ def test_gif_footer_names_the_fashion_image(fake_mnist_dir, tmp_path, monkeypatc
     from viz.inputs import load_image
     shutil.copytree(fake_mnist_dir, tmp_path / "fashion-mnist")
     monkeypatch.setenv("NUMPY_DL_DATA", str(tmp_path))
-    image, said = load_image("fashion:8")
-    assert said == "Fashion-MNIST test image #8 (Bag)" and image.shape == (28, 28)
+    image, said, label = load_image("fashion:8")
+    assert said == "Fashion-MNIST test image #8 (Bag)" and image.shape == (28, 28) and label == 8
     assert load_image("default")[1] == "MNIST test image #0 (a 7)"
 
 

@@ -12,11 +12,10 @@ import ops
 from viz.draw import RING_MARGIN
 from viz.palette import ACCENT, HATCH_A
 from viz.readback import read_gif
-from conftest import load_script, make_gif_calls
+from conftest import gif_parser, make_gif, render_gif
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_gif.py"
-mg = load_script("make_gif")
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def png(tmp_path):
     return p
 
 
-_run, _anim = make_gif_calls(mg)
+_run, _anim = make_gif, render_gif
 
 
 def _swept(anim):
@@ -37,7 +36,7 @@ def _swept(anim):
 
 def _usage_error(argv, capsys, match):
     with pytest.raises(SystemExit) as e:
-        mg.main(argv)
+        make_gif(argv)
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "error:" in err[-1] and match in err[-1], err
@@ -209,23 +208,29 @@ def test_large_pictures_are_shrunk(tmp_path):
     assert _swept(a) == 16 * 8                                 # 64×32 after shrinking
 
 
-def test_all_renders_the_gallery(tmp_path, monkeypatch, png):
-    monkeypatch.setattr(mg, "GALLERY", {
-        "one": ["maxpool", "--input", str(png), "--scale", "2"],
-        "two": ["softmax", "--logits", "0,1", "--label", "1"]})
-    monkeypatch.setattr(mg, "ARITHMETIC", {
-        "three": (["conv2d", "--input", "toy:0:4", "--padding", "0", "--no-bias"], "o = 2")})
-    assert mg.main(["all", "--out-dir", str(tmp_path), "--no-gifsicle"]) == 0
+def test_all_renders_the_gallery(tmp_path, png):
+    """What `make_gif.py all` runs (recipes.gallery_jobs), on a gallery of three."""
+    from recipes import Gif, gallery_jobs, make
+    gallery = {"one": Gif(f"maxpool --input {png} --scale 2"),
+               "two": Gif("softmax --logits 0,1 --label 1"),
+               "arithmetic/three": Gif("conv2d --input toy:0:4 --padding 0 --no-bias", "o = 2")}
+    parser, subs = gif_parser()
+    headings = []
+    for heading, name, a in gallery_jobs(parser, tmp_path, no_gifsicle=True, gallery=gallery):
+        headings.append(heading)
+        make(a, subs[a.op], tmp_path)
+    assert headings[:2] == [None, None] and headings[2].startswith("-- convolution arithmetic")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["arithmetic", "in.png", "one.gif",
                                                           "two.gif"]
     assert [p.name for p in (tmp_path / "arithmetic").iterdir()] == ["three.gif"]
 
 
 def test_gallery_arguments_parse():
-    parser, _ = mg.build_parser()
-    for name, argv in mg.GALLERY.items():
-        op = parser.parse_args(argv).op.replace("-", "_")
-        assert op in name or name.startswith(op)
+    from recipes import GALLERY
+    parser, _ = gif_parser()
+    for name, gif in GALLERY.items():
+        op = parser.parse_args(gif.argv).op.replace("-", "_")
+        assert name.startswith("arithmetic/") or op in name or name.startswith(op)
 
 
 def test_trace_is_from_ops(png):

@@ -11,15 +11,19 @@ from viz.arith import adds_up, number
 from viz.inputs import toy_image
 from viz.layout import overlaps
 from viz.readback import read_gif
-from conftest import load_script
+from viz.kernels import make_weight
+from recipes import GALLERY, gallery_args, make, render
+from conftest import GIF_DIR, gif_parser, make_gif
 
-mg = load_script("make_gif", "make_gif_arith")
+# the arithmetic section: name -> (argv, relationship)
+ARITHMETIC = {n.split("/", 1)[1]: (g.argv, g.relation) for n, g in GALLERY.items()
+              if n.startswith("arithmetic/")}
 
 GUIDE = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], np.float32)
 
 
 def _args(argv, relation=None):
-    parser, _ = mg.build_parser()
+    parser, _ = gif_parser()
     a = parser.parse_args(argv)
     if relation is not None:
         a.formula, a.frame_ms = relation, None
@@ -27,7 +31,7 @@ def _args(argv, relation=None):
 
 
 def _anim(argv, relation=None):
-    return mg.render(_args(argv, relation))
+    return render(_args(argv, relation))
 
 
 def _texts(anim, kind):
@@ -36,7 +40,7 @@ def _texts(anim, kind):
 
 def _gif(tmp_path, argv):
     out = tmp_path / "x.gif"
-    assert mg.main(argv + ["--out", str(out), "--no-gifsicle"]) == 0
+    assert make_gif(argv + ["--out", str(out), "--no-gifsicle"])["path"] == out
     return read_gif(out)
 
 
@@ -96,7 +100,7 @@ def test_transposed_direct_working_adds_up_and_styles_inserted_zeros():
 
 def test_transposed_scatter_stamps_are_cell_times_kernel():
     a = _anim(["conv_transpose2d", "--kernel", "ints", "--seed", "3"])
-    w = mg.make_weight(["ints"], 1, (3, 3), 3)[0, 0]
+    w = make_weight(["ints"], 1, (3, 3), 3)[0, 0]
     x = toy_image(0, 3)
     for i in a.tour_frames():
         t = a.texts[i]
@@ -115,7 +119,7 @@ def test_transposed_tour_by_hand_and_bad_cell(capsys, tmp_path):
     a = _anim(["conv_transpose2d", "--tour", "1,1"])
     assert a.texts[0]["head"] == "x[1, 1] = 1"
     with pytest.raises(SystemExit) as e:
-        mg.main(["conv_transpose2d", "--tour", "5,5", "--out", str(tmp_path / "x.gif")])
+        make_gif(["conv_transpose2d", "--tour", "5,5", "--out", str(tmp_path / "x.gif")])
     assert e.value.code == 2 and "not a cell of the input 1×3×3" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
@@ -152,7 +156,7 @@ def test_signal_gifs_read_back_their_output(tmp_path, argv):
     a = _anim(argv)
     x = toy_image(0, 12)[6][None, None]
     if argv[0] == "conv1d":
-        out, _ = ops.conv1d(x, mg.make_weight(["ints"], 1, (1, 3), 0)[:, :, 0])
+        out, _ = ops.conv1d(x, make_weight(["ints"], 1, (1, 3), 0)[:, :, 0])
     elif argv[0] == "maxpool1d":
         out, _ = ops.max_pool1d(x, 3, 2, 1)
     else:
@@ -170,7 +174,7 @@ def test_signal_gifs_read_back_their_output(tmp_path, argv):
 def test_causal_conv1d_reads_only_the_past():
     a = _anim(["conv1d", "--padding", "causal", "--kernel-size", "3"])
     x = toy_image(0, 12)[6][None, None]
-    w = mg.make_weight(["ints"], 1, (1, 3), 0)[:, :, 0]
+    w = make_weight(["ints"], 1, (1, 3), 0)[:, :, 0]
     full, _ = ops.conv1d(x, w, padding=2)          # causal = the first L of symmetric padding
     texts = _texts(a, "text")
     assert "label input 1×12 (+ 2 causal zeros)" in texts and "label output 1×12" in texts
@@ -191,7 +195,7 @@ def test_causal_conv1d_reads_only_the_past():
     (["conv_transpose2d", "--channels", "5"], "expected 1 to 4")])
 def test_bad_usage_exits_2_with_one_line(tmp_path, capsys, argv, match):
     with pytest.raises(SystemExit) as e:
-        mg.main(argv + ["--out", str(tmp_path / "x.gif")])
+        make_gif(argv + ["--out", str(tmp_path / "x.gif")])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and match in err[0]
@@ -205,15 +209,15 @@ GUIDE_SET = ["no_padding_no_strides", "arbitrary_padding_no_strides", "same_padd
 
 
 def test_the_section_holds_every_guide_animation_and_the_extras():
-    names = set(mg.ARITHMETIC)
+    names = set(ARITHMETIC)
     assert set(GUIDE_SET) <= names
     assert {n + "_transposed" for n in GUIDE_SET if n != "dilation"} <= names
     assert {"groups2", "depthwise", "causal_conv1d", "checkerboard"} <= names
 
 
-@pytest.mark.parametrize("name", sorted(n for n, (_, r) in mg.ARITHMETIC.items() if r))
+@pytest.mark.parametrize("name", sorted(n for n, (_, r) in ARITHMETIC.items() if r))
 def test_arithmetic_gif_title_carries_its_relationship(name):
-    argv, relation = mg.ARITHMETIC[name]
+    argv, relation = ARITHMETIC[name]
     a = _anim(argv, relation)
     assert relation in _texts(a, "text")
     size = int(re.search(r"= (\d+)(?:  |$)", relation).group(1))      # the relation's result
@@ -244,23 +248,23 @@ def _op_output(a):
     x = toy_image(0, side)
     ks = a.kernel_size if isinstance(a.kernel_size, tuple) else (a.kernel_size,) * 2
     if a.op == "conv2d":
-        w = mg.make_weight([a.kernel], 1, ks, a.seed)
+        w = make_weight([a.kernel], 1, ks, a.seed)
         out, _ = ops.conv2d(x[None, None], w, None, a.stride, a.padding, a.dilation)
     else:
-        w = mg.make_weight([a.kernel], 1, ks, a.seed)
+        w = make_weight([a.kernel], 1, ks, a.seed)
         out, _ = ops.conv_transpose2d(x[None, None], w, None, a.stride, a.padding,
                                       a.output_padding, 1, a.dilation)
     return out[0]
 
 
-@pytest.mark.parametrize("name", [n for n, (_, r) in mg.ARITHMETIC.items() if r])
+@pytest.mark.parametrize("name", [n for n, (_, r) in ARITHMETIC.items() if r])
 def test_arithmetic_gif_decoded(tmp_path, name):
-    argv, relation = mg.ARITHMETIC[name]
-    parser, subs = mg.build_parser()
-    a = mg.gallery_args(parser, argv, tmp_path / f"{name}.gif", relation, no_gifsicle=True)
-    r = mg.make(a, subs[a.op])
+    gif = GALLERY[f"arithmetic/{name}"]
+    parser, subs = gif_parser()
+    a = gallery_args(parser, gif, tmp_path / f"{name}.gif", no_gifsicle=True)
+    r = make(a, subs[a.op], GIF_DIR)
     frames, durations, loop = read_gif(r["path"])
-    anim = mg.render(mg.gallery_args(parser, argv, tmp_path / "x.gif", relation))
+    anim = render(gallery_args(parser, gif, tmp_path / "x.gif"))
     assert len(frames) == len(anim) == r["frames"] and loop == 0
     assert r["bytes"] <= 500 * 1024 and sum(durations) <= 20000
     tour = anim.tour_frames()
@@ -288,13 +292,13 @@ def test_means_of_whole_numbers_keep_their_decimals():
 
 def test_toy_size_and_integer_kernels():
     from viz.inputs import load_image
-    img, desc = load_image("toy:2:5")
+    img, desc, _ = load_image("toy:2:5")
     assert img.shape == (5, 5) and "5×5" in desc and np.array_equal(img, toy_image(2, 5))
     assert np.array_equal(load_image("toy:2")[0], toy_image(2))          # 6×6 as before
     for bad in ("toy:0:0", "toy:0:17", "toy:0:3:1", "toy:0:x"):
         with pytest.raises(ValueError, match="toy:SEED:SIZE"):
             load_image(bad)
-    assert np.array_equal(mg.make_weight(["guide"], 1, (3, 3))[0, 0], GUIDE)
-    w = mg.make_weight(["ints", "ints"], 2, (4, 4), 7)
+    assert np.array_equal(make_weight(["guide"], 1, (3, 3))[0, 0], GUIDE)
+    w = make_weight(["ints", "ints"], 2, (4, 4), 7)
     assert w.shape == (2, 2, 4, 4) and set(np.unique(w)) <= {-1, 0, 1, 2}
-    assert not np.array_equal(w[0], w[1]) and (mg.make_weight(["ones"], 1, (2, 5)) == 1).all()
+    assert not np.array_equal(w[0], w[1]) and (make_weight(["ones"], 1, (2, 5)) == 1).all()

@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 
 from viz.readback import read_gif, read_map
-from conftest import load_script, make_gif_calls
+from conftest import make_gif, render_gif
 
 ROOT = Path(__file__).resolve().parents[1]
-mg = load_script("make_gif", "make_gif_backward")
-
-
-_make, _anim = make_gif_calls(mg)
+_make, _anim = make_gif, render_gif
 
 
 def test_maxpool_backward_default_is_lenet5s_own_gradient(tmp_path):
@@ -57,7 +54,7 @@ def test_hand_made_geometry_falls_back_to_random_with_a_note(capsys):
 def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys, argv, msg):
     out = tmp_path / "x.gif"
     with pytest.raises(SystemExit) as e:
-        mg.main(argv + ["--out", str(out)])
+        make_gif(argv + ["--out", str(out)])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and msg in err[0]

@@ -5,12 +5,9 @@ import pytest
 
 from viz.inputs import load_image, toy_image
 from viz.readback import read_gif
-from conftest import load_script, make_gif_calls
+from conftest import make_gif, render_gif
 
-mg = load_script("make_gif", "make_gif_tour")
-
-
-_, _anim = make_gif_calls(mg)
+_anim = render_gif
 
 
 def test_tour_by_hand_unquoted_and_off(tmp_path):
@@ -20,9 +17,7 @@ def test_tour_by_hand_unquoted_and_off(tmp_path):
     a = _anim(["conv2d", "--filters", "2", "--kernel", "sobel-x,sobel-y", "--tour", "1,3,3"])
     assert a.steps[0] == 1 * 28 * 28 + 3 * 28 + 3
     out = tmp_path / "n.gif"
-    parser, subs = mg.build_parser()
-    args = parser.parse_args(["maxpool", "--tour", "none", "--out", str(out), "--no-gifsicle"])
-    r = mg.make(args, subs["maxpool"])
+    r = make_gif(["maxpool", "--tour", "none", "--out", str(out), "--no-gifsicle"])
     _, durations, _ = read_gif(out)
     assert r["tour_frames"] == 0 and max(durations[:-1]) == 60
 
@@ -31,7 +26,7 @@ def test_tour_by_hand_unquoted_and_off(tmp_path):
                                          (["a,b"], "R,C"), (["1,2,3,4"], "R,C")])
 def test_bad_tour_exits_2_with_one_line(tmp_path, capsys, tour, match):
     with pytest.raises(SystemExit) as e:
-        mg.main(["maxpool", "--tour", *tour, "--out", str(tmp_path / "x.gif")])
+        make_gif(["maxpool", "--tour", *tour, "--out", str(tmp_path / "x.gif")])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "error:" in err[-1] and match in err[-1]
@@ -39,8 +34,9 @@ def test_bad_tour_exits_2_with_one_line(tmp_path, capsys, tour, match):
 
 
 def test_toy_input_is_small_whole_numbers():
-    img, desc = load_image("toy")
+    img, desc, label = load_image("toy")
     assert img.shape == (6, 6) and set(np.unique(img)) <= {0, 1, 2, 3} and "toy" in desc
+    assert label is None                                  # the toy input has no class
     assert np.array_equal(img, toy_image(0)) and not np.array_equal(load_image("toy:1")[0], img)
     with pytest.raises(ValueError, match="toy:SEED"):
         load_image("toy:x")

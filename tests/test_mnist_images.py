@@ -128,9 +128,9 @@ def test_resize_policies(tmp_path):
 
 def test_both_callers_read_one_spec(tmp_path):
     bundled = np.load(ASSET)
-    img, desc = load_image("default")
+    img, desc, label = load_image("default")
     np.testing.assert_array_equal(img, bundled / np.float32(255))
-    assert desc == "MNIST test image #0 (a 7)"
+    assert desc == "MNIST test image #0 (a 7)" and label == 7
     digits, labels, names = load_digits("default")
     np.testing.assert_array_equal(digits[0], bundled)
     assert labels == [7] and names == ["MNIST test #0"]
@@ -140,7 +140,8 @@ def test_both_callers_read_one_spec(tmp_path):
     rgba = np.zeros((56, 42, 4), np.uint8)
     rgba[10:46, 18:24, 3] = 255
     Image.fromarray(rgba, "RGBA").save(tmp_path / "one.png")
-    img, desc = load_image(str(tmp_path / "one.png"), invert=True)
+    img, desc, label = load_image(str(tmp_path / "one.png"), invert=True)
+    assert label is None                                  # a picture has no class
     assert img.shape == (56, 42) and desc == "one.png (grayscale, 56×42)"
     digits, labels, _ = load_digits(str(tmp_path / "one.png"), invert=True)
     assert digits.shape == (1, 28, 28) and digits.dtype == np.uint8 and labels == [None]

@@ -26,7 +26,7 @@ def _loss(model, x, label):
 
 def test_input_gradient_matches_finite_differences(model64):
     model, config = model64
-    image, _ = load_image("default")
+    image, _, _ = load_image("default")
     x = prepare_unit_image(image, config.normalize).astype(np.float64)
     g = layer_gradients(model, x, label=3)       # a wrong label: gradients of a useful size
     dx = g.dxs[g.names[0]]
@@ -46,7 +46,7 @@ def test_input_gradient_matches_finite_differences(model64):
 
 def test_lenet_layer_case_slices_one_channel():
     model, config = load_model(LENET)
-    image, _ = load_image("default")
+    image, _, _ = load_image("default")
     case = lenet_layer_case(model, config, image, "pool", label=7, index=2)
     g = case["grads"]
     assert case["layer"] == "s2" and case["index"] == 2 and case["channels"] == 6

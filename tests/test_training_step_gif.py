@@ -23,7 +23,8 @@ def test_record_is_one_sgd_step():
 
 
 def test_training_step_gif(tmp_path):
-    image, _ = load_image("default")
+    image, _, label = load_image("default")
+    assert label == 7
     rec = digit_step(image, 7, lr=0.1, seed=1)
     anim = render_training_step(rec)
     d = anim.durations()

@@ -12,7 +12,7 @@ from viz.flatten_gif import render_flatten
 from viz.layout import overlaps
 from viz.linear_gif import render_linear
 from viz.readback import read_gif
-from conftest import load_script, make_gif_calls
+from conftest import make_gif, render_gif
 
 
 def _linear(n_in, n_out, seed=0):
@@ -178,14 +178,8 @@ def test_activation_working_gives_the_shown_output(name):
 
 
 # -- as a user runs them: make_gif.py, decoded ------------------------------------------
-mg = load_script("make_gif", "make_gif_dense")
-
-
-_mg_make, _ = make_gif_calls(mg)
-
-
 def _make(argv, out):
-    return _mg_make(argv + ["--out", str(out), "--no-gifsicle"])
+    return make_gif(argv + ["--out", str(out), "--no-gifsicle"])
 
 
 @pytest.mark.parametrize("argv", [["relu"], ["linear"], ["flatten", "--channels", "2"],
@@ -206,13 +200,12 @@ def test_gifs_fit_their_budget_and_tour_slowly(tmp_path, argv):
 def test_tour_option_of_the_vector_ops(tmp_path, capsys):
     a = _make(["linear", "--tour", "3", "7"], tmp_path / "l.gif")
     assert read_gif(a["path"])[1][:3] == [1500, 1500, 300]
-    parser, _ = mg.build_parser()
-    assert mg.render(parser.parse_args(["flatten", "--tour", "none"])).phases.count("tour") == 0
+    assert render_gif(["flatten", "--tour", "none"]).phases.count("tour") == 0
     for argv, match in ((["linear", "--tour", "x"], "not a neuron index"),
                         (["flatten", "--tour", "99"], "tour index 99"),
                         (["relu", "--tour", "30,1"], "outside")):
         with pytest.raises(SystemExit) as e:
-            mg.main(argv + ["--out", str(tmp_path / "x.gif")])
+            make_gif(argv + ["--out", str(tmp_path / "x.gif")])
         assert e.value.code == 2 and match in capsys.readouterr().err
         assert not (tmp_path / "x.gif").exists()
 

@@ -17,12 +17,12 @@ from training.features import (conv_filter_input, forward_stages, layer_activati
                                load_digits, prepare_unit_image, probabilities)
 from viz.inputs import ASSET
 from viz.readback import read_gif
-from conftest import load_script, make_gif_calls
+from conftest import load_script, make_gif, render_gif
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-fm, mg, rp = load_script("feature_maps"), load_script("make_gif"), load_script("report")
+fm, rp = load_script("feature_maps"), load_script("report")
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,7 @@ def test_feature_maps_rejects_a_weights_file_that_is_not_one(tmp_path, capsys):
 
 
 # -- make_gif.py conv2d --weights -------------------------------------------------------
-_, _render = make_gif_calls(mg)
+_render = render_gif
 
 
 @pytest.mark.parametrize("layer, index, act", [("conv1", 2, "c1"), ("conv2", 11, "c3")])
@@ -187,13 +187,13 @@ def test_learned_filter_output_panel_is_the_layers_output(weights, model, layer,
 def test_learned_filter_gif_default_name(weights, tmp_path, monkeypatch):
     """The GIF of a run's filter goes beside its weights; of shipped weights, to runs/NAME/."""
     gifs_before = sorted(p.name for p in (ROOT / "gifs").iterdir())
-    assert mg.main(["conv2d", "--weights", str(weights), "--filter", "3", "--max-frames", "3",
-                    "--no-gifsicle"]) == 0
+    make_gif(["conv2d", "--weights", str(weights), "--filter", "3", "--max-frames", "3",
+              "--no-gifsicle"])
     frames, _, _ = read_gif(weights.parent / "lenet5_conv1_filter3.gif")
     assert len(frames) == 3
     monkeypatch.chdir(tmp_path)
-    assert mg.main(["conv2d", "--weights", str(ROOT / "models" / "lenet5.npz"), "--filter", "3",
-                    "--max-frames", "3", "--no-gifsicle"]) == 0
+    make_gif(["conv2d", "--weights", str(ROOT / "models" / "lenet5.npz"), "--filter", "3",
+              "--max-frames", "3", "--no-gifsicle"])
     assert (tmp_path / "runs" / "lenet5" / "lenet5_conv1_filter3.gif").is_file()
     assert sorted(p.name for p in (ROOT / "gifs").iterdir()) == gifs_before
 
@@ -208,7 +208,7 @@ def test_learned_filter_gif_default_name(weights, tmp_path, monkeypatch):
 ])
 def test_learned_filter_bad_usage(weights, tmp_path, capsys, argv, match):
     argv = ["conv2d"] + [a.format(tmp=tmp_path, w=weights) for a in argv]
-    _usage_error(mg.main, argv + ["--out", str(tmp_path / "x.gif")], capsys, match,
+    _usage_error(make_gif, argv + ["--out", str(tmp_path / "x.gif")], capsys, match,
                  "make_gif.py conv2d")
     assert os.listdir(tmp_path) == []
 

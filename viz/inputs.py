@@ -3,6 +3,7 @@
 All come back as float32 grayscale arrays in [0, 1] (white ink on black for MNIST).
 """
 import sys
+from typing import NamedTuple
 
 import numpy as np
 
@@ -10,6 +11,13 @@ from mnist.catalog import class_names
 from mnist.images import ASSET, TEST_SETS, load_input, toy_image  # noqa: F401  (re-exported)
 
 MAX_SIDE = 64      # pictures are shrunk to at most this many pixels on the long side
+
+
+class Loaded(NamedTuple):
+    """An input image with what the GIF says of it."""
+    image: np.ndarray       # (H, W) float32 in [0, 1] (the toy input: whole numbers 0..3)
+    description: str        # where the image came from, for the GIF's footer
+    label: int | None       # the test image's class; None for a picture or the toy input
 
 
 def load_image(spec, *, invert=False):
@@ -29,9 +37,11 @@ def load_image(spec, *, invert=False):
 
     Returns
     -------
-    image : ndarray (H, W) float32 in [0, 1] (the toy input: whole numbers 0..3)
-    description : str
-        Where the image came from, for the GIF's footer.
+    Loaded
+        ``(image, description, label)``: the image (H, W) float32 in [0, 1] (the toy input:
+        whole numbers 0..3), where it came from (for the GIF's footer), and the test
+        image's class (None for a picture or the toy input), so that nothing loads an
+        input twice.
 
     A notice about the picture (e.g. that it is mostly light) is printed once on stderr.
 
@@ -43,16 +53,15 @@ def load_image(spec, *, invert=False):
     got = load_input(spec, invert=invert, max_side=MAX_SIDE)
     if got.notice:
         print(f"note: {got.notice}", file=sys.stderr)
-    image = got.images[0]
-    if got.indices[0] is not None and got.labels[0] is not None:
+    image, label = got.images[0], got.labels[0]
+    if got.indices[0] is not None and label is not None:
         prefix = str(spec).split(":", 1)[0]
         dataset, title = TEST_SETS.get(prefix, TEST_SETS["mnist"])    # "default" is MNIST's
-        label = got.labels[0]
         what = f"a {label}" if dataset == "mnist" else class_names(dataset)[label]
-        return image, f"{title} test image #{got.indices[0]} ({what})"
+        return Loaded(image, f"{title} test image #{got.indices[0]} ({what})", label)
     if str(spec).startswith("toy"):
-        return image, got.names[0]
-    return image, f"{got.names[0]} (grayscale, {image.shape[0]}×{image.shape[1]})"
+        return Loaded(image, got.names[0], label)
+    return Loaded(image, f"{got.names[0]} (grayscale, {image.shape[0]}×{image.shape[1]})", label)
 
 
 def stack_channels(image, channels):

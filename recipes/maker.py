@@ -1,0 +1,79 @@
+"""One GIF from parsed arguments: check the options, render, write atomically, measure."""
+import os
+import time
+
+from viz.encode import write_gif
+from viz.frames import sweep_pace
+
+from .options import MAX_DELAY_MS
+from .registry import render
+from .window import learned_checks
+
+
+def _timing(args):
+    """The frame delay in ms from --frame-ms or --fps; checks --hold too."""
+    frame_ms = args.frame_ms
+    if args.fps is not None:
+        lo = 1000 / MAX_DELAY_MS
+        if not lo <= args.fps <= 50:
+            raise ValueError(f"argument --fps: {args.fps:g}, expected {lo:.4f} to 50 frames per "
+                             "second (a GIF frame lasts 20 ms to 655 s)")
+        frame_ms = int(round(100 / args.fps)) * 10
+    for opt, v in (("--frame-ms", frame_ms), ("--hold", args.hold)):
+        if v is None:                          # the renderer's own pace
+            continue
+        if not (20 <= v <= MAX_DELAY_MS and v % 10 == 0):
+            raise ValueError(f"argument {opt}: {v}, expected a multiple of 10 ms from 20 to "
+                             f"{MAX_DELAY_MS} (GIF delays are whole centiseconds)")
+    return frame_ms
+
+
+def _check_out(out, parser):
+    """Refuse an output path that cannot be written, before rendering anything."""
+    if out.is_dir():
+        parser.error(f"argument --out: {str(out)!r} is a folder, expected a file path such as "
+                     f"{str(out / 'name.gif')!r}")
+    if not out.parent.is_dir():
+        parser.error(f"argument --out: folder {str(out.parent)!r} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        parser.error(f"argument --out: cannot write into folder {str(out.parent)!r} "
+                     "(permission denied)")
+
+
+def make(args, parser, gif_dir):
+    """Render one GIF from parsed arguments; bad usage ends in ``parser.error`` (exit 2).
+
+    parser – the subcommand's parser (its ``error`` reports bad usage).
+    gif_dir – where the GIF goes without --out: ``gif_dir/OP.gif``.
+
+    Returns a dict: ``path``, ``frames``, ``play_s``, ``bytes``, ``render_s`` (drawing and
+    encoding time), ``tour_frames``, ``tour_s``."""
+    out = args.out or (gif_dir / f"{args.op}.gif")
+    if getattr(args, "weights", None) is not None:
+        learned_out = learned_checks(args, parser)
+        out = args.out or learned_out
+        if args.out is None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+    elif args.op == "conv2d" and (args.layer != "conv1" or args.filter != 0):
+        parser.error("argument --layer/--filter: only with --weights PATH")
+    _check_out(out, parser)
+    if getattr(args, "max_frames", 2) < 2:
+        parser.error(f"--max-frames {args.max_frames}: expected at least 2")
+    try:
+        frame_ms = _timing(args)
+        t0 = time.perf_counter()
+        anim = render(args)
+    except (ValueError, TypeError) as e:       # the ops' and viz's own messages
+        parser.error(str(e))
+    if frame_ms is None and anim.phases:      # no --frame-ms: a pace that suits the trace
+        frame_ms = sweep_pace(anim.phases)
+    durations = anim.durations(frame_ms, args.hold)
+    try:
+        write_gif(out, anim.frames, durations, use_gifsicle=not args.no_gifsicle)
+    except OSError as e:                       # the atomic writer left nothing behind
+        parser.error(f"argument --out: cannot write {str(out)!r} ({e.strerror or e})")
+    seconds = time.perf_counter() - t0
+    tour = anim.tour_frames()
+    return {"path": out, "frames": len(anim), "play_s": sum(durations) / 1000,
+            "bytes": out.stat().st_size, "render_s": seconds, "tour_frames": len(tour),
+            "tour_s": sum(durations[i] for i in tour) / 1000}
