@@ -20,6 +20,11 @@ def show(v, d):
     return fmt(v, decimals=d)
 
 
+def show_grid(a, d):
+    """Every number of a 2-D array as :func:`show` writes it: the labels of a grid of cells."""
+    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
+
+
 def number(s):
     """The Decimal a shown string stands for (−∞ as -Infinity)."""
     return Decimal(s.replace(MINUS, "-").replace(INF, "Infinity"))

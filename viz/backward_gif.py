@@ -16,52 +16,23 @@ shown in one unit per GIF, ``×10⁻⁶``, named in the labels and legends.
 """
 import numpy as np
 
-from .arith import show
+from .arith import show, show_grid
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
-from .frames import Animation, plan_tour
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
-                     Row, Space, Spread, Text, gap_for, measure)
+from . import grammar
+from .frames import Animation
+from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
-from .palette import (ACCENT, BLANK, DIM, GOOD, HATCH_B, constant_scale, diverging_scale,
-                      auto_scale, weight_scale)
-from .tour import MIN_TOUR, TOUR_COUNT
+from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
+from .palette import ACCENT, BLANK, DIM, GOOD, HATCH_B, auto_scale, grad_scale, weight_scale
+from .tour import TOUR_COUNT, Candidate, Stop, by_hand, choose, room
 
-SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAP_TARGET = 240          # px, the longer side of a gradient map
 MAP_CELL_MAX = 40
 LABEL_CELL = 30           # map cells at least this big get their numbers
 NUM_SIZE = 11
-CAPTION_SIZE = 13
 
 
 # -- numbers -------------------------------------------------------------------------------
-def unit_of(*arrays):
-    """The power of ten ``e`` gradients are shown in (values / 10^e, 2 decimals): 0 when every
-    value is whole or the largest |value| is in [0.1, 1000)."""
-    v = np.concatenate([np.abs(np.asarray(a, float)).ravel() for a in arrays])
-    v = v[np.isfinite(v)]
-    if v.size == 0 or all_integers(v) or v.max() == 0 or 0.1 <= v.max() < 1000:
-        return 0
-    return int(np.floor(np.log10(v.max())))
-
-
-def unit_text(e):
-    """``" (×10⁻⁶)"`` for e = −6, "" for 0."""
-    return "" if e == 0 else f" (×10{str(e).translate(SUPER)})"
-
-
-def grad_scale(*arrays):
-    """Diverging scale centred at 0 over the finite values (one neutral colour when all 0)."""
-    v = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
-    v = v[np.isfinite(v)]
-    vabs = float(np.abs(v).max()) if v.size else 0.0
-    return diverging_scale(vabs) if vabs > 0 else constant_scale(0.0)
-
-
-def _strings(a, d):
-    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
-
-
 def map_cell(h, w):
     return int(max(2, min(MAP_CELL_MAX, MAP_TARGET // max(h, w))))
 
@@ -74,7 +45,7 @@ def draw_map(cv, x, y, vals, scale, s, d=2, stripes=None, dim=None, labels=None)
     idx = scale.index(vals)
     g = gap_for(s)
     if labels is None and s >= LABEL_CELL:
-        labels = _strings(vals, d)
+        labels = show_grid(vals, d)
     cell_grid(cv, x, y, idx, s, g, labels=labels, label_size=min(NUM_SIZE + 1, s // 3 + 2)
               if labels is not None else None)
     for r, c in zip(*np.nonzero(stripes if stripes is not None else [[]])):
@@ -95,29 +66,19 @@ def _span(a, b):
     return (f"{a}" if a == b else f"{a}…{b}").replace("-", MINUS)
 
 
-def _caption(phases, reasons, i, sweep_text):
-    ph = phases[i]
-    if ph == "tour":
-        return f"tour {phases[:i + 1].count('tour')} / {phases.count('tour')}: {reasons[i]}"
-    return "the complete gradient" if ph == "hold" else sweep_text
-
-
-def _count(phases, steps, i, total, what="step"):
-    if phases[i] == "hold":
-        return f"all {total} {what}s"
-    return f"{what} {int(steps[i]) + 1} / {total}" + ("  (fast)" if phases[i] == "sweep" else "")
+HOLD = "the complete gradient"          # the hold's caption
 
 
 # -- the scatter view (max/avg pool, conv dx) ----------------------------------------------
-def pick_scatter_tour(trace, count=TOUR_COUNT):
-    """Up to ``count`` informative steps of a one-channel ScatterTrace, with reasons: the
-    largest upstream gradient; a stamp that lands on gradient already there (overlap);
-    a stamp cropped on the padding; the strongest of the other sign."""
+def scatter_candidates(trace):
+    """The tour candidates of a one-channel ScatterTrace: the largest upstream gradient; a
+    stamp that lands on gradient already there (overlap); a stamp cropped on the padding;
+    the strongest of the other sign; another strong one."""
     S = len(trace)
     st = np.asarray(trace.stamp[:, 0], float).reshape(S, -1)
     nz = np.abs(st) > 0
     live = nz.any(1)
-    if not live.any() or count < 1:
+    if not live.any():
         return []
     up = np.asarray(trace.upstream, float)[tuple(trace.out_index.T)]
     aup = np.abs(up)
@@ -128,32 +89,25 @@ def pick_scatter_tour(trace, count=TOUR_COUNT):
     onto = (nz & (first[flat] < np.arange(S)[:, None])).any(1)
     pad = np.asarray(trace.is_pad).reshape(S, -1)
     lost = np.abs(np.where(pad, st, 0)).sum(1)
-    cand = [("the largest upstream gradient", aup, live)]
+    cand = [Candidate("largest", "the largest upstream gradient", aup, live)]
     if onto.any():
-        cand.append(("windows overlap: this stamp adds onto gradient already there", aup, onto))
+        cand.append(Candidate("overlap", "windows overlap: this stamp adds onto gradient "
+                              "already there", aup, onto))
     if (lost > 0).any():
-        cand.append(("the stamp reaches the padding: that part is cropped, lost", lost, lost > 0))
+        cand.append(Candidate("cropped", "the stamp reaches the padding: that part is "
+                              "cropped, lost", lost, lost > 0))
     sign = np.sign(up[np.argmax(np.where(live, aup, -1))])
-    cand.append(("the strongest upstream gradient of the other sign", aup,
-                 live & (np.sign(up) == -sign)))
-    cand.append(("another strong upstream gradient", aup, live))
-    picks, taken = [], set()
-    for reason, score, ok in cand:
-        if len(picks) >= count:
-            break
-        idx = [k for k in np.flatnonzero(ok)[np.argsort(-score[ok], kind="stable")]
-               if int(k) not in taken]
-        if idx:
-            picks.append((int(idx[0]), reason))
-            taken.add(int(idx[0]))
-    return sorted(picks)
+    cand.append(Candidate("other sign", "the strongest upstream gradient of the other sign",
+                          aup, live & (np.sign(up) == -sign)))
+    cand.append(Candidate("another", "another strong upstream gradient", aup, live))
+    return cand
 
 
 class _ScatterFrames:
-    def __init__(self, tr, steps, phases, reasons, x, weight, title, subtitle, names, e,
-                 scale=None):
+    def __init__(self, tr, plan, x, weight, title, subtitle, names, e, scale=None):
         self.scale = scale
-        self.tr, self.steps, self.phases, self.reasons = tr, steps, phases, reasons
+        self.tr, self.plan = tr, plan
+        steps, phases = self.steps, self.phases = plan.steps, plan.phases
         self.op = tr.op
         self.kh, self.kw = tr.kernel_size
         self.dh, self.dw = tr.dilation
@@ -196,11 +150,11 @@ class _ScatterFrames:
     def _work(self, k):
         tr = self.tr
         stamp = np.asarray(tr.stamp[k, 0], float) / self.unit
-        w = {"adds": _strings(stamp, self.d),
-             "sum": _strings(self._window_vals(self.states[k], k), self.d),
+        w = {"adds": show_grid(stamp, self.d),
+             "sum": show_grid(self._window_vals(self.states[k], k), self.d),
              "counts": self._window_counts(k)}
         if self.op == "max_pool2d":
-            w["x"] = _strings(self._window_vals(self.x, k), 2 if not all_integers(self.x) else 0)
+            w["x"] = show_grid(self._window_vals(self.x, k), 2 if not all_integers(self.x) else 0)
             xs = self._window_vals(self.x, k)
             w["argmax"] = tuple(int(v) for v in np.unravel_index(int(np.asarray(
                 self._argmax(k))), xs.shape))
@@ -220,11 +174,10 @@ class _ScatterFrames:
         return int(np.argmax(np.nan_to_num(self._window_vals(self.x, k), nan=np.inf)))
 
     def _window_counts(self, k):
-        return _strings(self._window_vals(self.counts.astype(float), k), 0)
+        return show_grid(self._window_vals(self.counts.astype(float), k), 0)
 
     # the declaration
     def _declare(self, title, subtitle):
-        tr = self.tr
         self.s1 = map_cell(self.OH, self.OW)
         self.s3 = int(self.scale) if self.scale else map_cell(self.Hp, self.Wp)
         self.up_box = Box(self.OW * self.s1 + 1 + 2 * RING_MARGIN,
@@ -243,23 +196,21 @@ class _ScatterFrames:
                   for v in self._lost_all()]
         self.lost = Text(None, 11, color=DIM, name="lost", widest=lost_w) if self.ph or self.pw \
             else None
-        p3 = Col(self.g_box, *[Text(t, 11, color=DIM) for t in notes], self.lost,
+        p3 = Col(self.g_box, *grammar.notes(notes), self.lost,
                  Legend(self.g_scale, f"{self.names['grad']}{u}", name="gradient legend"), gap=6)
 
         works = [self._work(k) for k in sorted(self.tour)] or [self._work(int(self.steps[0]))]
         strings = [t for w in works for key in ("adds", "sum", "x") if key in w
                    for t in w[key].ravel()]
         if self.weight is not None:
-            self.w_str = _strings(self.weight, 0 if all_integers(self.weight) else 2)
+            self.w_str = show_grid(self.weight, 0 if all_integers(self.weight) else 2)
             strings += list(self.w_str.ravel())
         cw = max(measure(t, NUM_SIZE, "mono")[0] for t in strings) + 8
         self.cz = cz = max(cw, 22, min(44, 132 // max(self.kh, self.kw)))
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
         wheres = [self._where(int(k))[0] for k in np.unique(self.steps)]
-        self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                            widest=[_caption(self.phases, self.reasons, i, self._sweep_text())
-                                    for i in range(len(self.steps))])
-        self.where = Text(None, 12, color=DIM, name="where", widest=wheres)
+        self.caption = self.plan.caption_slot()
+        self.where = grammar.where_slot(wheres)
         vals = [self._where(k)[1] for k in self.tour] or ["0"]
         self.grid = {}
 
@@ -301,22 +252,13 @@ class _ScatterFrames:
                             widest=[w["tie"] for w in works if w["tie"]])
         p2 = Col(self.caption, self.where, Text(how, 11, color=DIM), Space(0, 2), first,
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
-        self.panels = [Panel(p1, self.names["p1"]), Panel(p2, "working: what this cell adds where"),
-                       Panel(p3, self.names["p3"])]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[_count(self.phases, self.steps, i, len(tr))
-                                    for i in range(len(self.steps))])
-        self.lay = Layout(Col(Text(title, TITLE_SIZE, "bold"),
-                              Text(self.names["formula"], FORMULA_SIZE), Space(0, 2),
-                              Row(*self.panels, gap=GAP),
-                              Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(),
-                                     self.counter), gap=6))
+        fr = grammar.Frame(title, self.names["formula"],
+                           [(p1, self.names["p1"]), (p2, "working: what this cell adds where"),
+                            (p3, self.names["p3"])], subtitle, self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
         self.up_xy = (self.up_box.box[0] + RING_MARGIN, self.up_box.box[1] + RING_MARGIN)
         self.g_xy = (self.g_box.box[0] + RING_MARGIN, self.g_box.box[1] + RING_MARGIN)
         draw_map(self.lay.base, *self.up_xy, self.up, self.up_scale, self.s1, self.d)
-
-    def _sweep_text(self):
-        return "sweep: every upstream cell in order, fast (the stamps add up)"
 
     def _lost_all(self):
         return [self.states[k][self.pad].sum() for k in self.states]
@@ -325,7 +267,7 @@ class _ScatterFrames:
     def frame(self, i):
         tr, lay, k = self.tr, self.lay, int(self.steps[i])
         cv = lay.new_frame()
-        lay.write(cv, self.caption, _caption(self.phases, self.reasons, i, self._sweep_text()))
+        lay.write(cv, self.caption, self.plan.caption(i))
         state = self.states[k]
         unread = (self.counts == 0) & ~self.pad
         draw_map(cv, *self.g_xy, state, self.g_scale, self.s3, self.d, stripes=self.pad,
@@ -347,7 +289,7 @@ class _ScatterFrames:
             lay.write(cv, self.where, where)
             if self.phases[i] == "tour":
                 self._draw_work(cv, k, v)
-        lay.write(cv, self.counter, _count(self.phases, self.steps, i, len(tr)))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_work(self, cv, k, v):
@@ -390,7 +332,7 @@ class _ScatterFrames:
 
     def texts(self, i):
         k = int(self.steps[i])
-        out = {"caption": _caption(self.phases, self.reasons, i, self._sweep_text())}
+        out = {"caption": self.plan.caption(i)}
         if self.lost is not None:
             out["lost"] = self.states[k][self.pad].sum()
         if self.phases[i] == "tour":
@@ -401,9 +343,8 @@ class _ScatterFrames:
     def layout(self):
         return {"upstream_xy": self.up_xy, "upstream_cell": self.s1, "grad_xy": self.g_xy,
                 "grad_cell": self.s3, "grad_scale": self.g_scale, "upstream_scale": self.up_scale,
-                "unit": self.unit, "padding": tr_pad(self.tr), "placed": self.lay.placed,
-                "size": (self.lay.width, self.lay.height),
-                "panels": [p.panel_box for p in self.panels]}
+                "unit": self.unit, "padding": tr_pad(self.tr),
+                **grammar.record(self.lay, self.panels)}
 
 
 def tr_pad(tr):
@@ -424,7 +365,7 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
         conv2d: the kernel each stamp multiplies.
     title, subtitle : str
     tour : list of int, optional
-        Steps to tour (``[]``: none); default :func:`pick_scatter_tour`.
+        Steps to tour (``[]``: none); default :func:`scatter_candidates`.
     names : dict, optional
         Words for "up" (∂L/∂out), "grad" (∂L/∂x), "w", "p1", "p3" and "formula".
     scale : int, optional
@@ -449,17 +390,17 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
             "p3": "input gradient ∂L/∂x (padded {}×{})".format(*trace.padded_size()),
             "formula": ""}
     base.update(names or {})
-    picks = pick_scatter_tour(trace, max(0, min(tour_count, max_frames - 2))) if tour is None \
-        else [(int(k), "chosen by hand") for k in tour]
-    steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
-    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
-    sf = _ScatterFrames(trace, steps, phases, reasons,
+    stops = choose(scatter_candidates(trace), room(tour_count, max_frames)) if tour is None \
+        else by_hand(tour)
+    plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every upstream "
+                        "cell in order, fast (the stamps add up)")
+    sf = _ScatterFrames(trace, plan,
                         None if x is None else np.asarray(x, float), 
                         None if weight is None else np.asarray(weight, float),
                         title, subtitle, base, e, scale)
-    frames = [sf.frame(i) for i in range(len(steps))]
-    return Animation(frames, steps, sf.layout(), phases=phases,
-                     texts=[sf.texts(i) for i in range(len(steps))])
+    frames = [sf.frame(i) for i in range(len(plan))]
+    return Animation(frames, plan.steps, sf.layout(), phases=plan.phases,
+                     texts=[sf.texts(i) for i in range(len(plan))], **grammar.pace("scatter"))
 
 
 # -- the gather view (conv2d dx as a full correlation), drawn by the window renderer -------
@@ -536,14 +477,11 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              "out_notes": ["dimmed: on the forward's padding, cropped (lost)"]
              if trace.cropped.any() else [],
              "out_dim": trace.cropped.reshape(Hp, Wp),
-             "reasons": {"largest |output|": "the largest |∂L/∂x|",
-                         "edge of a stroke: the widest spread of values":
-                             "the widest spread of ∂L/∂out values in a window",
-                         "the window reaches into the padding":
-                             "the window reaches into the zero border",
-                         "the strongest output of the other sign":
-                             "the strongest ∂L/∂x of the other sign",
-                         "another strong output": "another strong ∂L/∂x"}}
+             "reasons": {"largest": "the largest |∂L/∂x|",
+                         "spread": "the widest spread of ∂L/∂out values in a window",
+                         "padding": "the window reaches into the zero border",
+                         "other sign": "the strongest ∂L/∂x of the other sign",
+                         "another": "another strong ∂L/∂x"}}
     from .window_gif import render_window
     if scale is None:               # small maps: cells big enough for 2-decimal numbers
         zh, zw = trace.inserted.shape[2:]
@@ -561,44 +499,20 @@ def _pairs(p):
 
 
 # -- shared frame for the per-cell renderers below ---------------------------------------
-def _simple_tour(values, count, other_sign=True, extra=None):
-    """Largest |value|, then the strongest of the other sign, then ``extra`` (reason, ok
-    mask), then the next strongest; never a step whose value and inputs are all 0."""
+def gradient_candidates(values):
+    """Tour candidates of a gradient, one value per step: the largest |value|, the strongest
+    of the other sign, then the next strongest (only to reach ``MIN_TOUR`` steps); never a
+    step whose value is 0."""
     v = np.asarray(values, float)
     a = np.where(np.isfinite(v), np.abs(v), -1)
     live = a > 0
-    if not live.any() or count < 1:
+    if not live.any():
         return []
-    cand = [("the largest gradient", live)]
     top = int(np.argmax(a))
-    if extra is not None:
-        cand.append(extra)
-    if other_sign:
-        cand.append(("the strongest gradient of the other sign",
-                     live & (np.sign(v) == -np.sign(v[top]))))
-    cand += [("another strong gradient", live)] * 3         # to reach MIN_TOUR steps
-    picks, taken = [], set()
-    for n, (reason, ok) in enumerate(cand):
-        if n >= len(cand) - 3 and len(picks) >= MIN_TOUR:
-            break
-        if len(picks) >= count:
-            break
-        ok = np.asarray(ok, bool)
-        score = np.where(ok, a, -1)
-        order = [int(k) for k in np.argsort(-score, kind="stable") if ok[k] and int(k) not in taken]
-        if order:
-            picks.append((order[0], reason))
-            taken.add(order[0])
-    return sorted(picks)
-
-
-def _frame_layout(title, formula, panels, subtitle, counts):
-    counter = Text(None, FOOT_SIZE, align="r", name="counter", widest=counts)
-    lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE) if formula
-                     else None, Space(0, 2), Row(*panels, gap=GAP),
-                     Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(),
-                            counter), gap=6))
-    return lay, counter
+    return [Candidate("largest", "the largest gradient", a, live),
+            Candidate("other sign", "the strongest gradient of the other sign", a,
+                      live & (np.sign(v) == -np.sign(v[top])))] + \
+        [Candidate("another", "another strong gradient", a, live, fallback=True)] * 3
 
 
 def _map_box(h, w, s, name):
@@ -615,24 +529,6 @@ def _ring_cell(cv, xy, s, r, c, h=1, w=1):
     cv.ring(x0 + g + c * s, y0 + g + r * s, x0 + (c + w) * s, y0 + (r + h) * s)
 
 
-def _plan(n_steps, picks, max_frames):
-    steps, phases = plan_tour(n_steps, [k for k, _ in picks], max_frames)
-    reasons = [r for _, r in picks] + [""] * (len(steps) - len(picks))
-    return steps, phases, reasons
-
-
-def _done(steps, phases, n):
-    """Per frame, which steps are written: the tour shows its own steps only, the sweep
-    everything up to its step (and the toured ones), the hold all."""
-    toured = np.zeros(n, bool)
-    out = []
-    for k, ph in zip(steps, phases):
-        if ph == "tour":
-            toured[k] = True
-            out.append(toured.copy())
-        else:
-            out.append(toured | (np.arange(n) <= k))
-    return out
 
 
 # -- conv2d's weight gradient --------------------------------------------------------------
@@ -656,10 +552,11 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     up = np.asarray(trace.upstream(0)[0], float) / unit
     val = np.asarray(trace.value, float) / unit
     d = 0 if all_integers(val) and all_integers(xp) and all_integers(up) else 2
-    picks = _simple_tour(val, max(0, min(tour_count, max_frames - 2))) if tour is None else \
-        [(int(k), "chosen by hand") for k in tour]
-    steps, phases, reasons = _plan(S, picks, max_frames)
-    done = _done(steps, phases, S)
+    picks = choose(gradient_candidates(val), room(tour_count, max_frames)) if tour is None \
+        else by_hand(tour)
+    plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every weight cell, fast", hold=HOLD,
+                        what="weight cell")
+    steps, phases = plan.steps, plan.phases
     in_scale = auto_scale(xp)
     up_scale = grad_scale(up)
     prods = {int(k): np.asarray(trace.tap(int(k))[0], float) * up for k in np.unique(steps)}
@@ -673,13 +570,11 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     p1 = Col(in_box, Text("ringed: the cells this tap read (one per output position)", 11,
                           color=DIM), Legend(in_scale, "input x", name="input legend"), gap=6)
     boxes = {k: _map_box(OH, OW, sm, f"{k} map") for k in ("tap", "up", "prod")}
-    caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[_caption(phases, reasons, i, "sweep: every weight cell, fast")
-                           for i in range(len(steps))])
+    caption = plan.caption_slot()
     where = [f"tap (a, b) = ({a}, {b}): x[{a * dilation[0]} + {stride[0]}·i, "
              f"{b * dilation[1]} + {stride[1]}·j] for every output (i, j)"
              for (_, _, a, b) in trace.out_index]
-    wslot = Text(None, 12, color=DIM, name="where", widest=where)
+    wslot = grammar.where_slot(where)
     finals = [f"Σ = ∂L/∂w[{a}, {b}] = {show(v, d)}{u}" for (_, _, a, b), v in
               zip(trace.out_index, val)]
     final = Text(None, 14, "monobold", ACCENT, name="final", widest=finals)
@@ -701,10 +596,10 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     panels = [Panel(p1, f"input x, padded {Hp}×{Wp}"),
               Panel(p2, "working: Σ over output positions of x · ∂L/∂out"),
               Panel(p3, f"∂L/∂w {kh}×{kw} for {weight_label}")]
-    counts = [_count(phases, steps, i, S, "weight cell") for i in range(len(steps))]
-    lay, counter = _frame_layout(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
-                                 "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
-                                 panels, subtitle, counts)
+    fr = grammar.Frame(title, "∂L/∂w[a, b] = Σ_ij x_pad[s·i + d·a, s·j + d·b] · "
+                       "∂L/∂out[i, j]        ∂L/∂b = Σ_ij ∂L/∂out[i, j]",
+                       panels, subtitle, plan.counters())
+    lay, counter = fr.lay, fr.counter
     in_xy, w_xy = _xy(in_box), _xy(w_box)
     draw_map(lay.base, *in_xy, xp, in_scale, s1, d)
     grid_vals = val.reshape(kh, kw)
@@ -712,15 +607,15 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every weight cell, fast"))
-        shown = np.where(done[i].reshape(kh, kw), grid_vals, np.nan)
+        lay.write(cv, caption, plan.caption(i))
+        shown = np.where(plan.done(i).reshape(kh, kw), grid_vals, np.nan)
         draw_map(cv, *w_xy, np.nan_to_num(shown), w_scale, s3, d,
-                 labels=np.where(np.isnan(shown), "", _strings(np.nan_to_num(shown), d)))
+                 labels=np.where(np.isnan(shown), "", show_grid(np.nan_to_num(shown), d)))
         for r, q in zip(*np.nonzero(np.isnan(shown))):
             g = gap_for(s3)
             cv.rect(w_xy[0] + g + q * s3, w_xy[1] + g + r * s3, w_xy[0] + (q + 1) * s3,
                     w_xy[1] + (r + 1) * s3, BLANK)                    # not computed yet
-        text = {"caption": _caption(phases, reasons, i, "sweep: every weight cell, fast")}
+        text = {"caption": plan.caption(i)}
         if phases[i] != "hold":
             _, _, a, b = (int(v) for v in trace.out_index[k])
             _ring_cell(cv, w_xy, s3, a, b)
@@ -742,13 +637,12 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                 draw_map(cv, *_xy(boxes["prod"]), prods[k], p_scale, sm, d)
                 lay.write(cv, final, finals[k])
                 text.update(final=finals[k], where=where[k])
-        lay.write(cv, counter, counts[i])
+        lay.write(cv, counter, plan.counter(i))
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
-              "placed": lay.placed, "size": (lay.width, lay.height),
-              "panels": [p.panel_box for p in panels]}
-    return Animation(frames, steps, layout, hold_ms=3000, phases=phases, texts=texts)
+              **grammar.record(lay, panels)}
+    return Animation(frames, steps, layout, phases=phases, texts=texts, **grammar.pace("dweight"))
 
 
 # -- relu / sigmoid / tanh -----------------------------------------------------------------
@@ -770,14 +664,15 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     S = H * W
     d = 0 if all_integers(up) and all_integers(dx) else 2
     blocked = (local.ravel() == 0) & (up.ravel() != 0)
-    picks = _simple_tour(dx.ravel(), max(0, min(tour_count, max_frames - 2))) if tour is None \
-        else [(int(k), "chosen by hand") for k in tour]
+    picks = choose(gradient_candidates(dx.ravel()), room(tour_count, max_frames)) \
+        if tour is None else by_hand(tour)
     if tour is None and blocked.any() and len(picks) < tour_count + 1:
         k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
         picks = sorted(picks[:max(tour_count - 1, 0)] +
-                       [(k, "blocked: x ≤ 0, so ∂L/∂out does not pass")])
-    steps, phases, reasons = _plan(S, picks, max_frames)
-    done = _done(steps, phases, S)
+                       [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")])
+    plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every element, fast", hold=HOLD,
+                        what="element")
+    steps, phases = plan.steps, plan.phases
     s = int(scale) if scale else map_cell(H, W)
     g_scale = grad_scale(up, dx)
     loc_scale = auto_scale(local) if trace.op != "relu" else auto_scale(np.array([0.0, 1.0]))
@@ -786,9 +681,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     op = trace.op
     rule = {"relu": "1 where x > 0, else 0", "sigmoid": "σ(x)·(1 − σ(x))",
             "tanh": "1 − tanh(x)²"}[op]
-    caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[_caption(phases, reasons, i, "sweep: every element, fast")
-                           for i in range(len(steps))])
+    caption = plan.caption_slot()
     works = {}
     for k in np.unique(steps):
         r, c = divmod(int(k), W)
@@ -803,10 +696,10 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     p3 = Col(dx_box, Legend(g_scale, f"∂L/∂x{u}", name="gradient legend"), gap=6)
     panels = [Panel(p1, f"upstream gradient ∂L/∂out {H}×{W}"),
               Panel(p2, f"working: ∂L/∂out × {op}'(x)"), Panel(p3, f"∂L/∂x {H}×{W}")]
-    counts = [_count(phases, steps, i, S, "element") for i in range(len(steps))]
-    lay, counter = _frame_layout(title or f"{op} backward",
-                                 f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
-                                 panels, subtitle, counts)
+    fr = grammar.Frame(title or f"{op} backward",
+                       f"∂L/∂x = ∂L/∂out · {op}'(x),   {op}'(x) = {rule}",
+                       panels, subtitle, plan.counters())
+    lay, counter = fr.lay, fr.counter
     up_xy, loc_xy, dx_xy = _xy(up_box), _xy(loc_box), _xy(dx_box)
     draw_map(lay.base, *up_xy, up, g_scale, s, d)
     draw_map(lay.base, *loc_xy, local, loc_scale, s, 2)
@@ -817,12 +710,12 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every element, fast"))
-        shown = np.repeat(np.repeat(done[i].reshape(H, W), s, 0), s, 1)
+        lay.write(cv, caption, plan.caption(i))
+        shown = np.repeat(np.repeat(plan.done(i).reshape(H, W), s, 0), s, 1)
         region = (slice(dx_xy[1] + g, dx_xy[1] + g + H * s),
                   slice(dx_xy[0] + g, dx_xy[0] + g + W * s))
         cv.px[region] = np.where(shown, full.px[region], cv.px[region])
-        text = {"caption": _caption(phases, reasons, i, "sweep: every element, fast")}
+        text = {"caption": plan.caption(i)}
         if phases[i] != "hold":
             r, c = divmod(k, W)
             for xy in (up_xy, loc_xy, dx_xy):
@@ -831,13 +724,13 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
                 lay.write(cv, line1, works[k][0])
                 lay.write(cv, line2, works[k][1])
                 text.update(line1=works[k][0], line2=works[k][1])
-        lay.write(cv, counter, counts[i])
+        lay.write(cv, counter, plan.counter(i))
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
-              "placed": lay.placed, "size": (lay.width, lay.height),
-              "panels": [p.panel_box for p in panels]}
-    return Animation(frames, steps, layout, phases=phases, texts=texts)
+              **grammar.record(lay, panels)}
+    return Animation(frames, steps, layout, phases=phases, texts=texts,
+                     **grammar.pace("elementwise_backward"))
 
 
 # -- linear --------------------------------------------------------------------------------
@@ -871,9 +764,11 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     n_in = rows.shape[1]
     fshape = _fold(n_in)
     wrt_x = trace.wrt == "x"
-    picks = _simple_tour(dout, max(0, min(tour_count, max_frames - 2))) if tour is None else \
-        [(int(k), "chosen by hand") for k in tour]
-    steps, phases, reasons = _plan(S, picks, max_frames)
+    picks = choose(gradient_candidates(dout), room(tour_count, max_frames)) if tour is None \
+        else by_hand(tour)
+    plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every output neuron", hold=HOLD,
+                        what="neuron")
+    steps, phases = plan.steps, plan.phases
     states = {int(k): np.asarray(trace.output(int(k)), float) / unit for k in np.unique(steps)}
     final = states[S - 1]
     g_scale = grad_scale(*states.values())
@@ -895,9 +790,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
         out_box = Box(gshape[1] * s3 + 1 + 2 * RING_MARGIN, gshape[0] * max(s3, 12) + 1 +
                       2 * RING_MARGIN, "gradient map")
     rname = "W[o]" if wrt_x else "x"
-    caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                   widest=[_caption(phases, reasons, i, "sweep: every output neuron")
-                           for i in range(len(steps))])
+    caption = plan.caption_slot()
     lines = [f"∂L/∂out[{o}] = {show(dout[k], 2)}{u}" for k, o in enumerate(trace.out_index[:, 1])]
     line = Text(None, 13, "monobold", ACCENT, name="line", widest=lines)
     p1 = Col(up_box, Legend(grad_scale(dout), f"∂L/∂out{u}", width=90, name="upstream legend"),
@@ -916,26 +809,26 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                              name="gradient legend"), gap=6)
     panels = [Panel(p1, f"∂L/∂out ({S})"), Panel(p2, "working: one output neuron o"),
               Panel(p3, what)]
-    counts = [_count(phases, steps, i, S, "neuron") for i in range(len(steps))]
     formula = ("∂L/∂x = Σ_o ∂L/∂out[o] · W[o]   (∂L/∂out · W)" if wrt_x else
                "∂L/∂W[o] = ∂L/∂out[o] · x   (∂L/∂outᵀ · x),   ∂L/∂b = ∂L/∂out")
-    lay, counter = _frame_layout(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
-                                 formula, panels, subtitle, counts)
+    fr = grammar.Frame(title or f"linear backward, {'∂L/∂x' if wrt_x else '∂L/∂W'}",
+                       formula, panels, subtitle, plan.counters())
+    lay, counter = fr.lay, fr.counter
     up_xy, row_xy, add_xy, out_xy = (_xy(b) for b in (up_box, row_box, add_box, out_box))
     cell_grid(lay.base, *up_xy, grad_scale(dout).index(dout[:, None]), (su, uw), 1,
-              labels=_strings(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
+              labels=show_grid(dout[:, None], 2), label_size=min(NUM_SIZE, su - 3))
     frames, texts = [], []
     for i, k in enumerate(steps):
         k = int(k)
         cv = lay.new_frame()
-        lay.write(cv, caption, _caption(phases, reasons, i, "sweep: every output neuron"))
+        lay.write(cv, caption, plan.caption(i))
         st = states[k]
         if wrt_x:
             draw_map(cv, *out_xy, np.nan_to_num(_folded(st[0], gshape)), g_scale, s3, 2,
                      labels=np.full(gshape, ""))
         else:
             draw_map_rect(cv, out_xy, st, g_scale, (max(s3, 12), s3))
-        text = {"caption": _caption(phases, reasons, i, "sweep: every output neuron")}
+        text = {"caption": plan.caption(i)}
         if phases[i] != "hold":
             cv.ring(up_xy[0] + 1, up_xy[1] + 1 + k * su, up_xy[0] + uw, up_xy[1] + (k + 1) * su)
             lay.write(cv, line, lines[k])
@@ -949,14 +842,13 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
                 cv.ring(out_xy[0], out_xy[1] + o * h, out_xy[0] + gshape[1] * s3 + 1,
                         out_xy[1] + (o + 1) * h + 1)
             text["line"] = lines[k]
-        lay.write(cv, counter, counts[i])
+        lay.write(cv, counter, plan.counter(i))
         frames.append(cv.px)
         texts.append(text)
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
-              "fold": gshape, "placed": lay.placed, "size": (lay.width, lay.height),
-              "panels": [p.panel_box for p in panels]}
-    return Animation(frames, steps, layout, frame_ms=600, hold_ms=3000, phases=phases,
-                     texts=texts)
+              "fold": gshape, **grammar.record(lay, panels)}
+    return Animation(frames, steps, layout, phases=phases, texts=texts,
+                     **grammar.pace("linear_backward"))
 
 
 def draw_map_rect(cv, xy, vals, scale, cell):

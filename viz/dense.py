@@ -1,5 +1,5 @@
-"""What the step-by-step GIFs of linear, flatten and the activations share: choosing and
-resolving their tour, output cells revealed as a set, labels that line up with grid rows,
+"""What the step-by-step GIFs of linear, flatten and the activations share: resolving
+their tour, output cells revealed as a set, labels that line up with grid rows,
 and the precision at which a sum adds up on screen.
 
 The frame plan and its timing are :func:`viz.frames.plan_tour` and
@@ -10,29 +10,14 @@ import numpy as np
 from .arith import adds_up, show
 from .layout import Col, Space, Text
 from .palette import ACCENT, BLACK, DIM
+from .tour import TOUR_COUNT, by_hand, room
 
-TOUR_STEPS = 4          # tour length chosen automatically (at most)
 TICK_SIZE = 11
 MIN_DECIMALS, MAX_DECIMALS = 2, 4
 
 
-def pick_tour(candidates, n_steps, k=TOUR_STEPS):
-    """The first ``k`` distinct valid steps of ``candidates`` ``(step, reason)`` (best
-    first), as ``(step, reason)`` in step order.
-
-    A step may be None (no such step) or repeat an earlier one (skipped); the result is
-    sorted so the output keeps filling in reading order."""
-    out = {}
-    for c, reason in candidates:
-        if len(out) >= k:
-            break
-        if c is not None and 0 <= int(c) < n_steps and int(c) not in out:
-            out[int(c)] = reason
-    return sorted(out.items())
-
-
 def tour_steps(tour, auto, to_step, who, max_frames):
-    """Resolve a renderer's ``tour`` argument to ``(step, reason)`` pairs.
+    """Resolve a renderer's ``tour`` argument to :class:`viz.tour.Stop` s.
 
     Parameters
     ----------
@@ -42,24 +27,12 @@ def tour_steps(tour, auto, to_step, who, max_frames):
         tuples) that ``to_step`` maps to a step index (raising ValueError naming ``who``).
     """
     if tour is None:
-        return auto(max(0, min(TOUR_STEPS, max_frames - 2)))
+        return auto(room(TOUR_COUNT, max_frames))
     if isinstance(tour, str):
         if tour != "none":
             raise ValueError(f"{who}: tour={tour!r}, expected None, 'none' or a list of cells")
         return []
-    return [(k, "chosen by hand") for k in dict.fromkeys(int(to_step(t)) for t in tour)]
-
-
-def caption_slot(picks, size=13):
-    """The text slot of the tour caption ("tour 2 / 4: why this step"), sized for every
-    caption of ``picks``."""
-    n = len(picks)
-    return Text(None, size, "bold", ACCENT, name="tour caption",
-                widest=[caption(i, n, r) for i, (_, r) in enumerate(picks)] or [""])
-
-
-def caption(i, n, reason):
-    return f"tour {i + 1} / {n}: {reason}"
+    return by_hand(dict.fromkeys(int(to_step(t)) for t in tour))
 
 
 def ring_inside(cv, grid, x, y, cell):

@@ -11,14 +11,15 @@ from the shown input; the result is always the trace's own output.
 import numpy as np
 
 from .arith import number, show
-from .dense import caption, caption_slot, pick_tour, tour_steps
+from .dense import tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt, upscale
 from .fill import LABEL_MIN_CELL, FillGrid
-from .frames import Animation, done_mask, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, measure)
+from . import grammar
+from .frames import Animation, single_sample
+from .layout import Box, Col, Space, Text, measure
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLACK, DIM, GRID, auto_scale
+from .tour import Candidate, choose
 
 MAX_CELL = 40                    # map cell size at most (small inputs get big cells)
 PLOT = 240                       # plot box, pixels (axes and tick labels inside)
@@ -74,19 +75,24 @@ def _auto_tour(name, x, y, count):
 
     lo, hi = x[idx].min(), x[idx].max()
     if name == "relu":
-        c = [(near(neg, lo), "the most negative input: clipped to 0"),
-             (near(pos, hi), "the largest input: passes unchanged"),
-             (near(pos, np.median(x[pos])) if pos.size else None, "a typical positive input"),
-             (near(neg, np.median(x[neg])) if neg.size else None, "a typical negative input")]
+        c = [("most negative", near(neg, lo), "the most negative input: clipped to 0"),
+             ("largest", near(pos, hi), "the largest input: passes unchanged"),
+             ("typical positive", near(pos, np.median(x[pos])) if pos.size else None,
+              "a typical positive input"),
+             ("typical negative", near(neg, np.median(x[neg])) if neg.size else None,
+              "a typical negative input")]
     else:
         small = idx[np.abs(x[idx]) >= 0.1 * np.abs(x[idx]).max()]
         ends = {"sigmoid": ("1", "0"), "tanh": ("1", "−1")}[name]
-        c = [(near(idx, hi), f"the largest input: saturates towards {ends[0]}"),
-             (near(idx, lo), f"the most negative input: saturates towards {ends[1]}"),
-             (near(idx, 1.0 if pos.size else -1.0), "an input near ±1: where the curve bends"),
-             (near(small, 0.0), "a small input: the near-linear middle")]
-    rest = [(int(k), "another large input") for k in idx[np.argsort(-np.abs(x[idx]))]]
-    return pick_tour(c + rest, len(x), count)
+        c = [("largest", near(idx, hi), f"the largest input: saturates towards {ends[0]}"),
+             ("most negative", near(idx, lo),
+              f"the most negative input: saturates towards {ends[1]}"),
+             ("bend", near(idx, 1.0 if pos.size else -1.0),
+              "an input near ±1: where the curve bends"),
+             ("small", near(small, 0.0), "a small input: the near-linear middle")]
+    rest = [("another", int(k), "another large input") for k in idx[np.argsort(-np.abs(x[idx]))]]
+    return choose([Candidate(kind, why, step=k) for kind, k, why in c + rest], count,
+                  n_steps=len(x))
 
 
 def _working(name, x, y):
@@ -181,8 +187,9 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
 
     tour = tour_steps(tour, lambda n: _auto_tour(name, inputs, values, n), to_step,
                       "render_elementwise", max_frames)
-    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
-    cap = caption_slot(tour) if tour else None
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="element")
+    frame_steps, phases = plan.steps, plan.phases
+    cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
     working = []
     for i, k in enumerate(frame_steps):
@@ -190,7 +197,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         working.append(None if i >= n_tour else
                        {"x": show(inputs[k], d), "y": show(values[k], d), "lines": lines,
                         "parts": parts, "decimals": d, "approx": approx,
-                        "reason": tour[i][1]})
+                        "reason": tour[i].why})
 
     # -- declare the frame
     m = BOX_MARGIN
@@ -206,20 +213,15 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         if any(w["approx"] for w in shown) else None
     legend_in = Legend(in_scale, "x", name="legend x")
     legend_out = Legend(out_scale, f"{name}(x)", name="legend y")
-    counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                   widest=[f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
-                           f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"])
     of = "" if input_name == "x" else f", x = {input_name}"
-    root = Col(Text(f"{name}(x){of}", TITLE_SIZE, "bold"),
-               Text(FORMULAS[name] + "    (one element per step)", FORMULA_SIZE),
-               Space(0, 4), cap,
-               Row(Panel(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
-                   Panel(Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
-                   Panel(Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}"),
-                   gap=GAP),
-               Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
-               gap=6)
-    lay = Layout(root)
+    panels = [(Col(in_box, Space(0, 6), legend_in, gap=4), f"input {H}×{W}"),
+              (Col(plot_box, Space(0, 4), *slots, note, gap=3, align="c"), f"{name}(x)"),
+              (Col(out_box, Space(0, 6), legend_out, gap=4), f"output {H}×{W}")]
+    fr = grammar.Frame(f"{name}(x){of}", FORMULAS[name] + "    (one element per step)", panels,
+                       subtitle, [f"tour {n_tour} / {n_tour} · x[{H - 1}, {W - 1}]",
+                                  f"step {len(trace)} / {len(trace)}", f"all {H * W} elements"],
+                       lead=4, caption=cap)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     legend_in.paint(base)
     legend_out.paint(base)
@@ -253,11 +255,11 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     gx, gy = out_box.box[:2]
     for fi, k in enumerate(frame_steps):
         cv = lay.new_frame()
-        done = done_mask(frame_steps, phases, fi, len(trace))
+        done = plan.done(fi)
         cv.px[dots_y[done], dots_x[done]] = ACCENT2
         if phases[fi] == "hold":            # the complete output and every dot, no working
             grid.draw(cv, gx, gy, k, None, done)
-            lay.write(cv, counter, f"all {H * W} elements")
+            lay.write(cv, counter, plan.placed_counter(fi, None))
             frames.append(cv.px)
             continue
         r, c = int(rows[k]), int(cols[k])
@@ -275,14 +277,14 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
                 lay.write(cv, note, APPROX_NOTE)
         grid.draw(cv, gx, gy, k, (r, c), done, ring=True)
         if fi < n_tour:
-            lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
-        lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{r}, {c}]" if fi < n_tour else
-                  f"step {k + 1} / {len(trace)}")
+            lay.write(cv, cap, plan.caption(fi))
+        lay.write(cv, counter, plan.placed_counter(fi, f"x[{r}, {c}]"))
         frames.append(cv.px)
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,
-              "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout, frame_ms=50, phases=phases, texts=working)
+              **grammar.record(lay)}
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
+                     **grammar.pace("elementwise"))
 
 
 def _tick_labels(cv, plot, ticks, axis, which):

@@ -6,15 +6,15 @@ columns of ``COL_ROWS`` cells). A slow tour of a few cells comes first, then a s
 """
 import numpy as np
 
-from .dense import (caption, caption_slot, draw_columns, pick_tour, row_labels,
-                    tour_steps)
+from .dense import draw_columns, row_labels, tour_steps
 from .draw import BOX_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, done_mask, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text)
+from . import grammar
+from .frames import Animation, single_sample
+from .layout import Box, Col, Panel, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, DIM, auto_scale
+from .tour import Candidate, choose
 
 COL_ROWS = 16        # output cells per column
 OUT_W = 52           # output cell width
@@ -31,13 +31,14 @@ def _auto_tour(val, src, shape, count):
     order = [int(k) for k in np.argsort(-np.abs(val), kind="stable") if live[k]]
     if not order:
         return []
-    per_channel = [(next((k for k in order if src[k, 1] == c), None),
-                    f"the largest of channel {c}: k gains {c}·{H * W}")
+    per_channel = [Candidate("channel", f"the largest of channel {c}: k gains {c}·{H * W}",
+                             step=next((k for k in order if src[k, 1] == c), None))
                    for c in range(C - 1, 0, -1)]
     far = max(order, key=lambda k: (src[k, 2] > 0 and src[k, 3] > 0, src[k, 2] * 1000 + src[k, 3]))
-    return pick_tour([(order[0], "the largest value")] + per_channel[:2] +
-                     [(far, "far into its channel: i·W + j")] +
-                     [(k, "another large value") for k in order], len(val), count)
+    return choose([Candidate("largest", "the largest value", step=order[0])] + per_channel[:2] +
+                  [Candidate("far", "far into its channel: i·W + j", step=far)] +
+                  [Candidate("another", "another large value", step=k) for k in order],
+                  count, n_steps=len(val))
 
 
 def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None):
@@ -87,12 +88,13 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
 
     tour = tour_steps(tour, lambda n: _auto_tour(np.asarray(val, float), src, (C, H, W), n),
                       to_step, "render_flatten", max_frames)
-    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
-    cap = caption_slot(tour) if tour else None
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="cell")
+    frame_steps, phases = plan.steps, plan.phases
+    cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
     working = [{"terms": [int(src[k, 1]) * H * W, int(src[k, 2]) * W, int(src[k, 3])],
                 "k": int(dst[k]), "value": fmt(val[k], ints),
-                "reason": tour[i][1] if i < n_tour else None} for i, k in enumerate(frame_steps)]
+                "reason": tour[i].why if i < n_tour else None} for i, k in enumerate(frame_steps)]
 
     # -- declare the frame: channels two abreast when there are more than two
     per_row = 2 if C > 2 else 1
@@ -132,20 +134,16 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
     legend_out = Legend(scale, "y", name="legend y")
     p3 = Col(Text("k", 12, color=DIM), Row(*out_cols, gap=12), Space(0, 4), legend_out, gap=4)
 
-    counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                   widest=[f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
-                           f"step {len(trace)} / {len(trace)}", f"all {D} cells"])
     of = "" if input_name == "x" else f", x = {input_name}"
-    root = Col(Text(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)", TITLE_SIZE,
-                    "bold"),
-               Text(f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
-                    "last index moves fastest)", FORMULA_SIZE),
-               Space(0, 4), cap,
-               Row(Panel(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
-                   Panel(p3, f"output ({D})"), gap=GAP),
-               Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
-               gap=6)
-    lay = Layout(root)
+    panels = [(p1, f"input {C}×{H}×{W}"), Panel(p2, "where the cell goes", min_w=250),
+              (p3, f"output ({D})")]
+    fr = grammar.Frame(f"flatten(x){of}: ({C}, {H}, {W}) → ({D},)",
+                       f"y[k] = x[c, i, j]  with  k = c·{H}·{W} + i·{W} + j    (row-major: the "
+                       "last index moves fastest)", panels, subtitle,
+                       [f"tour {n_tour} / {n_tour} · x[{C - 1}, {H - 1}, {W - 1}]",
+                        f"step {len(trace)} / {len(trace)}", f"all {D} cells"], lead=4,
+                       caption=cap)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     legend_in.paint(base)
     legend_out.paint(base)
@@ -170,16 +168,15 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
                   labels=np.array([[fmt(val[k], ints)]]))
         lay.write(cv, k_t, f"k = {c}·{H * W} + {i}·{W} + {j} = {d}")
         lay.write(cv, dst_t, f"y[{d}]")
-        done = done_mask(frame_steps, phases, fi, len(trace))
+        done = plan.done(fi)
         draw_columns(cv, grids, g_xy, k, done, None if hold else d, rows)
         if fi < n_tour:
-            lay.write(cv, cap, caption(fi, n_tour, tour[fi][1]))
-        lay.write(cv, counter, f"tour {fi + 1} / {n_tour} · x[{c}, {i}, {j}]" if fi < n_tour
-                  else f"all {D} cells" if hold else f"step {k + 1} / {len(trace)}")
+            lay.write(cv, cap, plan.caption(fi))
+        lay.write(cv, counter, plan.placed_counter(fi, f"x[{c}, {i}, {j}]"))
         frames.append(cv.px)
     layout = {"input_xy": in_xy, "cell": cell, "scale": scale, "out_cell": (oh, OUT_W),
               "col_rows": rows, "output_xy": [g.cell_origin(ox, oy) for g, (ox, oy)
                                               in zip(grids, g_xy)],
-              "layout": lay, "placed": lay.placed,
-              "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout, frame_ms=150, phases=phases, texts=working)
+              **grammar.record(lay)}
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
+                     **grammar.pace("flatten"))

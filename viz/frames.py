@@ -47,41 +47,6 @@ def plan_tour(n_steps, tour, max_frames):
     return steps, ["tour"] * len(tour) + ["sweep"] * len(sweep) + ["hold"]
 
 
-def phase_caption(phases, reasons, i, what="windows"):
-    """The caption of frame ``i``: "tour 2 / 3: why", the sweep's, or the hold's."""
-    ph = phases[i]
-    if ph == "tour":
-        return f"tour {phases[:i + 1].count('tour')} / {phases.count('tour')}: {reasons[i]}"
-    return "the complete output" if ph == "hold" else \
-        f"sweep: the other {what}, fast (the tour shows their working)"
-
-
-def phase_counter(phases, steps, i, n_steps):
-    """The step counter of frame ``i``: "step 7 / 25", "(fast)" in the sweep, "all 25 steps"."""
-    if phases[i] == "hold":
-        return f"all {n_steps} steps"
-    return f"step {int(steps[i]) + 1} / {n_steps}" + ("  (fast)" if phases[i] == "sweep" else "")
-
-
-def tour_texts(caption, phase, work, step):
-    """A frame's declared texts: its caption, and on a tour frame the working of its step
-    (``work`` maps each toured step to its texts)."""
-    return {"caption": caption, **(work[int(step)] if phase == "tour" else {})}
-
-
-def done_mask(steps, phases, i, n_steps):
-    """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
-    steps so far; later every step up to the current one, plus the tour."""
-    n_tour = phases.count("tour")
-    done = np.zeros(n_steps, dtype=bool)
-    if i < n_tour:
-        done[steps[:i + 1]] = True
-    else:
-        done[:int(steps[i]) + 1] = True
-        done[steps[:n_tour]] = True
-    return done
-
-
 SWEEP_S = 6.0           # small traces: the sweep lasts about this long, so each step is seen
 
 

@@ -8,16 +8,16 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 import numpy as np
 
 from .arith import show
-from .dense import (caption, caption_slot, decimals_that_add, draw_columns, pick_tour,
-                    row_labels, tour_steps)
+from .dense import decimals_that_add, draw_columns, row_labels, tour_steps
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import Animation, done_mask, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, measure)
+from . import grammar
+from .frames import Animation, single_sample
+from .layout import Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
 from .palette import (ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale,
                       weight_scale)
+from .tour import Candidate, choose
 
 COL_W = 56           # width of a column of numbers
 MAX_IN = 64          # most input features drawn
@@ -53,11 +53,14 @@ def _auto_tour(steps, values, exact, count):
     other, o_all = best(a, np.sign(values) == -np.sign(values[top]))
     prod, p_all = best(big, np.ones(len(steps), bool))
     order = [int(k) for k in np.argsort(-np.where(pool, a, -1.0), kind="stable") if pool[k]]
-    return pick_tour([(top, ("the" if t_all else "a") + " largest |y|"),
-                      (other if values[top] != 0 else None,
-                       ("the" if o_all else "a") + " largest y of the other sign"),
-                      (prod, ("the" if p_all else "a") + " largest single product x·W")] +
-                     [(k, "another strong neuron") for k in order], len(steps), count)
+    return choose([Candidate("largest", ("the" if t_all else "a") + " largest |y|", step=top),
+                   Candidate("other sign", ("the" if o_all else "a") +
+                             " largest y of the other sign",
+                             step=other if values[top] != 0 else None),
+                   Candidate("largest product", ("the" if p_all else "a") +
+                             " largest single product x·W", step=prod)] +
+                  [Candidate("another", "another strong neuron", step=k) for k in order],
+                  count, n_steps=len(steps))
 
 
 def _neuron(t):
@@ -130,10 +133,11 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     exact = np.array([not w["approx"] for w in work])
     tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
                       "render_linear", max_frames)
-    frame_steps, phases = plan_tour(len(trace), [k for k, _ in tour], max_frames)
-    cap = caption_slot(tour) if tour else None
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="neuron")
+    frame_steps, phases = plan.steps, plan.phases
+    cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
-    working = [dict(work[k], reason=tour[i][1] if i < n_tour else None)
+    working = [dict(work[k], reason=tour[i].why if i < n_tour else None)
                for i, k in enumerate(frame_steps)]
 
     # -- declare the frame
@@ -196,21 +200,16 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
 
     count_w = [f"tour {len(tour)} / {len(tour)} · neuron {wide_o}", f"all {n_out} neurons",
                f"neuron {wide_o}, step {len(trace)} / {len(trace)}"]
-    counter = Text(None, FOOT_SIZE, widest=count_w, align="r", name="counter")
     neuron_lab = Text(None, 13, color=DIM, widest=[f"neuron {wide_o}"], name="neuron label")
     bias = ", bias" if has_b else ""
     of = "" if input_name == "x" else f", x = {input_name}"
-    root = Col(Text(f"linear(x, weight {n_out}×{n_in}{bias}){of}", TITLE_SIZE,
-                    "bold"),
-               Text(f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
-                    "(one output neuron per step)", FORMULA_SIZE),
-               Space(0, 4), cap,
-               Row(Panel(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
-                   Col(neuron_lab, Panel(p2, None), gap=6),
-                   Panel(p3, f"output y ({n_out})"), gap=GAP),
-               Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter),
-               gap=6)
-    lay = Layout(root)
+    panels = [(p1, f"x ({n_in}) and Wᵀ ({n_in}×{n_out})"),
+              Col(neuron_lab, Panel(p2, None), gap=6), (p3, f"output y ({n_out})")]
+    fr = grammar.Frame(f"linear(x, weight {n_out}×{n_in}{bias}){of}",
+                       f"y[o] = Σᵢ x[i] · W[o, i]{' + b[o]' if has_b else ''}    "
+                       "(one output neuron per step)", panels, subtitle, count_w, lead=4,
+                       caption=cap)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     for lg in (legend_x, legend_w, legend_p, legend_y):
         lg.paint(base)
@@ -250,17 +249,14 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         lay.write(cv, slots["y"][1], wk["y"])
         if wk["approx"]:
             lay.write(cv, note, APPROX_NOTE)
-        done = done_mask(frame_steps, phases, i, len(trace))
+        done = plan.done(i)
         draw_columns(cv, grids, g_xy, k, done, None if hold else o, rows)
         if i < n_tour:
-            lay.write(cv, cap, caption(i, n_tour, tour[i][1]))
-        lay.write(cv, counter, f"tour {i + 1} / {n_tour} · neuron {o}" if i < n_tour else
-                  f"all {len(trace)} neurons" if hold else
-                  f"neuron {o}, step {k + 1} / {len(trace)}")
+            lay.write(cv, cap, plan.caption(i))
+        lay.write(cv, counter, plan.placed_counter(i, f"neuron {o}", sweep_where=True))
         frames.append(cv.px)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
-              "layout": lay, "placed": lay.placed,
-              "size": (lay.width, lay.height)}
-    return Animation(frames, frame_steps, layout, frame_ms=300, hold_ms=3000, phases=phases,
-                     texts=working)
+              **grammar.record(lay)}
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
+                     **grammar.pace("linear"))

@@ -207,3 +207,11 @@ def auto_scale(values):
     if lo < 0:
         return diverging_scale(max(-lo, hi))
     return gray_scale(0.0, 1.0 if hi <= 1.0 else hi)
+
+
+def grad_scale(*arrays):
+    """Diverging scale centred at 0 over the finite values (one neutral colour when all 0)."""
+    v = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
+    v = v[np.isfinite(v)]
+    vabs = float(np.abs(v).max()) if v.size else 0.0
+    return diverging_scale(vabs) if vabs > 0 else constant_scale(0.0)

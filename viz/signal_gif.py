@@ -14,13 +14,12 @@ import numpy as np
 
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
-from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour, single_sample,
-                     sweep_pace, tour_texts)
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text)
+from . import grammar
+from .frames import Animation, single_sample, sweep_pace
+from .layout import Box, Col, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GOOD, GRID, TEXT, auto_scale, weight_scale
-from .tour import TOUR_COUNT, pick_ranked
+from .tour import TOUR_COUNT, by_hand, choose, ranked, room
 
 BAR_H = 60          # px of the bar plot above a row of cells
 NUM = 11
@@ -88,17 +87,18 @@ class _Signal:
             aval = np.where(np.isfinite(val), np.abs(val), 0) * nz + 1e-9 * nz
             pad = self._pad_cells()
             touches = np.array([pad[tr.cells(s)].any() for s in range(self.S)])
-            reasons = [("largest |output|", aval),
-                       ("the widest spread of values", (fin.max(1) - fin.min(1)) * nz)]
+            kinds = [("largest", "largest |output|", aval),
+                     ("spread", "the widest spread of values", (fin.max(1) - fin.min(1)) * nz)]
             if tr.op == "max_pool1d":
-                reasons.append(("a tie: several cells hold the max",
-                                aval * ((fin == val[:, None]).sum(1) > 1)))
-            reasons.append(("the window reaches into the padding", aval * touches + touches * nz))
-            picks = pick_ranked(reasons, min(TOUR_COUNT, max_frames - 2))
+                kinds.append(("tie", "a tie: several cells hold the max",
+                              aval * ((fin == val[:, None]).sum(1) > 1)))
+            kinds.append(("padding", "the window reaches into the padding",
+                          aval * touches + touches * nz))
+            stops = choose(ranked(kinds), room(TOUR_COUNT, max_frames))
         else:
-            picks = [(int(k), "chosen by hand") for k in tour]
-        self.steps, self.phases = plan_tour(self.S, [k for k, _ in picks], max_frames)
-        self.reasons = [r for _, r in picks] + [""] * (len(self.steps) - len(picks))
+            stops = by_hand(tour)
+        self.plan = grammar.Tour(self.S, stops, max_frames, sweep=grammar.sweep_other("windows"))
+        self.steps, self.phases = self.plan.steps, self.plan.phases
         self.work = {int(k): self._working(int(k)) for k, ph in zip(self.steps, self.phases)
                      if ph == "tour"}
         self._declare(title or title_of1d(tr), formula or formula_of1d(tr, lead), subtitle)
@@ -175,7 +175,7 @@ class _Signal:
                          "(prepended to x)")
         p1 = Col(*[Col(Text(f"channel {c}", 12, color=DIM) if self.C > 1 else None, b, gap=2)
                    for c, b in enumerate(self.in_boxes)],
-                 *[Text(t, 11, color=DIM) for t in notes],
+                 *grammar.notes(notes),
                  Legend(self.in_scale, "input values", name="input legend"), gap=6)
         o = max(18, min(40, 480 // self.OL))
         self.o = o
@@ -185,9 +185,8 @@ class _Signal:
                        if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)],
                  Legend(self.out_scale, "output values", name="output legend"), gap=6)
         works = list(self.work.values())
-        self.caption = Text(None, 13, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
-        self.where = Text(None, 12, color=DIM, name="window", widest=[w["window"] for w in works])
+        self.caption = self.plan.caption_slot()
+        self.where = grammar.where_slot([w["window"] for w in works], "window")
         cz = 34
         self.cz = cz
         gw = self.k * cz + 1
@@ -213,8 +212,7 @@ class _Signal:
                 rows.append(Col(Text("x (window)", 11, color=DIM), boxes["x"], gap=3))
         self.final = Text(None, 13, "monobold", ACCENT, name="final",
                           widest=[w["final"] for w in works] or [""])
-        self.note = Text(None, 11, color=DIM, name="note",
-                         widest=[w["note"] for w in works if w["note"]])
+        self.note = grammar.note_slot([w["note"] for w in works if w["note"]])
         leg = Legend(weight_scale(tr.weight), "weights (their own colours)",
                      name="weight legend") if self.conv else None
         p2 = Col(self.caption, self.where, Space(0, 4), *rows, self.final, self.note, leg, gap=6)
@@ -223,13 +221,10 @@ class _Signal:
                 "avg_pool1d": "working: the mean of the window"}[tr.op]
         L = tr.input.shape[2] - self.lead
         lead = f" (+ {self.lead} causal zeros)" if self.lead else ""
-        self.panels = [Panel(p1, f"input {self.C}×{L}{lead}"), Panel(p2, what),
-                       Panel(p3, f"output {self.F}×{self.OL}")]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[self._count(i) for i in range(len(self.steps))])
-        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE),
-                              Space(0, 2), Row(*self.panels, gap=GAP), foot, gap=6))
+        fr = grammar.Frame(title, formula, [(p1, f"input {self.C}×{L}{lead}"), (p2, what),
+                                            (p3, f"output {self.F}×{self.OL}")],
+                           subtitle, self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
         pad = self._pad_cells()
         for c, b in enumerate(self.in_boxes):
             self._draw_signal(self.lay.base, b, self.xp[c], self.in_scale, s,
@@ -257,17 +252,11 @@ class _Signal:
                   pad=None if pad is None else pad[None], label_size=min(12, s // 2 - 1))
         return x0, y0 + BAR_H + 4
 
-    def _caption(self, i):
-        return phase_caption(self.phases, self.reasons, i, "windows")
-
-    def _count(self, i):
-        return phase_counter(self.phases, self.steps, i, self.S)
-
     def frame(self, i, done):
         tr, lay, s = self.tr, self.lay, self.s
         k, ph = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         vals = np.full((self.F, self.OL), np.nan)
         shown = np.zeros((self.F, self.OL), bool)
         f_, i_ = tr.out_index[:, 1], tr.out_index[:, 2]
@@ -291,7 +280,7 @@ class _Signal:
                 cv.ring(x0 + 1 + r0 * s, y0 + 1, x0 + (r0 + self.ext) * s, y0 + s)
             if ph == "tour":
                 self._draw_working(cv, k, self.work[k])
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_working(self, cv, k, w):
@@ -324,7 +313,7 @@ class _Signal:
             lay.write(cv, self.note, w["note"])
 
     def texts(self, i):
-        return tour_texts(self._caption(i), self.phases[i], self.work, self.steps[i])
+        return self.plan.texts(i, self.work)
 
 
 def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, formula=None,
@@ -355,8 +344,8 @@ def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, for
     if max_frames < 2:
         raise ValueError(f"render_signal: max_frames={max_frames}, expected at least 2")
     r = _Signal(trace, max_frames, subtitle, tour, title, formula, int(lead))
-    frames = [r.frame(i, done_mask(r.steps, r.phases, i, r.S)) for i in range(len(r.steps))]
-    layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
+    frames = [r.frame(i, r.plan.done(i)) for i in range(len(r.steps))]
+    layout = {**grammar.record(r.lay),
               "in_scale": r.in_scale, "out_scale": r.out_scale, "decimals": r.d,
               "cell": r.o, "out_cells": [(b.box[0] + RING_MARGIN + 1,
                                           b.box[1] + RING_MARGIN + BAR_H + 5)

@@ -11,9 +11,9 @@ import numpy as np
 from .arith import APPROX, adds_up, number
 from .dense import row_labels
 from .draw import MINUS, fmt_short
+from . import grammar
 from .frames import Animation
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, PAD, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, measure)
+from .layout import PAD, Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BAD, DIM, GOOD, GRID, TEXT, diverging_scale
 
@@ -109,16 +109,13 @@ def render_softmax(trace, subtitle=""):
     h = max(c.size()[1] for c in contents) + 2 * PAD
     panels = [Panel(c, lb, min_h=h, name=lb) for c, lb in
               zip(contents, ["logits z", "e = exp(z − max z)", "p = e / Σ e"])]
-    counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                   widest=[f"{c} · stage {len(stages)} / {len(stages)}"
-                           for c in CAPTIONS.values()])
     title = "softmax(z) and cross_entropy(z, label)" if has_label else "softmax(z)"
     formula = "p_i = exp(z_i − max z) / Σ_j exp(z_j − max z)" + \
         ("      loss = −log p[label]" if has_label else "")
-    lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE), Space(0, 4),
-                     Row(*panels, gap=GAP),
-                     Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(),
-                            counter), gap=6))
+    fr = grammar.Frame(title, formula, panels, subtitle,
+                       [f"{c} · stage {len(stages)} / {len(stages)}" for c in CAPTIONS.values()],
+                       lead=4)
+    lay, counter = fr.lay, fr.counter
     base = lay.base
     legend_z.paint(base)
 
@@ -184,5 +181,5 @@ def render_softmax(trace, subtitle=""):
         texts.append(shown)
         kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
     return Animation(frames, np.arange(len(frames)),
-                     {"stages": names, "layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)},
-                     frame_ms=300, hold_ms=3000, phases=kinds, texts=texts)
+                     {"stages": names, **grammar.record(lay)},
+                     phases=kinds, texts=texts, **grammar.pace("softmax"))

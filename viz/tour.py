@@ -1,105 +1,157 @@
-"""The tour of a window GIF: a few informative steps chosen from the trace's own values.
+"""The tour of a GIF: a few informative steps, each with what it is and why it is shown.
 
-Each pick comes with the reason shown on screen. A window whose numbers are all 0 is never
-picked; ``exact(k)`` lets the caller prefer, among near-equal candidates, a step whose
-shown arithmetic adds up at the shown precision.
+A renderer says what makes a step worth a slow look as :class:`Candidate` s, best first
+(e.g. kind "largest": the largest |output|, "tie", "padding", each scoring every step);
+:func:`choose` picks one step per candidate into :class:`Stop` s, which carry their kind as
+data: a caption is written from the stop (its ``why``, or a view's own words for its
+``kind``), never by matching another module's wording. :func:`window_candidates` are the
+window ops' (conv2d, max_pool2d, avg_pool2d); other renderers declare theirs beside their
+frames. A step whose numbers are all 0 is never a candidate; ``exact(k)`` lets a caller
+prefer, among near-equal candidates, a step whose shown arithmetic adds up at the shown
+precision.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 TOUR_COUNT = 4          # tour steps by default, at most
-MIN_TOUR = 3            # fallback reasons fill the tour up to this many
-NEAR = 8                # candidates looked at per reason when preferring exact arithmetic
+MIN_TOUR = 3            # fallback candidates fill the tour up to this many
+NEAR = 8                # steps looked at per candidate when preferring exact arithmetic
 
 
-def _pick(ranking, taken, exact, strict):
-    """The best free step; among those scoring as well as it (``strict``) or within 10 %
-    of it, the first whose shown arithmetic adds up."""
-    order, score = ranking
-    free = [n for n, k in enumerate(order) if int(k) not in taken]
-    if not free:
-        return None
-    top = score[free[0]]
-    near = [n for n in free[:NEAR] if (score[n] == top if strict else score[n] >= 0.9 * top)]
-    for n in near:
-        if exact is None or exact(int(order[n])):
-            return int(order[n])
-    return int(order[free[0]])
+@dataclass(frozen=True, order=True)
+class Stop:
+    """One toured step: ``step`` (trace index), ``why`` (the caption's words), ``kind`` (what
+    it is: "largest", "tie", "padding", "by hand", ...). Stops sort by step."""
+    step: int
+    why: str
+    kind: str = ""
+
+    def worded(self, words):
+        """This stop with ``words[kind]`` as its why, where a view words the kind itself."""
+        return Stop(self.step, words.get(self.kind, self.why), self.kind)
 
 
-def pick_tour(trace, count=TOUR_COUNT, exact=None):
-    """Up to ``count`` steps of a one-sample ``WindowTrace``, in step order, with reasons.
+@dataclass
+class Candidate:
+    """What makes a step worth touring: ``kind`` and ``why`` (as on :class:`Stop`), and
+    either ``score`` (one per step, higher first; ties keep step order) with ``ok`` (the steps
+    that qualify, default all), or one given ``step`` (None: no such step).
 
-    Reasons, in priority: the largest |output|; the window with the widest spread of values
-    (the edge of a stroke); for max_pool2d, a tie for the max; for stride > window extent, a
-    window beside skipped cells that hold data; a window that touches the padding.
-
-    Returns
-    -------
-    list of (step, reason)
+    ``near``: None takes the best free step; "equal" or a fraction f (0.9: within 10 %)
+    looks, among the next ``NEAR`` free steps scoring equal to / at least f times the best,
+    for the first whose arithmetic is exact. ``fallback``: only to fill the tour up to
+    ``MIN_TOUR`` steps.
     """
+    kind: str
+    why: str
+    score: object = None
+    ok: object = None
+    step: object = None
+    near: object = None
+    fallback: bool = False
+
+    def ranking(self, n_steps=None):
+        """The qualifying steps, best first, and their scores."""
+        if self.score is None:
+            ok = self.step is not None and (n_steps is None or 0 <= int(self.step) < n_steps)
+            return ([int(self.step)] if ok else []), [0.0]
+        score = np.asarray(self.score)
+        idx = np.arange(len(score)) if self.ok is None else np.flatnonzero(self.ok)
+        idx = idx[np.argsort(-score[idx], kind="stable")]
+        return idx, score[idx]
+
+    def pick(self, taken, exact=None, n_steps=None):
+        """The step this candidate adds to a tour that holds ``taken`` already, or None."""
+        order, score = self.ranking(n_steps)
+        free = [n for n, k in enumerate(order) if int(k) not in taken]
+        if not free:
+            return None
+        if self.near is not None:
+            top = score[free[0]]
+            near = [n for n in free[:NEAR]
+                    if (score[n] == top if self.near == "equal" else score[n] >= self.near * top)]
+            for n in near:
+                if exact is None or exact(int(order[n])):
+                    return int(order[n])
+        return int(order[free[0]])
+
+
+def choose(candidates, count, exact=None, n_steps=None, min_tour=MIN_TOUR):
+    """The tour: up to ``count`` :class:`Stop` s, at most one per candidate, taken in the order
+    given (fallbacks only while the tour is shorter than ``min_tour``); in step order."""
+    stops, taken = [], set()
+    for c in candidates:
+        if len(stops) >= count or (c.fallback and len(stops) >= min_tour):
+            break
+        k = c.pick(taken, exact, n_steps)
+        if k is not None:
+            stops.append(Stop(k, c.why, c.kind))
+            taken.add(k)
+    return sorted(stops)
+
+
+def by_hand(steps):
+    """The stops of a tour the user chose (``--tour``)."""
+    return [Stop(int(k), "chosen by hand", "by hand") for k in steps]
+
+
+def room(count, max_frames):
+    """How many tour steps fit ``max_frames`` (the sweep and the hold need a frame each)."""
+    return max(0, min(count, max_frames - 2))
+
+
+def window_candidates(trace):
+    """The tour candidates of a one-sample ``WindowTrace``, in priority: the largest
+    |output|; the window with the widest spread of values (the edge of a stroke); for
+    max_pool2d, a tie for the max; for stride > window extent, a window beside skipped cells
+    that hold data; a window that touches the padding; then, only to reach ``MIN_TOUR``, the
+    strongest output of the other sign and the next strongest. Use with ``exact``."""
     tr = trace
     S = len(tr)
     f = np.asarray(tr.field, dtype=float).reshape(S, -1)
     fin = np.where(np.isfinite(f), f, 0.0)
     nonzero = (fin != 0).any(axis=1)
-    if not nonzero.any() or count < 1:
+    if not nonzero.any():
         return []
     val = np.asarray(tr.value, dtype=float)
     aval = np.where(np.isfinite(val), np.abs(val), -1.0)
     spread = fin.max(1) - fin.min(1) + 1e-3 * np.array([np.unique(r).size for r in fin])
-    cand = []
 
-    def ranked(score, ok):
-        """Steps that qualify, best first, with their scores."""
-        idx = np.flatnonzero(ok & nonzero)
-        idx = idx[np.argsort(-score[idx], kind="stable")]
-        return idx, score[idx]
+    def cand(kind, why, score, ok, near=0.9, fallback=False):
+        return Candidate(kind, why, score, ok & nonzero, near=near, fallback=fallback)
 
-    cand.append(("largest |output|", ranked(aval, np.ones(S, bool))))
-    cand.append(("edge of a stroke: the widest spread of values", ranked(spread, spread > 0)))
+    cands = [cand("largest", "largest |output|", aval, np.ones(S, bool), near="equal"),
+             cand("spread", "edge of a stroke: the widest spread of values", spread, spread > 0)]
     if tr.op == "max_pool2d":
         ties = (f == val[:, None]).sum(1)
-        cand.append(("a tie: several cells hold the max", ranked(aval, (ties >= 2) & (val != 0))))
+        cands.append(cand("tie", "a tie: several cells hold the max", aval,
+                          (ties >= 2) & (val != 0)))
     ext = [d * (k - 1) + 1 for d, k in zip(tr.dilation, tr.kernel_size)]
     if any(s > e for s, e in zip(tr.stride, ext)):
         skipped = _skipped_data(tr, ext)
-        cand.append((f"stride {_pair(tr.stride)} > window {_pair(ext)}: cells between "
-                     "windows are never read", ranked(skipped, skipped > 0)))
+        cands.append(cand("stride", f"stride {_pair(tr.stride)} > window {_pair(ext)}: cells "
+                          "between windows are never read", skipped, skipped > 0))
     pad = np.asarray(tr.is_pad).reshape(S, 1, -1)
     real = np.where(pad, 0.0, fin.reshape(S, -1, pad.shape[2])).reshape(S, -1)
-    cand.append(("the window reaches into the padding",
-                 ranked(aval + np.abs(real).sum(1), pad.any((1, 2)) & (real != 0).any(1))))
-    # fallbacks, only to reach MIN_TOUR steps: the other sign, then the next strongest
-    sign = np.sign(val[int(cand[0][1][0][0])]) if len(cand[0][1][0]) else 0
-    extra = [("the strongest output of the other sign",
-              ranked(aval, np.isfinite(val) & (np.sign(val) == -sign) & (val != 0))),
-             ("another strong output", ranked(aval, np.ones(S, bool)))]
-    picks, taken = [], set()
-    for n, (reason, order) in enumerate(cand + extra):
-        if len(picks) >= count or (n >= len(cand) and len(picks) >= MIN_TOUR):
-            break
-        k = _pick(order, taken, exact, strict=n == 0 or n >= len(cand))
-        if k is not None:
-            picks.append((k, reason))
-            taken.add(k)
-    return sorted(picks)
+    cands.append(cand("padding", "the window reaches into the padding",
+                      aval + np.abs(real).sum(1), pad.any((1, 2)) & (real != 0).any(1)))
+    top = cands[0].ranking()[0]
+    sign = np.sign(val[int(top[0])]) if len(top) else 0
+    cands += [cand("other sign", "the strongest output of the other sign", aval,
+                   np.isfinite(val) & (np.sign(val) == -sign) & (val != 0), "equal", True),
+              cand("another", "another strong output", aval, np.ones(S, bool), "equal", True)]
+    return cands
 
 
-def pick_ranked(reasons, count):
-    """Up to ``count`` ``(step, reason)``, at most one per reason, in the order given: the best
-    step of each score array not taken yet, among steps scoring above 0 (so a reason whose
-    every score is 0, e.g. an all-zero window, is skipped). Returned in step order."""
-    picks, taken = [], set()
-    for reason, score in reasons:
-        if len(picks) >= count:
-            break
+def ranked(kinds):
+    """Candidates from ``(kind, why, score)``: the best step by score, among steps scoring
+    above 0 (so a kind whose every score is 0, e.g. an all-zero window, is skipped)."""
+    out = []
+    for kind, why, score in kinds:
         score = np.asarray(score, float)
-        free = [int(k) for k in np.argsort(-score, kind="stable")
-                if score[k] > 0 and int(k) not in taken]
-        if free:
-            picks.append((free[0], reason))
-            taken.add(free[0])
-    return sorted(picks)
+        out.append(Candidate(kind, why, score, score > 0))
+    return out
 
 
 def _pair(p):

@@ -9,13 +9,13 @@ viz only draws the arrays of the record; it computes no op.
 """
 import numpy as np
 
-from .arith import show
+from .arith import show_grid
 from .draw import RING_MARGIN, cell_grid
 from .frames import Animation
 from .layout import Box, Col, Layout, Panel, Row, Space, Text, gap_for
 from .legend import Legend
-from .palette import ACCENT, BAD, DIM, GOOD, auto_scale, weight_scale
-from .backward_gif import grad_scale, unit_of, unit_text
+from .grammar import unit_of, unit_text
+from .palette import ACCENT, BAD, DIM, GOOD, auto_scale, grad_scale, weight_scale
 
 LEGEND_W = 96
 FC_CELL = (4, 3)         # the 10×98 linear weight: 4 px rows, 3 px columns
@@ -48,8 +48,7 @@ class _Grid:
 
     def draw(self, cv):
         for a, b in zip(self.arrs, self.boxes):
-            labels = np.array([[show(v, self.d) for v in row] for row in a]) if self.numbers \
-                else None
+            labels = show_grid(a, self.d) if self.numbers else None
             cell_grid(cv, b.box[0], b.box[1], self.scale.index(a), self.s,
                       gap_for(min(_cell(self.s))),
                       labels=labels, label_size=NUM if self.numbers else None)

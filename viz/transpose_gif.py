@@ -14,17 +14,16 @@ and per-channel sums of the working, which are display-only.
 """
 import numpy as np
 
-from .arith import adds_up, decimals_for, relation, show, signed_sum
+from .arith import adds_up, decimals_for, relation, show, show_grid, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
-from .frames import (Animation, done_mask, phase_caption, phase_counter, plan_tour,
-                     sweep_pace, tour_texts)
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel, Row,
-                     Space, Spread, Text, gap_for)
+from . import grammar
+from .frames import Animation, sweep_pace
+from .layout import Box, Col, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
                       weight_scale)
-from .tour import TOUR_COUNT, pick_ranked
+from .tour import TOUR_COUNT, by_hand, choose, ranked, room
 
 MAX_CHANNELS = 4
 NUM = 11
@@ -79,10 +78,6 @@ def transpose_formula(trace, x, weight):
     return f"OH = {parts[0]}     OW = {parts[1]}"
 
 
-def _strings(a, d):
-    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
-
-
 def _inserted_zeros(cv, x0, y0, mask, z, size=None, label=True):
     """The zeros inserted between input cells: blank, a thin blue ring and a blue 0, unlike
     the input's own cells (coloured) and the padding (hatched); small cells get a blue dot."""
@@ -103,23 +98,13 @@ class _Base:
     """What both views share: title, formula, panels, footer, the tour plan."""
 
     def _finish(self, p1, p2, p3, labels, title, formula, subtitle):
-        self.panels = [Panel(p1, labels[0]), Panel(p2, labels[1]), Panel(p3, labels[2])]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[self._count(i) for i in range(len(self.steps))])
-        self.caption_ = None
-        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(title, TITLE_SIZE, "bold"), Text(formula, FORMULA_SIZE),
-                              Space(0, 2), Row(*self.panels, gap=GAP), foot, gap=6))
+        fr = grammar.Frame(title, formula, list(zip((p1, p2, p3), labels)), subtitle,
+                           self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
 
-    def _caption(self, i):
-        return phase_caption(self.phases, self.reasons, i, "steps")
-
-    def _count(self, i):
-        return phase_counter(self.phases, self.steps, i, self.S)
-
-    def _plan(self, picks, max_frames):
-        self.steps, self.phases = plan_tour(self.S, [k for k, _ in picks], max_frames)
-        self.reasons = [r for _, r in picks] + [""] * (len(self.steps) - len(picks))
+    def _plan(self, stops, max_frames):
+        self.plan = grammar.Tour(self.S, stops, max_frames, sweep=grammar.sweep_other("steps"))
+        self.steps, self.phases = self.plan.steps, self.plan.phases
 
 
 class _Scatter(_Base):
@@ -139,14 +124,14 @@ class _Scatter(_Base):
             overl = np.array([(counts_[tuple(st.cells(k).reshape(-1, 2).T)] > 1).sum()
                               for k in range(self.S)]) * (xs > 0)
             lost = st.is_pad.reshape(self.S, -1).sum(1) * (xs > 0)
-            picks = pick_ranked([("the largest input cell: the biggest stamp", xs),
-                           ("its stamp overlaps others: the outputs add up", overl * 1.0),
-                           ("part of its stamp lands on the cropped padding", lost * 1.0),
-                           ("another large input cell", xs)],
-                          min(TOUR_COUNT - 1, max_frames - 2))
+            stops = choose(ranked([
+                ("largest", "the largest input cell: the biggest stamp", xs),
+                ("overlap", "its stamp overlaps others: the outputs add up", overl * 1.0),
+                ("cropped", "part of its stamp lands on the cropped padding", lost * 1.0),
+                ("another", "another large input cell", xs)]), room(TOUR_COUNT - 1, max_frames))
         else:
-            picks = [(int(k), "chosen by hand") for k in tour]
-        self._plan(picks, max_frames)
+            stops = by_hand(tour)
+        self._plan(stops, max_frames)
         full = st.padded_output()[0]                              # (F, Hp, Wp)
         self.out_scale = auto_scale(np.concatenate([full.ravel(), trace.value[0].ravel()]))
         self.in_scale = auto_scale(self.x)
@@ -191,7 +176,7 @@ class _Scatter(_Base):
             self.count_vals = c
         p3 = Col(*[Col(Text(f"channel {f}", 12, color=DIM) if self.F > 1 else None, b, gap=2)
                    for f, b in enumerate(self.out_boxes)],
-                 *[Text(t, 11, color=DIM) for t in notes],
+                 *grammar.notes(notes),
                  Legend(self.out_scale, "output values (running sums)", name="output legend"),
                  *extra, gap=6)
         # panel 2: x[c, i, j] × w[c, f] = stamp, one row per output channel it feeds
@@ -200,10 +185,8 @@ class _Scatter(_Base):
         nf = min(self.st.channels.shape[1], MAX_CHANNELS)
         self.head = Text(None, 13, "monobold", ACCENT, name="head",
                          widest=[self._head(k) for k in range(self.S)])
-        self.caption = Text(None, 13, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
-        self.where = Text(None, 12, color=DIM, name="where",
-                          widest=[self._where(k) for k in range(self.S)])
+        self.caption = self.plan.caption_slot()
+        self.where = grammar.where_slot([self._where(k) for k in range(self.S)])
         widest_x = [f"{show(v, self.d)} ×" for v in np.unique(self.x)]
         self.rows = []
         rows = []
@@ -217,8 +200,7 @@ class _Scatter(_Base):
             rows.append(Row(xs, Col(lab, wb, gap=2), Text("=", 15, height=gh, name=f"= {j}"),
                             Col(Text("stamp" if j == 0 else "", 11, color=DIM,
                                      name=f"stamp label {j}"), sb, gap=2), gap=8, align="b"))
-        self.note = Text(None, 11, color=DIM, name="note",
-                         widest=["hatched stamp cells land on the cropped padding: lost"])
+        self.note = grammar.note_slot(["hatched stamp cells land on the cropped padding: lost"])
         p2 = Col(self.caption, self.head, self.where, Space(0, 4), *rows, self.note,
                  Legend(self.w_scale, "weights (their own colours)", name="weight legend"), gap=6)
         C, H, W = self.x.shape
@@ -227,7 +209,7 @@ class _Scatter(_Base):
                      title, formula, subtitle)
         for c, b in enumerate(self.in_boxes):
             ix, iy = b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN
-            labels = _strings(self.x[c], self.d) if s >= LABEL_CELL else None
+            labels = show_grid(self.x[c], self.d) if s >= LABEL_CELL else None
             cell_grid(self.lay.base, ix, iy, self.in_scale.index(self.x[c]), s, gap_for(s),
                       labels=labels, label_size=min(13, s // 2))
         if self.counts is not None:
@@ -291,7 +273,7 @@ class _Scatter(_Base):
         st, lay = self.st, self.lay
         k, ph = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         hold = ph == "hold"
         self._draw_output(cv, states[k], k, hold)
         if not hold:
@@ -309,7 +291,7 @@ class _Scatter(_Base):
                         oy + (r0 + eh) * self.o)
             if ph == "tour":
                 self._draw_working(cv, k)
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_working(self, cv, k):
@@ -325,19 +307,19 @@ class _Scatter(_Base):
             lay.write(cv, lab, self._w_label(c, f - g0, f))
             dw = 0 if all_integers(self.w) else self.d
             cell_grid(cv, *wb.box[:2], self.w_scale.index(wk), self.cz, 1,
-                      labels=_strings(wk, dw), label_size=NUM)
+                      labels=show_grid(wk, dw), label_size=NUM)
             stamp = np.asarray(st.stamp[k, j], float)
             cell_grid(cv, *sb.box[:2], self.out_scale.index(stamp), self.cz, 1,
-                      labels=_strings(stamp, self.d), pad=st.is_pad[k], label_size=NUM)
+                      labels=show_grid(stamp, self.d), pad=st.is_pad[k], label_size=NUM)
         if st.is_pad[k].any():
             lay.write(cv, self.note, "hatched stamp cells land on the cropped padding: lost")
 
     def texts(self, i):
         k, ph = int(self.steps[i]), self.phases[i]
-        out = {"caption": self._caption(i)}
+        out = {"caption": self.plan.caption(i)}
         if ph == "tour":
             out.update(head=self._head(k), where=self._where(k),
-                       stamp=[_strings(s, self.d) for s in self.st.stamp[k]])
+                       stamp=[show_grid(s, self.d) for s in self.st.stamp[k]])
         return out
 
 
@@ -369,16 +351,16 @@ class _Direct(_Base):
             n_data = np.array([self._mask_in_window(data, s).sum() for s in range(self.S)])
             n_pad = np.array([self._mask_in_window(self.border, s).sum() for s in range(self.S)])
             nz = (field != 0).any(1)
-            picks = pick_ranked([("largest |output|", np.abs(val) * nz + 1e-9 * nz),
-                           ("the window covers the most input cells", n_data * nz * 1.0),
-                           ("the window reaches into the padding", (n_pad > 0) * nz *
-                            (np.abs(val) + 1)),
-                           ("another strong output", np.abs(val) * nz)],
-                          min(TOUR_COUNT - 1, max_frames - 2))
-            self.picks_reasons = picks
+            stops = choose(ranked([
+                ("largest", "largest |output|", np.abs(val) * nz + 1e-9 * nz),
+                ("coverage", "the window covers the most input cells", n_data * nz * 1.0),
+                ("padding", "the window reaches into the padding",
+                 (n_pad > 0) * nz * (np.abs(val) + 1)),
+                ("another", "another strong output", np.abs(val) * nz)]),
+                room(TOUR_COUNT - 1, max_frames))
         else:
-            picks = [(int(k), "chosen by hand") for k in tour]
-        self._plan(picks, max_frames)
+            stops = by_hand(tour)
+        self._plan(stops, max_frames)
         self.in_scale = auto_scale(self.x)
         self.out_scale = auto_scale(trace.value[0])
         self.w_scale = weight_scale(weight)
@@ -409,10 +391,10 @@ class _Direct(_Base):
         field = np.asarray(self.gt.field[k], float)             # (C_in, kh, kw)
         ker = np.asarray(self.gt.kernel[:, f], float)            # (C_in, kh, kw) rotated
         chans = self._chans(f)
-        x = [_strings(field[ch], self.d if not all_integers(field) else 0) for ch in chans]
-        wk = [_strings(ker[ch], 0 if all_integers(ker) else self.d) for ch in chans]
+        x = [show_grid(field[ch], self.d if not all_integers(field) else 0) for ch in chans]
+        wk = [show_grid(ker[ch], 0 if all_integers(ker) else self.d) for ch in chans]
         prods = [field[ch] * ker[ch] for ch in chans]           # display-only
-        p = [_strings(pp, self.d) for pp in prods]
+        p = [show_grid(pp, self.d) for pp in prods]
         sums = [show(pp.sum(), self.d) for pp in prods]
         sum_ok = [adds_up(list(ps.ravel()), sm) for ps, sm in zip(p, sums)]
         value = float(self.tr.value[0, f, r, c])
@@ -457,7 +439,7 @@ class _Direct(_Base):
             lines.append(f"output_padding {_p(op)}: one more padded row/col at bottom/right")
         p1 = Col(*[Col(Text(f"input channel {c}" if C > 1 else "the input x", 12, color=DIM),
                        b, gap=2) for c, b in enumerate(self.x_boxes)],
-                 *[Text(t, 11, color=DIM) for t in lines],
+                 *grammar.notes(lines),
                  Text(f"the array the window slides over ({Zh}×{Zw}):", 12, color=DIM),
                  *self.z_boxes, Legend(self.in_scale, "input values", name="input legend"),
                  gap=6)
@@ -477,10 +459,8 @@ class _Direct(_Base):
                    for f, b in enumerate(self.out_boxes)],
                  Legend(self.out_scale, "output values", name="output legend"), gap=6)
         works = list(self.work.values())
-        self.caption = Text(None, 13, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
-        self.where = Text(None, 12, color=DIM, name="window",
-                          widest=[w["window"] for w in works])
+        self.caption = self.plan.caption_slot()
+        self.where = grammar.where_slot([w["window"] for w in works], "window")
         cz = WORK_CELL if max(self.kh, self.kw) <= 5 else 24
         self.cz = cz
         gw, gh = self.kw * cz + 1, self.kh * cz + 1
@@ -512,7 +492,7 @@ class _Direct(_Base):
         base = self.lay.base
         for c, b in enumerate(self.x_boxes):
             cell_grid(base, *b.box[:2], self.in_scale.index(self.x[c]), s, gap_for(s),
-                      labels=_strings(self.x[c], self.d) if s >= LABEL_CELL else None,
+                      labels=show_grid(self.x[c], self.d) if s >= LABEL_CELL else None,
                       label_size=min(13, s // 2))
         for c, b in enumerate(self.z_boxes):
             self._draw_z(base, c, b)
@@ -523,7 +503,7 @@ class _Direct(_Base):
         idx = self.in_scale.index(self.z[c])
         idx[self.ins] = BLANK
         big = z >= LABEL_CELL
-        cell_grid(cv, x0, y0, idx, z, gap_for(z), labels=_strings(self.z[c], self.d) if big
+        cell_grid(cv, x0, y0, idx, z, gap_for(z), labels=show_grid(self.z[c], self.d) if big
                   else None, pad=self.border, label_size=min(12, z // 2))
         _inserted_zeros(cv, x0, y0, self.ins, z, label=big)
         self.z_xy = getattr(self, "z_xy", {})
@@ -533,7 +513,7 @@ class _Direct(_Base):
         lay = self.lay
         k, ph = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         current = None
         if ph != "hold":
             f, r, c = self._pos(k)
@@ -555,7 +535,7 @@ class _Direct(_Base):
         for g, b, ff in zip(self.grids, self.out_boxes, range(self.F)):
             g.draw(cv, b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN, k,
                    current[1] if current and current[0] == ff else None, done=done, ring=True)
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def _draw_working(self, cv, w):
@@ -579,7 +559,7 @@ class _Direct(_Base):
         lay.write(cv, self.final, w["final"])
 
     def texts(self, i):
-        return tour_texts(self._caption(i), self.phases[i], self.work, self.steps[i])
+        return self.plan.texts(i, self.work)
 
 
 def transpose_steps(trace, cells):
@@ -647,9 +627,9 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
         frames = [r.frame(i, states) for i in range(len(r.steps))]
     else:
         r = _Direct(trace, x, weight, max_frames, tour, title, formula, subtitle)
-        frames = [r.frame(i, done_mask(r.steps, r.phases, i, r.S)) for i in range(len(r.steps))]
+        frames = [r.frame(i, r.plan.done(i)) for i in range(len(r.steps))]
     texts = [r.texts(i) for i in range(len(r.steps))]
-    layout = {"placed": r.lay.placed, "size": (r.lay.width, r.lay.height), "layout": r.lay,
+    layout = {**grammar.record(r.lay),
               "out_scale": r.out_scale, "in_scale": r.in_scale, "view": trace.view,
               "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d,
               "last_sum": states[max(states)] if trace.view == "scatter" else None,

@@ -13,15 +13,16 @@ What each frame shows is kept in ``Animation.texts`` so tests can check the arit
 """
 import numpy as np
 
-from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
-from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, fmt, upscale
+from .arith import (APPROX, adds_up, decimals_for, divides, relation, show, show_grid,
+                    signed_sum)
+from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
-from .frames import Animation, phase_caption, phase_counter, plan_tour, single_sample
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Box, Col, Layout, Panel,
-                     Row, Space, Spread, Text, gap_for, measure)
+from . import grammar
+from .frames import Animation, single_sample
+from .layout import Box, Col, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
-from .tour import TOUR_COUNT, pick_tour
+from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
 NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channel windows)
@@ -29,7 +30,6 @@ RULER_SIZE = 9            # input coordinates beside the window grid
 INPUT_LABEL_MIN = 20      # input pixels at least this big get their values written in
 OUT_CELL_MAX = 64
 OUT_TARGET = 200          # px, the least side of an output map
-CAPTION_SIZE = 13
 EQ_SIZE = 13
 
 
@@ -71,10 +71,6 @@ def formula_of(trace):
     return f"OH = {parts[0]}     OW = {parts[1]}"
 
 
-def _grid_strings(a, d):
-    return np.array([[show(v, d) for v in row] for row in np.asarray(a, float)])
-
-
 def _span(a, b, step):
     s = f"{a}" if a == b else f"{a}…{b}" + (f" step {step}" if step > 1 else "")
     return s.replace("-", MINUS)
@@ -107,15 +103,15 @@ class _Working(_Where):
         field = np.asarray(tr.field[k], float)
         # whole-number arrays (an integer kernel, the toy input) are shown without decimals
         dx = 0 if all_integers(tr.input[int(tr.out_index[k, 0])]) else d
-        self.x = [_grid_strings(fc, dx) for fc in field]
+        self.x = [show_grid(fc, dx) for fc in field]
         value = float(tr.value[k])
         self.value = show(value, d)
         self.equations = []           # (terms, total, exact) for the arithmetic test
         if tr.op == "conv2d":
             w = np.asarray(tr.weight[f], float)
-            self.w = [_grid_strings(wc, 0 if all_integers(tr.weight) else d) for wc in w]
+            self.w = [show_grid(wc, 0 if all_integers(tr.weight) else d) for wc in w]
             prod = field * w                                      # display-only
-            self.p = [_grid_strings(pc, d) for pc in prod]
+            self.p = [show_grid(pc, d) for pc in prod]
             C = len(field)
             single = C == 1 and tr.bias is None
             sums = [value] if single else [float(v) for v in tr.contrib[k]]
@@ -172,8 +168,8 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, steps, phases, reasons, weight_label, words=None,
-                 title=None, formula=None):
+    def __init__(self, trace, scale, subtitle, plan, weight_label, words=None, title=None,
+                 formula=None):
         self.words = words or {}
         self.title = title or self.words.get("title") or title_of(trace)
         self.formula = formula or self.words.get("formula") or formula_of(trace)
@@ -191,7 +187,8 @@ class _WindowFrames:
         _, self.F, self.OH, self.OW = tr.out_shape
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
-        self.steps, self.phases, self.reasons = steps, phases, reasons
+        self.plan = plan
+        steps, phases = self.steps, self.phases = plan.steps, plan.phases
 
         self.in_scale = auto_scale(tr.input[n])
         self.out_scale = auto_scale(tr.value) if self.conv else self.in_scale
@@ -223,7 +220,7 @@ class _WindowFrames:
         if not self.read.all():
             in_notes.append("dimmed: never read by any window")
         in_notes += self.words.get("in_notes", [])
-        p1 = Col(*chans, *[Text(t, 11, color=DIM) for t in in_notes],
+        p1 = Col(*chans, *grammar.notes(in_notes),
                  Legend(self.in_scale, self.words.get("in_legend", "input values"),
                         name="input legend"), gap=6)
 
@@ -244,15 +241,13 @@ class _WindowFrames:
                           for f, g in enumerate(self.grids)]
         outs = [Col(Text(self._out_name(f), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
-        p3 = Col(*outs, *[Text(t, 11, color=DIM) for t in self.words.get("out_notes", [])],
+        p3 = Col(*outs, *grammar.notes(self.words.get("out_notes", [])),
                  Legend(self.out_scale, self.words.get("out_legend", "output values"),
                         name="output legend"), gap=6)
 
         # panel 2: the working
-        self.caption = Text(None, CAPTION_SIZE, "bold", ACCENT, name="caption",
-                            widest=[self._caption(i) for i in range(len(self.steps))])
-        self.where = Text(None, 12, color=DIM, name="window",
-                          widest=[w.window for w in wheres])
+        self.caption = self.plan.caption_slot()
+        self.where = grammar.where_slot([w.window for w in wheres], "window")
         head = [self.caption, self.where]
         if self.conv and self.groups > 1:
             self.wiring = Text(None, 12, color=ACCENT2, name="wiring",
@@ -264,8 +259,7 @@ class _WindowFrames:
                              12, color=DIM))
         body = self._declare_conv(works, weight_label) if self.conv else \
             self._declare_pool(works)
-        self.note = Text(None, 11, color=DIM, name="note",
-                         widest=[w.note for w in works if w.note])
+        self.note = grammar.note_slot([w.note for w in works if w.note])
         p2 = Col(*head, Space(0, 4), body, self.note, gap=5)
 
         dims = f"{self.C}×{tr.input.shape[2]}×{tr.input.shape[3]}"
@@ -273,14 +267,11 @@ class _WindowFrames:
                 "max_pool2d": "working: the max of the window",
                 "avg_pool2d": "working: the mean of the window"}[tr.op]
         wd = self.words
-        self.panels = [Panel(p1, wd.get("p1", f"input {dims}")), Panel(p2, wd.get("p2", what)),
-                       Panel(p3, wd.get("p3", f"output {self.F}×{self.OH}×{self.OW}"))]
-        self.counter = Text(None, FOOT_SIZE, align="r", name="counter",
-                            widest=[self._count(i) for i in range(len(self.steps))])
-        foot = Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), self.counter)
-        self.lay = Layout(Col(Text(self.title, TITLE_SIZE, "bold"),
-                              Text(self.formula, FORMULA_SIZE), Space(0, 2),
-                              Row(*self.panels, gap=GAP), foot, gap=6))
+        fr = grammar.Frame(self.title, self.formula,
+                           [(p1, wd.get("p1", f"input {dims}")), (p2, wd.get("p2", what)),
+                            (p3, wd.get("p3", f"output {self.F}×{self.OH}×{self.OW}"))],
+                           subtitle, self.plan.counters())
+        self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
         self._draw_static()
 
     def _cell_size(self, strings, size):
@@ -413,12 +404,6 @@ class _WindowFrames:
         parts.append(self.final)
         return Col(*parts, gap=8)
 
-    def _caption(self, i):
-        return phase_caption(self.phases, self.reasons, i, "windows")
-
-    def _count(self, i):
-        return phase_counter(self.phases, self.steps, i, len(self.tr))
-
     def _read_mask(self):
         """Padded input cells that some window reads."""
         rows = np.zeros(self.Hp, bool)
@@ -444,7 +429,7 @@ class _WindowFrames:
             self.in_xy.append((ix, iy))
             idx = self.in_scale.index(self.xp[c])
             if big:
-                labels = np.array([[fmt(v, decimals=self.d) for v in row] for row in self.xp[c]])
+                labels = show_grid(self.xp[c], self.d)
                 cell_grid(base, ix, iy, idx, s, gap_for(s), labels=labels, pad=pad,
                           label_size=min(NUM_SIZE + 2, s // 2))
             else:
@@ -543,7 +528,7 @@ class _WindowFrames:
         tr, lay = self.tr, self.lay
         k, phase = int(self.steps[i]), self.phases[i]
         cv = lay.new_frame()
-        lay.write(cv, self.caption, self._caption(i))
+        lay.write(cv, self.caption, self.plan.caption(i))
         current = None
         if phase != "hold":
             w = self.work[k]
@@ -559,15 +544,15 @@ class _WindowFrames:
                 for r, q in zip(*np.nonzero(self.words["out_dim"])):
                     x0, y0 = gx + g.gap + q * g.cw, gy + g.gap + r * g.ch
                     cv.dim(x0, y0, x0 + g.cw - g.gap, y0 + g.ch - g.gap)
-        lay.write(cv, self.counter, self._count(i))
+        lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
     def texts(self, i):
         """What frame ``i`` shows in words and numbers (the declared text)."""
         w = self.work[int(self.steps[i])]
         if not isinstance(w, _Working) or self.phases[i] == "hold":
-            return {"caption": self._caption(i)}
-        out = {"caption": self._caption(i), "window": w.window, "final": w.final,
+            return {"caption": self.plan.caption(i)}
+        out = {"caption": self.plan.caption(i), "window": w.window, "final": w.final,
                "equations": w.equations, "note": w.note, "x": w.x, "value": w.value}
         if self.conv:
             f = int(self.tr.out_index[w.k, 1])
@@ -585,10 +570,9 @@ class _WindowFrames:
         return {"input_xy": self.in_xy, "scale": self.s, "output_xy":
                 [(x + g.gap, y + g.gap) for (x, y), g in zip(self.out_xy, self.grids)],
                 "cell": self.o, "gap": self.ogap, "in_scale": self.in_scale,
-                "out_scale": self.out_scale, "panels": [p.panel_box for p in self.panels],
-                "size": (self.lay.width, self.lay.height), "placed": self.lay.placed,
+                "out_scale": self.out_scale, **grammar.record(self.lay, self.panels),
                 "decimals": self.d, "work_cell": self.cz,
-                "x_grids": [b.box for b in self.x_boxes], "layout": self.lay,
+                "x_grids": [b.box for b in self.x_boxes],
                 "slots": {"final": self.final, "caption": self.caption, "window": self.where,
                           "note": self.note}}
 
@@ -626,7 +610,7 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     subtitle : str
         Footer text (what the input and the kernel are).
     tour : list of int, optional
-        Trace steps to tour (``[]``: no tour); default: :func:`viz.tour.pick_tour`.
+        Trace steps to tour (``[]``: no tour); default: :func:`viz.tour.window_candidates`.
     tour_count : int
         How many steps the default tour picks.
     weight_label : callable, optional
@@ -636,7 +620,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         ``title``, ``formula``, ``p1``/``p2``/``p3`` panel labels, ``in_legend``,
         ``out_legend``, ``w_legend``, ``heads``, ``in_notes``/``out_notes`` (lists), and
         bool masks ``in_hatch``, ``in_dim`` (padded input) and ``out_dim`` (output map);
-        ``reasons``: a dict renaming the tour's reasons.
+        ``reasons``: the view's own caption for each kind of tour stop (``"largest"``,
+        ``"spread"``, ``"padding"``, ... of :func:`viz.tour.window_candidates`).
     title, formula : str, optional
         Replace the op call and the output-size line (e.g. with the guide's relationship).
     padding_mode : {"same", "valid"}, optional
@@ -658,24 +643,17 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     if tour is None:
         d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
-        picks = pick_tour(trace, max(0, min(tour_count, max_frames - 2)),
-                          exact=lambda k: _Working(trace, k, d, F).exact)
+        stops = choose(window_candidates(trace), room(tour_count, max_frames),
+                       exact=lambda k: _Working(trace, k, d, F).exact)
     else:
-        picks = [(int(k), "chosen by hand") for k in tour]
-    steps, phases = plan_tour(len(trace), [k for k, _ in picks], max_frames)
-    rename = (words or {}).get("reasons", {})        # a backward view's words for the same picks
-    reasons = [rename.get(r, r) for _, r in picks] + [""] * (len(steps) - len(picks))
-    wf = _WindowFrames(trace, scale, subtitle, steps, phases, reasons, weight_label, words,
+        stops = by_hand(tour)
+    own = (words or {}).get("reasons", {})          # a backward view's words for each kind
+    plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
+                        sweep=grammar.sweep_other("windows"))
+    wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
                        title or (words or {}).get("title") or title_of(trace, padding_mode),
                        formula)
-    toured = np.zeros(len(trace), bool)
-    frames, texts = [], []
-    for i, (k, ph) in enumerate(zip(steps, phases)):
-        if ph == "tour":
-            toured[k] = True
-            done = toured.copy()
-        else:
-            done = toured | (np.arange(len(trace)) <= k)
-        frames.append(wf.frame(i, done))
-        texts.append(wf.texts(i))
-    return Animation(frames, steps, wf.layout(), phases=phases, texts=texts)
+    frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
+    texts = [wf.texts(i) for i in range(len(plan))]
+    return Animation(frames, plan.steps, wf.layout(), phases=plan.phases, texts=texts,
+                     **grammar.pace("window"))

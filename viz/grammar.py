@@ -1,0 +1,234 @@
+"""The frame grammar every op GIF shares, in one place.
+
+Every op GIF is one frame::
+
+    title (the op call)
+    formula line
+    [tour caption]                               (the step-by-step GIFs of dense ops)
+    [label 1]            [label 2]            [label 3]
+    [panel 1]            [panel 2]            [panel 3]
+    subtitle (input, kernel)                        step counter
+
+and plays tour, sweep, hold (:func:`viz.frames.plan_tour`). A renderer declares its panels
+and what each phase shows; this module owns the skeleton around them (:func:`frame`), the
+footer, the tour caption and the step counter.
+"""
+import numpy as np
+
+from .frames import plan_tour
+from .draw import all_integers
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
+                     Space, Spread, Text)
+from .palette import ACCENT, DIM
+
+
+SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+# Each GIF's pace: (frame_ms, hold_ms), the delay of a sweep frame and of the hold; tour
+# frames last viz.frames.TOUR_MS. Side by side, so that a difference is a decision.
+PACE = {"window": (60, 2000), "scatter": (60, 2000), "elementwise": (50, 2000),
+        "flatten": (150, 2000), "linear": (300, 3000), "softmax": (300, 3000),
+        "dweight": (60, 3000), "elementwise_backward": (60, 2000),
+        "linear_backward": (600, 3000)}
+
+
+def pace(name):
+    """``frame_ms`` and ``hold_ms`` of GIF ``name`` (:data:`PACE`), for :class:`Animation`."""
+    frame_ms, hold_ms = PACE[name]
+    return {"frame_ms": frame_ms, "hold_ms": hold_ms}
+
+
+# -- the unit of a quantity ----------------------------------------------------------------
+def unit_of(*arrays):
+    """The power of ten ``e`` a quantity is shown in (values / 10^e, 2 decimals): 0 when
+    every value is whole or the largest |value| is in [0.1, 1000). Gradients of a
+    well-classified digit are ~1e-6."""
+    v = np.concatenate([np.abs(np.asarray(a, float)).ravel() for a in arrays])
+    v = v[np.isfinite(v)]
+    if v.size == 0 or all_integers(v) or v.max() == 0 or 0.1 <= v.max() < 1000:
+        return 0
+    return int(np.floor(np.log10(v.max())))
+
+
+def unit_text(e):
+    """The unit named after a quantity in labels and legends: ``" (×10⁻⁶)"`` for e = −6, ""
+    for 0."""
+    return "" if e == 0 else f" (×10{str(e).translate(SUPER)})"
+
+
+# -- the skeleton --------------------------------------------------------------------------
+def counter_slot(widest):
+    """The step counter's slot, right of the footer, sized for every text in ``widest``."""
+    return Text(None, FOOT_SIZE, align="r", name="counter", widest=widest)
+
+
+def footer(subtitle, counter):
+    """The subtitle (what the input is) left, the step counter right."""
+    return Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter)
+
+
+class Frame:
+    """The frame around the panels a renderer declares.
+
+    ``panels`` are ``(content, label)`` pairs, or nodes (a :class:`viz.layout.Panel` with its
+    own sizes, a column holding one); ``counters`` every text the step counter will show.
+    ``lay`` is the :class:`viz.layout.Layout`, ``panels`` the panel nodes, ``counter`` the
+    counter's slot.
+    """
+
+    def __init__(self, title, formula, panels, subtitle, counters, lead=2, caption=None):
+        self.panels = [Panel(*p) if isinstance(p, tuple) else p for p in panels]
+        self.counter = counter_slot(counters)
+        self.lay = frame(title, formula, self.panels, subtitle, self.counter, lead, caption)
+
+
+def frame(title, formula, panels, subtitle, counter, lead=2, caption=None):
+    """Lay out the frame around ``panels`` (:class:`viz.layout.Panel` nodes, side by side).
+
+    ``formula`` None leaves the formula line out ("" keeps an empty line); ``lead`` is the
+    room above the panels, ``caption`` a tour caption slot above them (or None).
+    Returns the :class:`viz.layout.Layout`, its base frame drawn.
+    """
+    return Layout(Col(Text(title, TITLE_SIZE, "bold"),
+                      None if formula is None else Text(formula, FORMULA_SIZE),
+                      Space(0, lead), caption, Row(*panels, gap=GAP),
+                      footer(subtitle, counter), gap=6))
+
+
+def record(lay, panels=None):
+    """What ``Animation.layout`` tells of every frame, for tests and documentation: the
+    ``Layout`` itself, every ``placed`` box, the ``size``, and the ``panels``' boxes."""
+    out = {"layout": lay, "placed": lay.placed, "size": (lay.width, lay.height)}
+    if panels is not None:
+        out["panels"] = [p.panel_box for p in panels]
+    return out
+
+
+def where_slot(widest, name="where"):
+    """The working area's line under the caption saying where the step is ("input rows 3…5,
+    cols 0…2 → out[1, 0]"), sized for every text in ``widest``."""
+    return Text(None, WHERE_SIZE, color=DIM, name=name, widest=widest)
+
+
+def notes(texts):
+    """Dim lines under a map saying how to read it ("hatched: padding (0)")."""
+    return [Text(t, NOTE_SIZE, color=DIM) for t in texts]
+
+
+def note_slot(widest):
+    """The working area's note line (why an equation says ≈), sized for ``widest``."""
+    return Text(None, NOTE_SIZE, color=DIM, name="note", widest=widest)
+
+
+# -- what a frame says ---------------------------------------------------------------------
+def tour_line(j, n, why):
+    """``"tour 2 / 4: why this step"`` (j counts from 1)."""
+    return f"tour {j} / {n}: {why}"
+
+
+OUTPUT = "the complete output"          # the hold's caption, unless a GIF says otherwise
+CAPTION_SIZE = 13
+WHERE_SIZE = 12
+NOTE_SIZE = 11
+
+
+def caption(phases, reasons, i, sweep, hold=OUTPUT):
+    """The caption of frame ``i``: the tour's :func:`tour_line`, ``sweep`` or ``hold``."""
+    ph = phases[i]
+    if ph == "tour":
+        return tour_line(phases[:i + 1].count("tour"), phases.count("tour"), reasons[i])
+    return hold if ph == "hold" else sweep
+
+
+def sweep_other(what):
+    """The sweep caption of a GIF whose tour shows the working: "the other windows"."""
+    return f"sweep: the other {what}, fast (the tour shows their working)"
+
+
+def counter(phases, steps, i, total, what="step"):
+    """The step counter of frame ``i``: "step 7 / 25", "  (fast)" in the sweep, "all 25 steps"."""
+    if phases[i] == "hold":
+        return f"all {total} {what}s"
+    return f"{what} {int(steps[i]) + 1} / {total}" + ("  (fast)" if phases[i] == "sweep" else "")
+
+
+# -- the tour, frame by frame --------------------------------------------------------------
+def done_mask(steps, phases, i, n_steps):
+    """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
+    steps so far; later every step up to the current one, plus the tour."""
+    n_tour = phases.count("tour")
+    done = np.zeros(n_steps, dtype=bool)
+    if i < n_tour:
+        done[steps[:i + 1]] = True
+    else:
+        done[:int(steps[i]) + 1] = True
+        done[steps[:n_tour]] = True
+    return done
+
+
+class Tour:
+    """The frames of a toured GIF (:func:`viz.frames.plan_tour`) and what each one says.
+
+    Parameters
+    ----------
+    n_steps : int
+        Steps in the trace.
+    stops : list of :class:`viz.tour.Stop`
+        The tour, in the order shown.
+    max_frames : int
+    sweep, hold : str
+        The caption of the sweep's frames and of the hold ("" for none).
+    what : str
+        What a step is, for the counter: "step", "element", "neuron", ...
+
+    Attributes
+    ----------
+    steps, phases : the plan; ``reasons`` holds each frame's why ("" after the tour).
+    """
+
+    def __init__(self, n_steps, stops, max_frames, sweep="", hold=OUTPUT, what="step"):
+        self.n_steps = int(n_steps)
+        self.stops = list(stops)
+        self.steps, self.phases = plan_tour(self.n_steps, [s.step for s in self.stops], max_frames)
+        self.reasons = [s.why for s in self.stops] + [""] * (len(self.steps) - len(self.stops))
+        self.sweep, self.hold, self.what = sweep, hold, what
+
+    def __len__(self):
+        return len(self.steps)
+
+    def caption(self, i):
+        return caption(self.phases, self.reasons, i, self.sweep, self.hold)
+
+    def counter(self, i):
+        return counter(self.phases, self.steps, i, self.n_steps, self.what)
+
+    def placed_counter(self, i, where, sweep_where=False):
+        """The counter of a GIF that names each step's place (``where``: "x[2, 3]", "neuron 4"):
+        "tour 2 / 4 · x[2, 3]", "step 9 / 16" ("neuron 4, step 9 / 16" with ``sweep_where``),
+        "all 16 elements"."""
+        ph = self.phases[i]
+        if ph == "tour":
+            j, n = self.phases[:i + 1].count("tour"), self.phases.count("tour")
+            return f"tour {j} / {n} · {where}"
+        if ph == "hold":
+            return f"all {self.n_steps} {self.what}s"
+        return (f"{where}, " if sweep_where else "") + \
+            f"step {int(self.steps[i]) + 1} / {self.n_steps}"
+
+    def caption_slot(self, name="caption"):
+        """The caption's text slot, sized for every caption of this tour."""
+        return Text(None, CAPTION_SIZE, "bold", ACCENT, name=name,
+                    widest=[self.caption(i) for i in range(len(self))])
+
+    def counters(self):
+        """Every counter of this tour (to size the footer's slot)."""
+        return [self.counter(i) for i in range(len(self))]
+
+    def done(self, i):
+        return done_mask(self.steps, self.phases, i, self.n_steps)
+
+    def texts(self, i, work):
+        """A frame's declared texts: its caption, and on a tour frame the working of its step
+        (``work`` maps each toured step to its texts)."""
+        return {"caption": self.caption(i),
+                **(work[int(self.steps[i])] if self.phases[i] == "tour" else {})}
