@@ -51,6 +51,8 @@ GALLERY = {
     "conv1d": Gif("conv1d"),
     "maxpool1d": Gif("maxpool1d --kernel-size 3 --stride 2 --padding 1"),
     "avgpool1d": Gif("avgpool1d --kernel-size 3 --stride 2"),
+    "im2col": Gif("im2col"),
+    "im2col_transposed": Gif("im2col --view transposed"),
     # backward
     "maxpool_backward": Gif("maxpool-backward"),
     "avgpool_backward": Gif("avgpool-backward"),
