@@ -64,6 +64,7 @@ GALLERY = {
     "relu_backward": Gif("relu-backward"),
     "linear_backward": Gif("linear-backward"),
     "training_step": Gif("training-step"),
+    "chain_rule": Gif("chain-rule"),
     # convolution arithmetic
     f"{ARITH_DIR}/no_padding_no_strides": Gif(
         f"{_C} 0 --input toy:0:4",
