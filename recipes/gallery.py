@@ -65,6 +65,7 @@ GALLERY = {
     "linear_backward": Gif("linear-backward"),
     "training_step": Gif("training-step"),
     "chain_rule": Gif("chain-rule"),
+    "receptive_field": Gif("receptive-field --layer c3 --unit 5,3,3"),
     # convolution arithmetic
     f"{ARITH_DIR}/no_padding_no_strides": Gif(
         f"{_C} 0 --input toy:0:4",
