@@ -66,6 +66,7 @@ GALLERY = {
     "training_step": Gif("training-step"),
     "chain_rule": Gif("chain-rule"),
     "receptive_field": Gif("receptive-field --layer c3 --unit 5,3,3"),
+    "network": Gif("network"),
     # convolution arithmetic
     f"{ARITH_DIR}/no_padding_no_strides": Gif(
         f"{_C} 0 --input toy:0:4",
