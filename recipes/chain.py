@@ -31,7 +31,9 @@ def _options(p, paths):
                    help="reach input pixel x[R, C] instead of a weight")
     p.add_argument("--weights", dest="model", type=Path, default=paths.lenet, metavar="PATH",
                    help="the trained network: a weights.npz or checkpoint.npz written by "
-                        "train.py (default: models/lenet5.npz)")
+                        "train.py, or an .npz of bare arrays named as our layers (c1.weight, "
+                        "..., out.bias: a LeNet-5 trained elsewhere, see docs/gifs.md) "
+                        "(default: models/lenet5.npz)")
     p.add_argument("--label", type=int, default=None,
                    help="the class the loss is taken against (default: the test image's "
                         "label, else the predicted class)")
@@ -43,11 +45,11 @@ def _options(p, paths):
                         "link's local derivative, the running product, then the sum over all "
                         "paths = the backward pass's gradient", _options, section="training")
 def chain(args, source):
-    from training import load_model
+    from training.foreign import load_any
     from training.features import prepare_unit_image
 
     try:
-        model, config = load_model(str(args.model), dtype=np.float64)
+        model, config = load_any(str(args.model), dtype=np.float64)
     except NPZ_ERRORS as e:
         raise ValueError(f"argument --weights: {npz_error(args.model, e)}") from None
     image = source.image

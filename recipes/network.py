@@ -13,7 +13,9 @@ from .window import NPZ_ERRORS, npz_error
 def _options(p, paths):
     p.add_argument("--weights", dest="model", type=Path, default=paths.lenet, metavar="PATH",
                    help="the trained network: a weights.npz or checkpoint.npz written by "
-                        "train.py (default: models/lenet5.npz)")
+                        "train.py, or an .npz of bare arrays named as our layers (c1.weight, "
+                        "..., out.bias: a LeNet-5 trained elsewhere, see docs/gifs.md) "
+                        "(default: models/lenet5.npz)")
     common(p, "network", PACE_MS, hold_ms=6000)
 
 
@@ -21,11 +23,11 @@ def _options(p, paths):
                      "then a zoom into one cell of each layer, then the class scores",
           _options, section="training")
 def network(args, source):
-    from training import load_model
+    from training.foreign import load_any
     from training.features import prepare_unit_image
 
     try:
-        model, config = load_model(str(args.model))
+        model, config = load_any(str(args.model))
     except NPZ_ERRORS as e:
         raise ValueError(f"argument --weights: {npz_error(args.model, e)}") from None
     image = source.image
