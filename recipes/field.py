@@ -49,7 +49,7 @@ def _layer(model, name):
 @register("receptive-field", "receptive field of one unit of LeNet-5 (C1, S2, C3, S4 or C5): "
                              "the input pixels that can reach it, layer by layer with the "
                              "size formula, and its effective field ∂unit/∂x from the "
-                             "backward pass", _options, section="training")
+                             "backward pass", _options)
 def field(args, source):
     from training.foreign import load_any
     from training.features import prepare_unit_image

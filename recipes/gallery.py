@@ -53,6 +53,8 @@ GALLERY = {
     "avgpool1d": Gif("avgpool1d --kernel-size 3 --stride 2"),
     "im2col": Gif("im2col"),
     "im2col_transposed": Gif("im2col --view transposed"),
+    "receptive_field": Gif("receptive-field --layer c3 --unit 5,3,3"),
+    "network": Gif("network"),
     # backward
     "maxpool_backward": Gif("maxpool-backward"),
     "avgpool_backward": Gif("avgpool-backward"),
@@ -65,8 +67,6 @@ GALLERY = {
     "linear_backward": Gif("linear-backward"),
     "training_step": Gif("training-step"),
     "chain_rule": Gif("chain-rule"),
-    "receptive_field": Gif("receptive-field --layer c3 --unit 5,3,3"),
-    "network": Gif("network"),
     # convolution arithmetic
     f"{ARITH_DIR}/no_padding_no_strides": Gif(
         f"{_C} 0 --input toy:0:4",

@@ -21,7 +21,7 @@ def _options(p, paths):
 
 @register("network", "one digit through the network: its feature maps appear layer by layer, "
                      "then a zoom into one cell of each layer, then the class scores",
-          _options, section="training")
+          _options)
 def network(args, source):
     from training.foreign import load_any
     from training.features import prepare_unit_image
