@@ -198,7 +198,7 @@ def chain_rule(model, x, label, target):
     logits = np.count_nonzero(grads[top])
     links.append(Link(top, "logits", k, float(g.outputs[top][(0,) + k]), product, product,
                       product, int(logits),
-                      f"p[{k[0]}] − {1 if k[0] == g.label else 0}  (softmax + cross-entropy)"))
+                      _softmax_how(g.probs[k[0]], int(k[0] == g.label), k[0], product)))
     for i in range(len(names) - 2, -1, -1):
         name, u = names[i], units[i]
         local = locals_[i + 1]
@@ -215,6 +215,12 @@ def chain_rule(model, x, label, target):
                       counts[0], how))
     return ChainTrace(links, (what, tuple(index)), end_terms, float(end_terms.sum()), backward,
                       g.loss, g.label, g.probs, grads, x[0])
+
+
+def _softmax_how(p, y, k, d):
+    """``p[k] − y[k] = 0.99998 − 1`` with p to as many decimals as the difference needs."""
+    decimals = 3 if d == 0 else max(3, 2 - int(np.floor(np.log10(abs(d)))))
+    return f"p[{k}] − y[{k}] = {p:.{decimals}f} − {y}  (softmax + cross-entropy)"
 
 
 def _ix(u):

@@ -205,9 +205,14 @@ def render_patches(pp, max_frames=200, subtitle="", title=None, formula=None, to
         wlab = Text(f"W ({F}×{K})", **lab, name="W label")
         plab = Text(f"P ({K}×{n_pos}): one column per window", **lab, name="P label")
         ylab = Text(f"Y = W·P ({F}×{n_pos})", **lab, name="Y label")
+        kh, kw = int(pp.taps[:, 1].max()) + 1, int(pp.taps[:, 2].max()) + 1
+        tap = (f"row k of P, column k of W: kernel cell (a, b), k = a·{kw} + b" if C == 1 else
+               f"row k of P, column k of W: channel c, kernel cell (a, b), "
+               f"k = (c·{kh} + a)·{kw} + b")
         p2 = Col(Row(Space(gW.node.size()[0], 0), Col(plab, gP.node, gap=2), gap=cell // 2),
                  Row(Col(wlab, gW.node, gap=2), Col(ylab, gY.node, gap=2), gap=cell // 2),
-                 Space(0, 4), Legend(w_scale, "W", 120, name="legend W"), gap=4)
+                 Space(0, 4), Legend(w_scale, "W", 120, name="legend W"),
+                 *grammar.notes([tap]), gap=4)
         p3 = Col(*[Col(Text(f"filter {f}", **lab), g.node, gap=2) if F > 1 else g.node
                    for f, g in enumerate(maps)], Space(0, 4),
                  Legend(y_scale, "y", 120, name="legend y"), gap=6)
