@@ -56,7 +56,9 @@ def _check(c, f, g):
 def im2col(args, source):
     src = load_image(args.input or INPUTS[args.view], invert=args.invert)
     image, desc = src.image, src.description
-    names = kernel_names(args, args.filters)
+    # the transposed view reads one kernel per input channel: one name serves them all
+    names = kernel_names(args, args.filters or (args.channels if args.view == "transposed"
+                                                else None))
     c, f, g = args.channels, len(names), args.groups
     _check(c, f, g)
     ks = args.kernel_size if isinstance(args.kernel_size, tuple) else (args.kernel_size,) * 2
