@@ -15,6 +15,7 @@ trainer. So the arrows run ``scripts -> recipes -> training -> nn -> ops``, and
 """
 # the modules register their animations on import, in the order --help lists them
 from . import window, transpose, signal, elementwise, dense, softmax, backward  # noqa: F401
+from . import matrix, chain, field, network  # noqa: F401  (the views that tie the ops together)
 from .gallery import ARITH_DIR, GALLERY, Gif, gallery_args, gallery_jobs
 from .maker import make
 from .options import MAX_PANEL_PX

@@ -53,6 +53,10 @@ GALLERY = {
     "conv1d": Gif("conv1d"),
     "maxpool1d": Gif("maxpool1d --kernel-size 3 --stride 2 --padding 1"),
     "avgpool1d": Gif("avgpool1d --kernel-size 3 --stride 2"),
+    "im2col": Gif("im2col"),
+    "im2col_transposed": Gif("im2col --view transposed"),
+    "receptive_field": Gif("receptive-field --layer c3 --unit 5,3,3"),
+    "network": Gif("network"),
     # backward
     "maxpool_backward": Gif("maxpool-backward"),
     "avgpool_backward": Gif("avgpool-backward"),
@@ -64,6 +68,7 @@ GALLERY = {
     "relu_backward": Gif("relu-backward"),
     "linear_backward": Gif("linear-backward"),
     "training_step": Gif("training-step"),
+    "chain_rule": Gif("chain-rule"),
     # convolution arithmetic
     f"{ARITH_DIR}/no_padding_no_strides": Gif(
         f"{_C} 0 --input toy:0:4",
