@@ -116,3 +116,52 @@ def torch_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, thr
         opt.step()
 
     return step
+
+
+def conv_peak_mb(lib: str, n: int = 4096) -> dict:
+    """Peak memory growth (MB, peak RSS over its value before the call) of LeNet-5's C1,
+    conv2d 6@5x5 padding 2 on an (n, 1, 28, 28) float32 batch: the forward alone, then
+    forward + backward (input, weight and bias gradients), in ``lib`` ("numpy" or "torch").
+
+    Linux only: the peak is /proc's VmHWM, reset to the current RSS first (``clear_refs``).
+    """
+    def status(key):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
+
+    def reset():
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return status("VmRSS:")
+
+    def peak():
+        return status("VmHWM:")
+
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 1, 28, 28), dtype=np.float32)
+    w = rng.random((6, 1, 5, 5), dtype=np.float32)
+    b = rng.random(6, dtype=np.float32)
+    dout = np.ones((n, 6, 28, 28), np.float32)
+    if lib == "torch":
+        import torch
+        x, w, b, dout = (torch.from_numpy(a).requires_grad_(a is not dout)
+                         for a in (x, w, b, dout))
+        start = reset()
+        out = torch.nn.functional.conv2d(x, w, b, padding=2)
+        forward = peak() - start
+        out.backward(dout)
+    else:
+        import ops
+        start = reset()
+        out, cache = ops.conv2d(x, w, b, padding=2)
+        forward = peak() - start
+        ops.conv2d_backward(dout, cache)
+    return {"forward_mb": forward, "backward_mb": peak() - start}
+
+
+def conv_peak_mb_isolated(lib: str, n: int = 4096) -> dict:
+    """:func:`conv_peak_mb` in a fresh process."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(conv_peak_mb, (lib, n))
