@@ -278,6 +278,10 @@ CHUNK_BYTES = 1 << 19
 # Python loop) was measured 1.5-2.7x faster, but 2x slower for C3's 16 x 150. Each
 # position's product is the same BLAS call whatever the chunk, so chunking changes no bit.
 TINY_WEIGHT = 256
+# ...but only for a batch of at least PER_POSITION_MIN images: with one image each
+# position's product is a matrix times a vector, and 784 of them (C1) cost far more than
+# one product (cProfile of a batch-1 lenet5-1998 step: see _apply_weight).
+PER_POSITION_MIN = 8
 
 
 def _row_chunks(win):
@@ -332,7 +336,7 @@ def _weight_grad(win, d):
     """
     c, kh, kw, oh, ow, n = win.shape
     nf = d.shape[0]
-    if c * kh * kw * nf > TINY_WEIGHT:
+    if c * kh * kw * nf > TINY_WEIGHT or n < PER_POSITION_MIN:
         return _cols(win, slice(None)) @ _flat(d).T
     total = np.zeros((c * kh * kw, nf), dtype=d.dtype)
     for rows in _row_chunks(win):
