@@ -31,20 +31,26 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
     -------
     dict
         ``s_per_step`` (median over blocks), ``s_per_epoch`` (= s_per_step * 60000 /
-        batch_size), ``images_per_s``, ``block_s_per_epoch`` (one estimate per block).
+        batch_size), ``images_per_s``, ``block_s_per_epoch`` (one estimate per block),
+        ``cpu_s_per_epoch``: the median block's CPU time of the whole process (all its
+        threads), extrapolated alike. On a machine shared with other work, CPU time
+        varies far less than wall time (with one thread per core and the cores free, the
+        two agree).
     """
     for _ in range(warmup):
         step()
     per_block = max(1, steps // blocks)
-    estimates = []
+    estimates, cpu = [], []
     for _ in range(blocks):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(per_block):
             step()
         estimates.append((time.perf_counter() - t0) / per_block)
+        cpu.append((time.process_time() - c0) / per_block)
     s_step = statistics.median(estimates)
     s_epoch = s_step * EPOCH_IMAGES / batch_size
     return {"s_per_step": s_step, "s_per_epoch": s_epoch,
+            "cpu_s_per_epoch": statistics.median(cpu) * EPOCH_IMAGES / batch_size,
             "images_per_s": EPOCH_IMAGES / s_epoch, "steps_timed": per_block * blocks,
             "block_s_per_epoch": [e * EPOCH_IMAGES / batch_size for e in estimates]}
 
