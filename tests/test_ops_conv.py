@@ -205,3 +205,20 @@ def test_group_and_padding_errors(kwargs, match):
 def test_grouped_weight_shape_is_checked():
     with pytest.raises(ValueError, match=r"weight.shape\[1\] == x.shape\[1\] / groups \(2\)"):
         conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 4, 3, 3)), groups=2)
+
+
+def test_one_column_weight_gradient_is_the_blas_product_bit_for_bit():
+    """conv2d's weight gradient with one output cell of one image (lenet5-1998's C5 at
+    batch 1) is an outer product instead of BLAS's a @ b.T: same values, same zero signs."""
+    from ops.conv import _times_transposed
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((50, 1)).astype(np.float32)
+    b = rng.standard_normal((7, 1)).astype(np.float32)
+    a[::3], a[1::5], b[::2] = 0.0, -0.0, -0.0
+    got, want = _times_transposed(a, b), a @ b.T
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    x, w = rng.standard_normal((1, 4, 5, 5)), rng.standard_normal((3, 4, 5, 5))
+    out, cache = conv2d(x, w)
+    np.testing.assert_allclose(conv2d_backward(np.ones_like(out), cache)[1],
+                               x[0][None].repeat(3, axis=0), rtol=1e-12)
