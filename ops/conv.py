@@ -19,9 +19,18 @@ class ConvCache:
     weight: np.ndarray   # (F, C/groups, kh, kw)
     bias: object         # (F,) or None
     geom: Geometry
-    cols: np.ndarray     # (C*kh*kw, OH*OW*N): the windows, one column per output cell
     out: np.ndarray      # (N, F, OH, OW): the returned output itself (no copy), read by trace()
     groups: int = 1
+    whole_cols: object = None   # the im2col matrix when the forward built it in one chunk
+
+    @property
+    def cols(self):
+        """(C*kh*kw, OH*OW*N): every window, one column per output cell (the im2col matrix,
+        built on demand for the traces; the forward and backward build it a few rows at a
+        time, and keep it only when it fits in one chunk)."""
+        if self.whole_cols is not None:
+            return self.whole_cols
+        return _cols(_windows_last(self.xp, self.geom), slice(None))
 
     def trace(self, sample=None):
         return conv_trace(self, sample)
@@ -82,22 +91,23 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     g = geometry(OP, x.shape, weight.shape[2:], stride, padding, dilation,
                  kernel_name="weight kernel (kh, kw)", pad_extra=extra)
     xp = pad(x, g)
-    n, positions = x.shape[0], g.out[0] * g.out[1]
-    # Batch-last columns (C*kh*kw, OH*OW*N): the copy moves runs of OW*N contiguous values,
-    # and W @ cols is already the (F, OH, OW, N) output. (Sizes are spelled out, not -1,
-    # so that an empty batch reshapes too.)
-    cols = windows(xp, g).transpose(1, 4, 5, 2, 3, 0).reshape(x.shape[1] * weight[0, 0].size,
-                                                              positions * n)
-    if groups == 1:
-        out = _apply_weight(weight.reshape(nf, -1), cols, positions, n)
-    else:   # one product per group: filters of group k read rows of channels of group k
-        out = np.empty((nf, positions * n), dtype=x.dtype)
-        for f, r in _group_slices(weight.shape, groups):
-            out[f] = _apply_weight(weight[f].reshape(f.stop - f.start, -1), cols[r], positions, n)
-    if bias is not None:
-        out += bias[:, None]
-    out = out.reshape((nf,) + g.out + (n,)).transpose(3, 0, 1, 2)
-    return out, ConvCache(x, xp, weight, bias, g, cols, out, groups)
+    n, (oh, ow) = x.shape[0], g.out
+    out = np.empty((nf, oh, ow * n), dtype=x.dtype)      # batch-last (F, OH, OW, N)
+    win = _windows_last(xp, g)
+    chunks = _row_chunks(win)
+    for rows in chunks:
+        o, cols = _flat(out[:, rows]), _cols(win, rows)
+        if groups == 1:
+            _apply_weight(weight.reshape(nf, -1), cols, o, n)
+        else:   # one product per group: filters of group k read rows of channels of group k
+            for f, r in _group_slices(weight.shape, groups):
+                _apply_weight(weight[f].reshape(f.stop - f.start, -1), cols[r], o[f], n)
+        if bias is not None:
+            o += bias[:, None]
+    out = out.reshape(nf, oh, ow, n).transpose(3, 0, 1, 2)
+    # one chunk (small batches): keep its matrix, the backward's weight gradient reads it
+    whole = cols if len(chunks) == 1 else None
+    return out, ConvCache(x, xp, weight, bias, g, out, groups, whole)
 
 
 def _padding(padding, stride, dilation, kernel):
@@ -143,18 +153,18 @@ def conv2d_backward(dout, cache, need_dx=True):
     nf = w.shape[0]
     n, ch = c.x.shape[:2]
     dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
-    positions = g.out[0] * g.out[1]
-    dlast = batch_last(dout).reshape(nf, positions * n)   # free for a batch-last dout
-    dweight = _dweight(c.cols, dlast, w, c.groups, positions, n)
-    dbias = dlast.sum(axis=1) if c.bias is not None else None
+    dlast = batch_last(dout).reshape(nf, g.out[0], g.out[1] * n)   # free for a batch-last dout
+    dweight = _dweight(c.xp, g, dlast, w, c.groups, c.whole_cols)
+    dbias = dlast.reshape(nf, -1).sum(axis=1) if c.bias is not None else None
     if not need_dx:
         return None, dweight, dbias
+    d2 = dlast.reshape(nf, -1)
     if c.groups == 1:
-        dcols = w.reshape(nf, -1).T @ dlast
+        dcols = w.reshape(nf, -1).T @ d2
     else:
-        dcols = np.empty(c.cols.shape, dtype=w.dtype)
+        dcols = np.empty((ch * w[0, 0].size, d2.shape[1]), dtype=w.dtype)
         for f, r in _group_slices(w.shape, c.groups):
-            dcols[r] = w[f].reshape(f.stop - f.start, -1).T @ dlast[f]
+            dcols[r] = w[f].reshape(f.stop - f.start, -1).T @ d2[f]
     dcols = dcols.reshape(ch, *g.kernel_size, *g.out, n)
     dxp = np.zeros((ch,) + c.xp.shape[2:] + (n,), dtype=w.dtype)
     for a, b in g.offsets():
@@ -163,14 +173,37 @@ def conv2d_backward(dout, cache, need_dx=True):
     return unpad(dxp.transpose(3, 0, 1, 2), g), dweight, dbias
 
 
-def _dweight(cols, dlast, w, groups, positions, n):
-    """The weight gradient (F, C/groups, kh, kw), one product per group."""
-    if groups == 1:
-        return _weight_grad(cols, dlast, positions, n).reshape(w.shape)
-    dweight = np.empty_like(w)
+def _dweight(xp, g, dlast, w, groups, whole_cols=None):
+    """The weight gradient (F, C/groups, kh, kw) from dout as (F, OH, OW*N), one product
+    per group (``whole_cols``: the im2col matrix, if the forward kept it)."""
+    kk, n = g.kernel_size[0] * g.kernel_size[1], xp.shape[0]
+    parts, win = [], None
     for f, r in _group_slices(w.shape, groups):
-        dweight[f] = _weight_grad(cols[r], dlast[f], positions, n).reshape(dweight[f].shape)
-    return dweight
+        d = dlast[f]
+        if (r.stop - r.start) * d.shape[0] > TINY_WEIGHT or n < PER_POSITION_MIN:
+            if whole_cols is not None:
+                cols = whole_cols[r]
+            else:
+                win = _windows_last(xp, g) if win is None else win
+                cols = _cols(win[r.start // kk:r.stop // kk], slice(None))
+            parts.append(_times_transposed(cols, _flat(d)).T)
+        else:
+            win = _windows_last(xp, g) if win is None else win
+            parts.append(_per_position_grad(win[r.start // kk:r.stop // kk], d).T)
+    dweight = parts[0] if groups == 1 else np.concatenate(parts)
+    return dweight.reshape(w.shape)
+
+
+def _times_transposed(a, b):
+    """a @ b.T, ~1.7x faster than b @ a.T for C3 (1 thread). With one column (lenet5-1998's
+    C5 at batch 1: one output cell, one image) it is an outer product: 53 -> 13 us as a
+    plain product, bit for bit the same: each cell is one product either way, and BLAS adds
+    it to a zero, which the ``+= 0.0`` does too (it turns -0.0 into 0.0)."""
+    if a.shape[1] == 1:
+        out = a * b.T
+        out += 0.0
+        return out
+    return a @ b.T
 
 
 def dense_weight(w, groups):
@@ -253,45 +286,92 @@ def conv_dweight_trace(cache, dout):
     n = cache.x.shape[0]
     dout = as_dout(dout, (n, nf) + g.out, OP, w.dtype)
     dlast = batch_last(dout).reshape(nf, -1)
-    dw = _dweight(cache.cols, dlast, w, cache.groups, g.out[0] * g.out[1], n)
+    dw = _dweight(cache.xp, g, dlast.reshape(nf, g.out[0], -1), w, cache.groups)
     idx = grid(w.shape)
     bias = dlast.sum(axis=1) if cache.bias is not None else None
     return WeightGradTrace(w.shape, (n, nf) + g.out, cache.cols, dlast, idx,
                            dw[tuple(idx.T)], bias, cache.groups)
 
 
+# Why row chunks: the im2col matrix of a whole batch (C1 at batch 128: 25 x 100,352 floats,
+# 10 MB) is written to memory and read back by the product; the matrix of a few output rows
+# (~0.5 MB) is still in cache when the product reads it, and the forward keeps no im2col
+# matrix for the backward. One thread, batch 128, best of 40: C1's im2col + product
+# 1.04 -> 0.63 ms, C3's 1.08 -> 0.99 ms; far more on a busy machine, whose other
+# processes evict a 10 MB matrix (medians 2.08 -> 0.77 ms and 1.92 -> 1.06 ms).
+CHUNK_BYTES = 1 << 19
+
 # OpenBLAS is slow on one big product whose weight matrix is tiny (LeNet-5's C1: 6 x 25),
-# and fast on many small ones: there a product per output position (np.matmul over a
-# stack, no Python loop) was measured 1.5-2.7x faster, but 2x slower for C3's 16 x 150.
+# and fast on many small ones: a product per output position (np.matmul over a stack, no
+# Python loop) was measured 1.5-2.7x faster, but 2x slower for C3's 16 x 150. Each
+# position's product is the same BLAS call whatever the chunk, so chunking changes no bit.
 TINY_WEIGHT = 256
+# ...but only for a batch of at least PER_POSITION_MIN images: with one image each
+# position's product is a matrix times a vector, and 784 of them (C1) cost far more than
+# one product (cProfile of a batch-1 lenet5-1998 step: see _apply_weight).
+PER_POSITION_MIN = 8
 
 
-def _apply_weight(w2, cols, positions, n):
-    """out (F, P*N) = w2 (F, C*kh*kw) @ cols (C*kh*kw, P*N), with P output positions.
+def _row_chunks(win):
+    """Slices of output rows of ``_windows_last`` whose im2col matrix holds about
+    CHUNK_BYTES (at least one row); none for an empty batch."""
+    c, kh, kw, oh, ow, n = win.shape
+    row_bytes = c * kh * kw * ow * n * win.itemsize
+    if row_bytes == 0:
+        return []
+    step = max(1, CHUNK_BYTES // row_bytes)
+    return [slice(i, min(i + step, oh)) for i in range(0, oh, step)]
 
-    Per position: 0.63 -> 0.38 ms for C1 (one 64-image shard, one thread).
-    """
+
+def _windows_last(xp, g):
+    """The (C, kh, kw, OH, OW, N) view of every window of the batch-last padded input."""
+    return windows(xp, g).transpose(1, 4, 5, 2, 3, 0)
+
+
+def _cols(win, rows):
+    """The im2col matrix (C*kh*kw, R*OW*N) of output rows ``rows`` of ``_windows_last``,
+    batch-last: the copy moves runs of OW*N contiguous values, and W @ cols is the
+    (F, R, OW, N) output."""
+    c, kh, kw, _, ow, n = win.shape
+    chunk = win[:, :, :, rows]
+    # sizes spelled out, not -1: an empty batch reshapes too
+    return chunk.reshape(c * kh * kw, chunk.shape[3] * ow * n)
+
+
+def _flat(a):
+    """(F, R, M) rows of a C-contiguous (F, OH, M) array -> the (F, R*M) view: R rows of M
+    values are contiguous, so NumPy's reshape never copies here (the forward writes into it)."""
+    return a.reshape(a.shape[0], a.shape[1] * a.shape[2])
+
+
+def _apply_weight(w2, cols, out, n):
+    """out (F, P*N) = w2 (F, C*kh*kw) @ cols (C*kh*kw, P*N), written into ``out``, for P
+    output positions of N images (see TINY_WEIGHT)."""
     if w2.size > TINY_WEIGHT:
-        return w2 @ cols
-    out = np.empty((w2.shape[0], positions, n), dtype=np.result_type(w2, cols))
-    np.matmul(w2, _per_position(cols, positions, n), out=out.transpose(1, 0, 2))
-    return out.reshape(w2.shape[0], positions * n)
+        np.matmul(w2, cols, out=out)
+    else:
+        np.matmul(w2, _per_position(cols, n), out=_per_position(out, n))
 
 
-def _weight_grad(cols, dlast, positions, n):
-    """dW (F, C*kh*kw) = dlast (F, P*N) @ cols.T (P*N, C*kh*kw), with P output positions.
-
-    Per position: 1.69 -> 0.63 ms for C1 (batch 128). For big weights (cols @ dlast.T).T is
-    ~1.7x faster than dlast @ cols.T.
+def _per_position_grad(win, d):
+    """dW.T (C*kh*kw, F) = cols @ d.T for a tiny weight, from the windows ``win``
+    (C, kh, kw, OH, OW, N) and dout ``d`` (F, OH, OW*N): a product per output position,
+    summed in position order, chunk after chunk (the running sum goes into the chunk's
+    first product, so the sum is the one-chunk sum bit for bit); 0.95 -> 0.78 ms for C1 at
+    batch 128, where the im2col matrix is rebuilt chunk by chunk as the forward keeps none.
     """
-    k, nf = cols.shape[0], dlast.shape[0]
-    if k * nf > TINY_WEIGHT:
-        return (cols @ dlast.T).T
-    products = np.matmul(_per_position(cols, positions, n),
-                         _per_position(dlast, positions, n).transpose(0, 2, 1))
-    return products.sum(axis=0).T
+    c, kh, kw, oh, ow, n = win.shape
+    total = np.zeros((c * kh * kw, d.shape[0]), dtype=d.dtype)
+    for rows in _row_chunks(win):
+        products = np.matmul(_per_position(_cols(win, rows), n),
+                             _per_position(_flat(d[:, rows]), n).transpose(0, 2, 1))
+        if rows.start:
+            products[0] += total
+        total = products.sum(axis=0)
+    return total
 
 
-def _per_position(a, positions, n):
+def _per_position(a, n):
     """(R, P*N) -> the (P, R, N) view: one R x N matrix per output position."""
-    return a.reshape(a.shape[0], positions, n).transpose(1, 0, 2)
+    r, m = a.shape
+    return a.reshape(r, m // n, n).transpose(1, 0, 2)

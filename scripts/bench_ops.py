@@ -66,7 +66,12 @@ def main():
     p = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch", type=int, default=128, help="batch size (default: 128)")
     p.add_argument("--repeat", type=int, default=20, help="timed runs per op (default: 20)")
+    p.add_argument("--memory", type=int, metavar="N",
+                   help="instead: peak memory of conv2d 6@5x5 pad 2 on (N, 1, 28, 28), forward "
+                        "and backward, numpy and (if installed) torch, each in a fresh process")
     args = p.parse_args()
+    if args.memory is not None:
+        return memory(args.memory)
     if args.batch < 1 or args.repeat < 1:
         p.error("--batch and --repeat must be positive")
     rng = np.random.default_rng(0)
@@ -88,6 +93,23 @@ def main():
     tr = ops.max_pool2d(x, 3, 1)[1].trace()
     print(f"trace of max_pool2d 3x3 stride 1 on 28x28: {len(tr)} steps in "
           f"{1e3 * (time.perf_counter() - t):.2f} ms")
+
+
+def memory(n):
+    from training.bench import conv_peak_mb_isolated
+    if n < 1:
+        raise SystemExit("bench_ops.py: --memory must be positive")
+    print(f"conv2d 6@5x5 pad 2 on ({n}, 1, 28, 28) float32: peak RSS growth, MB")
+    print(f"{'':<10}{'forward':>10}{'fwd+bwd':>10}")
+    libs = ["numpy"]
+    try:
+        import torch  # noqa: F401
+        libs.append("torch")
+    except ImportError:
+        print("(torch is not installed: numpy only)")
+    for lib in libs:
+        r = conv_peak_mb_isolated(lib, n)
+        print(f"{lib:<10}{r['forward_mb']:>10.0f}{r['backward_mb']:>10.0f}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def main(argv=None) -> int:
     p.add_argument("--blocks", type=int, default=5,
                    help="timing blocks; the median block is reported (default 5)")
     p.add_argument("--workers", type=int,
-                   help="threads per step, as train.py --workers (default: one per core)")
+                   help="threads per step, as train.py --workers (default: one per core); "
+                        "torch then runs on as many threads")
     p.add_argument("--compare-torch", action="store_true",
                    help="also time the same architecture in torch (if installed)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -77,15 +78,19 @@ def main(argv=None) -> int:
               "data": data,
               "threads": threads, "workers": workers, "extrapolated_from_steps": ours["steps_timed"],
               "s_per_step": ours["s_per_step"], "s_per_epoch": ours["s_per_epoch"],
-              "images_per_s": ours["images_per_s"],
+              "images_per_s": ours["images_per_s"], "cpu_s_per_epoch": ours["cpu_s_per_epoch"],
               "block_s_per_epoch": ours["block_s_per_epoch"],
               "peak_rss_mb": peak_rss_mb()}     # before torch is imported
     if args.compare_torch:
-        theirs = time_epoch(torch_step(args.net, x, y, args.batch_size, threads),
+        torch_threads = args.workers or threads
+        theirs = time_epoch(torch_step(args.net, x, y, args.batch_size, torch_threads),
                             args.batch_size, args.steps, args.blocks)
-        report.update(torch_version=torch_version, torch_s_per_epoch=theirs["s_per_epoch"],
+        report.update(torch_version=torch_version, torch_threads=torch_threads,
+                      torch_s_per_epoch=theirs["s_per_epoch"],
                       torch_images_per_s=theirs["images_per_s"],
-                      ratio=ours["s_per_epoch"] / theirs["s_per_epoch"])
+                      torch_cpu_s_per_epoch=theirs["cpu_s_per_epoch"],
+                      ratio=ours["s_per_epoch"] / theirs["s_per_epoch"],
+                      cpu_ratio=ours["cpu_s_per_epoch"] / theirs["cpu_s_per_epoch"])
     if args.json:
         print(json.dumps(report))
         return 0
@@ -94,11 +99,15 @@ def main(argv=None) -> int:
           f"timed {ours['steps_timed']} {recipe.optimizer} steps in {args.blocks} blocks, extrapolated to "
           f"{EPOCH_IMAGES} images")
     print(f"  numpy: {ours['s_per_epoch']:.2f} s/epoch (median block), "
-          f"{ours['images_per_s']:.0f} images/s, peak RSS {report['peak_rss_mb']:.0f} MB")
+          f"{ours['images_per_s']:.0f} images/s, CPU {ours['cpu_s_per_epoch']:.2f} s/epoch, "
+          f"peak RSS {report['peak_rss_mb']:.0f} MB")
     if args.compare_torch:
-        print(f"  torch {torch_version}: {report['torch_s_per_epoch']:.2f} s/epoch, "
-              f"{report['torch_images_per_s']:.0f} images/s")
-        print(f"  ratio numpy/torch: {report['ratio']:.2f}")
+        print(f"  torch {torch_version} ({report['torch_threads']} thread"
+              f"{'s' if report['torch_threads'] > 1 else ''}): "
+              f"{report['torch_s_per_epoch']:.2f} s/epoch, "
+              f"{report['torch_images_per_s']:.0f} images/s, "
+              f"CPU {report['torch_cpu_s_per_epoch']:.2f} s/epoch")
+        print(f"  ratio numpy/torch: {report['ratio']:.2f} (CPU time: {report['cpu_ratio']:.2f})")
     return 0
 
 

@@ -56,6 +56,29 @@ def test_gradients(case, bias):
     check_gradients(lambda x, w, b: conv2d(x, w, b, **geom), conv2d_backward, [x, w, b])
 
 
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_row_chunks_match_reference(case, monkeypatch):
+    """conv2d computes a few output rows at a time (ops.conv.CHUNK_BYTES); one row per chunk
+    gives the reference's forward and exact gradients, and for a tiny weight (a product per
+    output position) the very bits of one chunk, forward and weight gradient."""
+    import ops.conv
+    x, w, b, geom = _problem(case, True, seed=2)
+    x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
+    one_out, one_cache = conv2d(x32, w32, b32, **geom)
+    one_grads = conv2d_backward(np.ones_like(one_out), one_cache)
+    monkeypatch.setattr(ops.conv, "CHUNK_BYTES", 1)
+    out, cache = conv2d(x, w, b, **geom)
+    assert len(ops.conv._row_chunks(ops.conv._windows_last(cache.xp, cache.geom))) == out.shape[2]
+    np.testing.assert_allclose(out, ref.conv2d(x, w, b, **geom), rtol=1e-10, atol=1e-12)
+    check_gradients(lambda x, w, b: conv2d(x, w, b, **geom), conv2d_backward, [x, w, b])
+    out32, cache32 = conv2d(x32, w32, b32, **geom)
+    grads32 = conv2d_backward(np.ones_like(out32), cache32)
+    if w.size <= ops.conv.TINY_WEIGHT:
+        np.testing.assert_array_equal(out32, one_out)
+        for got, want in zip(grads32, one_grads):
+            np.testing.assert_array_equal(got, want)
+
+
 def test_backward_does_not_accumulate():
     x, w, b, geom = _problem(get_case(CONV_CASES, "k3_p1"), True)
     out, cache = conv2d(x, w, b, **geom)
@@ -182,3 +205,20 @@ def test_group_and_padding_errors(kwargs, match):
 def test_grouped_weight_shape_is_checked():
     with pytest.raises(ValueError, match=r"weight.shape\[1\] == x.shape\[1\] / groups \(2\)"):
         conv2d(np.zeros((1, 4, 5, 5)), np.zeros((4, 4, 3, 3)), groups=2)
+
+
+def test_one_column_weight_gradient_is_the_blas_product_bit_for_bit():
+    """conv2d's weight gradient with one output cell of one image (lenet5-1998's C5 at
+    batch 1) is an outer product instead of BLAS's a @ b.T: same values, same zero signs."""
+    from ops.conv import _times_transposed
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((50, 1)).astype(np.float32)
+    b = rng.standard_normal((7, 1)).astype(np.float32)
+    a[::3], a[1::5], b[::2] = 0.0, -0.0, -0.0
+    got, want = _times_transposed(a, b), a @ b.T
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    x, w = rng.standard_normal((1, 4, 5, 5)), rng.standard_normal((3, 4, 5, 5))
+    out, cache = conv2d(x, w)
+    np.testing.assert_allclose(conv2d_backward(np.ones_like(out), cache)[1],
+                               x[0][None].repeat(3, axis=0), rtol=1e-12)

@@ -212,3 +212,22 @@ def test_backward_rejects_wrong_dout_shape(forward, backward):
 def test_cross_entropy_backward_rejects_array_dout():
     _, cache = cross_entropy(LOGITS, np.array([0, 1, 2]))
     _call(lambda: cross_entropy_backward(np.ones(3), cache), ValueError, "dout")
+
+
+@pytest.mark.parametrize("value, minimum, expected", [
+    (3, 1, (3, 3)), ((1, 2), 1, (1, 2)), (0, 0, (0, 0)), ((0, 4), 0, (0, 4)),
+    (np.int64(3), 1, (3, 3)), ((np.int32(1), 2), 1, (1, 2)), ([2, 5], 1, (2, 5)),
+])
+def test_pair_fast_and_checked_paths_agree(value, minimum, expected):
+    """ops._check.pair returns plain ints and pairs of plain ints without the Integral
+    checks; numpy ints and lists take the checked path; both give a pair of ints."""
+    from ops._check import pair
+    got = pair(value, "stride", "op", minimum)
+    assert got == expected and all(type(v) is int for v in got)
+
+
+@pytest.mark.parametrize("value", [True, (1, True), 2.0, (1, 2.0), (1, 2, 3), -1, (1, -1)])
+def test_pair_rejects_what_the_fast_path_must_not_take(value):
+    from ops._check import pair
+    with pytest.raises((TypeError, ValueError), match="stride="):
+        pair(value, "stride", "op", 1)

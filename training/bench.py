@@ -31,20 +31,26 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
     -------
     dict
         ``s_per_step`` (median over blocks), ``s_per_epoch`` (= s_per_step * 60000 /
-        batch_size), ``images_per_s``, ``block_s_per_epoch`` (one estimate per block).
+        batch_size), ``images_per_s``, ``block_s_per_epoch`` (one estimate per block),
+        ``cpu_s_per_epoch``: the median block's CPU time of the whole process (all its
+        threads), extrapolated alike. On a machine shared with other work, CPU time
+        varies far less than wall time (with one thread per core and the cores free, the
+        two agree).
     """
     for _ in range(warmup):
         step()
     per_block = max(1, steps // blocks)
-    estimates = []
+    estimates, cpu = [], []
     for _ in range(blocks):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(per_block):
             step()
         estimates.append((time.perf_counter() - t0) / per_block)
+        cpu.append((time.process_time() - c0) / per_block)
     s_step = statistics.median(estimates)
     s_epoch = s_step * EPOCH_IMAGES / batch_size
     return {"s_per_step": s_step, "s_per_epoch": s_epoch,
+            "cpu_s_per_epoch": statistics.median(cpu) * EPOCH_IMAGES / batch_size,
             "images_per_s": EPOCH_IMAGES / s_epoch, "steps_timed": per_block * blocks,
             "block_s_per_epoch": [e * EPOCH_IMAGES / batch_size for e in estimates]}
 
@@ -116,3 +122,52 @@ def torch_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, thr
         opt.step()
 
     return step
+
+
+def conv_peak_mb(lib: str, n: int = 4096) -> dict:
+    """Peak memory growth (MB, peak RSS over its value before the call) of LeNet-5's C1,
+    conv2d 6@5x5 padding 2 on an (n, 1, 28, 28) float32 batch: the forward alone, then
+    forward + backward (input, weight and bias gradients), in ``lib`` ("numpy" or "torch").
+
+    Linux only: the peak is /proc's VmHWM, reset to the current RSS first (``clear_refs``).
+    """
+    def status(key):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(key)) / 1024
+
+    def reset():
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return status("VmRSS:")
+
+    def peak():
+        return status("VmHWM:")
+
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 1, 28, 28), dtype=np.float32)
+    w = rng.random((6, 1, 5, 5), dtype=np.float32)
+    b = rng.random(6, dtype=np.float32)
+    dout = np.ones((n, 6, 28, 28), np.float32)
+    if lib == "torch":
+        import torch
+        x, w, b, dout = (torch.from_numpy(a).requires_grad_(a is not dout)
+                         for a in (x, w, b, dout))
+        start = reset()
+        out = torch.nn.functional.conv2d(x, w, b, padding=2)
+        forward = peak() - start
+        out.backward(dout)
+    else:
+        import ops
+        start = reset()
+        out, cache = ops.conv2d(x, w, b, padding=2)
+        forward = peak() - start
+        ops.conv2d_backward(dout, cache)
+    return {"forward_mb": forward, "backward_mb": peak() - start}
+
+
+def conv_peak_mb_isolated(lib: str, n: int = 4096) -> dict:
+    """:func:`conv_peak_mb` in a fresh process."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(conv_peak_mb, (lib, n))
