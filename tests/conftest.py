@@ -62,16 +62,6 @@ def fake_mnist_dir(tmp_path):
     return write_fake_mnist(directory)
 
 
-def load_script(name, module_name=None):
-    """scripts/NAME.py as a fresh module (its own globals: tests may patch them)."""
-    import importlib.util
-    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(module_name or name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 ROOT = Path(__file__).resolve().parents[1]
 # the defaults make_gif.py passes in: the checkout's gifs/ and models/lenet5.npz
 GIF_DIR = ROOT / "gifs"
