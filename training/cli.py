@@ -31,14 +31,14 @@ CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "s
 def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     """train.py's parser; ``description`` is the script's docstring (its --help text)."""
     d = TrainConfig()
-    p = ArgumentParser(
-        description=description)
+    p = ArgumentParser(description=description)
     p.add_argument("--net", choices=NETS, help=f"network (default {d.net})")
     p.add_argument("--dataset", choices=tuple(DATASETS), help=f"data set (default {d.dataset})")
     p.add_argument("--epochs", type=int, help=f"total epochs (default {DEFAULT_EPOCHS}, "
-                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation, 20 for lenet5-1998; with --resume, a new total "
-                   "that extends the run)")
-    p.add_argument("--batch-size", type=int, help="mini-batch size (default 128; 32 for lenet5-1998)")
+                   f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation, 20 for lenet5-1998; with "
+                   "--resume, a new total that extends the run)")
+    p.add_argument("--batch-size", type=int,
+                   help="mini-batch size (default 128; 32 for lenet5-1998)")
     p.add_argument("--optimizer", choices=OPTIMIZERS,
                    help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
                    "sdlm for lenet5-1998)")
