@@ -30,8 +30,7 @@ from training.rundir import output_dir  # noqa: E402
 from training.snapshots import (SNAPSHOTS, load_snapshots, snapshot_connections,  # noqa: E402
                                 snapshot_layers)
 from viz.encode import frame_durations, write_gif  # noqa: E402
-from viz.filters_gif import NOTE, render_filters  # noqa: E402
-
+from viz.snapshot_filters import render_snapshot_filters  # noqa: E402
 
 
 def build_parser():
@@ -86,33 +85,6 @@ def _frame_ms(args, parser):
     return frame_ms
 
 
-def render(data, layer, sum_channels=False, change=False, net="net", run_name="run",
-           scale=None, progress=None, connections=None):
-    """The animation of one layer of a :func:`load_snapshots` dict (``viz.frames.Animation``);
-    ``connections`` (F, C) bool: the kernels the layer has (others are empty slots)."""
-    w = data[layer]
-    K, F, C, kh, kw = w.shape
-    param = json.loads(str(data["meta/layers"])).get(layer, layer) \
-        if "meta/layers" in data else layer
-    what = f"{param} {F}×{C}×{kh}×{kw}"
-    note = NOTE.replace("|w|", "|change|") if change else NOTE
-    if connections is not None:
-        what += f", {int(connections.sum())} of its {F * C} kernels connected"
-        note += "; dark: an input map the filter does not read (Table I)"
-    if sum_channels:
-        w = w.sum(axis=2, keepdims=True)      # display reductions, not ops
-        what += ", summed over the input channels it reads" if connections is not None \
-            else f", summed over the {C} input channels"
-        connections = None
-    if change:
-        w = w - w[:1]
-        what += f", change since step {int(data['step'][0])}"
-    return render_filters(w, data["step"], data["epoch"], data["loss"], data["test_error"],
-                          f"{net} {layer} filters while training ({K} snapshots)",
-                          f"{what}  ·  run {run_name}", scale, progress=progress,
-                          note=note, connections=connections)
-
-
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -147,8 +119,9 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     bar = None if args.no_progress else (lambda it: tqdm(it, desc="frames", leave=False))
-    anim = render(data, args.layer, args.sum_channels, args.change, net, run_dir.name,
-                  args.scale, bar, snapshot_connections(run_dir, data).get(args.layer))
+    anim = render_snapshot_filters(data, args.layer, args.sum_channels, args.change, net,
+                                   run_dir.name, args.scale, bar,
+                                   snapshot_connections(run_dir, data).get(args.layer))
     durations = frame_durations(len(anim), frame_ms, args.hold)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)      # runs/NAME/ for a shipped run

@@ -3,7 +3,8 @@
 MNIST unless --dataset says otherwise."""
 import sys
 
-from get_data import main, run_main   # the scripts folder is first on sys.path when run as a script
+from safeio.cli import run_main
+from mnist.cli import main
 
 if __name__ == "__main__":
     sys.exit(run_main(main))

@@ -1,8 +1,9 @@
 """Shared fixtures: ``mnist_dir`` and ``fashion_dir`` (the real caches, or a skip saying how
 to get them) and ``fake_mnist_dir`` (tiny data under the four MNIST file names); the GIF
 recipes as make_gif.py runs them (``gif_parser``, ``make_gif``, ``render_gif``); and
-``load_script``, a command-line script imported as a module."""
-import importlib.util
+``run_script``, a command-line script run as a process (tests never import a script)."""
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,18 +62,23 @@ def fake_mnist_dir(tmp_path):
     return write_fake_mnist(directory)
 
 
-def load_script(name, module_name=None):
-    """scripts/NAME.py as a fresh module (its own globals: tests may patch them)."""
-    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(module_name or name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 ROOT = Path(__file__).resolve().parents[1]
 # the defaults make_gif.py passes in: the checkout's gifs/ and models/lenet5.npz
 GIF_DIR = ROOT / "gifs"
+
+
+def run_script(script, *args, timeout=120, cwd=ROOT, env=None):
+    """``python scripts/SCRIPT ARGS...`` as a process, from the repository root unless
+    ``cwd`` says otherwise. Returns the ``CompletedProcess`` (stdout and stderr as text)."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+
+
+def usage_error(proc, prog, match):
+    """``proc`` ended as bad usage: exit 2, its last stderr line ``PROG: error: ...MATCH...``."""
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and err, (proc.returncode, proc.stderr)
+    assert err[-1].startswith(f"{prog}: error:") and match in err[-1], err
 
 
 def gif_parser():

@@ -1,20 +1,17 @@
-"""viz.filters_gif and scripts/animate_filters.py: one frame per snapshot, weights read back."""
+"""viz.snapshot_filters and scripts/animate_filters.py (run as a process): one frame per
+snapshot, weights read back."""
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from training.snapshots import SnapshotRecorder, load_snapshots
 from viz.readback import read_gif
-from conftest import load_script
+from viz.snapshot_filters import render_snapshot_filters
+from conftest import run_script, usage_error
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "animate_filters.py"
-af = load_script("animate_filters")
+SCRIPT = "animate_filters.py"
 
 
 class _Param:
@@ -69,8 +66,9 @@ def _decode(frame, layout, f, c):
                                           ("conv2", ["--sum-channels"])])
 def test_frames_are_the_snapshots(run_dir, tmp_path, layer, extra):
     out = tmp_path / "f.gif"
-    assert af.main([str(run_dir), "--layer", layer, "--out", str(out), "--no-gifsicle",
-                    "--no-progress", "--scale", "3"] + extra) == 0
+    r = run_script(SCRIPT, run_dir, "--layer", layer, "--out", out, "--no-gifsicle",
+                   "--no-progress", "--scale", "3", *extra)
+    assert r.returncode == 0, r.stderr
     data = load_snapshots(run_dir)
     w = data[layer].astype(float)
     if extra:
@@ -79,7 +77,7 @@ def test_frames_are_the_snapshots(run_dir, tmp_path, layer, extra):
     assert len(frames) == len(data["step"]) == 7
     assert durations[0] == 150 and durations[-1] == 2500
     # the renderer's own layout for the same data; the GIF holds exactly its frames
-    anim = af.render(data, layer, bool(extra), False, "run", "run", 3)
+    anim = render_snapshot_filters(data, layer, bool(extra), False, "run", "run", 3)
     for k in (0, len(frames) - 1):
         np.testing.assert_array_equal(frames[k], anim.frames[k])
     F, C = w.shape[1:3]
@@ -96,11 +94,12 @@ def test_frames_are_the_snapshots(run_dir, tmp_path, layer, extra):
 
 def test_change_starts_blank_and_ends_at_the_difference(run_dir, tmp_path):
     out = tmp_path / "c.gif"
-    assert af.main([str(run_dir), "--change", "--out", str(out), "--no-gifsicle",
-                    "--no-progress", "--scale", "2"]) == 0
+    r = run_script(SCRIPT, run_dir, "--change", "--out", out, "--no-gifsicle", "--no-progress",
+                   "--scale", "2")
+    assert r.returncode == 0, r.stderr
     data = load_snapshots(run_dir)
     d = data["conv1"].astype(float) - data["conv1"][:1]
-    anim = af.render(data, "conv1", False, True, "run", "run", 2)
+    anim = render_snapshot_filters(data, "conv1", False, True, "run", "run", 2)
     frames, _, _ = read_gif(out)
     for f in range(6):
         np.testing.assert_allclose(_decode(frames[0], anim.layout, f, 0), 0, atol=1e-9)
@@ -109,14 +108,15 @@ def test_change_starts_blank_and_ends_at_the_difference(run_dir, tmp_path):
 
 
 def test_default_output_goes_into_the_run_and_timing(run_dir):
-    assert af.main([str(run_dir), "--layer", "conv2", "--fps", "5", "--hold", "500",
-                    "--no-gifsicle", "--no-progress"]) == 0
+    r = run_script(SCRIPT, run_dir, "--layer", "conv2", "--fps", "5", "--hold", "500",
+                   "--no-gifsicle", "--no-progress")
+    assert r.returncode == 0, r.stderr
     _, durations, _ = read_gif(run_dir / "conv2_filters.gif")
     assert durations == [200] * 6 + [500]
 
 
 def test_help():
-    r = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True)
+    r = run_script(SCRIPT, "--help")
     assert r.returncode == 0
     for opt in ("RUN_DIR", "--layer", "--sum-channels", "--change", "--fps", "--frame-ms",
                 "--hold", "--scale", "--out"):
@@ -131,22 +131,18 @@ def test_help():
     (["{run}", "--scale", "0"], "--scale"),
     (["{run}", "--layer", "conv3"], "invalid choice"),
 ])
-def test_bad_usage_exits_2_with_one_line_and_writes_nothing(run_dir, tmp_path, capsys, argv,
-                                                            match):
+def test_bad_usage_exits_2_with_one_line_and_writes_nothing(run_dir, tmp_path, argv, match):
     (tmp_path / "empty").mkdir()
     out = tmp_path / "out"
     out.mkdir()
     argv = [a.format(missing=tmp_path / "nope", empty=tmp_path / "empty", run=run_dir)
             for a in argv]
-    with pytest.raises(SystemExit) as e:
-        af.main(argv + ["--out", str(out / "x.gif"), "--no-progress"])
-    assert e.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("animate_filters.py: error:") and match in err[-1], err
+    r = run_script(SCRIPT, *argv, "--out", out / "x.gif", "--no-progress")
+    usage_error(r, "animate_filters.py", match)
     assert os.listdir(out) == []
 
 
-def test_layer_missing_from_the_snapshots(tmp_path, capsys):
+def test_layer_missing_from_the_snapshots(tmp_path):
     rec = SnapshotRecorder(tmp_path, every=1)
 
     class _C1Only:
@@ -155,7 +151,6 @@ def test_layer_missing_from_the_snapshots(tmp_path, capsys):
 
     rec.record(0, 0.0, None, None, _C1Only())
     rec.save()
-    with pytest.raises(SystemExit) as e:
-        af.main([str(tmp_path), "--layer", "conv2", "--out", str(tmp_path / "x.gif")])
-    assert e.value.code == 2 and "holds conv1" in capsys.readouterr().err
+    r = run_script(SCRIPT, tmp_path, "--layer", "conv2", "--out", tmp_path / "x.gif")
+    assert r.returncode == 2 and "holds conv1" in r.stderr
     assert not (tmp_path / "x.gif").exists()

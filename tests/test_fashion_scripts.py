@@ -15,7 +15,7 @@ import nn
 from mnist import class_names
 from mnist.images import load_input
 from training import TrainConfig, load_model, save_weights
-from conftest import load_script
+from viz.report import plot_confusion
 
 ROOT = Path(__file__).resolve().parents[1]
 FASHION = class_names("fashion-mnist")
@@ -93,22 +93,23 @@ def test_fashion_input_spec(fake_mnist_dir):
         load_input("fashion:99", data_dir=fake_mnist_dir)
 
 
-def test_feature_maps_name_the_classes(fashion_weights, fake_mnist_dir, tmp_path, capsys):
-    fm = load_script("feature_maps")
+def test_feature_maps_name_the_classes(fashion_weights, fake_mnist_dir, tmp_path):
     out = tmp_path / "fm.png"
-    assert fm.main(["--weights", str(fashion_weights), "--data-dir", str(fake_mnist_dir),
-                    "--input", "fashion:3", "--out", str(out)]) == 0
-    said = capsys.readouterr().out
+    r = run("feature_maps.py", "--weights", fashion_weights, "--data-dir", fake_mnist_dir,
+            "--input", "fashion:3", "--out", out)
+    assert r.returncode == 0, r.stderr
+    said = r.stdout
     assert "Fashion-MNIST test #3: " in said and "(true Dress)" in said
     assert any(f"#3: {c} " in said for c in FASHION)
     out0 = tmp_path / "fm0.png"       # 'default' is the weights' data set's test image #0
-    assert fm.main(["--weights", str(fashion_weights), "--data-dir", str(fake_mnist_dir),
-                    "--out", str(out0)]) == 0
-    assert "Fashion-MNIST test #0" in capsys.readouterr().out
+    r = run("feature_maps.py", "--weights", fashion_weights, "--data-dir", fake_mnist_dir,
+            "--out", out0)
+    assert r.returncode == 0, r.stderr
+    assert "Fashion-MNIST test #0" in r.stdout
     out1 = tmp_path / "fm1.png"       # told it is MNIST: digits, no key line
-    assert fm.main(["--weights", str(fashion_weights), "--dataset", "mnist",
-                    "--out", str(out1)]) == 0
-    assert "MNIST test #0: " in capsys.readouterr().out
+    r = run("feature_maps.py", "--weights", fashion_weights, "--dataset", "mnist", "--out", out1)
+    assert r.returncode == 0, r.stderr
+    assert "MNIST test #0: " in r.stdout
     from viz.feature_maps import KEY_H
     with Image.open(out) as a, Image.open(out1) as b:
         assert a.size[1] == b.size[1] + KEY_H        # the line that names the classes
@@ -116,15 +117,14 @@ def test_feature_maps_name_the_classes(fashion_weights, fake_mnist_dir, tmp_path
     assert key.max() > 150                            # text drawn in that line
 
 
-def test_report_confusion_names_the_classes(fake_mnist_dir):
-    rp = load_script("report")
+def test_report_confusion_names_the_classes():
     cm = np.eye(10, dtype=int) * 5
     cm[6, 0] = 3
-    fig = rp.plot_confusion(cm, 0.06, "w.npz", FASHION)
+    fig = plot_confusion(cm, 0.06, "w.npz", FASHION)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == list(FASHION)
     assert [t.get_text() for t in ax.get_yticklabels()] == list(FASHION)
-    fig = rp.plot_confusion(cm, 0.06, "w.npz")          # MNIST: the digits
+    fig = plot_confusion(cm, 0.06, "w.npz")          # MNIST: the digits
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [str(d) for d in range(10)]
 
 

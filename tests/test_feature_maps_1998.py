@@ -16,11 +16,9 @@ from training.snapshots import load_snapshots, snapshot_connections
 from viz.feature_maps import default_scales, render_feature_maps
 from viz.palette import ACCENT, BLANK, GOOD
 from viz.readback import read_gif, rgb_to_index
-from conftest import load_script
+from viz.snapshot_filters import render_snapshot_filters
+from conftest import run_script
 
-
-
-fm, af = load_script("feature_maps"), load_script("animate_filters")
 C3 = "C3 conv + squash"
 
 
@@ -77,10 +75,11 @@ def test_readout_gathers_the_layers_own_arrays(run_dir, digit):
 
 
 # -- feature_maps.py ----------------------------------------------------------------------
-def test_feature_maps_png_shows_table_i_and_the_rbf_readout(run_dir, digit, tmp_path, capsys):
+def test_feature_maps_png_shows_table_i_and_the_rbf_readout(run_dir, digit, tmp_path):
     out = tmp_path / "fm.png"
-    assert fm.main(["--weights", str(run_dir / "weights.npz"), "--out", str(out)]) == 0
-    said = capsys.readouterr().out
+    r = run_script("feature_maps.py", "--weights", run_dir / "weights.npz", "--out", out)
+    assert r.returncode == 0, r.stderr
+    said = r.stdout
     png = _read_png(out)
     assert (png >= 0).all()                               # drawn in the shared palette
     h, w = png.shape
@@ -134,9 +133,10 @@ def test_feature_maps_png_shows_table_i_and_the_rbf_readout(run_dir, digit, tmp_
 
 def test_feature_maps_gif_frames_share_one_size(run_dir, fake_mnist_dir, tmp_path):
     out = tmp_path / "fm.gif"
-    assert fm.main(["--weights", str(run_dir / "weights.npz"), "--input", "mnist:0", "--gif",
-                    "--count", "6", "--data-dir", str(fake_mnist_dir), "--out", str(out),
-                    "--no-gifsicle", "--no-progress"]) == 0
+    r = run_script("feature_maps.py", "--weights", run_dir / "weights.npz", "--input", "mnist:0",
+                   "--gif", "--count", "6", "--data-dir", fake_mnist_dir, "--out", out,
+                   "--no-gifsicle", "--no-progress")
+    assert r.returncode == 0, r.stderr
     frames, _, _ = read_gif(out)
     assert len(frames) == 6 and all((f >= 0).all() for f in frames)
 
@@ -181,12 +181,13 @@ def test_snapshot_connections_come_from_the_runs_network(run_dir, tmp_path):
 @pytest.mark.parametrize("layer", ["conv1", "conv2"])
 def test_animate_filters_on_the_1998_run(run_dir, tmp_path, layer):
     out = tmp_path / "f.gif"
-    assert af.main([str(run_dir), "--layer", layer, "--out", str(out), "--no-gifsicle",
-                    "--no-progress", "--scale", "3"]) == 0
+    r = run_script("animate_filters.py", run_dir, "--layer", layer, "--out", out, "--no-gifsicle",
+                   "--no-progress", "--scale", "3")
+    assert r.returncode == 0, r.stderr
     data = load_snapshots(run_dir)
     table = snapshot_connections(run_dir, data).get(layer)
-    anim = af.render(data, layer, scale=3, net="lenet5-1998", run_name=run_dir.name,
-                     connections=table)
+    anim = render_snapshot_filters(data, layer, scale=3, net="lenet5-1998",
+                                   run_name=run_dir.name, connections=table)
     frames, _, _ = read_gif(out)
     assert len(frames) == len(data["step"]) >= 3
     np.testing.assert_array_equal(frames[-1], anim.frames[-1])

@@ -2,6 +2,7 @@
 frames; a bad format, a contradicting extension or a missing extra is one line, exit 2,
 and no file."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,11 +18,19 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_gif.py"
 ARGS = ["maxpool", "--input", "toy:0:6", "--max-frames", "12"]
 
 
-def run(*argv, pre=""):
-    code = f"{pre}import runpy, sys; sys.argv = {[str(SCRIPT), *map(str, argv)]!r}; " \
-           f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+def run(*argv, env=None):
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, argv)], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def without_module(tmp_path, name):
+    """An environment whose Python cannot import ``name``, as when an extra is not
+    installed: a sitecustomize on PYTHONPATH (run at start-up) blocks it in sys.modules."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(f"import sys\nsys.modules[{name!r}] = None\n")
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    return dict(os.environ, PYTHONPATH=path)
 
 
 def test_html_and_png_frames_are_the_gifs_frames(tmp_path):
@@ -56,9 +65,10 @@ def test_bad_formats_are_one_line_and_write_nothing(tmp_path):
         r = run(*ARGS, *argv)
         assert r.returncode == 2 and msg in r.stderr, (argv, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
-    r = run(*ARGS, "--out", tmp_path / "x.mp4", pre="sys.modules['imageio_ffmpeg'] = None; "
-                                                     .replace("sys.", "__import__('sys')."))
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run(*ARGS, "--out", out / "x.mp4", env=without_module(tmp_path, "imageio_ffmpeg"))
     assert r.returncode == 2 and r.stderr.strip().endswith(
         "argument --format: MP4 needs the video extra: pip install -e '.[video]' (imageio-ffmpeg) "
         "(see --help)"), r.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []

@@ -212,11 +212,10 @@ def test_config_defaults_are_the_papers_recipe():
 
 
 def test_augment_on_the_1998_net_means_the_papers_distortions():
-    from conftest import load_script
     from training import TrainConfig
+    from training.cli import parse
     from training.config import AUGMENT_DEFAULTS, DISTORTED_MU
     mu = DISTORTED_MU["lenet5-1998"]
-    parse = load_script("train").parse
     _, cfg = parse(["--net", "lenet5-1998", "--augment"])
     paper = AUGMENT_DEFAULTS["lenet5-1998"]
     assert (cfg.scale, cfg.squeeze, cfg.shear) == (paper["scale"], paper["squeeze"], paper["shear"])

@@ -58,14 +58,9 @@ def test_same_seed_same_distortion():
 
 
 def test_train_flag():
-    import importlib.util
-    import pathlib
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "train.py"
-    spec = importlib.util.spec_from_file_location("train_script", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    _, cfg = mod.parse(["--net", "lenet5", "--elastic", "34"])
+    from training.cli import parse
+    _, cfg = parse(["--net", "lenet5", "--elastic", "34"])
     assert cfg.elastic == 34.0 and cfg.epochs == 30        # augmented: the longer default
     with pytest.raises(SystemExit) as e:
-        mod.parse(["--elastic", "-1"])
+        parse(["--elastic", "-1"])
     assert e.value.code == 2

@@ -2,8 +2,6 @@
 ``make_gif.py conv2d --weights`` and scripts/report.py, on a tiny random LeNet-5."""
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +15,9 @@ from training.features import (conv_filter_input, forward_stages, layer_activati
                                load_digits, prepare_unit_image, probabilities)
 from viz.inputs import ASSET
 from viz.readback import read_gif
-from conftest import load_script, make_gif, render_gif
+from conftest import make_gif, render_gif, run_script, usage_error
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-fm, rp = load_script("feature_maps"), load_script("report")
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +93,10 @@ def test_load_digits(fake_mnist_dir, tmp_path):
 
 
 # -- feature_maps.py --------------------------------------------------------------------
-def test_feature_maps_png(weights, tmp_path, capsys):
+def test_feature_maps_png(weights, tmp_path):
     out = tmp_path / "fm.png"
-    assert fm.main(["--weights", str(weights), "--out", str(out)]) == 0
+    r = run_script("feature_maps.py", "--weights", weights, "--out", out)
+    assert r.returncode == 0, r.stderr
     with Image.open(out) as im:
         w, h = im.size
         assert im.format == "PNG"
@@ -109,7 +105,7 @@ def test_feature_maps_png(weights, tmp_path, capsys):
     from viz.feature_maps import render_feature_maps
     from viz.readback import rgb_to_index
     assert (rgb_to_index(rgb) >= 0).all()                 # drawn in the shared palette
-    assert "predicted" in capsys.readouterr().out
+    assert "predicted" in r.stdout
     assert os.listdir(tmp_path) == ["fm.png"]
     # the renderer alone gives the same size for the same shapes
     frame, layout = render_feature_maps(
@@ -121,16 +117,16 @@ def test_feature_maps_png(weights, tmp_path, capsys):
 
 def test_feature_maps_gif_one_frame_per_digit(weights, fake_mnist_dir, tmp_path):
     out = tmp_path / "fm.gif"
-    assert fm.main(["--weights", str(weights), "--input", "mnist:2", "--gif", "--count", "3",
-                    "--data-dir", str(fake_mnist_dir), "--out", str(out), "--no-gifsicle",
-                    "--no-progress", "--frame-ms", "500"]) == 0
+    r = run_script("feature_maps.py", "--weights", weights, "--input", "mnist:2", "--gif",
+                   "--count", "3", "--data-dir", fake_mnist_dir, "--out", out, "--no-gifsicle",
+                   "--no-progress", "--frame-ms", "500")
+    assert r.returncode == 0, r.stderr
     frames, durations, _ = read_gif(out)
     assert len(frames) == 3 and durations == [500, 500, 3000]
 
 
 def test_feature_maps_help():
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "feature_maps.py"), "--help"],
-                       capture_output=True, text=True)
+    r = run_script("feature_maps.py", "--help")
     assert r.returncode == 0
     for opt in ("--weights", "--input", "--gif", "--count", "--out", "--data-dir"):
         assert opt in r.stdout
@@ -143,21 +139,21 @@ def test_feature_maps_help():
     (["--gif", "--frame-ms", "5"], "frame_ms"),
     (["--out", "{tmp}/no/dir/x.png"], "does not exist"),
 ])
-def test_feature_maps_bad_usage(weights, tmp_path, capsys, argv, match):
+def test_feature_maps_bad_usage(weights, tmp_path, argv, match):
     argv = [a.format(tmp=tmp_path) for a in argv]
     if "--weights" not in argv:
         argv += ["--weights", str(weights)]
     if "--out" not in argv:
         argv += ["--out", str(tmp_path / "x.png")]
-    _usage_error(fm.main, argv, capsys, match, "feature_maps.py")
+    usage_error(run_script("feature_maps.py", *argv), "feature_maps.py", match)
     assert os.listdir(tmp_path) == []
 
 
-def test_feature_maps_rejects_a_weights_file_that_is_not_one(tmp_path, capsys):
+def test_feature_maps_rejects_a_weights_file_that_is_not_one(tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, x=np.zeros(3))
-    _usage_error(fm.main, ["--weights", str(bad), "--out", str(tmp_path / "x.png")], capsys,
-                 "meta/config", "feature_maps.py")
+    usage_error(run_script("feature_maps.py", "--weights", bad, "--out", tmp_path / "x.png"),
+                "feature_maps.py", "meta/config")
     assert sorted(os.listdir(tmp_path)) == ["bad.npz"]
 
 
@@ -230,21 +226,20 @@ def _run_dir(tmp_path, weights):
     return d
 
 
-def test_report_writes_four_pngs(weights, fake_mnist_dir, tmp_path, capsys):
+def test_report_writes_four_pngs(weights, fake_mnist_dir, tmp_path):
     d = _run_dir(tmp_path, weights)
-    assert rp.main([str(d), "--data-dir", str(fake_mnist_dir), "--no-progress",
-                    "--dpi", "40"]) == 0
+    r = run_script("report.py", d, "--data-dir", fake_mnist_dir, "--no-progress", "--dpi", "40")
+    assert r.returncode == 0, r.stderr
     names = sorted(os.listdir(d / "report"))
     assert names == ["confusion.png", "curves.png", "misclassified.png", "norms.png"]
     for n in names:
         with Image.open(d / "report" / n) as im:
             assert im.format == "PNG" and min(im.size) > 100
-    assert "on 16 images" in capsys.readouterr().out
+    assert "on 16 images" in r.stdout
 
 
 def test_report_help():
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), "--help"],
-                       capture_output=True, text=True)
+    r = run_script("report.py", "--help")
     assert r.returncode == 0 and "RUN_DIR" in r.stdout and "--out" in r.stdout
 
 
@@ -253,7 +248,7 @@ def test_report_help():
     (lambda d: d, "no metrics.jsonl"),
     (lambda d: (d / "metrics.jsonl").write_text("{}\n") and d, "neither weights.npz"),
 ])
-def test_report_bad_usage(tmp_path, capsys, make, match):
+def test_report_bad_usage(tmp_path, make, match):
     run = make(tmp_path)
-    _usage_error(rp.main, [str(run), "--no-progress"], capsys, match, "report.py")
+    usage_error(run_script("report.py", run, "--no-progress"), "report.py", match)
     assert not (tmp_path / "report").exists()
