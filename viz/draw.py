@@ -67,6 +67,11 @@ def all_integers(values):
     return v.size > 0 and bool(np.all(v == np.rint(v)))
 
 
+# The smallest font size of a number in a cell: digits of DejaVu Sans Mono 12 are 9 px tall,
+# the least that stays legible at native size (11 gives 8 px).
+DIGIT_MIN = 12
+
+
 @lru_cache(maxsize=8192)
 def _glyphs(s, size, face, anchor):
     """Coverage (0..16, uint8) of text ``s`` and its offset from the anchor point."""
@@ -231,7 +236,8 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
     pad : ndarray (rows, cols) bool, optional
         Cells drawn hatched instead of coloured (padding).
     label_size : int, optional
-        Font size; fitted to the cell when omitted (no labels when nothing fits).
+        Font size, at least :data:`DIGIT_MIN`; fitted to the cell when omitted (no labels
+        when nothing fits at ``DIGIT_MIN``).
 
     Returns
     -------
@@ -251,8 +257,8 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
             canvas.hatch(x + gap + c * cw, y + gap + r * ch,
                          x + gap + c * cw + iw, y + gap + r * ch + ih)
     if labels is not None:
-        size = label_size or fit_size(tuple(labels.ravel()), iw - 4, largest=min(15, ih - 2),
-                                      face=face)
+        size = max(label_size, DIGIT_MIN) if label_size else fit_size(
+            tuple(labels.ravel()), iw - 4, largest=min(15, ih - 2), smallest=DIGIT_MIN, face=face)
         if size:
             for r in range(rows):
                 for c in range(cols):

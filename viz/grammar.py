@@ -20,8 +20,9 @@ import numpy as np
 
 from .draw import all_integers
 from .frames import plan_tour
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
-                     Space, Spread, Text)
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, MARGIN, MAX_WIDTH, TITLE_SIZE, Col,
+                     Layout, Panel, Row,
+                     Space, Spread, Stage, Text)
 from .palette import ACCENT, DIM
 
 CAPTION_SIZE = 13       # the tour caption
@@ -71,7 +72,8 @@ def counter_slot(widest):
 
 def footer(subtitle, counter):
     """The subtitle (what the input is) left, the step counter right."""
-    return Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter)
+    return Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter,
+                  max_w=MAX_WIDTH - 2 * MARGIN)
 
 
 class Frame:
@@ -113,7 +115,7 @@ def _skeleton(title, formula, panels, subtitle, counter, lead=2, caption=None):
     """
     return Layout(Col(Text(title, TITLE_SIZE, "bold"),
                       None if formula is None else Text(formula, FORMULA_SIZE),
-                      Space(0, lead), caption, Row(*panels, gap=GAP),
+                      Space(0, lead), caption, Stage(*panels),
                       footer(subtitle, counter), gap=6))
 
 

@@ -19,7 +19,7 @@ from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
 from . import grammar
 from .frames import Animation, single_sample
-from .layout import Box, Col, Row, Space, Text, gap_for, measure
+from .layout import Box, Col, Row, Space, Text, gap_for, grid_of, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
 from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
@@ -220,7 +220,7 @@ class _WindowFrames:
         if not self.read.all():
             in_notes.append("dimmed: never read by any window")
         in_notes += self.words.get("in_notes", [])
-        p1 = Col(*chans, *grammar.notes(in_notes),
+        p1 = Col(grid_of(chans, 2 if self.C > 2 else 1), *grammar.notes(in_notes),
                  Legend(self.in_scale, self.words.get("in_legend", "input values"),
                         name="input legend"), gap=6)
 
@@ -241,7 +241,8 @@ class _WindowFrames:
                           for f, g in enumerate(self.grids)]
         outs = [Col(Text(self._out_name(f), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
-        p3 = Col(*outs, *grammar.notes(self.words.get("out_notes", [])),
+        p3 = Col(grid_of(outs, 2 if self.F > 2 else 1),
+                 *grammar.notes(self.words.get("out_notes", [])),
                  Legend(self.out_scale, self.words.get("out_legend", "output values"),
                         name="output legend"), gap=6)
 
