@@ -196,6 +196,22 @@ class Col(Node):
             y += kh + self.gap
 
 
+def wrapped(s, size, max_w, sep="  ·  ", color=TEXT, gap=2):
+    """Text ``s`` as a column of lines no wider than ``max_w`` where it can be, broken after
+    each ``sep`` (the parts of a subtitle); one :class:`Text` when it fits."""
+    parts = s.split(sep)
+    lead = sep.strip() + " " if sep.strip() else ""    # "= " starts a continued equation
+    lines = [parts[0]]
+    for p in parts[1:]:
+        if measure(lines[-1] + sep + p, size)[0] <= max_w:
+            lines[-1] += sep + p
+        else:
+            lines.append(lead + p)
+    if len(lines) == 1:
+        return Text(s, size, color=color)
+    return Col(*[Text(t, size, color=color) for t in lines], gap=gap)
+
+
 def grid_of(nodes, cols, gap=8):
     """``nodes`` in rows of ``cols`` (the maps of a multi-channel tensor, two a row instead
     of a tall column that leaves the frame half empty)."""
