@@ -29,7 +29,7 @@ from training.rundir import output_dir  # noqa: E402
 from training.snapshots import (SNAPSHOTS, load_snapshots, snapshot_connections,  # noqa: E402
                                 snapshot_layers)
 from viz.encode import frame_durations, write_gif  # noqa: E402
-from viz.filters_gif import NOTE, render_filters  # noqa: E402
+from viz.filters_gif import CHANGE_NOTE, NOTE, render_filters  # noqa: E402
 
 
 
@@ -94,7 +94,7 @@ def render(data, layer, sum_channels=False, change=False, net="net", run_name="r
     param = json.loads(str(data["meta/layers"])).get(layer, layer) \
         if "meta/layers" in data else layer
     what = f"{param} {F}×{C}×{kh}×{kw}"
-    note = NOTE.replace("|w|", "|change|") if change else NOTE
+    note = CHANGE_NOTE if change else NOTE
     if connections is not None:
         what += f", {int(connections.sum())} of its {F * C} kernels connected"
         note += "; dark: an input map the filter does not read (Table I)"
@@ -107,9 +107,11 @@ def render(data, layer, sum_channels=False, change=False, net="net", run_name="r
         w = w - w[:1]
         what += f", change since step {int(data['step'][0])}"
     return render_filters(w, data["step"], data["epoch"], data["loss"], data["test_error"],
+                          f"{net} {layer} filters: how far each weight moved from its start "
+                          f"({K} snapshots)" if change else
                           f"{net} {layer} filters while training ({K} snapshots)",
                           f"{what}  ·  run {run_name}", scale, progress=progress,
-                          note=note, connections=connections)
+                          note=note, connections=connections, change=change)
 
 
 def main(argv=None):

@@ -16,7 +16,7 @@ from .frames import Animation
 from .layout import Box, Col, Layout, Panel, Row, Space, Text, gap_for
 from .legend import Legend
 from .grammar import unit_of, unit_text
-from .palette import ACCENT, BG, DIM, auto_scale, grad_scale, weight_scale
+from .palette import ACCENT, BG, DIM, GOOD, auto_scale, grad_scale, weight_scale
 
 LEGEND_W = 96
 FC_CELL = (4, 2)         # the 10×98 linear weight: 4 px rows, 2 px columns
@@ -50,7 +50,7 @@ class _Grid:
             k, label = index
             maps = Row(row_labels([f"label {i}" if i == label else str(i) for i in range(k)],
                                   _cell(s)[0], size=NUM, name=f"{name} class",
-                                  colors=[ACCENT if i == label else DIM for i in range(k)]),
+                                  colors=[GOOD if i == label else DIM for i in range(k)]),
                        maps, gap=4)
         self.label = None if index is None else index[1]
         self.node = Col(maps, Legend(scale, caption, width=LEGEND_W, name=f"{name} legend")
@@ -65,7 +65,7 @@ class _Grid:
             if self.label is not None:      # the true class's row ringed
                 ch, cw = _cell(self.s)
                 y = b.box[1] + self.label * ch
-                cv.outline(b.box[0] - 2, y - 1, b.box[2] + 2, y + ch + 2, ACCENT, 2)
+                cv.outline(b.box[0] - 2, y - 1, b.box[2] + 2, y + ch + 2, GOOD, 2)
 
 
 def _grad_grid(arrs, s, name, what, numbers=False, **kw):

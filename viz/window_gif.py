@@ -21,7 +21,7 @@ from . import grammar
 from .frames import Animation, single_sample
 from .layout import Box, Col, Row, Space, Text, gap_for, grid_of, measure
 from .legend import Legend
-from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
+from .palette import (ACCENT, ACCENT2, BLANK, DIM, MAXC, TEXT, auto_scale, weight_scale)
 from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
@@ -399,7 +399,7 @@ class _WindowFrames:
                 parts.append(Text(f"padding counts as 0 and in the divisor {self.kh * self.kw}",
                                   11, color=DIM))
         else:
-            self.tie = Text(None, 12, color=GOOD, name="tie",
+            self.tie = Text(None, 12, color=MAXC, name="tie",
                             widest=[w.tie for w in works if w.tie])
             parts.append(self.tie)
         parts.append(self.final)
@@ -485,7 +485,7 @@ class _WindowFrames:
                 r0, c0 = w.argmax
                 for r, c in w.ties:          # the one the op takes gets the thick ring
                     cv.outline(x0 + 1 + c * cz, y0 + 1 + r * cz, x0 + (c + 1) * cz,
-                               y0 + (r + 1) * cz, GOOD, 4 if (r, c) == (r0, c0) else 2)
+                               y0 + (r + 1) * cz, MAXC, 4 if (r, c) == (r0, c0) else 2)
                 if w.tie:
                     lay.write(cv, self.tie, w.tie)
             else:
@@ -522,7 +522,7 @@ class _WindowFrames:
             if tr.op == "max_pool2d" and s >= 4:
                 r, q = (int(v) for v in tr.argmax[k])
                 ax, ay = X0 + q * self.dw * s, Y0 + r * self.dh * s
-                cv.outline(ax, ay, ax + s, ay + s, GOOD, 1 if s < 8 else 2)
+                cv.outline(ax, ay, ax + s, ay + s, MAXC, 1 if s < 8 else 2)
 
     def frame(self, i, done):
         """Frame ``i`` of the plan; ``done``: bool per step, the output cells written."""
