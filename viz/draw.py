@@ -20,6 +20,7 @@ RING_WIDTH = 2     # highlight ring: colour line width, between two black lines
 RING_MARGIN = RING_WIDTH + 2
 MINUS = "\u2212"
 DIM_LEVEL = 11     # of 16: how far a dimmed cell moves towards the background
+FAINT_LEVEL = 6    # of 16: cells no window reads, dimmed so the picture stays legible
 
 
 def upscale(a, s):
@@ -159,11 +160,12 @@ class Canvas:
         self.outline(x0 - m, y0 - m, x1 + m, y1 + m, BLACK, m)
         self.outline(x0 - m + 1, y0 - m + 1, x1 + m - 1, y1 + m - 1, color, RING_WIDTH)
 
-    def dim(self, x0, y0, x1, y1):
-        """Darken ``[x0, x1) × [y0, y1)`` towards the background (cells not read)."""
+    def dim(self, x0, y0, x1, y1, level=DIM_LEVEL):
+        """Darken ``[x0, x1) × [y0, y1)`` towards the background (cells not read) by
+        ``level`` of 16."""
         x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
         if x1 > x0 and y1 > y0:
-            self.px[y0:y1, x0:x1] = blend_table(BG)[self.px[y0:y1, x0:x1], DIM_LEVEL]
+            self.px[y0:y1, x0:x1] = blend_table(BG)[self.px[y0:y1, x0:x1], level]
 
     def hatch(self, x0, y0, x1, y1, period=6):
         """Diagonal stripes over ``[x0, x1) × [y0, y1)`` (marks padding)."""

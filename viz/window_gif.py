@@ -11,11 +11,13 @@ sums (``trace.contrib``), which are display-only. Numbers are shown at one preci
 GIF; an equation whose shown terms do not add up to its shown total says ≈ and why.
 What each frame shows is kept in ``Animation.texts`` so tests can check the arithmetic.
 """
+import dataclasses
+
 import numpy as np
 
 from .arith import (APPROX, adds_up, decimals_for, divides, relation, show, show_grid,
                     signed_sum)
-from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, upscale
+from .draw import FAINT_LEVEL, RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
 from . import grammar
 from .frames import Animation, single_sample
@@ -438,7 +440,8 @@ class _WindowFrames:
                 for r, q in zip(*np.nonzero(pad)):
                     base.hatch(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
             for r, q in zip(*np.nonzero(~self.read | self.words.get("in_dim", False))):
-                base.dim(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
+                base.dim(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s,
+                         FAINT_LEVEL)        # the digit stays a digit, not dots
         self.out_xy = [(b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN) for b in self.out_boxes]
 
     def _labels(self, strings):
@@ -594,6 +597,22 @@ def auto_scale_factor(height, width, channels=1):
     return max(1, s)
 
 
+def _tourable(cands, no_tour):
+    """``cands`` without the steps ``no_tour`` (bool per step) marks: a backward view's
+    cells that are cropped away are not worth a tour stop, the lesson is elsewhere."""
+    if no_tour is None:
+        return cands
+    no_tour = np.asarray(no_tour, bool).ravel()
+    out = []
+    for c in cands:
+        if c.score is not None:
+            ok = np.ones(no_tour.size, bool) if c.ok is None else np.asarray(c.ok, bool)
+            out.append(dataclasses.replace(c, ok=ok & ~no_tour))
+        elif c.step is None or not no_tour[int(c.step)]:
+            out.append(c)
+    return out
+
+
 def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
                   tour_count=TOUR_COUNT, weight_label=None, words=None, title=None, formula=None,
                   padding_mode=None):
@@ -644,7 +663,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     if tour is None:
         d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
-        stops = choose(window_candidates(trace), room(tour_count, max_frames),
+        stops = choose(_tourable(window_candidates(trace), (words or {}).get("no_tour")),
+                       room(tour_count, max_frames),
                        exact=lambda k: _Working(trace, k, d, F).exact)
     else:
         stops = by_hand(tour)
