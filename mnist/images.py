@@ -68,6 +68,7 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
         ``"fashion:INDEX"``: the same from the Fashion-MNIST test set;
         ``"toy"``, ``"toy:SEED"`` or ``"toy:SEED:SIZE"``: a 6×6 (or SIZE×SIZE, SIZE from 1 to
         ``TOY_MAX_SIDE``) input of whole numbers 0..3 (:func:`toy_image`);
+        ``"ones:SIZE"``: a SIZE×SIZE input of ones (SIZE from 1 to ``TOY_MAX_SIDE``);
         anything else: a path to a picture (PNG, JPEG, ...; see the module docstring).
     count : int
         How many consecutive test images for ``mnist:INDEX`` and ``fashion:INDEX``; other
@@ -97,6 +98,8 @@ def load_input(spec, *, count: int = 1, invert: bool = False, max_side: int | No
         return _test_set(spec, count, data_dir)
     if spec == "toy" or spec.startswith("toy:"):
         return _toy(spec)
+    if spec.startswith("ones:"):
+        return _ones(spec)
     image, notice = read_picture(spec, invert=invert, max_side=max_side, size=size)
     return InputImages(image[None], [None], [None], [Path(spec).name], notice)
 
@@ -124,6 +127,20 @@ def _toy(spec):
                          f"integers (SIZE 1 to {TOY_MAX_SIDE})") from None
     return InputImages(toy_image(seed, side)[None], [None], [None],
                        [f"toy {side}×{side} integers 0–{TOY_MAX} (seed {seed})"])
+
+
+def _ones(spec):
+    # a constant input: what a layer does to "nothing", e.g. a transposed convolution's
+    # uneven overlap (the checkerboard) shows as the output itself
+    try:
+        side = int(spec.split(":", 1)[1])
+        if not 1 <= side <= TOY_MAX_SIDE:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"--input {spec!r}: expected ones:SIZE with an integer SIZE from 1 "
+                         f"to {TOY_MAX_SIDE}") from None
+    return InputImages(np.ones((1, side, side), np.float32), [None], [None],
+                       [f"constant {side}×{side} ones"])
 
 
 def _test_set(spec, count, data_dir):

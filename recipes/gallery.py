@@ -29,7 +29,9 @@ _T = "conv_transpose2d --view direct --kernel"        # the guide's transposed o
 # (each shows the gradient the shipped LeNet-5 really routes), then the "convolution
 # arithmetic" section (gifs/arithmetic/): every animation of Dumoulin & Visin's guide with its
 # input and kernel sizes, on whole numbers, titled by the guide's relationship with the
-# numbers filled in; then what the guide does not show.
+# numbers filled in; then what the guide does not show. The transposed ones take toy seeds
+# whose inputs have no zero row or column (a zero row of x leaves output rows at 0, and its
+# data zeros would stand beside the inserted and the padding zeros).
 GALLERY = {
     "maxpool": Gif("maxpool"),
     "maxpool_dilated": Gif("maxpool --kernel-size 3 --stride 2 --padding 1 --dilation 2"),
@@ -95,22 +97,22 @@ GALLERY = {
         f"{_T} guide --input toy:0:2 --stride 1",
         "Relationship 8: o′ = i′ + (k − 1) = 2 + (3 − 1) = 4  (transpose of 4 → 2)"),
     f"{ARITH_DIR}/arbitrary_padding_no_strides_transposed": Gif(
-        f"{_T} ints --kernel-size 4 --input toy:0:6 --stride 1 --padding 2",
+        f"{_T} ints --kernel-size 4 --input toy:45:6 --stride 1 --padding 2",
         "Relationship 9: o′ = i′ + (k − 1) − 2p = 6 + 3 − 2·2 = 5  (transpose of 5 → 6)"),
     f"{ARITH_DIR}/same_padding_no_strides_transposed": Gif(
-        f"{_T} guide --input toy:0:5 --stride 1 --padding 1",
+        f"{_T} guide --input toy:438:5 --stride 1 --padding 1",
         "Relationship 10 (half padding): o′ = i′ = 5  (transpose of 5 → 5)"),
     f"{ARITH_DIR}/full_padding_no_strides_transposed": Gif(
-        f"{_T} guide --input toy:0:7 --stride 1 --padding 2",
+        f"{_T} guide --input toy:8524:7 --stride 1 --padding 2",
         "Relationship 11 (full padding): o′ = i′ − (k − 1) = 7 − 2 = 5  (transpose of 5 → 7)"),
     f"{ARITH_DIR}/no_padding_strides_transposed": Gif(
         f"{_T} guide --input toy:0:2 --stride 2",
         "Relationship 12: o′ = s(i′ − 1) + k = 2·(2 − 1) + 3 = 5  (transpose of 5 → 2)"),
     f"{ARITH_DIR}/padding_strides_transposed": Gif(
-        f"{_T} guide --input toy:0:3 --stride 2 --padding 1",
+        f"{_T} guide --input toy:6:3 --stride 2 --padding 1",
         "Relationship 13: o′ = s(i′ − 1) + k − 2p = 2·2 + 3 − 2 = 5  (transpose of 5 → 3)"),
     f"{ARITH_DIR}/padding_strides_odd_transposed": Gif(
-        f"{_T} guide --input toy:0:3 --stride 2 --padding 1 --output-padding 1",
+        f"{_T} guide --input toy:6:3 --stride 2 --padding 1 --output-padding 1",
         "Relationship 14: o′ = s(i′ − 1) + a + k − 2p = 2·2 + 1 + 3 − 2 = 6  "
         "(a = output_padding; transpose of 6 → 3)"),
     f"{ARITH_DIR}/dilation": Gif(
@@ -124,7 +126,7 @@ GALLERY = {
                                   "--kernel ints --no-bias"),
     f"{ARITH_DIR}/causal_conv1d": Gif("conv1d --padding causal --kernel-size 3"),
     f"{ARITH_DIR}/checkerboard": Gif("conv_transpose2d --kernel ones --stride 2 --counts "
-                                     "--input toy:0:3 --max-frames 60"),
+                                     "--input ones:3 --max-frames 60"),
 }
 
 # what `make_gif.py all` prints where a section starts

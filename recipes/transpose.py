@@ -40,7 +40,7 @@ def _options(p, paths):
     p.add_argument("--tour", default=None, nargs="+", metavar="CELL",
                    help="cells to show slowly first, 'R,C' or 'CH,R,C': input cells (scatter) "
                         "or output cells (direct); or 'none'")
-    common(p, "conv_transpose2d", None, input_default="toy:0:3")
+    common(p, "conv_transpose2d", None, input_default="toy:6:3")   # no zero row
 
 
 @register("conv_transpose2d", "conv_transpose2d: each input cell stamps cell × kernel into "

@@ -33,10 +33,19 @@ def test_training_step_gif(tmp_path):
     assert len(frames) == 11 and path.stat().st_size <= 1024 * 1024
     assert all(t >= 1000 for t in durations[:-1]) and sum(durations) <= 20_000
     assert [t["stage"].split(":")[0] for t in anim.texts[:2]] == ["forward 1/5", "forward 2/5"]
+    h, w = frames[0].shape[:2]
+    assert w <= 1280 and h <= 720                 # fits a slide
     placed = {p.name for p in anim.layout["placed"]}
-    for leg in ("x", "conv", "dconv", "dwconv", "dlogits", "wbefore", "wafter", "wchange",
-                "fcchange"):
+    for leg in ("x", "conv", "dconv", "dwconv", "dlogits", "wafter", "wchange", "fcchange"):
         assert f"{leg} legend bar" in placed, leg
+    # class indices 0–9 beside the logits, p and ∂L/∂logits, the true class named
+    for col in ("logits", "probs", "dlogits"):
+        assert {f"{col} class {k}" for k in "012345689"} | {f"{col} class label 7"} <= placed
+    # a stage not reached yet is not drawn: no empty panel with its legend on frame 0
+    bg = frames[0][0, 0]
+    x0, y0, x1, y1 = anim.layout["panels"]["dlogits"]
+    assert (frames[0][y0:y1, x0:x1] == bg).all()
+    assert not (frames[-1][y0:y1, x0:x1] == bg).all()
     grids = anim.layout["grids"]["update"]
     wb = rec.before["conv.weight"][:, 0]
     wa = rec.after["conv.weight"][:, 0]

@@ -10,7 +10,7 @@ from viz.arith import APPROX, adds_up, divides, number
 from viz.draw import RING_MARGIN
 from viz.encode import write_gif
 from viz.inputs import load_image, toy_image
-from viz.palette import (ACCENT, ACCENT2, DIV0, GOOD, GRAY0, HATCH_A, HATCH_B, NEUTRAL, WDIV0,
+from viz.palette import (ACCENT, ACCENT2, DIV0, GRAY0, MAXC, HATCH_A, HATCH_B, NEUTRAL, WDIV0,
                          auto_scale, weight_scale)
 from viz.readback import read_gif
 from viz.window_gif import formula_of, render_window
@@ -128,8 +128,8 @@ def test_padding_is_hatched_and_dilation_taps_outlined(tmp_path):
     for r in range(5):
         for c in range(5):
             y, xx = iy + (r0 + r) * s, ix + (c0 + c) * s
-            if r % 2 == 0 and c % 2 == 0:                 # a tap: outlined (the max in green)
-                want = GOOD if (r // 2, c // 2) == tuple(tr.argmax[0]) else ACCENT2
+            if r % 2 == 0 and c % 2 == 0:                 # a tap: outlined (the max in yellow)
+                want = MAXC if (r // 2, c // 2) == tuple(tr.argmax[0]) else ACCENT2
                 assert first[y, xx + s // 2] == want
             else:                                                     # skipped: dimmed
                 assert first[y + s // 2, xx + s // 2] != hold[y + s // 2, xx + s // 2]

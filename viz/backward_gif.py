@@ -23,7 +23,7 @@ from .frames import Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
-from .palette import ACCENT, BLANK, DIM, GOOD, HATCH_B, auto_scale, grad_scale, weight_scale
+from .palette import ACCENT, BLANK, DIM, MAXC, HATCH_B, auto_scale, grad_scale, weight_scale
 from .tour import TOUR_COUNT, Candidate, Stop, by_hand, choose, room
 
 MAP_TARGET = 240          # px, the longer side of a gradient map
@@ -248,7 +248,7 @@ class _ScatterFrames:
             else None
         self.tie = None
         if self.op == "max_pool2d":
-            self.tie = Text(None, 11, color=GOOD, name="tie",
+            self.tie = Text(None, 11, color=MAXC, name="tie",
                             widest=[w["tie"] for w in works if w["tie"]])
         p2 = Col(self.caption, self.where, Text(how, 11, color=DIM), Space(0, 2), first,
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
@@ -321,12 +321,12 @@ class _ScatterFrames:
             gx, gy = self.grid["x"].box[:2]
             for r, c in w["ties"]:
                 cv.outline(gx + 1 + c * cz, gy + 1 + r * cz, gx + (c + 1) * cz,
-                           gy + (r + 1) * cz, GOOD, 1)
+                           gy + (r + 1) * cz, MAXC, 1)
             r, c = w["argmax"]
             for key in ("x", "adds"):
                 gx, gy = self.grid[key].box[:2]
                 cv.outline(gx + 1 + c * cz, gy + 1 + r * cz, gx + (c + 1) * cz,
-                           gy + (r + 1) * cz, GOOD, 3)
+                           gy + (r + 1) * cz, MAXC, 3)
             if w["tie"]:
                 self.lay.write(cv, self.tie, w["tie"])
 
@@ -477,6 +477,7 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              "out_notes": ["dimmed: on the forward's padding, cropped (lost)"]
              if trace.cropped.any() else [],
              "out_dim": trace.cropped.reshape(Hp, Wp),
+             "no_tour": trace.cropped.ravel(),        # a cropped cell teaches nothing
              "reasons": {"largest": "the largest |∂L/∂x|",
                          "spread": "the widest spread of ∂L/∂out values in a window",
                          "padding": "the window reaches into the zero border",
@@ -547,7 +548,9 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                          "one filter, one channel and one sample")
     xp = np.asarray(x_padded, float)
     S = len(trace)
-    e = unit_of(trace.value, trace.upstream_last)
+    # the unit of ∂L/∂out, as in every backward GIF (one quantity, one unit across GIFs);
+    # ∂L/∂w, a sum of x · ∂L/∂out with x in [0, 1], is shown in the same unit
+    e = unit_of(trace.upstream_last)
     u, unit = unit_text(e), 10.0 ** e
     up = np.asarray(trace.upstream(0)[0], float) / unit
     val = np.asarray(trace.value, float) / unit

@@ -31,7 +31,7 @@ NOTES = ["local ∂: ∂(the unit one row up) / ∂(this unit)",
 KIND = {"loss": "loss", "logits": "logits", "linear": "linear", "conv": "conv",
         "relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "maxpool": "max pool",
         "avgpool": "avg pool", "flatten": "flatten", "weight": "weight", "pixel": "pixel"}
-PACE_MS = 2500          # each link's frame: long enough to read its caption and row
+PACE_MS = 1600          # each link adds one row of about 6 numbers: 250 ms a number, and the play stays under 30 s
 
 
 def sig(v, digits=SIG):

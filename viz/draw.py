@@ -20,6 +20,7 @@ RING_WIDTH = 2     # highlight ring: colour line width, between two black lines
 RING_MARGIN = RING_WIDTH + 2
 MINUS = "\u2212"
 DIM_LEVEL = 11     # of 16: how far a dimmed cell moves towards the background
+FAINT_LEVEL = 6    # of 16: cells no window reads, dimmed so the picture stays legible
 
 
 def upscale(a, s):
@@ -65,6 +66,11 @@ def all_integers(values):
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     return v.size > 0 and bool(np.all(v == np.rint(v)))
+
+
+# The smallest font size of a number in a cell: digits of DejaVu Sans Mono 12 are 9 px tall,
+# the least that stays legible at native size (11 gives 8 px).
+DIGIT_MIN = 12
 
 
 @lru_cache(maxsize=8192)
@@ -154,11 +160,12 @@ class Canvas:
         self.outline(x0 - m, y0 - m, x1 + m, y1 + m, BLACK, m)
         self.outline(x0 - m + 1, y0 - m + 1, x1 + m - 1, y1 + m - 1, color, RING_WIDTH)
 
-    def dim(self, x0, y0, x1, y1):
-        """Darken ``[x0, x1) × [y0, y1)`` towards the background (cells not read)."""
+    def dim(self, x0, y0, x1, y1, level=DIM_LEVEL):
+        """Darken ``[x0, x1) × [y0, y1)`` towards the background (cells not read) by
+        ``level`` of 16."""
         x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
         if x1 > x0 and y1 > y0:
-            self.px[y0:y1, x0:x1] = blend_table(BG)[self.px[y0:y1, x0:x1], DIM_LEVEL]
+            self.px[y0:y1, x0:x1] = blend_table(BG)[self.px[y0:y1, x0:x1], level]
 
     def hatch(self, x0, y0, x1, y1, period=6):
         """Diagonal stripes over ``[x0, x1) × [y0, y1)`` (marks padding)."""
@@ -231,7 +238,8 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
     pad : ndarray (rows, cols) bool, optional
         Cells drawn hatched instead of coloured (padding).
     label_size : int, optional
-        Font size; fitted to the cell when omitted (no labels when nothing fits).
+        Font size, at least :data:`DIGIT_MIN`; fitted to the cell when omitted (no labels
+        when nothing fits at ``DIGIT_MIN``).
 
     Returns
     -------
@@ -251,8 +259,8 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
             canvas.hatch(x + gap + c * cw, y + gap + r * ch,
                          x + gap + c * cw + iw, y + gap + r * ch + ih)
     if labels is not None:
-        size = label_size or fit_size(tuple(labels.ravel()), iw - 4, largest=min(15, ih - 2),
-                                      face=face)
+        size = max(label_size, DIGIT_MIN) if label_size else fit_size(
+            tuple(labels.ravel()), iw - 4, largest=min(15, ih - 2), smallest=DIGIT_MIN, face=face)
         if size:
             for r in range(rows):
                 for c in range(cols):

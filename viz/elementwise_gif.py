@@ -60,6 +60,11 @@ def _ticks(lo, hi):
     return [lo, 0.0, hi] if lo < 0 < hi else [lo, hi]
 
 
+# the range of a squashing function: its y axis is marked at the ends and the middle
+# (0, 0.5, 1 for sigmoid), not at the data's extremes (0.02, 0.98 say nothing)
+RANGE_TICKS = {"sigmoid": [0.0, 0.5, 1.0], "tanh": [-1.0, 0.0, 1.0]}
+
+
 def _auto_tour(name, x, y, count):
     """relu: the most negative input (clipped to 0), the largest (passes), then typical ones
     of each sign. sigmoid / tanh: both saturated ends, an input near ±1 (where the curve
@@ -239,14 +244,15 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
         curve = (inputs[order], values[order])
     cx, cy = (np.asarray(c, dtype=float) for c in curve)
     xlim = _limits(np.concatenate([cx, inputs]))
-    ylim = _limits(np.concatenate([cy, values]))
+    yticks = RANGE_TICKS.get(name, _ticks(float(values.min()), float(values.max())))
+    ylim = _limits(np.concatenate([cy, values, yticks]))
     plot = _Plot(plot_box.box, xlim, ylim)
     ax0, ay0 = plot.xy(0.0 if xlim[0] < 0 < xlim[1] else xlim[0],
                        0.0 if ylim[0] < 0 < ylim[1] else ylim[0])
     base.rect(plot.px0, ay0, plot.px0 + plot.w, ay0 + 1, GRID)
     base.rect(ax0, plot.py0, ax0 + 1, plot.py0 + plot.h, GRID)
     _tick_labels(base, plot, _ticks(float(inputs.min()), float(inputs.max())), ay0, "x")
-    _tick_labels(base, plot, _ticks(float(values.min()), float(values.max())), ax0, "y")
+    _tick_labels(base, plot, yticks, ax0, "y")
     qx, qy = plot.xy(cx, cy)
     base.polyline(list(zip(qx, qy)), DIM, 2)
     dots_x, dots_y = plot.xy(inputs, values)

@@ -12,7 +12,8 @@
     | step 1,410 / 7,035 · epoch 3.00 · loss 0.123 · test error 1.2% |
     +----------------------------------------------------------------+
 
-Each filter has one diverging colour scale for the whole animation (±its largest |w| over
+Each filter has one diverging colour scale for the whole animation (purple–green for
+weights, blue–red for a change w − w₀, as in every GIF) (±its largest |w| over
 all snapshots), so a filter that grows gets more saturated, one that shrinks fades.
 Filters are upscaled by pixel repetition (crisp). Nothing here computes an op: the
 numbers drawn are the snapshots' own.
@@ -22,7 +23,8 @@ import numpy as np
 from .draw import Canvas, MINUS, fmt, text_size, upscale
 from .frames import Animation
 from .layout import MARGIN, PAD
-from .palette import ACCENT, ACCENT2, BAD, BG, BLANK, DIM, GRID, PANEL, TEXT, diverging_scale
+from .palette import (ACCENT, ACCENT2, BAD, BG, BLANK, DIM, GRID, PANEL, TEXT, diverging_scale,
+                      weight_scale)
 from .plot import LinePlot
 
 TITLE_H = 68
@@ -31,7 +33,11 @@ PLOT_GAP = 16
 FOOT_H = 28
 TARGET_W = 560          # about this wide, the filter grid
 MAX_COLS = 8            # single-channel filters per row
-NOTE = "blue < 0 < red; each filter on its own scale, \u00b1 its largest |w| over training"
+# weights in the weight colours of every GIF (docs/gifs.md); a change w − w₀ is an update,
+# in the colours of gradients and updates
+NOTE = "purple < 0 < green; each filter on its own scale, \u00b1 its largest |w| over training"
+CHANGE_NOTE = ("blue < 0 < red; each filter on its own scale, \u00b1 its largest |change| over "
+               "training")
 
 
 def auto_scale_factor(filters, channels, kw):
@@ -119,7 +125,7 @@ def _caption(step, total, epoch, loss, err):
 
 
 def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", scale=None,
-                   progress=None, note=NOTE, connections=None):
+                   progress=None, note=NOTE, connections=None, change=False):
     """Render filter snapshots to frames, one per snapshot.
 
     Parameters
@@ -170,7 +176,7 @@ def render_filters(weights, step, epoch, loss, test_error, title, subtitle="", s
         raise ValueError(f"render_filters: scale={scale}, expected an integer >= 1")
     # one scale per filter, fixed over the whole animation
     vabs = np.abs(w).reshape(K, F, -1).max(axis=(0, 2))
-    scales = [diverging_scale(v) for v in vabs]
+    scales = [diverging_scale(v) if change else weight_scale(np.array([-v, v])) for v in vabs]
     grid = _Grid((F, C, kh, kw), s, scales)
 
     body_w = max(grid.width + 2 * PAD, 2 * 240 + PLOT_GAP)

@@ -20,8 +20,8 @@ import numpy as np
 
 from .draw import all_integers
 from .frames import plan_tour
-from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
-                     Space, Spread, Text)
+from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, MARGIN, MAX_WIDTH, TITLE_SIZE, Col,
+                     Layout, Panel, Row, Space, Spread, Stage, Text, measure, wrapped)
 from .palette import ACCENT, DIM
 
 CAPTION_SIZE = 13       # the tour caption
@@ -69,9 +69,13 @@ def counter_slot(widest):
     return Text(None, FOOT_SIZE, align="r", name="counter", widest=widest)
 
 
-def footer(subtitle, counter):
-    """The subtitle (what the input is) left, the step counter right."""
-    return Spread(Text(subtitle, FOOT_SIZE, color=DIM) if subtitle else Space(), counter)
+def footer(subtitle, counter, width=MAX_WIDTH - 2 * MARGIN):
+    """The subtitle (what the input is) left, the step counter right; a subtitle wider than
+    the frame's ``width`` breaks at its " · " into lines, so it does not widen the frame."""
+    width = min(width, MAX_WIDTH - 2 * MARGIN)
+    room = max(width - counter.size()[0] - GAP, width // 2)
+    return Spread(wrapped(subtitle, FOOT_SIZE, room, color=DIM) if subtitle else Space(),
+                  counter, max_w=width)
 
 
 class Frame:
@@ -111,10 +115,16 @@ def _skeleton(title, formula, panels, subtitle, counter, lead=2, caption=None):
     room above the panels, ``caption`` a tour caption slot above them (or None).
     Returns the :class:`viz.layout.Layout`, its base frame drawn.
     """
-    return Layout(Col(Text(title, TITLE_SIZE, "bold"),
-                      None if formula is None else Text(formula, FORMULA_SIZE),
-                      Space(0, lead), caption, Row(*panels, gap=GAP),
-                      footer(subtitle, counter), gap=6))
+    stage = Stage(*panels)
+    room = max(stage.size()[0], measure(title, TITLE_SIZE, "bold")[0])
+    if formula and measure(formula, FORMULA_SIZE)[0] > room:    # no wider than the panels
+        formula = wrapped(formula, FORMULA_SIZE, room, sep="  " if "  " in formula else " = ")
+    elif formula is not None:
+        formula = Text(formula, FORMULA_SIZE)
+    head = [Text(title, TITLE_SIZE, "bold"), formula, caption, stage]
+    width = max(n.size()[0] for n in head if n)
+    return Layout(Col(*head[:2], Space(0, lead), *head[2:],
+                      footer(subtitle, counter, width), gap=6))
 
 
 def record(lay, panels=None):

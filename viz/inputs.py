@@ -30,6 +30,7 @@ def load_image(spec, *, invert=False):
         ``"mnist:INDEX"``: MNIST test image INDEX (0..9999, fetched on first use);
         ``"fashion:INDEX"``: the same from the Fashion-MNIST test set;
         ``"toy"`` or ``"toy:SEED"``: a 6×6 input of whole numbers 0..3 (``mnist.images.toy_image``);
+        ``"ones:SIZE"``: a SIZE×SIZE input of ones (a constant input);
         anything else: a picture file, converted to grayscale and shrunk to at most
         ``MAX_SIDE`` pixels on its long side.
     invert : bool
@@ -59,7 +60,7 @@ def load_image(spec, *, invert=False):
         dataset, title = TEST_SETS.get(prefix, TEST_SETS["mnist"])    # "default" is MNIST's
         what = f"a {label}" if dataset == "mnist" else class_names(dataset)[label]
         return Loaded(image, f"{title} test image #{got.indices[0]} ({what})", label)
-    if str(spec).startswith("toy"):
+    if str(spec).startswith(("toy", "ones:")):
         return Loaded(image, got.names[0], label)
     return Loaded(image, f"{got.names[0]} (grayscale, {image.shape[0]}×{image.shape[1]})", label)
 

@@ -48,6 +48,7 @@ from .fonts import font
 from .palette import BG, DIM, PANEL, TEXT
 
 MARGIN = 16        # around the frame
+MAX_WIDTH = 880    # a GIF embedded in a page or a README column is shown at native size up to this
 GAP = 22           # between panels
 PAD = 10           # inside a panel, around its content
 TITLE_SIZE = 16
@@ -195,17 +196,56 @@ class Col(Node):
             y += kh + self.gap
 
 
+def wrapped(s, size, max_w, sep="  ·  ", color=TEXT, gap=2):
+    """Text ``s`` as a column of lines no wider than ``max_w`` where it can be, broken after
+    each ``sep`` (the parts of a subtitle); one :class:`Text` when it fits."""
+    parts = s.split(sep)
+    lead = sep.strip() + " " if sep.strip() else ""    # "= " starts a continued equation
+    lines = [parts[0]]
+    for p in parts[1:]:
+        if measure(lines[-1] + sep + p, size)[0] <= max_w:
+            lines[-1] += sep + p
+        else:
+            lines.append(lead + p)
+    if len(lines) == 1:
+        return Text(s, size, color=color)
+    return Col(*[Text(t, size, color=color) for t in lines], gap=gap)
+
+
+def grid_of(nodes, cols, gap=8):
+    """``nodes`` in rows of ``cols`` (the maps of a multi-channel tensor, two a row instead
+    of a tall column that leaves the frame half empty)."""
+    nodes = [n for n in nodes if n]
+    if len(nodes) <= cols:
+        return Row(*nodes, gap=gap) if len(nodes) > 1 else (nodes or [None])[0]
+    return Col(*[Row(*nodes[i:i + cols], gap=gap) for i in range(0, len(nodes), cols)], gap=gap)
+
+
 class Spread(Node):
-    def __init__(self, *children, gap=GAP, name=None):
+    """With ``max_w``, a spread wider than that puts its last child on a line of its own,
+    right-aligned (a long footer under a narrow frame)."""
+
+    def __init__(self, *children, gap=GAP, name=None, max_w=None):
         self.kids, self.gap, self.name = [c for c in children if c], gap, name
+        s = [k.size() for k in self.kids]
+        self.wrap = (max_w is not None and len(s) > 1 and
+                     sum(w for w, _ in s) + self.gap * (len(s) - 1) > max_w)
 
     def size(self):
         s = [k.size() for k in self.kids]
+        if self.wrap:
+            return max(w for w, _ in s), sum(h for _, h in s) + 4 * (len(s) - 1)
         return (sum(w for w, _ in s) + self.gap * max(len(s) - 1, 0), max([h for _, h in s] or [0]))
 
     def place(self, x, y, w, h, out):
         self.box = (x, y, x + w, y + h)
         n = len(self.kids)
+        if self.wrap:                   # one child a line, the last one right-aligned
+            for i, k in enumerate(self.kids):
+                kw, kh = k.size()
+                k.place(x + (w - kw if i == n - 1 else 0), y, kw, kh, out)
+                y += kh + 4
+            return
         for i, k in enumerate(self.kids):
             kw, kh = k.size()
             if n == 1 or i == 0:
@@ -215,6 +255,32 @@ class Spread(Node):
             else:                       # centred on its share of the width
                 kx = x + (w * i) // (n - 1) - kw // 2
             k.place(kx, y + (h - kh) // 2, kw, kh, out)
+
+
+class Stage(Node):
+    """The panels of a frame: side by side when they fit ``max_w``, otherwise the outer
+    panels (input, output) side by side and the middle ones (the working) below them, each
+    row centred. A frame wider than its embedding is shrunk by the page, and its digits
+    with it; one taller frame stays readable."""
+
+    def __init__(self, *children, max_w=MAX_WIDTH - 2 * MARGIN, gap=GAP, name=None):
+        kids = [c for c in children if c]
+        row = Row(*kids, gap=gap)
+        outer = Row(kids[0], kids[-1], gap=gap) if len(kids) >= 3 else None
+        if row.size()[0] <= max_w or len(kids) < 2:
+            self.inner = row
+        elif outer is not None and outer.size()[0] <= max_w:
+            self.inner = Col(outer, *kids[1:-1], gap=gap, align="c")
+        else:                           # wide and short (a signal): one under the other
+            self.inner = Col(*kids, gap=gap, align="c")
+        self.kids, self.name = [self.inner], name
+
+    def size(self):
+        return self.inner.size()
+
+    def place(self, x, y, w, h, out):
+        self.box = (x, y, x + w, y + h)
+        self.inner.place(x, y, w, h, out)
 
 
 class Panel(Node):

@@ -35,16 +35,17 @@ _UI_RGB = [
     (232, 232, 236),   # TEXT
     (150, 156, 168),   # DIM: secondary text
     (255, 255, 255),   # WHITE: the window box (used for nothing else)
-    (255, 176, 0),     # ACCENT: the max cell, the current output cell
-    (64, 200, 255),    # ACCENT2: dilation markers, the current point
+    (255, 176, 0),     # ACCENT: the current step (output cell, window ring, caption)
+    (64, 200, 255),    # ACCENT2: structure: inserted zeros, dilation taps, the current point
     (70, 62, 88),      # HATCH_A: padding stripes
     (112, 98, 140),    # HATCH_B
-    (120, 215, 140),   # GOOD: probabilities, the true label
+    (120, 215, 140),   # GOOD: the true class (and nothing else)
     (255, 110, 110),   # BAD: the loss
     (52, 56, 68),      # PANEL_EDGE
     (125, 125, 118),   # NEUTRAL: every value of a constant array
+    (250, 232, 90),    # MAXC: the max of a window, a tie (and nothing else)
 ]
-NEUTRAL = 14
+NEUTRAL, MAXC = 14, 15
 GRAY0, GRAY_LEVELS = 16, 96
 DIV0, DIV_LEVELS = 112, 71
 WDIV0, WDIV_LEVELS = 183, 71

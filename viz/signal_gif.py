@@ -18,7 +18,7 @@ from . import grammar
 from .frames import Animation, single_sample, sweep_pace
 from .layout import Box, Col, Row, Space, Text
 from .legend import Legend
-from .palette import ACCENT, ACCENT2, BLANK, DIM, GOOD, GRID, TEXT, auto_scale, weight_scale
+from .palette import ACCENT, ACCENT2, BLANK, DIM, GRID, MAXC, TEXT, auto_scale, weight_scale
 from .tour import TOUR_COUNT, by_hand, choose, ranked, room
 
 BAR_H = 60          # px of the bar plot above a row of cells
@@ -306,7 +306,7 @@ class _Signal:
             elif tr.op == "max_pool1d":
                 x0, y0 = boxes["x"].box[:2]
                 for t in w["ties"]:
-                    cv.outline(x0 + 1 + t * cz, y0 + 1, x0 + (t + 1) * cz, y0 + cz, GOOD,
+                    cv.outline(x0 + 1 + t * cz, y0 + 1, x0 + (t + 1) * cz, y0 + cz, MAXC,
                                4 if t == w["argmax"] else 2)
         lay.write(cv, self.final, w["final"])
         if w["note"]:

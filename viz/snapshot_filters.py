@@ -8,7 +8,7 @@ channels, change since the first snapshot) and hands the weights to
 """
 import json
 
-from .filters_gif import NOTE, render_filters
+from .filters_gif import CHANGE_NOTE, NOTE, render_filters
 
 
 def render_snapshot_filters(data, layer, sum_channels=False, change=False, net="net",
@@ -41,7 +41,7 @@ def render_snapshot_filters(data, layer, sum_channels=False, change=False, net="
     param = json.loads(str(data["meta/layers"])).get(layer, layer) \
         if "meta/layers" in data else layer
     what = f"{param} {F}×{C}×{kh}×{kw}"
-    note = NOTE.replace("|w|", "|change|") if change else NOTE
+    note = CHANGE_NOTE if change else NOTE
     if connections is not None:
         what += f", {int(connections.sum())} of its {F * C} kernels connected"
         note += "; dark: an input map the filter does not read (Table I)"
@@ -54,6 +54,8 @@ def render_snapshot_filters(data, layer, sum_channels=False, change=False, net="
         w = w - w[:1]
         what += f", change since step {int(data['step'][0])}"
     return render_filters(w, data["step"], data["epoch"], data["loss"], data["test_error"],
+                          f"{net} {layer} filters: how far each weight moved from its start "
+                          f"({K} snapshots)" if change else
                           f"{net} {layer} filters while training ({K} snapshots)",
                           f"{what}  ·  run {run_name}", scale, progress=progress,
-                          note=note, connections=connections)
+                          note=note, connections=connections, change=change)

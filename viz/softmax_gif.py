@@ -15,7 +15,10 @@ from . import grammar
 from .frames import Animation
 from .layout import PAD, Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
-from .palette import ACCENT, ACCENT2, BAD, DIM, GOOD, GRID, TEXT, diverging_scale
+from .palette import (ACCENT, ACCENT2, BAD, DIM, GOOD, GRAY0, GRAY_LEVELS, GRID, TEXT,
+                      diverging_scale)
+
+P_BAR = GRAY0 + GRAY_LEVELS - 1     # a probability is data: the lightest gray
 
 ROW = 24          # pixels per class
 BAR = 130         # bar length for the largest value
@@ -165,7 +168,7 @@ def render_softmax(trace, subtitle=""):
             lay.write(cv, total_t, sum_line, color=ACCENT if name == "total" else TEXT)
             shown["sum"] = {"terms": e_s, "total": total_s, "approx": not exact_total}
         n_prob = K if name == "loss" else (st[1] + 1 if name == "prob" else 0)
-        bars(cv, p_box, trace.probs, p_s, n_prob, GOOD)
+        bars(cv, p_box, trace.probs, p_s, n_prob, P_BAR)     # data in [0, 1]: gray
         if name == "prob":
             i = st[1]
             mark(cv, panels[2], p_box, i, ACCENT, 1)
@@ -173,7 +176,7 @@ def render_softmax(trace, subtitle=""):
             lay.write(cv, result_t, line, color=ACCENT, face="mono")
             shown["divide"] = {"e": e_s[i], "total": total_s, "p": p_s[i], "approx": not ok}
         if name == "loss":
-            mark(cv, panels[2], p_box, trace.label, BAD, 2)
+            mark(cv, panels[2], p_box, trace.label, GOOD, 2)    # the true class
             lay.write(cv, result_t, loss_line, color=BAD)
         lay.write(cv, counter, f"{CAPTIONS[name]} · stage {n + 1} / {len(stages)}")
         frames.append(cv.px)

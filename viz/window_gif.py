@@ -11,17 +11,19 @@ sums (``trace.contrib``), which are display-only. Numbers are shown at one preci
 GIF; an equation whose shown terms do not add up to its shown total says ≈ and why.
 What each frame shows is kept in ``Animation.texts`` so tests can check the arithmetic.
 """
+import dataclasses
+
 import numpy as np
 
 from .arith import (APPROX, adds_up, decimals_for, divides, relation, show, show_grid,
                     signed_sum)
-from .draw import RING_MARGIN, MINUS, all_integers, cell_grid, upscale
+from .draw import FAINT_LEVEL, RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
 from . import grammar
 from .frames import Animation, single_sample
-from .layout import Box, Col, Row, Space, Text, gap_for, measure
+from .layout import Box, Col, Row, Space, Text, gap_for, grid_of, measure
 from .legend import Legend
-from .palette import (ACCENT, ACCENT2, BLANK, DIM, GOOD, TEXT, auto_scale, weight_scale)
+from .palette import (ACCENT, ACCENT2, BLANK, DIM, MAXC, TEXT, auto_scale, weight_scale)
 from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
@@ -220,7 +222,7 @@ class _WindowFrames:
         if not self.read.all():
             in_notes.append("dimmed: never read by any window")
         in_notes += self.words.get("in_notes", [])
-        p1 = Col(*chans, *grammar.notes(in_notes),
+        p1 = Col(grid_of(chans, 2 if self.C > 2 else 1), *grammar.notes(in_notes),
                  Legend(self.in_scale, self.words.get("in_legend", "input values"),
                         name="input legend"), gap=6)
 
@@ -241,7 +243,8 @@ class _WindowFrames:
                           for f, g in enumerate(self.grids)]
         outs = [Col(Text(self._out_name(f), 12, color=DIM)
                     if self.F > 1 else None, b, gap=2) for f, b in enumerate(self.out_boxes)]
-        p3 = Col(*outs, *grammar.notes(self.words.get("out_notes", [])),
+        p3 = Col(grid_of(outs, 2 if self.F > 2 else 1),
+                 *grammar.notes(self.words.get("out_notes", [])),
                  Legend(self.out_scale, self.words.get("out_legend", "output values"),
                         name="output legend"), gap=6)
 
@@ -398,7 +401,7 @@ class _WindowFrames:
                 parts.append(Text(f"padding counts as 0 and in the divisor {self.kh * self.kw}",
                                   11, color=DIM))
         else:
-            self.tie = Text(None, 12, color=GOOD, name="tie",
+            self.tie = Text(None, 12, color=MAXC, name="tie",
                             widest=[w.tie for w in works if w.tie])
             parts.append(self.tie)
         parts.append(self.final)
@@ -437,7 +440,8 @@ class _WindowFrames:
                 for r, q in zip(*np.nonzero(pad)):
                     base.hatch(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
             for r, q in zip(*np.nonzero(~self.read | self.words.get("in_dim", False))):
-                base.dim(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s)
+                base.dim(ix + q * s, iy + r * s, ix + (q + 1) * s, iy + (r + 1) * s,
+                         FAINT_LEVEL)        # the digit stays a digit, not dots
         self.out_xy = [(b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN) for b in self.out_boxes]
 
     def _labels(self, strings):
@@ -484,7 +488,7 @@ class _WindowFrames:
                 r0, c0 = w.argmax
                 for r, c in w.ties:          # the one the op takes gets the thick ring
                     cv.outline(x0 + 1 + c * cz, y0 + 1 + r * cz, x0 + (c + 1) * cz,
-                               y0 + (r + 1) * cz, GOOD, 4 if (r, c) == (r0, c0) else 2)
+                               y0 + (r + 1) * cz, MAXC, 4 if (r, c) == (r0, c0) else 2)
                 if w.tie:
                     lay.write(cv, self.tie, w.tie)
             else:
@@ -521,7 +525,7 @@ class _WindowFrames:
             if tr.op == "max_pool2d" and s >= 4:
                 r, q = (int(v) for v in tr.argmax[k])
                 ax, ay = X0 + q * self.dw * s, Y0 + r * self.dh * s
-                cv.outline(ax, ay, ax + s, ay + s, GOOD, 1 if s < 8 else 2)
+                cv.outline(ax, ay, ax + s, ay + s, MAXC, 1 if s < 8 else 2)
 
     def frame(self, i, done):
         """Frame ``i`` of the plan; ``done``: bool per step, the output cells written."""
@@ -593,6 +597,22 @@ def auto_scale_factor(height, width, channels=1):
     return max(1, s)
 
 
+def _tourable(cands, no_tour):
+    """``cands`` without the steps ``no_tour`` (bool per step) marks: a backward view's
+    cells that are cropped away are not worth a tour stop, the lesson is elsewhere."""
+    if no_tour is None:
+        return cands
+    no_tour = np.asarray(no_tour, bool).ravel()
+    out = []
+    for c in cands:
+        if c.score is not None:
+            ok = np.ones(no_tour.size, bool) if c.ok is None else np.asarray(c.ok, bool)
+            out.append(dataclasses.replace(c, ok=ok & ~no_tour))
+        elif c.step is None or not no_tour[int(c.step)]:
+            out.append(c)
+    return out
+
+
 def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
                   tour_count=TOUR_COUNT, weight_label=None, words=None, title=None, formula=None,
                   padding_mode=None):
@@ -643,7 +663,8 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     if tour is None:
         d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
-        stops = choose(window_candidates(trace), room(tour_count, max_frames),
+        stops = choose(_tourable(window_candidates(trace), (words or {}).get("no_tour")),
+                       room(tour_count, max_frames),
                        exact=lambda k: _Working(trace, k, d, F).exact)
     else:
         stops = by_hand(tour)
