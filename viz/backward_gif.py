@@ -400,7 +400,7 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
                         title, subtitle, base, e, scale)
     frames = [sf.frame(i) for i in range(len(plan))]
     return Animation(frames, plan.steps, sf.layout(), phases=plan.phases,
-                     texts=[sf.texts(i) for i in range(len(plan))], **grammar.pace("scatter"))
+                     texts=[sf.texts(i) for i in range(len(plan))])
 
 
 # -- the gather view (conv2d dx as a full correlation), drawn by the window renderer -------
@@ -639,7 +639,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
     frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
               **grammar.record(lay, panels)}
-    return Animation(frames, steps, layout, phases=phases, texts=texts, **grammar.pace("dweight"))
+    return Animation(frames, steps, layout, phases=phases, texts=texts)
 
 
 # -- relu / sigmoid / tanh -----------------------------------------------------------------
@@ -723,8 +723,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
               **grammar.record(lay, panels)}
-    return Animation(frames, steps, layout, phases=phases, texts=texts,
-                     **grammar.pace("elementwise_backward"))
+    return Animation(frames, steps, layout, phases=phases, texts=texts)
 
 
 # -- linear --------------------------------------------------------------------------------
@@ -838,8 +837,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
     frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
               "fold": gshape, **grammar.record(lay, panels)}
-    return Animation(frames, steps, layout, phases=phases, texts=texts,
-                     **grammar.pace("linear_backward"))
+    return Animation(frames, steps, layout, phases=phases, texts=texts)
 
 
 def draw_map_rect(cv, xy, vals, scale, cell):

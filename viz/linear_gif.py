@@ -258,5 +258,4 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
               **grammar.record(lay)}
-    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
-                     **grammar.pace("linear"))
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working)

@@ -182,4 +182,4 @@ def render_softmax(trace, subtitle=""):
         kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
     return Animation(frames, np.arange(len(frames)),
                      {"stages": names, **grammar.record(lay)},
-                     phases=kinds, texts=texts, **grammar.pace("softmax"))
+                     phases=kinds, texts=texts)

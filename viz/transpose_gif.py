@@ -18,7 +18,7 @@ from .arith import adds_up, decimals_for, relation, show, show_grid, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, sweep_pace
+from .frames import Animation
 from .layout import Box, Col, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
@@ -634,5 +634,5 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
               "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d,
               "last_sum": states[max(states)] if trace.view == "scatter" else None,
               "cell": r.o, "out_cells": r.out_cells()}
-    return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
+    return Animation(frames, r.steps, layout, phases=r.phases,
                      texts=texts)
