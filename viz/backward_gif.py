@@ -477,6 +477,7 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              "out_notes": ["dimmed: on the forward's padding, cropped (lost)"]
              if trace.cropped.any() else [],
              "out_dim": trace.cropped.reshape(Hp, Wp),
+             "hold": HOLD,
              "reasons": {"largest": "the largest |∂L/∂x|",
                          "spread": "the widest spread of ∂L/∂out values in a window",
                          "padding": "the window reaches into the zero border",

@@ -766,13 +766,23 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     else:
         stops = by_hand(tour)
     own = (words or {}).get("reasons", {})          # a backward view's words for each kind
-    plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
-                        sweep=grammar.sweep_other("windows"),
-                        hold=(words or {}).get("hold", grammar.OUTPUT),
-                        parts=len(chunks(trace)))
-    wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
-                       title or (words or {}).get("title") or title_of(trace, padding_mode),
-                       formula)
-    frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
-    texts = [wf.texts(i) for i in range(len(plan))]
-    return Animation(frames, plan.steps, wf.layout(), phases=plan.phases, texts=texts)
+    while True:
+        plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
+                            sweep=grammar.sweep_other("windows"),
+                            hold=(words or {}).get("hold", grammar.OUTPUT),
+                            parts=len(chunks(trace)))
+        wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
+                           title or (words or {}).get("title") or title_of(trace, padding_mode),
+                           formula)
+        texts = [wf.texts(i) for i in range(len(plan))]
+        anim = Animation([], plan.steps, phases=plan.phases, texts=texts)
+        anim.frames = [None] * len(plan)
+        # the estimate of the tour's reading time is rough: the last stop gives way when the
+        # whole would play longer than MAX_PLAY_S
+        if tour is not None or len(stops) <= 1 or \
+                sum(anim.durations()) <= MAX_PLAY_S * 1000:
+            break
+        stops = stops[:-1]
+    anim.frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
+    anim.layout = wf.layout()
+    return anim
