@@ -20,7 +20,7 @@ from .palette import ACCENT, ACCENT2, BAD, DIM, GOOD, GRID, TEXT, diverging_scal
 ROW = 24          # pixels per class
 BAR = 130         # bar length for the largest value
 NUM = 11          # font size of the numbers beside the bars
-SLOW = ("logits", "shifted", "total")     # stages that stay on screen like a tour step
+SLOW_CLASSES = 10  # up to this many classes, every division stays long enough to read
 
 
 CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
@@ -79,7 +79,7 @@ def render_softmax(trace, subtitle=""):
         p_dec = decimals_of(p_s[i]) if "e" not in p_s[i] else None
         for d in range(2, 5) if p_dec is not None else ():
             e_d, t_d = show(trace.exp[i], d), show(trace.total, d)
-            if number(e_d) != 0 and quotient(e_d, t_d, p_dec) == p_s[i]:
+            if quotient(e_d, t_d, p_dec) == p_s[i]:
                 return f"p[{i}] = {e_d} / {t_d} = {p_s[i]}", True
         return f"p[{i}] = {e_s[i]} / {total_s} {APPROX} {p_s[i]}", False
 
@@ -198,7 +198,10 @@ def render_softmax(trace, subtitle=""):
             (line.split(" = ", 1)[1].split() if name == "prob" else []) + \
             ([fmt_short(trace.loss)] if name == "loss" else [])
         texts.append(shown)
-        kinds.append("hold" if n == len(stages) - 1 else "tour")
+        # each exp is one number: fast; each division is read, unless there are so many
+        # classes that reading them all would pass the 30 s
+        read = name != "exp" and (name != "prob" or K <= SLOW_CLASSES)
+        kinds.append("hold" if n == len(stages) - 1 else "tour" if read else "sweep")
     return Animation(frames, np.arange(len(frames)),
                      {"stages": names, **grammar.record(lay)},
                      phases=kinds, texts=texts)
