@@ -19,7 +19,7 @@ import numpy as np
 from .arith import show, show_grid
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
 from . import grammar
-from .frames import Animation
+from .frames import MAX_PLAY_S, Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
@@ -289,6 +289,8 @@ class _ScatterFrames:
             lay.write(cv, self.where, where)
             if self.phases[i] == "tour":
                 self._draw_work(cv, k, v)
+        if self.phases[i] != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
@@ -392,15 +394,22 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
     base.update(names or {})
     stops = choose(scatter_candidates(trace), room(tour_count, max_frames)) if tour is None \
         else by_hand(tour)
-    plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every upstream "
-                        "cell in order, fast (the stamps add up)")
-    sf = _ScatterFrames(trace, plan,
-                        None if x is None else np.asarray(x, float), 
-                        None if weight is None else np.asarray(weight, float),
-                        title, subtitle, base, e, scale)
-    frames = [sf.frame(i) for i in range(len(plan))]
-    return Animation(frames, plan.steps, sf.layout(), phases=plan.phases,
-                     texts=[sf.texts(i) for i in range(len(plan))])
+    while True:
+        plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every "
+                            "upstream cell in order, fast (the stamps add up)")
+        sf = _ScatterFrames(trace, plan,
+                            None if x is None else np.asarray(x, float),
+                            None if weight is None else np.asarray(weight, float),
+                            title, subtitle, base, e, scale)
+        anim = Animation([None] * len(plan), plan.steps, phases=plan.phases,
+                         texts=[sf.texts(i) for i in range(len(plan))])
+        # a stamp of many numbers takes long to read: the last stop gives way to the 30 s
+        if tour is not None or len(stops) <= 1 or sum(anim.durations()) <= MAX_PLAY_S * 1000:
+            break
+        stops = stops[:-1]
+    anim.frames = [sf.frame(i) for i in range(len(plan))]
+    anim.layout = sf.layout()
+    return anim
 
 
 # -- the gather view (conv2d dx as a full correlation), drawn by the window renderer -------
@@ -637,7 +646,7 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                 text.update(final=finals[k], where=where[k])
         return text
 
-    frames, texts = fr.play(plan, draw, caption)
+    frames, texts = fr.play(plan, draw, caption, clear=(fr.panels[1], wslot))
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
               **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts)
@@ -835,7 +844,7 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
             text["line"] = lines[k]
         return text
 
-    frames, texts = fr.play(plan, draw, caption)
+    frames, texts = fr.play(plan, draw, caption, clear=(fr.panels[1], line))
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
               "fold": gshape, **grammar.record(lay, panels)}
     return Animation(frames, steps, layout, phases=phases, texts=texts)

@@ -22,7 +22,7 @@ from .draw import all_integers
 from .frames import plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, TITLE_SIZE, Col, Layout, Panel, Row,
                      Space, Spread, Text)
-from .palette import ACCENT, DIM
+from .palette import ACCENT, DIM, PANEL
 
 CAPTION_SIZE = 13       # the tour caption
 WHERE_SIZE = 12         # where the step is, under the caption
@@ -79,16 +79,20 @@ class Frame:
         self.lay = _skeleton(title, formula, self.panels, subtitle, self.counter, lead, caption)
 
 
-    def play(self, plan, draw, caption=None):
+    def play(self, plan, draw, caption=None, clear=None):
         """Every frame of ``plan`` (a :class:`Tour`): the base frame with its ``caption`` slot
         (if any) and the counter written, and what ``draw(i, step, canvas)`` adds, which
-        returns the frame's texts beyond its caption. Returns ``(frames, texts)``."""
+        returns the frame's texts beyond its caption. ``clear``: ``(panel, below)``, the
+        working panel blanked under slot ``below`` outside the tour (:func:`clear_working`).
+        Returns ``(frames, texts)``."""
         frames, texts = [], []
         for i in range(len(plan)):
             cv = self.lay.new_frame()
             if caption is not None:
                 self.lay.write(cv, caption, plan.caption(i))
             texts.append({"caption": plan.caption(i), **draw(i, int(plan.steps[i]), cv)})
+            if clear is not None and plan.phases[i] != "tour":
+                clear_working(self.lay, cv, *clear)
             self.lay.write(cv, self.counter, plan.counter(i))
             frames.append(cv.px)
         return frames, texts
@@ -120,6 +124,17 @@ def where_slot(widest, name="where"):
     """The working area's line under the caption saying where the step is ("input rows 3…5,
     cols 0…2 → out[1, 0]"), sized for every text in ``widest``."""
     return Text(None, WHERE_SIZE, color=DIM, name=name, widest=widest)
+
+
+def clear_working(lay, cv, panel, below, keep=()):
+    """Blank the working panel ``panel`` under the slot ``below`` (its caption or where line)
+    on a frame that shows no working (the sweep, the hold): no "×", "=", grid heads or empty
+    grids around nothing. Slots in ``keep`` are drawn again on top."""
+    x0, _, x1, y1 = panel.content_box
+    cv.rect(x0, below.box[3] + 2, x1, y1, PANEL)
+    for node in keep:
+        if node is not None and node.s:
+            lay.write(cv, node, node.s)
 
 
 def notes(texts):

@@ -280,6 +280,8 @@ class _Signal:
                 cv.ring(x0 + 1 + r0 * s, y0 + 1, x0 + (r0 + self.ext) * s, y0 + s)
             if ph == "tour":
                 self._draw_working(cv, k, self.work[k])
+        if ph != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 

@@ -291,6 +291,8 @@ class _Scatter(_Base):
                         oy + (r0 + eh) * self.o)
             if ph == "tour":
                 self._draw_working(cv, k)
+        if ph != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
@@ -532,6 +534,8 @@ class _Direct(_Base):
                         y0 + (r + self.eh) * z)
             if ph == "tour":
                 self._draw_working(cv, self.work[k])
+        if ph != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         for g, b, ff in zip(self.grids, self.out_boxes, range(self.F)):
             g.draw(cv, b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN, k,
                    current[1] if current and current[0] == ff else None, done=done, ring=True)
