@@ -674,9 +674,13 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     picks = choose(gradient_candidates(dx.ravel()), room(tour_count, max_frames)) \
         if tour is None else by_hand(tour)
     if tour is None and blocked.any() and len(picks) < tour_count + 1:
-        k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
-        picks = sorted(picks[:max(tour_count - 1, 0)] +
-                       [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")])
+        keep = picks[:max(tour_count - 1, 0)]
+        free = blocked.copy()
+        free[[s.step for s in keep]] = False          # never a step already toured
+        if free.any():
+            k = int(np.argmax(np.where(free, np.abs(up.ravel()), -1)))
+            # shown after the gradients it contrasts with, in the order chosen
+            picks = keep + [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")]
     plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every element, fast", hold=HOLD,
                         what="element")
     steps, phases = plan.steps, plan.phases

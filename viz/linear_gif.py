@@ -151,7 +151,10 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
                       "render_linear", max_frames)
     parts = -(-n_in // CHUNK) + 1 if n_in <= NUMBERS_MAX_IN else 1   # rows of 3, then Σ + b
-    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="neuron", parts=parts)
+    # the first stop opens on x alone: its numbers are new too
+    first = tour[0].step if tour and parts > 1 else None
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="neuron",
+                        parts=lambda k: parts + (k == first))
     frame_steps, phases = plan.steps, plan.phases
     cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
@@ -161,7 +164,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         """Features whose row tour frame ``i`` shows, and whether Σ, b and y are out."""
         if phases[i] != "tour":
             return n_in, True
-        return min(n_in, (plan.part[i] + 1) * CHUNK), plan.last_part(i)
+        off = int(plan.nparts[i] > parts)
+        return min(n_in, (plan.part[i] + 1 - off) * CHUNK), plan.last_part(i)
 
     working = []
     for i, k in enumerate(frame_steps):

@@ -146,10 +146,15 @@ def window_candidates(trace):
             continue
         cands.append(cand("filter", f"filter {f}: its largest |output|", aval, filt == f,
                           near="equal"))
-    # a stroke's edge is a picture's: whole-number toys have none
+    # a stroke's edge is a picture's (whole-number toys have none), and only where every
+    # channel of the window holds some of it
     image = not np.all(np.mod(fin, 1) == 0)
-    cands.append(cand("spread", ("edge of a stroke: " if image else "") +
-                      "the widest spread of values", spread, spread > 0))
+    inked = (fin.reshape(S, tr.field.shape[1], -1) != 0).any(2).all(1)
+    if image and (inked & (spread > 0) & nonzero).any():
+        cands.append(cand("spread", "edge of a stroke: the widest spread of values", spread,
+                          (spread > 0) & inked))
+    else:
+        cands.append(cand("spread", "the widest spread of values", spread, spread > 0))
     if tr.op == "max_pool2d":
         ties = (f == val[:, None]).sum(1)
         cands.append(cand("tie", "a tie: several cells hold the max", aval,
