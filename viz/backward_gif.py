@@ -252,7 +252,7 @@ class _ScatterFrames:
                             widest=[w["tie"] for w in works if w["tie"]])
         p2 = Col(self.caption, self.where, Text(how, 11, color=DIM), Space(0, 2), first,
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
-        fr = grammar.Frame(title, self.names["formula"],
+        fr = grammar.Frame(title, self.names["formula"] or None,     # no empty formula line
                            [(p1, self.names["p1"]), (p2, "working: what this cell adds where"),
                             (p3, self.names["p3"])], subtitle, self.plan.counters())
         self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter

@@ -235,8 +235,9 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     legend_y = Legend(out_scale, "y", name="legend y")
     p3 = Col(Text("o", 12, color=DIM), Row(*out_cols, gap=14), Space(0, 6), legend_y, gap=4)
 
-    count_w = [f"tour {len(tour)} / {len(tour)} · neuron {wide_o}", f"all {n_out} neurons",
-               f"neuron {wide_o}, step {len(trace)} / {len(trace)}"]
+    # the counter's slot, sized for every counter this plan will show
+    count_w = [plan.placed_counter(i, f"neuron {int(o_of[k])}", sweep_where=True)
+               for i, k in enumerate(frame_steps)]
     neuron_lab = Text(None, 13, color=DIM, widest=[f"neuron {wide_o}"], name="neuron label")
     bias = ", bias" if has_b else ""
     of = "" if input_name == "x" else f", x = {input_name}"
