@@ -16,7 +16,7 @@ shown in one unit per GIF, ``×10⁻⁶``, named in the labels and legends.
 """
 import numpy as np
 
-from .arith import show, show_grid
+from .arith import product_grid, show, show_grid
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
 from . import grammar
 from .frames import MAX_PLAY_S, Animation
@@ -150,7 +150,13 @@ class _ScatterFrames:
     def _work(self, k):
         tr = self.tr
         stamp = np.asarray(tr.stamp[k, 0], float) / self.unit
-        w = {"adds": show_grid(stamp, self.d),
+        adds = show_grid(stamp, self.d)
+        if self.op == "conv2d" and self.weight is not None:
+            # each product is the weight shown times the upstream value shown, at d decimals
+            v = self._where(k)[1]
+            ws = show_grid(self.weight, 0 if all_integers(self.weight) else 2)   # as drawn
+            adds = product_grid(ws, np.full(ws.shape, v), self.d)
+        w = {"adds": adds,
              "sum": show_grid(self._window_vals(self.states[k], k), self.d),
              "counts": self._window_counts(k)}
         if self.op == "max_pool2d":
