@@ -59,11 +59,11 @@ def _geometry(p, what, dilation=True):
                        help="spacing between the sampled cells (default: 1)")
 
 
-def _common(p, name, frame_ms=60, hold=2500, max_frames=MAX_FRAMES):
+def _common(p, name, max_frames=MAX_FRAMES):
     frames_opts(p)
     p.set_defaults(max_frames=max_frames)
     tour_opt(p)
-    common(p, name, frame_ms, hold)
+    common(p, name, None)
 
 
 def _pool_options(name, op):
@@ -86,8 +86,7 @@ def _conv_options(name):
                            help="scatter: stamps that add up; gather: a full correlation")
         _dout_opts(p, "filter", paths.lenet)
         # scatter stamps change a 5×5 block a step: fewer frames keep the GIF under 500 KB
-        _common(p, name, hold=2500 if name.endswith("input") else 3000,
-                max_frames=CONV_FRAMES if name.endswith("input") else MAX_FRAMES)
+        _common(p, name, max_frames=CONV_FRAMES if name.endswith("input") else MAX_FRAMES)
     return options
 
 
@@ -116,7 +115,7 @@ def _linear_options(p, paths):
                    help="hand-made: output neurons (at most 32)")
     _dout_opts(p, None, paths.lenet)
     frames_opts(p, scale=False)
-    common(p, "linear-backward", 800, 3000)
+    common(p, "linear-backward", None)
 
 
 # -- the upstream gradient -----------------------------------------------------------------

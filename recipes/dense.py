@@ -33,7 +33,7 @@ def _linear_options(p, paths):
                    help="output neurons to show slowly first (e.g. '3 7'), or 'none'; default: "
                         "3 or 4 chosen from the values (largest |y|, the other sign, the "
                         "largest product)")
-    common(p, "linear", 300, 3000)
+    common(p, "linear", None)
 
 
 @register("linear", "linear: one output neuron per step, inputs × weights summed plus bias",
@@ -68,7 +68,7 @@ def _flatten_options(p, paths):
                    help="output indices to show slowly first (e.g. '5 17'), or 'none'; "
                         "default: 3 or 4 chosen from the values (the largest, one per later "
                         "channel, one deep inside a channel)")
-    common(p, "flatten", 150)
+    common(p, "flatten", None)
 
 
 @register("flatten", "flatten: where each cell of a (C, H, W) input goes in the vector",

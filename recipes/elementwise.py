@@ -24,7 +24,7 @@ def _options(name):
                             "'4,9 7,7'), or 'none'; default: 3 or 4 telling ones (relu: a "
                             "negative clipped, a positive passing; sigmoid/tanh: both ends, "
                             "the bend, the middle)")
-        common(p, name, 50)
+        common(p, name, None)
     return options
 
 

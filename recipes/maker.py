@@ -4,7 +4,6 @@ import time
 
 from safeio.paths import output_problem
 from viz import export
-from viz.frames import sweep_pace
 
 from .options import MAX_DELAY_MS
 from .registry import render
@@ -85,8 +84,6 @@ def make(args, parser, gif_dir):
         anim = render(args)
     except (ValueError, TypeError) as e:       # the ops' and viz's own messages
         parser.error(str(e))
-    if frame_ms is None and anim.phases:      # no --frame-ms: a pace that suits the trace
-        frame_ms = sweep_pace(anim.phases)
     durations = anim.durations(frame_ms, args.hold)
     try:
         export.save(anim, out, fmt, durations, steps=steps, title=f"{args.op}: numpy_dl",

@@ -91,7 +91,7 @@ def pair2(v):
 
 
 # -- option groups -------------------------------------------------------------------------
-def common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
+def common(p, op, frame_ms, hold_ms=None, image=True, input_default="default"):
     """--input/--invert (``image``), --frame-ms/--fps, --hold, --out, --format, --steps,
     --no-gifsicle."""
     if image:
@@ -108,14 +108,17 @@ def common(p, op, frame_ms, hold_ms=2000, image=True, input_default="default"):
                             "ink on dark")
     t = p.add_mutually_exclusive_group()
     t.add_argument("--frame-ms", type=int, default=frame_ms,
-                   help="delay of each frame in ms (a multiple of 10, at least 20)" +
-                        ("" if frame_ms else " (default: the sweep lasts about 6 s, 60 to "
-                                             "500 ms a frame)"))
+                   help="delay of each sweep frame in ms (a multiple of 10, at least 20)" +
+                        ("" if frame_ms else " (default: the sweep lasts about 6 s, at most "
+                                             "40%% of the play time; a tour frame always "
+                                             "stays 250 ms per number it newly shows)"))
     t.add_argument("--fps", type=float, default=None,
                    help="frames per second instead of --frame-ms (rounded to 10 ms delays; at "
                         "most 50)")
     p.add_argument("--hold", type=int, default=hold_ms, metavar="MS",
-                   help="how long the last frame stays, in ms (multiple of 10, at least 20)")
+                   help="how long the last frame stays, in ms (multiple of 10, at least 20; "
+                        "default 2500)" if hold_ms is None else
+                        "how long the last frame stays, in ms (multiple of 10, at least 20)")
     p.add_argument("--out", type=Path, default=None,
                    help=f"output file, or folder for png (default: gifs/{op}.gif in the "
                         "repository, .html/.mp4/.webp or _frames/ for the other formats; with "

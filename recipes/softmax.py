@@ -16,7 +16,7 @@ def _options(p, paths):
                         f"scores of a classifier that favours 7: {DEFAULT_LOGITS})")
     p.add_argument("--label", type=int, default=7,
                    help="true class for the loss (-1: no loss)")
-    common(p, "softmax", 300, 3000, image=False)
+    common(p, "softmax", None, image=False)
 
 
 @register("softmax", "softmax of logits (exp, sum, normalise) and the cross-entropy loss",

@@ -30,14 +30,14 @@ def _maxpool_options(p, paths):
     geometry(p)
     frames_opts(p)
     tour_opt(p)
-    common(p, "maxpool", 60)
+    common(p, "maxpool", None)
 
 
 def _avgpool_options(p, paths):
     geometry(p, dilation=False)
     frames_opts(p)
     tour_opt(p)
-    common(p, "avgpool", 60)
+    common(p, "avgpool", None)
 
 
 def _conv2d_options(p, paths):
@@ -71,7 +71,7 @@ def _conv2d_options(p, paths):
                    help="with --weights: which filter (output channel) of the layer")
     frames_opts(p)
     tour_opt(p)
-    common(p, "conv2d", 60)
+    common(p, "conv2d", None)
 
 
 def window(args, source):

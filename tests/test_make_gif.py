@@ -56,7 +56,7 @@ def test_help_lists_ops_and_option_defaults():
                 "--filters", "--kernel", "--seed", "--fps", "--frame-ms", "--scale", "--hold",
                 "--out", "--max-frames"):
         assert opt in r.stdout
-    assert "(default: 60)" in r.stdout and "64" in r.stdout
+    assert "at most 40% of the play time" in " ".join(r.stdout.split()) and "64" in r.stdout
 
 
 def test_cli_writes_a_gif(tmp_path, png):
@@ -66,7 +66,7 @@ def test_cli_writes_a_gif(tmp_path, png):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     frames, durations, loop = read_gif(out)
-    assert len(frames) == 5 * 6 + 1 and loop == 0 and durations[-1] == 2000   # steps, hold
+    assert len(frames) == 5 * 6 + 1 and loop == 0 and durations[-1] == 2500   # steps, hold
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -151,7 +151,7 @@ def test_other_ops_options(png):
 def test_default_maxpool_fits_its_budget(tmp_path):
     r = _run(["maxpool", "--out", str(tmp_path / "m.gif"), "--no-gifsicle"])
     assert r["frames"] == r["tour_frames"] + 196 + 1 and 3 <= r["tour_frames"] <= 4
-    assert r["play_s"] <= 20 and r["bytes"] <= 500_000 and r["tour_s"] >= 3 * 1.2
+    assert r["play_s"] <= 30 and r["bytes"] <= 500_000 and r["tour_s"] >= 0.8 * r["tour_frames"]
 
 
 def test_mnist_input(monkeypatch, tmp_path):

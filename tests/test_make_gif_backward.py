@@ -7,6 +7,7 @@ import pytest
 
 from viz.readback import read_gif, read_map
 from conftest import make_gif, render_gif
+from pace import assert_paced
 
 ROOT = Path(__file__).resolve().parents[1]
 _make, _anim = make_gif, render_gif
@@ -18,9 +19,9 @@ def test_maxpool_backward_default_is_lenet5s_own_gradient(tmp_path):
     from viz.inputs import load_image
     r = _make(["maxpool-backward", "--out", str(tmp_path / "m.gif"), "--no-gifsicle"])
     frames, durations, _ = read_gif(r["path"])
-    assert len(frames) == r["frames"] and sum(durations) <= 20_000
-    assert r["tour_frames"] >= 3 and all(d >= 1000 for d in durations[:r["tour_frames"]])
+    assert len(frames) == r["frames"] and r["tour_frames"] >= 3
     anim = _anim(["maxpool-backward"])
+    assert_paced(anim, durations)
     placed = [p.name for p in anim.layout["placed"]]
     assert any("LeNet-5's loss (label 7" in n for n in placed)
     model, config = load_model(str(ROOT / "models" / "lenet5.npz"))
@@ -75,7 +76,8 @@ def test_tour_by_hand_names_upstream_cells():
     assert [int(anim.steps[i]) for i in tour] == [3 * 14 + 4, 9 * 14 + 4]
     assert anim.texts[tour[0]]["where"].startswith("∂L/∂out[3, 4]")
     anim = _anim(["conv2d-backward-input", "--view", "gather", "--tour", "5,6"])
-    assert [int(anim.steps[i]) for i in anim.tour_frames()] == [5 * 32 + 6]
+    # one stop, built up over several frames
+    assert {int(anim.steps[i]) for i in anim.tour_frames()} == {5 * 32 + 6}
     assert _anim(["conv2d-backward-weight", "--tour", "none"]).tour_frames() == []
     with pytest.raises(ValueError, match="outside the 14×14"):
         _anim(["maxpool-backward", "--tour", "14,0"])

@@ -7,6 +7,7 @@ from viz.encode import write_gif
 from viz.inputs import load_image
 from viz.readback import read_gif, read_map
 from viz.training_step_gif import render_training_step
+from pace import assert_paced
 
 
 def test_record_is_one_sgd_step():
@@ -31,7 +32,7 @@ def test_training_step_gif(tmp_path):
     path = write_gif(tmp_path / "t.gif", anim.frames, d)
     frames, durations, _ = read_gif(path)
     assert len(frames) == 11 and path.stat().st_size <= 1024 * 1024
-    assert all(t >= 1000 for t in durations[:-1]) and sum(durations) <= 20_000
+    assert_paced(anim, durations)                 # the reading rule (tests/pace.py)
     assert [t["stage"].split(":")[0] for t in anim.texts[:2]] == ["forward 1/5", "forward 2/5"]
     h, w = frames[0].shape[:2]
     assert w <= 1280 and h <= 720                 # fits a slide

@@ -8,6 +8,7 @@ from viz.backward_gif import (render_dweight, render_elementwise_backward, rende
                               render_linear_backward, render_scatter, unit_of, unit_text)
 from viz.encode import write_gif
 from viz.readback import read_gif, read_map
+from pace import assert_paced
 
 
 def _rng(seed=0):
@@ -26,10 +27,10 @@ _read_map = read_map
 
 def _check_tour(anim, durations, nonzero):
     tour = anim.tour_frames()
-    assert 3 <= len(tour) <= 4
-    assert all(durations[i] >= 1000 for i in tour)
+    assert 3 <= len({int(anim.steps[i]) for i in tour}) <= 4
     assert all(nonzero(int(anim.steps[i])) for i in tour)
-    assert anim.phases[-1] == "hold" and sum(durations) <= 20_000
+    assert anim.phases[-1] == "hold"
+    assert_paced(anim, durations)
 
 
 def _legends(anim, *names):
@@ -112,7 +113,8 @@ def test_conv_dx_scatter_and_gather_read_back_the_same_gradient(tmp_path, stride
 
     ga = render_gather(cache.backward_trace(dout, view="gather"), max_frames=50)
     frames, durations = _decoded(tmp_path, ga)
-    assert all(durations[i] >= 1000 for i in ga.tour_frames()) and ga.tour_frames()
+    assert ga.tour_frames()
+    assert_paced(ga, durations)
     _legends(ga, "input legend", "output legend", "weight legend")
     lay = ga.layout
     got = _read_map(frames[-1], (lay["output_xy"][0][0] - lay["gap"], lay["output_xy"][0][1] -

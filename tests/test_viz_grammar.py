@@ -10,13 +10,14 @@ from viz.tour import Candidate, Stop, by_hand, choose, room
 from viz.window_gif import render_window
 
 
-def test_choose_takes_one_step_per_candidate_in_priority_and_returns_them_in_step_order():
+def test_choose_takes_one_step_per_candidate_and_shows_them_in_priority_order():
     score = np.array([1.0, 9.0, 5.0, 7.0, 0.0])
     stops = choose([Candidate("largest", "the largest", score),
                     Candidate("again", "the largest again", score),       # 1 is taken: 3
                     Candidate("odd", "an odd step", score, ok=np.arange(5) % 2 == 0)], 3)
-    assert [(s.step, s.kind) for s in stops] == [(1, "largest"), (2, "odd"), (3, "again")]
-    assert [s.why for s in stops] == ["the largest", "an odd step", "the largest again"]
+    # "again" is said after the stop it refers to: the tour keeps the candidates' order
+    assert [(s.step, s.kind) for s in stops] == [(1, "largest"), (3, "again"), (2, "odd")]
+    assert [s.why for s in stops] == ["the largest", "the largest again", "an odd step"]
 
 
 def test_choose_stops_at_count_and_fills_with_fallbacks_only_up_to_min_tour():
@@ -32,7 +33,7 @@ def test_given_step_candidates_skip_none_taken_and_out_of_range_steps():
     stops = choose([Candidate("a", "first", step=2), Candidate("b", "none", step=None),
                     Candidate("c", "taken", step=2), Candidate("d", "outside", step=9),
                     Candidate("e", "next", step=0)], 4, n_steps=5)
-    assert [(s.step, s.kind) for s in stops] == [(0, "e"), (2, "a")]
+    assert sorted((s.step, s.kind) for s in stops) == [(0, "e"), (2, "a")]
 
 
 def test_near_prefers_an_exact_step_among_near_equal_scores():
@@ -59,8 +60,8 @@ def test_tour_writes_captions_counters_and_the_done_mask_from_its_stops():
     assert plan.phases == ["tour", "tour"] + ["sweep"] * 6 + ["hold"]
     assert [plan.caption(i) for i in (0, 1, 2, 8)] == [
         "tour 1 / 2: big", "tour 2 / 2: small", "sweep: fast", "the complete output"]
-    assert [plan.counter(i) for i in (0, 2, 8)] == ["cell 5 / 6", "cell 1 / 6  (fast)",
-                                                    "all 6 cells"]
+    # one wording everywhere: "tour j / n" on the tour, "cell k / S" in the sweep
+    assert [plan.counter(i) for i in (0, 2, 8)] == ["tour 1 / 2", "cell 1 / 6", "all 6 cells"]
     assert plan.placed_counter(1, "x[0, 1]") == "tour 2 / 2 · x[0, 1]"
     assert plan.placed_counter(3, "n 1", sweep_where=True) == "n 1, step 2 / 6"
     assert plan.done(0).tolist() == [False, False, False, False, True, False]
@@ -73,7 +74,11 @@ def test_tour_writes_captions_counters_and_the_done_mask_from_its_stops():
 
 def test_units_and_paces_are_the_grammars():
     assert grammar.unit_of(np.array([3e-6, -1e-7])) == -6 and grammar.unit_text(-6) == " (×10⁻⁶)"
-    assert grammar.pace("linear") == {"frame_ms": 300, "hold_ms": 3000}
+    # one pace rule: a tour stop built up in parts counts as one stop
+    plan = grammar.Tour(6, [Stop(4, "big", "largest"), Stop(1, "small", "other")], 12, parts=3)
+    assert plan.phases[:6] == ["tour"] * 6 and plan.phases[6] == "sweep"
+    assert [plan.counter(i) for i in (0, 2, 3, 5)] == ["tour 1 / 2"] * 2 + ["tour 2 / 2"] * 2
+    assert not plan.done(1)[4] and plan.done(2)[4] and not plan.done(3)[1]
 
 
 def _conv(stride=1):

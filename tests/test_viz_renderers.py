@@ -6,7 +6,7 @@ import pytest
 
 import ops
 from viz.elementwise_gif import render_elementwise
-from viz.arith import adds_up, number
+from viz.arith import adds_up, decimals_of, number, quotient
 from viz.encode import write_gif
 from viz.flatten_gif import render_flatten
 from viz.layout import overlaps
@@ -133,7 +133,9 @@ def test_softmax_sum_and_division_add_up_or_say_so(logits):
             seen.add("sum")
         if "divide" in t:
             d = t["divide"]
-            q = number(d["e"]) / number(d["total"])
-            assert (abs(q - number(d["p"])) <= Decimal("0.005")) != d["approx"]
+            # the quotient shown follows from the e and Σ e shown, at p's decimals, or says ≈
+            follows = "e" not in d["p"] and \
+                quotient(d["e"], d["total"], decimals_of(d["p"])) == d["p"]
+            assert follows != d["approx"]
             seen.add("divide")
     assert seen == {"sum", "divide"}

@@ -41,6 +41,47 @@ def divides(total, n, mean):
     return (number(total) / Decimal(int(n))).quantize(q) == number(mean)
 
 
+def product(a, b, d):
+    """The shown product of shown numbers ``a`` and ``b``: their exact product rounded (half
+    to even) to ``d`` decimals, so that it follows from the factors on screen."""
+    q = Decimal(1).scaleb(-int(d))
+    v = (number(a) * number(b)).quantize(q)
+    return show(float(v), d) if v != 0 else show(0.0, d)
+
+
+def product_grid(a, b, d):
+    """:func:`product` cell by cell of two grids of shown numbers."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.array([[product(x, y, d) for x, y in zip(ra, rb)] for ra, rb in zip(a, b)])
+
+
+def quotient(a, b, d):
+    """The shown quotient of shown numbers ``a`` / ``b`` at ``d`` decimals (half to even)."""
+    q = Decimal(1).scaleb(-int(d))
+    v = (number(a) / number(b)).quantize(q)
+    return show(float(v), d) if v != 0 else show(0.0, d)
+
+
+def decimals_of(s):
+    """How many decimals shown number ``s`` has."""
+    return max(0, -number(s).as_tuple().exponent)
+
+
+def exact_product(a, b):
+    """The exact product of shown numbers ``a`` and ``b``, with the decimals it needs (2 and
+    2 decimals give 4): a product that follows from its factors without rounding."""
+    v = number(a) * number(b)
+    d = decimals_of(a) + decimals_of(b)
+    return show(float(v), d) if v.is_zero() else f"{v:.{d}f}".replace("-", MINUS)
+
+
+def exact_sum(terms):
+    """The exact sum of shown numbers, with as many decimals as the terms."""
+    d = max(decimals_of(t) for t in terms)
+    v = sum((number(t) for t in terms), Decimal(0))
+    return show(0.0, d) if v.is_zero() else f"{v:.{d}f}".replace("-", MINUS)
+
+
 def signed_sum(terms):
     """``a + b − c`` from shown terms (a leading minus stays on the first term)."""
     out = terms[0]

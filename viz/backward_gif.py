@@ -16,10 +16,10 @@ shown in one unit per GIF, ``×10⁻⁶``, named in the labels and legends.
 """
 import numpy as np
 
-from .arith import show, show_grid
+from .arith import product_grid, show, show_grid
 from .draw import MINUS, RING_MARGIN, Canvas, all_integers, cell_grid
 from . import grammar
-from .frames import Animation
+from .frames import MAX_PLAY_S, Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
@@ -150,7 +150,13 @@ class _ScatterFrames:
     def _work(self, k):
         tr = self.tr
         stamp = np.asarray(tr.stamp[k, 0], float) / self.unit
-        w = {"adds": show_grid(stamp, self.d),
+        adds = show_grid(stamp, self.d)
+        if self.op == "conv2d" and self.weight is not None:
+            # each product is the weight shown times the upstream value shown, at d decimals
+            v = self._where(k)[1]
+            ws = show_grid(self.weight, 0 if all_integers(self.weight) else 2)   # as drawn
+            adds = product_grid(ws, np.full(ws.shape, v), self.d)
+        w = {"adds": adds,
              "sum": show_grid(self._window_vals(self.states[k], k), self.d),
              "counts": self._window_counts(k)}
         if self.op == "max_pool2d":
@@ -252,7 +258,7 @@ class _ScatterFrames:
                             widest=[w["tie"] for w in works if w["tie"]])
         p2 = Col(self.caption, self.where, Text(how, 11, color=DIM), Space(0, 2), first,
                  Row(*second, gap=24), self.tie, self.pad_note, gap=6)
-        fr = grammar.Frame(title, self.names["formula"],
+        fr = grammar.Frame(title, self.names["formula"] or None,     # no empty formula line
                            [(p1, self.names["p1"]), (p2, "working: what this cell adds where"),
                             (p3, self.names["p3"])], subtitle, self.plan.counters())
         self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
@@ -289,6 +295,8 @@ class _ScatterFrames:
             lay.write(cv, self.where, where)
             if self.phases[i] == "tour":
                 self._draw_work(cv, k, v)
+        if self.phases[i] != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
@@ -392,15 +400,22 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
     base.update(names or {})
     stops = choose(scatter_candidates(trace), room(tour_count, max_frames)) if tour is None \
         else by_hand(tour)
-    plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every upstream "
-                        "cell in order, fast (the stamps add up)")
-    sf = _ScatterFrames(trace, plan,
-                        None if x is None else np.asarray(x, float), 
-                        None if weight is None else np.asarray(weight, float),
-                        title, subtitle, base, e, scale)
-    frames = [sf.frame(i) for i in range(len(plan))]
-    return Animation(frames, plan.steps, sf.layout(), phases=plan.phases,
-                     texts=[sf.texts(i) for i in range(len(plan))], **grammar.pace("scatter"))
+    while True:
+        plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every "
+                            "upstream cell in order, fast (the stamps add up)")
+        sf = _ScatterFrames(trace, plan,
+                            None if x is None else np.asarray(x, float),
+                            None if weight is None else np.asarray(weight, float),
+                            title, subtitle, base, e, scale)
+        anim = Animation([None] * len(plan), plan.steps, phases=plan.phases,
+                         texts=[sf.texts(i) for i in range(len(plan))])
+        # a stamp of many numbers takes long to read: the last stop gives way to the 30 s
+        if tour is not None or len(stops) <= 1 or sum(anim.durations()) <= MAX_PLAY_S * 1000:
+            break
+        stops = stops[:-1]
+    anim.frames = [sf.frame(i) for i in range(len(plan))]
+    anim.layout = sf.layout()
+    return anim
 
 
 # -- the gather view (conv2d dx as a full correlation), drawn by the window renderer -------
@@ -478,6 +493,7 @@ def render_gather(trace, max_frames=200, title="", subtitle="", weight_label=Non
              if trace.cropped.any() else [],
              "out_dim": trace.cropped.reshape(Hp, Wp),
              "no_tour": trace.cropped.ravel(),        # a cropped cell teaches nothing
+             "hold": HOLD,
              "reasons": {"largest": "the largest |∂L/∂x|",
                          "spread": "the widest spread of ∂L/∂out values in a window",
                          "padding": "the window reaches into the zero border",
@@ -639,10 +655,10 @@ def render_dweight(trace, x_padded, stride=(1, 1), dilation=(1, 1), max_frames=2
                 text.update(final=finals[k], where=where[k])
         return text
 
-    frames, texts = fr.play(plan, draw, caption)
+    frames, texts = fr.play(plan, draw, caption, clear=(fr.panels[1], wslot))
     layout = {"grad_xy": w_xy, "grad_cell": s3, "grad_scale": w_scale, "unit": unit,
               **grammar.record(lay, panels)}
-    return Animation(frames, steps, layout, phases=phases, texts=texts, **grammar.pace("dweight"))
+    return Animation(frames, steps, layout, phases=phases, texts=texts)
 
 
 # -- relu / sigmoid / tanh -----------------------------------------------------------------
@@ -667,9 +683,13 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     picks = choose(gradient_candidates(dx.ravel()), room(tour_count, max_frames)) \
         if tour is None else by_hand(tour)
     if tour is None and blocked.any() and len(picks) < tour_count + 1:
-        k = int(np.argmax(np.where(blocked, np.abs(up.ravel()), -1)))
-        picks = sorted(picks[:max(tour_count - 1, 0)] +
-                       [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")])
+        keep = picks[:max(tour_count - 1, 0)]
+        free = blocked.copy()
+        free[[s.step for s in keep]] = False          # never a step already toured
+        if free.any():
+            k = int(np.argmax(np.where(free, np.abs(up.ravel()), -1)))
+            # shown after the gradients it contrasts with, in the order chosen
+            picks = keep + [Stop(k, "blocked: x ≤ 0, so ∂L/∂out does not pass", "blocked")]
     plan = grammar.Tour(S, picks, max_frames, sweep="sweep: every element, fast", hold=HOLD,
                         what="element")
     steps, phases = plan.steps, plan.phases
@@ -726,8 +746,7 @@ def render_elementwise_backward(trace, max_frames=200, title="", subtitle="", to
     frames, texts = fr.play(plan, draw, caption)
     layout = {"grad_xy": dx_xy, "grad_cell": s, "grad_scale": g_scale, "unit": unit,
               **grammar.record(lay, panels)}
-    return Animation(frames, steps, layout, phases=phases, texts=texts,
-                     **grammar.pace("elementwise_backward"))
+    return Animation(frames, steps, layout, phases=phases, texts=texts)
 
 
 # -- linear --------------------------------------------------------------------------------
@@ -838,11 +857,10 @@ def render_linear_backward(trace, max_frames=200, title="", subtitle="", tour=No
             text["line"] = lines[k]
         return text
 
-    frames, texts = fr.play(plan, draw, caption)
+    frames, texts = fr.play(plan, draw, caption, clear=(fr.panels[1], line))
     layout = {"grad_xy": out_xy, "grad_cell": s3, "grad_scale": g_scale, "unit": unit,
               "fold": gshape, **grammar.record(lay, panels)}
-    return Animation(frames, steps, layout, phases=phases, texts=texts,
-                     **grammar.pace("linear_backward"))
+    return Animation(frames, steps, layout, phases=phases, texts=texts)
 
 
 def draw_map_rect(cv, xy, vals, scale, cell):

@@ -289,8 +289,7 @@ def render_elementwise(trace, curve=None, scale=None, max_frames=200, subtitle="
     layout = {"input_xy": [(ix, iy)], "output_xy": [grid.cell_origin(gx, gy)], "scale": s,
               "cell": s, "gap": grid.gap, "in_scale": in_scale, "out_scale": out_scale,
               **grammar.record(lay)}
-    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
-                     **grammar.pace("elementwise"))
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working)
 
 
 def _tick_labels(cv, plot, ticks, axis, which):

@@ -178,5 +178,4 @@ def render_flatten(trace, max_frames=200, subtitle="", input_name="x", tour=None
               "col_rows": rows, "output_xy": [g.cell_origin(ox, oy) for g, (ox, oy)
                                               in zip(grids, g_xy)],
               **grammar.record(lay)}
-    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
-                     **grammar.pace("flatten"))
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working)

@@ -22,7 +22,7 @@ from .draw import all_integers
 from .frames import plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, MARGIN, MAX_WIDTH, TITLE_SIZE, Col,
                      Layout, Panel, Row, Space, Spread, Stage, Text, measure, wrapped)
-from .palette import ACCENT, DIM
+from .palette import ACCENT, DIM, PANEL
 
 CAPTION_SIZE = 13       # the tour caption
 WHERE_SIZE = 12         # where the step is, under the caption
@@ -30,19 +30,9 @@ NOTE_SIZE = 11          # notes under a map, the ≈ note
 OUTPUT = "the complete output"          # the hold's caption, unless a GIF says otherwise
 SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
-# Each GIF's pace: (frame_ms, hold_ms), the delay of a sweep frame and of the hold; tour
-# frames last viz.frames.TOUR_MS. Side by side, so that a difference is a decision.
-# conv1d/pool1d and conv_transpose2d pace their sweep with viz.frames.sweep_pace instead.
-PACE = {"window": (60, 2000), "scatter": (60, 2000), "elementwise": (50, 2000),
-        "flatten": (150, 2000), "linear": (300, 3000), "softmax": (300, 3000),
-        "dweight": (60, 3000), "elementwise_backward": (60, 2000),
-        "linear_backward": (600, 3000)}
-
-
-def pace(name):
-    """``frame_ms`` and ``hold_ms`` of GIF ``name`` (:data:`PACE`), for :class:`Animation`."""
-    frame_ms, hold_ms = PACE[name]
-    return {"frame_ms": frame_ms, "hold_ms": hold_ms}
+# Every GIF's pace follows one rule (viz.frames.Animation.durations): a tour frame stays
+# 250 ms per number it newly shows, the sweep takes at most 40 % of the play time, the hold
+# shows the finished result for 2.5 s, and the whole plays at most 30 s.
 
 
 # -- the unit of a quantity ----------------------------------------------------------------
@@ -93,16 +83,20 @@ class Frame:
         self.lay = _skeleton(title, formula, self.panels, subtitle, self.counter, lead, caption)
 
 
-    def play(self, plan, draw, caption=None):
+    def play(self, plan, draw, caption=None, clear=None):
         """Every frame of ``plan`` (a :class:`Tour`): the base frame with its ``caption`` slot
         (if any) and the counter written, and what ``draw(i, step, canvas)`` adds, which
-        returns the frame's texts beyond its caption. Returns ``(frames, texts)``."""
+        returns the frame's texts beyond its caption. ``clear``: ``(panel, below)``, the
+        working panel blanked under slot ``below`` outside the tour (:func:`clear_working`).
+        Returns ``(frames, texts)``."""
         frames, texts = [], []
         for i in range(len(plan)):
             cv = self.lay.new_frame()
             if caption is not None:
                 self.lay.write(cv, caption, plan.caption(i))
             texts.append({"caption": plan.caption(i), **draw(i, int(plan.steps[i]), cv)})
+            if clear is not None and plan.phases[i] != "tour":
+                clear_working(self.lay, cv, *clear)
             self.lay.write(cv, self.counter, plan.counter(i))
             frames.append(cv.px)
         return frames, texts
@@ -142,6 +136,17 @@ def where_slot(widest, name="where"):
     return Text(None, WHERE_SIZE, color=DIM, name=name, widest=widest)
 
 
+def clear_working(lay, cv, panel, below, keep=()):
+    """Blank the working panel ``panel`` under the slot ``below`` (its caption or where line)
+    on a frame that shows no working (the sweep, the hold): no "×", "=", grid heads or empty
+    grids around nothing. Slots in ``keep`` are drawn again on top."""
+    x0, _, x1, y1 = panel.content_box
+    cv.rect(x0, below.box[3] + 2, x1, y1, PANEL)
+    for node in keep:
+        if node is not None and node.s:
+            lay.write(cv, node, node.s)
+
+
 def notes(texts):
     """Dim lines under a map saying how to read it ("hatched: padding (0)")."""
     return [Text(t, NOTE_SIZE, color=DIM) for t in texts]
@@ -158,11 +163,13 @@ def tour_line(j, n, why):
     return f"tour {j} / {n}: {why}"
 
 
-def caption(phases, reasons, i, sweep, hold=OUTPUT):
+def caption(phases, reasons, i, sweep, hold=OUTPUT, steps=None):
     """The caption of frame ``i``: the tour's :func:`tour_line`, ``sweep`` or ``hold``."""
     ph = phases[i]
     if ph == "tour":
-        return tour_line(phases[:i + 1].count("tour"), phases.count("tour"), reasons[i])
+        if steps is None:
+            return tour_line(phases[:i + 1].count("tour"), phases.count("tour"), reasons[i])
+        return tour_line(_stop_no(phases, steps, i), _stop_count(phases, steps), reasons[i])
     return hold if ph == "hold" else sweep
 
 
@@ -172,20 +179,37 @@ def sweep_other(what):
 
 
 def counter(phases, steps, i, total, what="step"):
-    """The step counter of frame ``i``: "step 7 / 25", "  (fast)" in the sweep, "all 25 steps"."""
+    """The counter of frame ``i``, one wording for every GIF: "tour 2 / 3" on the tour,
+    "step 7 / 25" in the sweep, "all 25 steps" on the hold."""
     if phases[i] == "hold":
         return f"all {total} {what}s"
-    return f"{what} {int(steps[i]) + 1} / {total}" + ("  (fast)" if phases[i] == "sweep" else "")
+    if phases[i] == "tour":
+        return f"tour {_stop_no(phases, steps, i)} / {_stop_count(phases, steps)}"
+    return f"{what} {int(steps[i]) + 1} / {total}"
+
+
+def _stop_no(phases, steps, i):
+    """Which stop (from 1) tour frame ``i`` belongs to: consecutive frames of one step are one
+    stop built up in parts."""
+    return sum(1 for j in range(i + 1) if phases[j] == "tour" and
+               (j == 0 or phases[j - 1] != "tour" or steps[j - 1] != steps[j]))
+
+
+def _stop_count(phases, steps):
+    n = phases.count("tour")
+    return _stop_no(phases, steps, n - 1) if n else 0
 
 
 # -- the tour, frame by frame --------------------------------------------------------------
-def done_mask(steps, phases, i, n_steps):
+def done_mask(steps, phases, i, n_steps, last_part=True):
     """Which steps' outputs are on screen at frame ``i``: during the tour only the toured
-    steps so far; later every step up to the current one, plus the tour."""
+    steps so far (the current one once its working is complete, ``last_part``); later every
+    step up to the current one, plus the tour."""
     n_tour = phases.count("tour")
     done = np.zeros(n_steps, dtype=bool)
     if i < n_tour:
-        done[steps[:i + 1]] = True
+        done[[int(k) for k in steps[:i] if k != steps[i]]] = True
+        done[int(steps[i])] = bool(last_part)
     else:
         done[:int(steps[i]) + 1] = True
         done[steps[:n_tour]] = True
@@ -206,24 +230,45 @@ class Tour:
         The caption of the sweep's frames and of the hold ("" for none).
     what : str
         What a step is, for the counter: "step", "element", "neuron", ...
+    parts : int or callable, optional
+        Frames that build one stop's working up (``parts(step)``), so that no frame shows
+        more than about ``viz.frames.NEW_MAX`` new numbers; they count within ``max_frames``
+        (the sweep gives way), and collapse to one when it has no room.
 
     Attributes
     ----------
-    steps, phases : the plan; ``reasons`` holds each frame's why ("" after the tour).
+    steps, phases : the plan; ``reasons`` holds each frame's why ("" after the tour);
+    ``part[i]``, ``nparts[i]``: which part of its stop's working frame ``i`` shows, of how many.
     """
 
-    def __init__(self, n_steps, stops, max_frames, sweep="", hold=OUTPUT, what="step"):
+    def __init__(self, n_steps, stops, max_frames, sweep="", hold=OUTPUT, what="step",
+                 parts=1):
         self.n_steps = int(n_steps)
         self.stops = list(stops)
-        self.steps, self.phases = plan_tour(self.n_steps, [s.step for s in self.stops], max_frames)
-        self.reasons = [s.why for s in self.stops] + [""] * (len(self.steps) - len(self.stops))
+        count = [int(parts(s.step) if callable(parts) else parts) for s in self.stops]
+        extra = sum(count) - len(count)
+        if max_frames - extra < len(self.stops) + 2:
+            count, extra = [1] * len(self.stops), 0
+        steps, self.phases = plan_tour(self.n_steps, [s.step for s in self.stops],
+                                       max_frames - extra)
+        n = len(self.stops)
+        self.steps = np.concatenate([np.repeat(steps[:n], count), steps[n:]]).astype(int)
+        self.phases = ["tour"] * sum(count) + self.phases[n:]
+        self.part = [p for c in count for p in range(c)] + [0] * (len(self.steps) - sum(count))
+        self.nparts = [c for c in count for _ in range(c)] + [1] * (len(self.steps) - sum(count))
+        self.reasons = [s.why for s, c in zip(self.stops, count) for _ in range(c)] + \
+            [""] * (len(self.steps) - sum(count))
         self.sweep, self.hold, self.what = sweep, hold, what
 
     def __len__(self):
         return len(self.steps)
 
     def caption(self, i):
-        return caption(self.phases, self.reasons, i, self.sweep, self.hold)
+        return caption(self.phases, self.reasons, i, self.sweep, self.hold, self.steps)
+
+    def last_part(self, i):
+        """Whether frame ``i`` completes its step's working (always, outside the tour)."""
+        return self.part[i] == self.nparts[i] - 1
 
     def counter(self, i):
         return counter(self.phases, self.steps, i, self.n_steps, self.what)
@@ -234,8 +279,7 @@ class Tour:
         "all 16 elements"."""
         ph = self.phases[i]
         if ph == "tour":
-            j, n = self.phases[:i + 1].count("tour"), self.phases.count("tour")
-            return f"tour {j} / {n} · {where}"
+            return f"{self.counter(i)} · {where}"
         if ph == "hold":
             return f"all {self.n_steps} {self.what}s"
         return (f"{where}, " if sweep_where else "") + \
@@ -251,7 +295,7 @@ class Tour:
         return [self.counter(i) for i in range(len(self))]
 
     def done(self, i):
-        return done_mask(self.steps, self.phases, i, self.n_steps)
+        return done_mask(self.steps, self.phases, i, self.n_steps, self.last_part(i))
 
     def texts(self, i, work):
         """A frame's declared texts: its caption, and on a tour frame the working of its step

@@ -7,7 +7,7 @@ vector filling in. A slow tour of a few informative neurons comes first, then a 
 """
 import numpy as np
 
-from .arith import show
+from .arith import adds_up, decimals_of, exact_product, exact_sum, number, show
 from .dense import decimals_that_add, draw_columns, row_labels, tour_steps
 from .draw import all_integers, cell_grid, fmt
 from .fill import FillGrid
@@ -15,7 +15,7 @@ from . import grammar
 from .frames import Animation, single_sample
 from .layout import Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
-from .palette import (ACCENT, BLACK, DIM, GRID, TEXT, auto_scale, diverging_scale,
+from .palette import (ACCENT, BLACK, BLANK, DIM, GRID, TEXT, auto_scale, diverging_scale,
                       weight_scale)
 from .tour import Candidate, choose
 
@@ -25,6 +25,8 @@ NUMBERS_MAX_IN = 24  # numbers written in the columns up to this many features
 NUM_SIZE = 12        # font size of the numbers in the columns
 OUT_ROWS = 16        # output cells per column
 APPROX_NOTE = "≈: the rounded products miss the sum"
+ROUNDED_NOTE = "≈: x and W are shown rounded; y is the op's own"
+CHUNK = 3            # features a tour frame adds to the working: 3 weights and 3 products
 APPROX_DECIMALS = 3
 
 
@@ -119,26 +121,61 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
             raise ValueError(f"render_linear: tour neuron {o}, expected 0 to {n_out - 1}")
         return step_of[o]
 
-    # -- what each step writes: the fewest decimals at which its sums add up on screen
+    # -- what each step writes. With numbers: each product is the exact product of the x and
+    # W shown, Σ their exact sum, so both follow from what is on screen; y is the op's own,
+    # "≈" when the rounded x and W miss it. Without numbers: the fewest decimals at which
+    # Σ + b = y adds up on screen.
     work = []
     for k, st in enumerate(steps):
         p, s, b, y = products[k], float(products[k].sum()), float(st.bias or 0.0), float(st.value)
-        sums = [([s, b], y)] + ([(p, s)] if n_in <= NUMBERS_MAX_IN else [])
-        d = decimals_that_add(sums)
+        xs, ws = [fmt(a) for a in st.inputs], [fmt(a) for a in st.weights]
+        if n_in <= NUMBERS_MAX_IN:
+            terms = [exact_product(a, c) for a, c in zip(xs, ws)]
+            d = max(decimals_of(t) for t in terms)
+            terms = [show(float(number(t)), d) for t in terms]     # one width: d decimals
+            total = exact_sum(terms)
+            bias = show(b, d) if has_b else None
+            yy = show(y, d)
+            rounded = not adds_up([total] + ([bias] if has_b else []), yy)
+            work.append({"terms": terms, "x": xs, "w": ws, "sum": total, "bias": bias,
+                         "y": yy, "approx": False, "rounded": rounded, "decimals": d,
+                         "neuron": int(o_of[k])})
+            continue
+        d = decimals_that_add([([s, b], y)])
         approx = d is None
         d = APPROX_DECIMALS if approx else d
-        work.append({"terms": [show(v, d) for v in p] if n_in <= NUMBERS_MAX_IN else [],
-                     "sum": show(s, d), "bias": show(b, d) if has_b else None,
-                     "y": show(y, d), "approx": approx, "decimals": d, "neuron": int(o_of[k])})
-    exact = np.array([not w["approx"] for w in work])
+        work.append({"terms": [], "sum": show(s, d), "bias": show(b, d) if has_b else None,
+                     "y": show(y, d), "approx": approx, "rounded": False, "decimals": d,
+                     "neuron": int(o_of[k])})
+    exact = np.array([not (w["approx"] or w["rounded"]) for w in work])
     tour = tour_steps(tour, lambda n: _auto_tour(steps, trace.value, exact, n), to_step,
                       "render_linear", max_frames)
-    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="neuron")
+    parts = -(-n_in // CHUNK) + 1 if n_in <= NUMBERS_MAX_IN else 1   # rows of 3, then Σ + b
+    # the first stop opens on x alone: its numbers are new too
+    first = tour[0].step if tour and parts > 1 else None
+    plan = grammar.Tour(len(trace), tour, max_frames, hold="", what="neuron",
+                        parts=lambda k: parts + (k == first))
     frame_steps, phases = plan.steps, plan.phases
     cap = plan.caption_slot("tour caption") if tour else None
     n_tour = phases.count("tour")
-    working = [dict(work[k], reason=tour[i].why if i < n_tour else None)
-               for i, k in enumerate(frame_steps)]
+    xlabels = [fmt(v, all_integers(x)) for v in x] if n_in <= NUMBERS_MAX_IN else []
+
+    def shows(i, k):
+        """Features whose row tour frame ``i`` shows, and whether Σ, b and y are out."""
+        if phases[i] != "tour":
+            return n_in, True
+        off = int(plan.nparts[i] > parts)
+        return min(n_in, (plan.part[i] + 1 - off) * CHUNK), plan.last_part(i)
+
+    working = []
+    for i, k in enumerate(frame_steps):
+        m, complete = shows(i, k)
+        w = work[k]
+        shown = list(xlabels) + list(w.get("w", [])[:m]) + list(w["terms"][:m]) + \
+            ([w["sum"], w["y"]] + ([w["bias"]] if has_b else []) if complete else [])
+        working.append(dict(w, reason=plan.reasons[i] if phases[i] == "tour" else None,
+                            shown=shown, rows=m, complete=complete, part=plan.part[i],
+                            parts=plan.nparts[i]))
 
     # -- declare the frame
     rh = int(np.clip(288 // n_in, 4, 18))
@@ -165,7 +202,7 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
                    Col(hdr[1], cols[1], align="c"), Text("=", 15),
                    Col(hdr[2], cols[2], align="c"), gap=6, align="m")
     vw = [w[key] for w in work for key in ("sum", "y", "bias") if w[key]]
-    lab_w = {"sum": ["Σ x·W ≈"], "bias": [f"+ b[{wide_o}] ="], "y": [f"y[{wide_o}] ="]}
+    lab_w = {"sum": ["Σ x·W ≈"], "bias": [f"+ b[{wide_o}] ="], "y": [f"y[{wide_o}] ≈"]}
     slots = {}
     for key, face, color in (("sum", "mono", TEXT), ("bias", "mono", TEXT),
                              ("y", "monobold", ACCENT)):
@@ -177,8 +214,8 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     rules = [Box(rule_w, 1, "rule 1"), Box(rule_w, 1, "rule 2") if has_b else None]
     lines = [rules[0], slots["sum"][2]] + \
         ([slots["bias"][2], rules[1]] if has_b else []) + [slots["y"][2]]
-    note = Text(None, 11, color=DIM, widest=[APPROX_NOTE], align="r", name="note") \
-        if any(w["approx"] for w in work) else None
+    note = Text(None, 11, color=DIM, widest=[APPROX_NOTE, ROUNDED_NOTE], align="r",
+                name="note") if any(w["approx"] or w["rounded"] for w in work) else None
     legend_p = Legend(p_scale, "x·W", name="legend x·W")
     p2 = Col(grid_row, Space(0, 2), *lines, note, Space(0, 4), legend_p, gap=4, align="r")
 
@@ -198,8 +235,9 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
     legend_y = Legend(out_scale, "y", name="legend y")
     p3 = Col(Text("o", 12, color=DIM), Row(*out_cols, gap=14), Space(0, 6), legend_y, gap=4)
 
-    count_w = [f"tour {len(tour)} / {len(tour)} · neuron {wide_o}", f"all {n_out} neurons",
-               f"neuron {wide_o}, step {len(trace)} / {len(trace)}"]
+    # the counter's slot, sized for every counter this plan will show
+    count_w = [plan.placed_counter(i, f"neuron {int(o_of[k])}", sweep_where=True)
+               for i, k in enumerate(frame_steps)]
     neuron_lab = Text(None, 13, color=DIM, widest=[f"neuron {wide_o}"], name="neuron label")
     bias = ", bias" if has_b else ""
     of = "" if input_name == "x" else f", x = {input_name}"
@@ -233,30 +271,35 @@ def render_linear(trace, max_frames=200, subtitle="", input_name="x", tour=None)
         cv.outline(wx + o * wc, wy, wx + (o + 1) * wc + 1, wy + col_h, ACCENT, 2)
         lay.write(cv, neuron_lab, f"neuron {o}", color=ACCENT)
         lay.write(cv, hdr[1], f"W[{o}, i]")
+        m, complete = wk["rows"], wk["complete"]
         for box, v, sc, labs in zip(cols, [st.inputs, st.weights, products[k]],
                                     [x_scale, w_scale, p_scale],
                                     [[fmt(a) for a in st.inputs], [fmt(a) for a in st.weights],
                                      wk["terms"]]):
+            idx = sc.index(np.asarray(v)[:, None])
+            idx[m:] = BLANK                         # rows not built up yet
             lab = np.array(labs)[:, None] if numbers else None
-            cell_grid(cv, *box.box[:2], sc.index(np.asarray(v)[:, None]),
+            if lab is not None:
+                lab[m:] = ""
+            cell_grid(cv, *box.box[:2], idx,
                       (rh, box.box[2] - box.box[0]), 1, labels=lab, label_size=size)
-        lay.write(cv, slots["sum"][0], "Σ x·W ≈" if wk["approx"] else "Σ x·W =")
-        lay.write(cv, slots["sum"][1], wk["sum"])
-        if has_b:
-            lay.write(cv, slots["bias"][0], f"+ b[{o}] =")
-            lay.write(cv, slots["bias"][1], wk["bias"])
-        lay.write(cv, slots["y"][0], f"y[{o}] =")
-        lay.write(cv, slots["y"][1], wk["y"])
-        if wk["approx"]:
-            lay.write(cv, note, APPROX_NOTE)
+        if complete:
+            lay.write(cv, slots["sum"][0], "Σ x·W ≈" if wk["approx"] else "Σ x·W =")
+            lay.write(cv, slots["sum"][1], wk["sum"])
+            if has_b:
+                lay.write(cv, slots["bias"][0], f"+ b[{o}] =")
+                lay.write(cv, slots["bias"][1], wk["bias"])
+            lay.write(cv, slots["y"][0], f"y[{o}] {'≈' if wk['rounded'] else '='}")
+            lay.write(cv, slots["y"][1], wk["y"])
+            if wk["approx"] or wk["rounded"]:
+                lay.write(cv, note, APPROX_NOTE if wk["approx"] else ROUNDED_NOTE)
         done = plan.done(i)
         draw_columns(cv, grids, g_xy, k, done, None if hold else o, rows)
-        if i < n_tour:
+        if phases[i] == "tour":
             lay.write(cv, cap, plan.caption(i))
         lay.write(cv, counter, plan.placed_counter(i, f"neuron {o}", sweep_where=True))
         frames.append(cv.px)
     layout = {"output_xy": [g.cell_origin(gx, gy) for g, (gx, gy) in zip(grids, g_xy)],
               "cell": (oh, 60), "gap": grids[0].gap, "rows": rows, "out_scale": out_scale,
               **grammar.record(lay)}
-    return Animation(frames, frame_steps, layout, phases=phases, texts=working,
-                     **grammar.pace("linear"))
+    return Animation(frames, frame_steps, layout, phases=phases, texts=working)

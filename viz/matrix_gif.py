@@ -14,7 +14,7 @@ import numpy as np
 from . import grammar
 from .arith import number, show, signed_sum
 from .draw import all_integers, cell_grid
-from .frames import Animation, sweep_pace
+from .frames import Animation
 from .layout import Box, Col, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import ACCENT, BLACK, BLANK, DIM, auto_scale, weight_scale
@@ -224,7 +224,8 @@ def render_patches(pp, max_frames=200, subtitle="", title=None, formula=None, to
         work = Text(None, WORK_SIZE, "mono", name="working", widest=[max(works, key=len)])
         note = Text(None, 11, color=DIM, name="note", widest=[APPROX_NOTE]) \
             if not exact.all() else None
-        counters = [f"window {n_pos} / {n_pos}"] + plan.counters()
+        counters = [f"window {n_pos} / {n_pos}"] + plan.counters() + [    # the placed ones too
+            plan.placed_counter(i, f"y[{F - 1}, {OH - 1}, {OW - 1}]") for i in range(len(plan))]
         bias = ", bias" if b is not None else ""
         fr = grammar.Frame(title or f"conv2d as one matrix product: Y = W · P{bias and ' + b'}",
                            formula if formula is not None else
@@ -306,12 +307,11 @@ def render_patches(pp, max_frames=200, subtitle="", title=None, formula=None, to
              for name, g in [("W", gW), ("P", gP), ("Y", gY)] +
              [(f"y{f}", g) for f, g in enumerate(maps)] +
              [(f"x{c}", g) for c, g in enumerate(inputs)]}
-    frame_ms = sweep_pace(phases)       # as make_gif.py paces it without --frame-ms
     values = {"W": W, "P": P, "Y": out}
     return Animation(frames, np.array(steps), {"grids": grids, "values": values,
                                                 "decimals": (dw, dx, dy),
                                                 **grammar.record(lay, fr.panels)},
-                     frame_ms=frame_ms, hold_ms=4000, phases=phases, texts=texts)
+                     frame_ms=None, hold_ms=4000, phases=phases, texts=texts)   # the reading rule
 
 
 def render_transposed(C, x, out, bias, geom, max_frames=200, subtitle="", title=None,
@@ -419,7 +419,9 @@ def render_transposed(C, x, out, bias, geom, max_frames=200, subtitle="", title=
             "vec(y) = Cᵀ · vec(x)",
             [(p1, "the convolution's matrix C"), (p2, "conv_transpose2d = Cᵀ"),
              (p3, "as maps")], subtitle,
-            [f"row {n_in} / {n_in}"] + plan.counters(), lead=4,
+            [f"row {n_in} / {n_in}"] + plan.counters() +
+            [plan.placed_counter(i, f"y[{co - 1}, {OH - 1}, {OW - 1}]") for i in range(len(plan))],
+            lead=4,
             caption=Col(cap, head, work, note, gap=2))
         if fr.lay.width <= MAX_WIDTH or room_w <= 150:
             break
@@ -489,9 +491,8 @@ def render_transposed(C, x, out, bias, geom, max_frames=200, subtitle="", title=
     grids = {name: (g.origin(), g.cell, g.scale, g.values.shape)
              for name, g in [("C", gC), ("CT", gCT), ("x", gx), ("y", gy)] +
              [(f"y{f}", g) for f, g in enumerate(ymaps)]}
-    frame_ms = sweep_pace(phases)
     values = {"C": C, "CT": CT, "x": xv[:, None], "y": yv[:, None]}
     return Animation(frames, np.array(steps), {"grids": grids, "values": values,
                                                 "decimals": (dc, dx, dy),
                                                 **grammar.record(lay, fr.panels)},
-                     frame_ms=frame_ms, hold_ms=4000, phases=phases, texts=texts)
+                     frame_ms=None, hold_ms=4000, phases=phases, texts=texts)   # the reading rule

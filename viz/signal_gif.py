@@ -15,7 +15,7 @@ import numpy as np
 from .arith import APPROX, adds_up, decimals_for, divides, relation, show, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid
 from . import grammar
-from .frames import Animation, single_sample, sweep_pace
+from .frames import Animation, single_sample
 from .layout import Box, Col, Row, Space, Text
 from .legend import Legend
 from .palette import ACCENT, ACCENT2, BLANK, DIM, GRID, MAXC, TEXT, auto_scale, weight_scale
@@ -280,6 +280,8 @@ class _Signal:
                 cv.ring(x0 + 1 + r0 * s, y0 + 1, x0 + (r0 + self.ext) * s, y0 + s)
             if ph == "tour":
                 self._draw_working(cv, k, self.work[k])
+        if ph != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
@@ -350,5 +352,5 @@ def render_signal(trace, max_frames=200, subtitle="", tour=None, title=None, for
               "cell": r.o, "out_cells": [(b.box[0] + RING_MARGIN + 1,
                                           b.box[1] + RING_MARGIN + BAR_H + 5)
                                          for b in r.out_boxes]}
-    return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
+    return Animation(frames, r.steps, layout, phases=r.phases,
                      texts=[r.texts(i) for i in range(len(r.steps))])

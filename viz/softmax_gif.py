@@ -8,7 +8,7 @@ running into the next.
 """
 import numpy as np
 
-from .arith import APPROX, adds_up, number
+from .arith import APPROX, adds_up, decimals_of, number, quotient, show
 from .dense import row_labels
 from .draw import MINUS, fmt_short
 from . import grammar
@@ -23,7 +23,7 @@ P_BAR = GRAY0 + GRAY_LEVELS - 1     # a probability is data: the lightest gray
 ROW = 24          # pixels per class
 BAR = 130         # bar length for the largest value
 NUM = 11          # font size of the numbers beside the bars
-SLOW = ("logits", "shifted", "total")     # stages that stay on screen like a tour step
+SLOW_CLASSES = 10  # up to this many classes, every division stays long enough to read
 
 
 CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
@@ -77,8 +77,14 @@ def render_softmax(trace, subtitle=""):
     sum_note = None if exact_total else "≈: the e shown are rounded"
 
     def p_line(i):
-        ok = fmt_short(float(number(e_s[i]) / number(total_s))) == p_s[i]
-        return f"p[{i}] = {e_s[i]} / {total_s} {'=' if ok else APPROX} {p_s[i]}", ok
+        """The division of class i, with e and Σ e written to as many decimals (2 to 4) as
+        make the shown quotient the shown p; else ≈, and the note says why."""
+        p_dec = decimals_of(p_s[i]) if "e" not in p_s[i] else None
+        for d in range(2, 5) if p_dec is not None else ():
+            e_d, t_d = show(trace.exp[i], d), show(trace.total, d)
+            if quotient(e_d, t_d, p_dec) == p_s[i]:
+                return f"p[{i}] = {e_d} / {t_d} = {p_s[i]}", True
+        return f"p[{i}] = {e_s[i]} / {total_s} {APPROX} {p_s[i]}", False
 
     loss_line = f"loss = {MINUS}log p[{trace.label}] = {fmt_short(trace.loss)}" if has_label else ""
 
@@ -107,7 +113,10 @@ def render_softmax(trace, subtitle=""):
     p_lines = [p_line(i) for i in range(K)]
     result_t = Text(None, 13, "monobold", name="p or loss",
                     widest=[s for s, _ in p_lines] + ([loss_line] if has_label else []))
-    p3 = Col(Row(labels(), p_box, gap=6), Space(0, 6), result_t, gap=4)
+    div_note = "≈: e and Σ e are shown rounded; p is the op's own"
+    div_t = Text(None, 11, color=DIM, name="division note", widest=[div_note]) \
+        if not all(ok for _, ok in p_lines) else None
+    p3 = Col(Row(labels(), p_box, gap=6), Space(0, 6), result_t, div_t, gap=4)
     contents = [p1, p2, p3]
     h = max(c.size()[1] for c in contents) + 2 * PAD
     panels = [Panel(c, lb, min_h=h, name=lb) for c, lb in
@@ -174,15 +183,28 @@ def render_softmax(trace, subtitle=""):
             mark(cv, panels[2], p_box, i, ACCENT, 1)
             line, ok = p_lines[i]
             lay.write(cv, result_t, line, color=ACCENT, face="mono")
-            shown["divide"] = {"e": e_s[i], "total": total_s, "p": p_s[i], "approx": not ok}
+            if not ok:
+                lay.write(cv, div_t, div_note)
+            e_d, t_d = line.split(" = ")[1].split(" ")[0::2][:2]
+            shown["divide"] = {"e": e_d, "total": t_d, "p": p_s[i], "approx": not ok,
+                               "line": line}
         if name == "loss":
             mark(cv, panels[2], p_box, trace.label, GOOD, 2)    # the true class
             lay.write(cv, result_t, loss_line, color=BAD)
         lay.write(cv, counter, f"{CAPTIONS[name]} · stage {n + 1} / {len(stages)}")
         frames.append(cv.px)
         names.append(st)
+        # what the frame shows, for the reading rule: each division stays as long as its
+        # numbers take to read, not a sweep's 300 ms
+        shown["shown"] = z_s + (sh_s if n >= 1 else []) + e_s[:n_exp] + \
+            ([total_s] if n >= 2 + K else []) + p_s[:n_prob] + \
+            (line.split(" = ", 1)[1].split() if name == "prob" else []) + \
+            ([fmt_short(trace.loss)] if name == "loss" else [])
         texts.append(shown)
-        kinds.append("hold" if n == len(stages) - 1 else "tour" if name in SLOW else "sweep")
+        # each exp is one number: fast; each division is read, unless there are so many
+        # classes that reading them all would pass the 30 s
+        read = name != "exp" and (name != "prob" or K <= SLOW_CLASSES)
+        kinds.append("hold" if n == len(stages) - 1 else "tour" if read else "sweep")
     return Animation(frames, np.arange(len(frames)),
                      {"stages": names, **grammar.record(lay)},
-                     phases=kinds, texts=texts, **grammar.pace("softmax"))
+                     phases=kinds, texts=texts)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TOUR_COUNT = 4          # tour steps by default, at most
+TOUR_COUNT = 3          # tour stops by default, at most, in every GIF (fewer when the
+                        # working is long: the whole GIF plays at most 30 s)
 MIN_TOUR = 3            # fallback candidates fill the tour up to this many
 NEAR = 8                # steps looked at per candidate when preferring exact arithmetic
 
@@ -79,7 +80,9 @@ class Candidate:
 
 def choose(candidates, count, exact=None, n_steps=None, min_tour=MIN_TOUR):
     """The tour: up to ``count`` :class:`Stop` s, at most one per candidate, taken in the order
-    given (fallbacks only while the tour is shorter than ``min_tour``); in step order."""
+    given (fallbacks only while the tour is shorter than ``min_tour``), and shown in that
+    order: a caption saying "another" or "of the other sign" comes after the stop it refers
+    to."""
     stops, taken = [], set()
     for c in candidates:
         if len(stops) >= count or (c.fallback and len(stops) >= min_tour):
@@ -88,7 +91,20 @@ def choose(candidates, count, exact=None, n_steps=None, min_tour=MIN_TOUR):
         if k is not None:
             stops.append(Stop(k, c.why, c.kind))
             taken.add(k)
-    return sorted(stops)
+    return stops
+
+
+def fit(stops, cost, budget_ms):
+    """The first of ``stops`` whose reading time (``cost(i, stop)`` in ms, the i-th stop
+    shown) fits ``budget_ms``; at least one."""
+    out, used = [], 0
+    for i, s in enumerate(stops):
+        c = cost(i, s)
+        if out and used + c > budget_ms:
+            break
+        out.append(s)
+        used += c
+    return out
 
 
 def by_hand(steps):
@@ -121,8 +137,24 @@ def window_candidates(trace):
     def cand(kind, why, score, ok, near=0.9, fallback=False):
         return Candidate(kind, why, score, ok & nonzero, near=near, fallback=fallback)
 
-    cands = [cand("largest", "largest |output|", aval, np.ones(S, bool), near="equal"),
-             cand("spread", "edge of a stroke: the widest spread of values", spread, spread > 0)]
+    cands = [cand("largest", "largest |output|", aval, np.ones(S, bool), near="equal")]
+    filt = np.asarray(tr.out_index)[:, 1]
+    best = cands[0].ranking()[0]
+    seen = {int(filt[best[0]])} if len(best) else set()
+    for f in range(int(tr.out_shape[1])) if tr.out_shape[1] > 1 else []:
+        if f in seen:           # every filter once: the largest output's is toured already
+            continue
+        cands.append(cand("filter", f"filter {f}: its largest |output|", aval, filt == f,
+                          near="equal"))
+    # a stroke's edge is a picture's (whole-number toys have none), and only where every
+    # channel of the window holds some of it
+    image = not np.all(np.mod(fin, 1) == 0)
+    inked = (fin.reshape(S, tr.field.shape[1], -1) != 0).any(2).all(1)
+    if image and (inked & (spread > 0) & nonzero).any():
+        cands.append(cand("spread", "edge of a stroke: the widest spread of values", spread,
+                          (spread > 0) & inked))
+    else:
+        cands.append(cand("spread", "the widest spread of values", spread, spread > 0))
     if tr.op == "max_pool2d":
         ties = (f == val[:, None]).sum(1)
         cands.append(cand("tie", "a tie: several cells hold the max", aval,

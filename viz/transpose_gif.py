@@ -18,7 +18,7 @@ from .arith import adds_up, decimals_for, relation, show, show_grid, signed_sum
 from .draw import MINUS, RING_MARGIN, all_integers, cell_grid, fmt
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, sweep_pace
+from .frames import Animation
 from .layout import Box, Col, Row, Space, Text, gap_for
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BLANK, DIM, TEXT, auto_scale, gray_scale, ink,
@@ -291,6 +291,8 @@ class _Scatter(_Base):
                         oy + (r0 + eh) * self.o)
             if ph == "tour":
                 self._draw_working(cv, k)
+        if ph != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
@@ -532,6 +534,8 @@ class _Direct(_Base):
                         y0 + (r + self.eh) * z)
             if ph == "tour":
                 self._draw_working(cv, self.work[k])
+        if ph != "tour":
+            grammar.clear_working(lay, cv, self.panels[1], self.where)
         for g, b, ff in zip(self.grids, self.out_boxes, range(self.F)):
             g.draw(cv, b.box[0] + RING_MARGIN, b.box[1] + RING_MARGIN, k,
                    current[1] if current and current[0] == ff else None, done=done, ring=True)
@@ -634,5 +638,5 @@ def render_transpose(trace, x, weight, max_frames=200, subtitle="", tour=None, t
               "output_boxes": [b.box for b in r.out_boxes], "decimals": r.d,
               "last_sum": states[max(states)] if trace.view == "scatter" else None,
               "cell": r.o, "out_cells": r.out_cells()}
-    return Animation(frames, r.steps, layout, frame_ms=sweep_pace(r.phases), phases=r.phases,
+    return Animation(frames, r.steps, layout, phases=r.phases,
                      texts=texts)

@@ -15,16 +15,21 @@ import dataclasses
 
 import numpy as np
 
-from .arith import (APPROX, adds_up, decimals_for, divides, relation, show, show_grid,
+from .arith import (APPROX, adds_up, product_grid, decimals_for, divides, relation, show, show_grid,
                     signed_sum)
 from .draw import FAINT_LEVEL, RING_MARGIN, MINUS, all_integers, cell_grid, upscale
 from .fill import FillGrid
 from . import grammar
-from .frames import Animation, single_sample
+from .frames import MAX_PLAY_S, NEW_MAX, READ_MS, Animation, single_sample
 from .layout import Box, Col, Row, Space, Text, gap_for, grid_of, measure
 from .legend import Legend
-from .palette import (ACCENT, ACCENT2, BLANK, DIM, MAXC, TEXT, auto_scale, weight_scale)
-from .tour import TOUR_COUNT, by_hand, choose, room, window_candidates
+from .palette import (ACCENT, ACCENT2, BLANK, DIM, MAXC, PANEL, TEXT, auto_scale,
+                      weight_scale)
+from .tour import TOUR_COUNT, by_hand, choose, fit, room, window_candidates
+
+# the tour reads at most this long: the sweep (≥ 20 ms a frame) and the hold need the rest
+# of the 30 s
+TOUR_BUDGET_MS = int(MAX_PLAY_S * 1000) - 7000
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
 NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channel windows)
@@ -105,15 +110,23 @@ class _Working(_Where):
         field = np.asarray(tr.field[k], float)
         # whole-number arrays (an integer kernel, the toy input) are shown without decimals
         dx = 0 if all_integers(tr.input[int(tr.out_index[k, 0])]) else d
-        self.x = [show_grid(fc, dx) for fc in field]
         value = float(tr.value[k])
+        if tr.op == "max_pool2d" and dx:
+            # a near-tie (1.000 and 0.996) would read "1.00" twice: one more digit, until the
+            # max differs from every cell that is not equal to it
+            fin = field[np.isfinite(field)]
+            while dx < 4 and any(show(v, dx) == show(value, dx) for v in fin if v != value):
+                dx += 1
+            d = max(d, dx)
+        self.x = [show_grid(fc, dx) for fc in field]
         self.value = show(value, d)
         self.equations = []           # (terms, total, exact) for the arithmetic test
         if tr.op == "conv2d":
             w = np.asarray(tr.weight[f], float)
             self.w = [show_grid(wc, 0 if all_integers(tr.weight) else d) for wc in w]
-            prod = field * w                                      # display-only
-            self.p = [show_grid(pc, d) for pc in prod]
+            # each product is the shown window number times the shown weight, at d decimals:
+            # a reader can check it; the op's own sum may then differ (≈, said below)
+            self.p = [product_grid(xc, wc, d) for xc, wc in zip(self.x, self.w)]
             C = len(field)
             single = C == 1 and tr.bias is None
             sums = [value] if single else [float(v) for v in tr.contrib[k]]
@@ -190,6 +203,7 @@ class _WindowFrames:
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
         self.plan = plan
+        self.chunks = chunks(tr)
         steps, phases = self.steps, self.phases = plan.steps, plan.phases
 
         self.in_scale = auto_scale(tr.input[n])
@@ -260,7 +274,7 @@ class _WindowFrames:
             head.append(Text(f"{self.kh}×{self.kw} taps spanning {self.ext[0]}×{self.ext[1]} "
                              f"(dilation {_pair_str(tr.dilation)}); skipped cells dimmed",
                              12, color=DIM))
-        body = self._declare_conv(works, weight_label) if self.conv else \
+        body = self.body = self._declare_conv(works, weight_label) if self.conv else \
             self._declare_pool(works)
         self.note = grammar.note_slot([w.note for w in works if w.note])
         p2 = Col(*head, Space(0, 4), body, self.note, gap=5)
@@ -454,8 +468,9 @@ class _WindowFrames:
             for slot, v in zip(rows, w.rows):
                 self.lay.write(cv, slot, str(v).replace("-", MINUS))
 
-    def _draw_working(self, cv, k, w):
+    def _draw_working(self, cv, k, w, rev):
         tr, cz, lay = self.tr, self.cz, self.lay
+        done = _complete(rev)
         pad = tr.is_pad[k]
         field = np.asarray(tr.field[k], float)
         lay.write(cv, self.where, w.window)
@@ -468,22 +483,31 @@ class _WindowFrames:
             for c in range(self.Cw):
                 if self.chan_slots:
                     lay.write(cv, self.chan_slots[c], f"channel {int(chans[c])}")
+                rows = [_has(rev, "x", c, r) for r in range(self.kh)]
                 x0, y0 = self.x_boxes[c].box[:2]
-                cell_grid(cv, x0, y0, self.in_scale.index(field[c]), cz, 1,
-                          labels=self._labels(w.x[c]), pad=pad, label_size=size)
+                cell_grid(cv, x0, y0, _hide(self.in_scale.index(field[c]), rows), cz, 1,
+                          labels=self._labels(_hide(w.x[c], rows, "")),
+                          pad=pad[c] & np.array(rows)[:, None] if pad.ndim == 3 else
+                          pad & np.array(rows)[:, None], label_size=size)
+                rows = [_has(rev, "w", c, r) for r in range(self.kh)]
                 x0, y0 = self.w_boxes[c].box[:2]
-                cell_grid(cv, x0, y0, self.w_scale.index(tr.weight[f, c]), cz, 1,
-                          labels=self._labels(w.w[c]), label_size=size)
+                cell_grid(cv, x0, y0, _hide(self.w_scale.index(tr.weight[f, c]), rows), cz, 1,
+                          labels=self._labels(_hide(w.w[c], rows, "")), label_size=size)
+                rows = [_has(rev, "p", c, r) for r in range(self.kh)]
                 x0, y0 = self.p_boxes[c].box[:2]
                 cell_grid(cv, x0, y0, np.full((self.kh, self.kw), BLANK, np.uint8), cz, 1,
-                          labels=self._labels(w.p[c]), label_size=size)
-                lay.write(cv, self.sum_slots[c], f"Σ {relation(w.sum_exact[c])} {w.sums[c]}",
-                          color=TEXT)
-            lay.write(cv, self.final, w.final)
+                          labels=self._labels(_hide(w.p[c], rows, "")), label_size=size)
+                if done:
+                    lay.write(cv, self.sum_slots[c],
+                              f"Σ {relation(w.sum_exact[c])} {w.sums[c]}", color=TEXT)
+            if done:
+                lay.write(cv, self.final, w.final)
         else:
             x0, y0 = self.x_boxes[0].box[:2]
             cell_grid(cv, x0, y0, self.in_scale.index(field[0]), cz, 1,
                       labels=self._labels(w.x[0]), pad=pad, label_size=size)
+            if not done:
+                return
             if tr.op == "max_pool2d":
                 r0, c0 = w.argmax
                 for r, c in w.ties:          # the one the op takes gets the thick ring
@@ -495,7 +519,7 @@ class _WindowFrames:
                 for slot, line in zip(self.lines, w.lines):
                     lay.write(cv, slot, line)
             lay.write(cv, self.final, w.final)
-        if w.note:
+        if w.note and done:
             lay.write(cv, self.note, w.note)
 
     def _draw_input(self, cv, k, w):
@@ -534,11 +558,13 @@ class _WindowFrames:
         cv = lay.new_frame()
         lay.write(cv, self.caption, self.plan.caption(i))
         current = None
+        if phase != "tour":     # no working panel around nothing: the sweep and hold blank it
+            cv.rect(*self.body.box, PANEL)
         if phase != "hold":
             w = self.work[k]
             self._draw_input(cv, k, w)
-            if isinstance(w, _Working):
-                self._draw_working(cv, k, w)
+            if isinstance(w, _Working) and phase == "tour":
+                self._draw_working(cv, k, w, self._revealed(i))
             f, r, c = (int(v) for v in tr.out_index[k, 1:])
             current = (f, (r, c))
         for g, (gx, gy), ff in zip(self.grids, self.out_xy, range(self.F)):
@@ -551,13 +577,50 @@ class _WindowFrames:
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
+    def _revealed(self, i):
+        """What of its step's working tour frame ``i`` shows: the chunks up to its part, and
+        every weight row of a filter an earlier stop showed whole."""
+        rev = set(self.chunks[:self.plan.part[i] + 1])
+        k = int(self.steps[i])
+        if self.conv:
+            f = int(self.tr.out_index[k, 1])
+            seen = {int(self.tr.out_index[int(self.steps[j]), 1]) for j in range(i)
+                    if self.phases[j] == "tour" and self.steps[j] != k}
+            if f in seen:
+                rev |= {("w", c, r) for c in range(self.Cw) for r in range(self.kh)}
+        return rev
+
+    def _shown(self, w, rev):
+        """The numbers tour frame's working shows, as strings (for the reading rule)."""
+        out = []
+        for c in range(len(w.x)):
+            for r in range(self.kh):
+                if _has(rev, "x", c, r):
+                    out += list(w.x[c][r])
+                if self.conv and _has(rev, "w", c, r):
+                    out += list(w.w[c][r])
+                if self.conv and _has(rev, "p", c, r):
+                    out += list(w.p[c][r])
+        if _complete(rev):
+            if self.conv:
+                out += list(w.sums) + ([] if self.tr.bias is None else
+                                       [show(self.tr.bias[int(self.tr.out_index[w.k, 1])],
+                                             self.d)])
+            elif self.tr.op == "avg_pool2d":
+                out += [w.divide[0], str(w.divide[1])]
+            out.append(w.value)
+        return out
+
     def texts(self, i):
         """What frame ``i`` shows in words and numbers (the declared text)."""
         w = self.work[int(self.steps[i])]
-        if not isinstance(w, _Working) or self.phases[i] == "hold":
+        if not isinstance(w, _Working) or self.phases[i] != "tour":
             return {"caption": self.plan.caption(i)}
+        rev = self._revealed(i)
         out = {"caption": self.plan.caption(i), "window": w.window, "final": w.final,
-               "equations": w.equations, "note": w.note, "x": w.x, "value": w.value}
+               "equations": w.equations, "note": w.note, "x": w.x, "value": w.value,
+               "part": self.plan.part[i], "parts": self.plan.nparts[i],
+               "shown": self._shown(w, rev), "complete": _complete(rev)}
         if self.conv:
             f = int(self.tr.out_index[w.k, 1])
             out.update(w=w.w, p=w.p, sums=w.sums, sum_exact=w.sum_exact, w_head=self.wl(f),
@@ -579,6 +642,58 @@ class _WindowFrames:
                 "x_grids": [b.box for b in self.x_boxes],
                 "slots": {"final": self.final, "caption": self.caption, "window": self.where,
                           "note": self.note}}
+
+
+def chunks(tr):
+    """How a window step's working is built up, one chunk a frame, so that no frame shows
+    more than about ``NEW_MAX`` new numbers: conv2d row by row (window, weights and products
+    of a row together, or the products a frame after when a row is wide), then Σ, + bias;
+    a pool: the window, then its max or mean (together when small)."""
+    kh, kw = tr.kernel_size
+    if tr.op != "conv2d":
+        return [("all",)] if kh * kw + 1 <= NEW_MAX else [("x", 0, None), ("sum",)]
+    out = []
+    for c in range(tr.field.shape[1]):
+        for r in range(kh):
+            if 3 * kw <= NEW_MAX:
+                out.append((("x", c, r), ("w", c, r), ("p", c, r)))
+            else:
+                out += [(("x", c, r), ("w", c, r)), (("p", c, r),)]
+    return out + [("sum",)]
+
+
+def _has(rev, what, c, r):
+    """Whether chunks ``rev`` show row ``r`` of grid ``what`` of channel ``c``."""
+    if ("all",) in rev or ("x", 0, None) in rev and what == "x":
+        return True
+    return (what, c, r) in rev or any(isinstance(ch[0], tuple) and (what, c, r) in ch
+                                      for ch in rev)
+
+
+def _reading(tr, k, d, F, before):
+    """How long step ``k``'s working takes to read (``READ_MS`` a number): the window, the
+    products, the sums, the output, and the weights unless a stop ``before`` showed them."""
+    w = _Working(tr, k, d, F)
+    shown = {t for g in w.x for t in g.ravel()} | {w.value}
+    if tr.op == "conv2d":
+        f = int(tr.out_index[k, 1])
+        shown |= {t for g in w.p for t in g.ravel()} | set(w.sums)
+        if all(int(tr.out_index[s.step, 1]) != f for s in before):
+            shown |= {t for g in w.w for t in g.ravel()}
+    return READ_MS * (len(shown) + 1)
+
+
+def _complete(rev):
+    return ("sum",) in rev or ("all",) in rev
+
+
+def _hide(a, rows, blank=BLANK):
+    """``a`` with the rows not yet shown blank."""
+    a = np.array(a, copy=True)
+    for r, ok in enumerate(rows):
+        if not ok:
+            a[r] = blank
+    return a
 
 
 def _decimals(tr, n):
@@ -663,18 +778,32 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     if tour is None:
         d = _decimals(trace, n)
         # a short --max-frames shortens the tour: the sweep and the hold need a frame each
+        # every filter of a multi-filter conv once, as far as the 30 s allow
         stops = choose(_tourable(window_candidates(trace), (words or {}).get("no_tour")),
-                       room(tour_count, max_frames),
+                       room(max(tour_count, F), max_frames),
                        exact=lambda k: _Working(trace, k, d, F).exact)
+        stops = fit(stops, lambda i, s: _reading(trace, s.step, d, F, stops[:i]),
+                    TOUR_BUDGET_MS)
     else:
         stops = by_hand(tour)
     own = (words or {}).get("reasons", {})          # a backward view's words for each kind
-    plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
-                        sweep=grammar.sweep_other("windows"))
-    wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
-                       title or (words or {}).get("title") or title_of(trace, padding_mode),
-                       formula)
-    frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
-    texts = [wf.texts(i) for i in range(len(plan))]
-    return Animation(frames, plan.steps, wf.layout(), phases=plan.phases, texts=texts,
-                     **grammar.pace("window"))
+    while True:
+        plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
+                            sweep=grammar.sweep_other("windows"),
+                            hold=(words or {}).get("hold", grammar.OUTPUT),
+                            parts=len(chunks(trace)))
+        wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
+                           title or (words or {}).get("title") or title_of(trace, padding_mode),
+                           formula)
+        texts = [wf.texts(i) for i in range(len(plan))]
+        anim = Animation([], plan.steps, phases=plan.phases, texts=texts)
+        anim.frames = [None] * len(plan)
+        # the estimate of the tour's reading time is rough: the last stop gives way when the
+        # whole would play longer than MAX_PLAY_S
+        if tour is not None or len(stops) <= 1 or \
+                sum(anim.durations()) <= MAX_PLAY_S * 1000:
+            break
+        stops = stops[:-1]
+    anim.frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
+    anim.layout = wf.layout()
+    return anim

@@ -1,0 +1,53 @@
+"""Every gallery GIF, decoded: it plays by the reading rule, and every product, quotient and
+sum on a tour frame follows from the operands shown beside it (or says ≈)."""
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from recipes import GALLERY, gallery_args, render
+from viz.arith import adds_up, decimals_of, number, quotient
+from viz.frames import NEW_MAX, new_numbers
+from conftest import gif_parser
+from pace import assert_paced
+
+
+@pytest.fixture(scope="module")
+def parser():
+    return gif_parser()[0]
+
+
+def _products_follow(t, d):
+    """Window GIFs: x · w cell by cell at the shown decimals; linear: exact products."""
+    if "p" in t:
+        q = Decimal(1).scaleb(-d)
+        for xg, wg, pg in zip(t["x"], t["w"], t["p"]):
+            for xs, ws, ps in zip(*(np.ravel(g) for g in (xg, wg, pg))):
+                assert number(ps) == (number(xs) * number(ws)).quantize(q), (xs, ws, ps)
+    if "terms" in t and "x" in t and "w" in t and isinstance(t["x"], list):
+        for xs, ws, ps in zip(t["x"], t["w"], t["terms"]):
+            assert number(ps) == number(xs) * number(ws), (xs, ws, ps)
+        assert adds_up(t["terms"], t["sum"])
+
+
+@pytest.mark.parametrize("name", list(GALLERY))
+def test_gallery_gif_is_paced_and_its_numbers_follow(tmp_path, parser, name):
+    anim = render(gallery_args(parser, GALLERY[name], tmp_path / "g.gif"))
+    # the delays the file gets (tests/test_viz_core.py decodes them back byte for byte)
+    assert_paced(anim, anim.delays())
+    if not anim.texts:
+        return
+    new = new_numbers(anim.texts)
+    d = anim.layout.get("decimals", 2)
+    for i in anim.tour_frames():
+        t = anim.texts[i]
+        if "part" in t and t["parts"] > 1:      # a built-up working: about 8 new numbers
+            assert new[i] <= NEW_MAX, (i, new[i])
+        _products_follow(t, d)
+        for terms, total, exact in t.get("equations", []):
+            assert adds_up(terms, total) == exact
+        if "divide" in t and "p" in t["divide"] and "e" in t["divide"]:
+            dv = t["divide"]
+            follows = "e" not in dv["p"] and \
+                quotient(dv["e"], dv["total"], decimals_of(dv["p"])) == dv["p"]
+            assert follows != dv["approx"]
