@@ -9,7 +9,7 @@ from viz.chain_gif import PACE_MS, render_chain
 
 from .options import common, titles
 from .registry import register
-from .window import NPZ_ERRORS, npz_error
+from .trained import trained_input, weights_option
 
 
 def _cell(text, n, what):
@@ -29,11 +29,7 @@ def _options(p, paths):
                         "default: the one with the largest |∂L/∂w|")
     t.add_argument("--pixel", default=None, metavar="R,C",
                    help="reach input pixel x[R, C] instead of a weight")
-    p.add_argument("--weights", dest="model", type=Path, default=paths.lenet, metavar="PATH",
-                   help="the trained network: a weights.npz or checkpoint.npz written by "
-                        "train.py, or an .npz of bare arrays named as our layers (c1.weight, "
-                        "..., out.bias: a LeNet-5 trained elsewhere, see docs/gifs.md) "
-                        "(default: models/lenet5.npz)")
+    weights_option(p, paths)
     p.add_argument("--label", type=int, default=None,
                    help="the class the loss is taken against (default: the test image's "
                         "label, else the predicted class)")
@@ -45,19 +41,7 @@ def _options(p, paths):
                         "link's local derivative, the running product, then the sum over all "
                         "paths = the backward pass's gradient", _options, section="training")
 def chain(args, source):
-    from training.foreign import load_any
-    from training.features import prepare_unit_image
-
-    try:
-        model, config = load_any(str(args.model), dtype=np.float64)
-    except NPZ_ERRORS as e:
-        raise ValueError(f"argument --weights: {npz_error(args.model, e)}") from None
-    image = source.image
-    if image.shape != (28, 28):
-        raise ValueError(f"--input {args.input!r}: the image is {image.shape[0]}×"
-                         f"{image.shape[1]}, expected 28×28 for a trained network")
-    # float64 all the way: the sum over all paths meets the backward pass to ~1e-20
-    x = prepare_unit_image(image, config.normalize).astype(np.float64)
+    model, config, x = trained_input(args, source, np.float64)   # the paths meet backward to ~1e-20
     label = args.label if args.label is not None else source.label
     if label is None:
         label = int(np.argmax(model.forward(x)[0]))

@@ -10,7 +10,7 @@ from viz.field_gif import PACE_MS, render_field
 
 from .options import common, titles
 from .registry import register
-from .window import NPZ_ERRORS, npz_error
+from .trained import trained_input, weights_option
 
 
 def _options(p, paths):
@@ -21,11 +21,7 @@ def _options(p, paths):
     p.add_argument("--unit", default=None, metavar="F,R,C",
                    help="the unit: channel, row, col of the layer's map (C5: its index); "
                         "default: the unit the digit drives hardest")
-    p.add_argument("--weights", dest="model", type=Path, default=paths.lenet, metavar="PATH",
-                   help="the trained network: a weights.npz or checkpoint.npz written by "
-                        "train.py, or an .npz of bare arrays named as our layers (c1.weight, "
-                        "..., out.bias: a LeNet-5 trained elsewhere, see docs/gifs.md) "
-                        "(default: models/lenet5.npz)")
+    weights_option(p, paths)
     common(p, "receptive_field", PACE_MS, hold_ms=6000)
 
 
@@ -51,18 +47,7 @@ def _layer(model, name):
                              "size formula, and its effective field ∂unit/∂x from the "
                              "backward pass", _options)
 def field(args, source):
-    from training.foreign import load_any
-    from training.features import prepare_unit_image
-
-    try:
-        model, config = load_any(str(args.model), dtype=np.float64)
-    except NPZ_ERRORS as e:
-        raise ValueError(f"argument --weights: {npz_error(args.model, e)}") from None
-    image = source.image
-    if image.shape != (28, 28):
-        raise ValueError(f"--input {args.input!r}: the image is {image.shape[0]}×"
-                         f"{image.shape[1]}, expected 28×28 for a trained network")
-    x = prepare_unit_image(image, config.normalize).astype(np.float64)
+    model, config, x = trained_input(args, source, np.float64)
     layer = _layer(model, args.layer)
     if args.unit is None:
         unit = strongest_unit(model, x, layer)
