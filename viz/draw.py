@@ -238,8 +238,9 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
     pad : ndarray (rows, cols) bool, optional
         Cells drawn hatched instead of coloured (padding).
     label_size : int, optional
-        Font size, at least :data:`DIGIT_MIN`; fitted to the cell when omitted (no labels
-        when nothing fits at ``DIGIT_MIN``).
+        Font size (at least :data:`DIGIT_MIN`), made smaller where the numbers would not fit
+        their cells; fitted to the cell when omitted. No labels when nothing fits at
+        ``DIGIT_MIN``.
 
     Returns
     -------
@@ -259,8 +260,11 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
             canvas.hatch(x + gap + c * cw, y + gap + r * ch,
                          x + gap + c * cw + iw, y + gap + r * ch + ih)
     if labels is not None:
-        size = max(label_size, DIGIT_MIN) if label_size else fit_size(
-            tuple(labels.ravel()), iw - 4, largest=min(15, ih - 2), smallest=DIGIT_MIN, face=face)
+        # the size asked for (at least DIGIT_MIN), or fitted to the cell; smaller where the
+        # numbers would spill into their neighbours, none where not even DIGIT_MIN fits
+        size = fit_size(tuple(labels.ravel()), iw - (2 if label_size else 4),
+                        largest=max(label_size, DIGIT_MIN) if label_size else min(15, ih - 2),
+                        smallest=DIGIT_MIN, face=face)
         if size:
             for r in range(rows):
                 for c in range(cols):
