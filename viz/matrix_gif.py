@@ -117,6 +117,24 @@ def _product_tour(values, exact, count):
     return choose([c for c in cands if c is not None], count, n_steps=v.size)
 
 
+def _stops(tour, values, exact, max_frames, shape):
+    """The product's tour: chosen from ``values`` (None), none ("none"), or the cells given
+    by hand as (i, j) or (f, i, j) of an output of ``shape`` (F, OH, OW), in row-major order."""
+    if tour is None:
+        return _product_tour(values, exact, room(3, max_frames // 2))
+    if isinstance(tour, str):
+        return []
+    F, OH, OW = shape
+    steps = []
+    for cell in tour:
+        f, i, j = (0,) + tuple(cell) if len(cell) == 2 else tuple(cell)
+        if not (0 <= f < F and 0 <= i < OH and 0 <= j < OW):
+            raise ValueError(f"--tour {','.join(map(str, cell))}: outside the output "
+                             f"{F}×{OH}×{OW}")
+        steps.append((f * OH + i) * OW + j)
+    return by_hand(dict.fromkeys(steps))
+
+
 def render_patches(pp, max_frames=200, subtitle="", title=None, formula=None, tour=None):
     """Render conv2d as the product of its weight rows and its patch matrix.
 
@@ -159,19 +177,7 @@ def render_patches(pp, max_frames=200, subtitle="", title=None, formula=None, to
 
     # -- the tour of the product
     n_steps = F * n_pos
-    if tour is None:
-        stops = _product_tour(out, exact.ravel(), room(3, max_frames // 2))
-    elif isinstance(tour, str):
-        stops = []
-    else:
-        steps = []
-        for cell in tour:
-            f, i, j = (0,) + tuple(cell) if len(cell) == 2 else tuple(cell)
-            if not (0 <= f < F and 0 <= i < OH and 0 <= j < OW):
-                raise ValueError(f"--tour {','.join(map(str, cell))}: outside the output "
-                                 f"{F}×{OH}×{OW}")
-            steps.append(f * n_pos + i * OW + j)
-        stops = by_hand(dict.fromkeys(steps))
+    stops = _stops(tour, out, exact.ravel(), max_frames, (F, OH, OW))
     n_unfold = min(n_pos, max(1, (max_frames - len(stops) - 2) // 2))
     plan = grammar.Tour(n_steps, stops, max(len(stops) + 2, max_frames - n_unfold),
                         sweep="sweep: the other output cells, fast (the tour shows their working)",
@@ -355,19 +361,7 @@ def render_transposed(C, x, out, bias, geom, max_frames=200, subtitle="", title=
                      (f" + b[{f}]" if b is not None else ""))
         text, exact[r] = _dot(CT[r], xv, None if b is None else b[f], yv[r], dc, dx, dy)
         works.append(text)
-    if tour is None:
-        stops = _product_tour(yv, exact, room(3, max_frames // 2))
-    elif isinstance(tour, str):
-        stops = []
-    else:
-        steps = []
-        for cell in tour:
-            f, i, j = (0,) + tuple(cell) if len(cell) == 2 else tuple(cell)
-            if not (0 <= f < co and 0 <= i < OH and 0 <= j < OW):
-                raise ValueError(f"--tour {','.join(map(str, cell))}: outside the output "
-                                 f"{co}×{OH}×{OW}")
-            steps.append((f * OH + i) * OW + j)
-        stops = by_hand(dict.fromkeys(steps))
+    stops = _stops(tour, yv, exact, max_frames, (co, OH, OW))
     n_rows = min(n_in, max(1, (max_frames - len(stops) - 2) // 2))
     rows_shown = np.unique(np.rint(np.linspace(0, n_in - 1, n_rows)).astype(int))
     plan = grammar.Tour(n_out, stops, max(len(stops) + 2, max_frames - len(rows_shown)),
