@@ -127,7 +127,8 @@ def main(argv=None) -> int:
         std = f" (std {100 * stats['std']:.2f}%)" if stats["std"] is not None else ""
         print(f"test error over {stats['n']} seeds: median {100 * stats['median']:.2f}%, "
               f"mean {100 * stats['mean']:.2f}%{std}, min {100 * stats['min']:.2f}%, "
-              f"max {100 * stats['max']:.2f}%; table: {Path(args.out) / TABLE_MD}")
+              f"max {100 * stats['max']:.2f}%; closest to the median: seed "
+              f"{result['median_seed']}; table: {Path(args.out) / TABLE_MD}")
     statuses = {r["status"] for r in result["rows"]}
     if done == len(seeds):
         return 0

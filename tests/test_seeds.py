@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from training.seeds import (BLAS_THREAD_VARS, check_train_args, markdown, parse_seeds,
-                            summarize)
+                            median_seed, summarize)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = str(ROOT / "scripts" / "seeds.py")
@@ -69,8 +69,18 @@ def test_summary_and_markdown():
     assert "| 3 | not finished (4 epochs) |  |  | seed-3 |" in text
     assert ("median 0.98 %, mean 1.02 % (sample std 0.13 %), min 0.92 %, max 1.17 %"
             in text)
+    assert "Closest to the median: seed 1 (0.98 %), the run to ship" in text
     assert "3 of 4 finished" in text and "OPENBLAS_NUM_THREADS=1 python scripts/train.py" in text
     assert "commit abc." in text and "(2 at once, 1 BLAS thread each)" in text
+
+
+def test_median_seed_is_the_typical_run_not_the_best():
+    rows = [{"seed": s, "status": "done", "test_error": e}
+            for s, e in [(0, 0.0092), (1, 0.0098), (2, 0.0117), (3, 0.0129), (4, 0.0107)]]
+    assert median_seed(rows) == 4
+    rows[4]["status"] = "unfinished"         # seeds 0-3: median 1.075 %, 0.98 and 1.17 tie
+    assert median_seed(rows) == 1
+    assert median_seed(rows[:1]) == 0 and median_seed([]) is None
 
 
 def test_seed_table_trains_resumes_and_extends(tmp_path, fake_mnist_dir):
@@ -89,6 +99,7 @@ def test_seed_table_trains_resumes_and_extends(tmp_path, fake_mnist_dir):
     assert table["summary"]["mean"] == pytest.approx(sum(errors) / 2)
     assert table["summary"]["min"] == min(errors) and table["summary"]["max"] == max(errors)
     assert f"test error over 2 seeds: median {100 * sum(errors) / 2:.2f}%" in r.stdout
+    assert f"closest to the median: seed {table['median_seed']};" in r.stdout
     md = (out / "seeds.md").read_text()
     assert "2 of 2 finished" in md and "| seed-1 |" in md
     # Two at once: each run on a share of the cores' BLAS threads, and recorded as such.

@@ -165,6 +165,16 @@ def summarize(errors: list[float]) -> dict | None:
             "min": min(errors), "max": max(errors)}
 
 
+def median_seed(rows: list[dict]) -> int | None:
+    """The finished seed whose test error is closest to the median (the lowest such seed):
+    the run to ship for a recipe, so that its figure is typical, not the best draw."""
+    done = [r for r in rows if r.get("status") == "done" and r.get("test_error") is not None]
+    if not done:
+        return None
+    mid = statistics.median(r["test_error"] for r in done)
+    return min(done, key=lambda r: (abs(r["test_error"] - mid), r["seed"]))["seed"]
+
+
 def _pct(v) -> str:
     return f"{100 * v:.2f} %"
 
@@ -204,6 +214,11 @@ def markdown(table: dict) -> str:
         out.append(f"**Test error over {stats['n']} seeds: median {_pct(stats['median'])}, "
                    f"mean {_pct(stats['mean'])}{spread}, min {_pct(stats['min'])}, "
                    f"max {_pct(stats['max'])}.**")
+        out.append("")
+        seed = median_seed(rows)
+        error = next(r["test_error"] for r in rows if r["seed"] == seed)
+        out.append(f"Closest to the median: seed {seed} ({_pct(error)}), the run to ship "
+                   "for this recipe.")
         out.append("")
     threads = table.get("blas_threads")
     out.append(f"Training time {table['train_wall_s']:.0f} s summed over the seeds; wall time "
@@ -529,6 +544,7 @@ class SeedTable:
             "seeds_text": self.seeds_text,
             "rows": rows,
             "summary": summarize(errors),
+            "median_seed": median_seed(rows),
             "train_wall_s": sum(r.get("train_wall_s") or 0 for r in done),
             "wall_s": previous.get("wall_s", 0.0) + self.wall_s,
             **self._session(previous),
