@@ -17,6 +17,7 @@ viewer reads it:
   "y[8] ≈ …").
 """
 import re
+from collections import Counter
 from decimal import Decimal
 
 import numpy as np
@@ -62,11 +63,18 @@ class Page:
         self.approx = []        # what says ≈
         self.used = set()       # ids of inks a rule read
         self.results = []       # boxes of grids that are a product's result
+        self.cells = 0          # result cells checked against their operands
+        self.kinds = Counter()  # statements read: "product", "quotient", "sum"
         self.texts = _statements(self.inks)
         self.reason = any(k.s.lstrip().startswith(APPROX) and ":" in k.s[:3] for k in self.inks)
 
-    def check(self, what, ok):
+    def check(self, what, ok, kinds):
         self.checked.append((what, bool(ok)))
+        self.kinds.update(kinds)
+
+    def says_approx(self, what, kinds):
+        self.approx.append(what)
+        self.kinds.update(kinds)
 
     def failures(self):
         return [w for w, ok in self.checked if not ok]
@@ -104,6 +112,22 @@ def _statements(inks):
 
 def _literal(toks):
     return "".join(toks).replace("-", "\u2212")
+
+
+def _kinds(*toks):
+    """What printed arithmetic ``toks`` does: "product" (× ·), "quotient" (/), "sum" (+, or
+    − between two operands)."""
+    out = set()
+    for t in toks:
+        for k, u in enumerate(t or []):
+            if u in ("\u00d7", "\u00b7"):
+                out.add("product")
+            elif u == "/":
+                out.add("quotient")
+            elif u == "+" or (u in ("-", "\u2212") and k and (t[k - 1][0].isdigit() or
+                                                              t[k - 1] in (")", "\u230b"))):
+                out.add("sum")
+    return out
 
 
 def _vband(box, y):
@@ -161,15 +185,15 @@ def _chains(page):
                     continue
                 for k in inks:
                     page.used.add(id(k))
-                what = f"{sides[j]} {rel} {sides[j + 1]}"
+                what, kinds = f"{sides[j]} {rel} {sides[j + 1]}", _kinds(a[0], b[0])
                 if rel == APPROX:
-                    page.approx.append(what)
+                    page.says_approx(what, kinds)
                 elif is_number(b[0]):
-                    page.check(what, follows(a[1], _literal(b[0])))
+                    page.check(what, follows(a[1], _literal(b[0])), kinds)
                 elif is_number(a[0]):
-                    page.check(what, follows(b[1], _literal(a[0])))
+                    page.check(what, follows(b[1], _literal(a[0])), kinds)
                 else:               # one working rewritten: a part of it replaced by its value
-                    page.check(what, _rewrites(a[0], b[0]))
+                    page.check(what, _rewrites(a[0], b[0]), kinds)
 
 
 def _rewrites(a, b):
@@ -218,6 +242,7 @@ def _cellwise(page, what, operands, ops, result):
     """``operands`` (grids or numbers) joined by ``ops`` equal grid/number ``result`` cell by
     cell: a result cell printed without its operands printed beside it fails."""
     cells = {(0, 0): result[1]} if result[0] == "num" else result[1]
+    page.cells += len(cells)
     for rc, shown in cells.items():
         toks = []
         for k, opd in enumerate(operands):
@@ -225,14 +250,15 @@ def _cellwise(page, what, operands, ops, result):
                 toks.append(ops[k - 1])
             v = opd[1] if opd[0] == "num" else opd[1].get(rc)
             if v is None:
-                page.check(f"{what} at {rc}: {shown} without its operand", False)
+                page.check(f"{what} at {rc}: {shown} without its operand", False, ())
                 break
             toks += ["("] + tokens(v) + [")"]
         else:
             st = tokens(shown)
             exact = evaluate(toks)
             page.check(f"{what} at {rc}: {' '.join(toks)} = {shown}",
-                       exact is not None and is_number(st) and follows(exact, _literal(st)))
+                       exact is not None and is_number(st) and follows(exact, _literal(st)),
+                       _kinds(ops))
 
 
 def _rows(page):
@@ -290,13 +316,15 @@ def _rows(page):
 def _matmul(page, a, b, result):
     """Grid ``a`` · grid ``b`` as a matrix product: each result cell is a row of ``a`` times
     a column of ``b``, summed; every factor it needs must be printed."""
+    page.cells += len(result[1])
     for (r, c), shown in result[1].items():
         pairs = [(a[1].get((r, k)), b[1].get((k, c))) for k in range(a[2][1])]
         if any(x is None or y is None for x, y in pairs):
-            page.check(f"matrix product at {(r, c)}: {shown} without its factors", False)
+            page.check(f"matrix product at {(r, c)}: {shown} without its factors", False, ())
             continue
         exact = sum(evaluate(tokens(x)) * evaluate(tokens(y)) for x, y in pairs)
-        page.check(f"matrix product at {(r, c)} = {shown}", follows(exact, shown))
+        page.check(f"matrix product at {(r, c)} = {shown}", follows(exact, shown),
+                   ("product", "sum"))
 
 
 def _columns(page):
@@ -352,15 +380,15 @@ def _sums(page):
             box, shape, cells = min(pool, key=lambda g: _dist(g[0], k.box))
             what = f"{k.s!r}: the sum of {sorted(cells.values())}"
             if rel == APPROX:
-                page.approx.append(what)
+                page.says_approx(what, ["sum"])
             else:
                 terms = [tokens(v) for v in cells.values()]
                 page.check(what, len(cells) == shape[0] * shape[1] and
-                           follows(sum(evaluate(t) for t in terms), total))
+                           follows(sum(evaluate(t) for t in terms), total), ["sum"])
         elif rel == APPROX:
-            page.approx.append(k.s)
+            page.says_approx(k.s, ["sum"])
         else:
-            page.check(f"{k.s!r}: a sum with no products read beside it", False)
+            page.check(f"{k.s!r}: a sum with no products read beside it", False, ())
         # what adds to it, line by line below
         value, col = Decimal(total.replace("\u2212", "-")), k
         for nxt in sorted(page.texts, key=lambda j: j.box[1]):
@@ -376,9 +404,9 @@ def _sums(page):
             if tot and is_number(tokens(tot.group(2))):
                 what = f"{k.s!r} and the lines under it: {nxt.s!r}"
                 if tot.group(1) == APPROX:
-                    page.approx.append(what)
+                    page.says_approx(what, ["sum"])
                 else:
-                    page.check(what, follows(value, _literal(tokens(tot.group(2)))))
+                    page.check(what, follows(value, _literal(tokens(tot.group(2)))), ["sum"])
             break
 
 
@@ -437,6 +465,16 @@ def test_every_printed_product_quotient_and_sum_follows(tmp_path, parser, name):
         assert page.failures() == [], f"frame {i}"
         assert not page.approx or page.reason, f"frame {i}: ≈ without a reason: {page.approx}"
         assert _unread(page) == [], f"frame {i}: arithmetic no rule reads"
+        # once a stop's working is complete, every product the renderer says it shows is read
+        t = anim.texts[i] if anim.texts else {}
+        parts = t.get("parts", 1)
+        if not isinstance(parts, int) or t.get("part", 0) == parts - 1:
+            declared = sum(np.size(g) for g in t.get("p", [])) + \
+                (len(t["terms"]) if isinstance(t.get("w"), list) and "terms" in t else 0)
+            assert page.cells >= declared, f"frame {i}: {page.cells} of {declared} products read"
+            sums = sum(len(terms) > 1 for terms, _, _ in t.get("equations", []))
+            assert page.kinds["sum"] >= sums, f"frame {i}: {page.kinds['sum']} of {sums} sums read"
+            assert page.kinds["quotient"] >= ("divide" in t), f"frame {i}: its division unread"
 
 
 # -- the reader itself, on frames made to be wrong -----------------------------------------
