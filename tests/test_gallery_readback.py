@@ -535,10 +535,10 @@ def test_a_product_quotient_or_sum_that_does_not_follow_fails(tmp_path, p, tail,
 
 
 def test_approx_needs_its_reason_and_loose_arithmetic_is_unread(tmp_path):
-    page = read_page(*_decoded(tmp_path, _equation("0.93", "2", "1.86", ["0.07 / 1.51 \u2248 0.04"])))
-    assert page.approx == ["0.07 / 1.51 \u2248 0.04"] and not page.reason
-    page = read_page(*_decoded(tmp_path, _equation("0.93", "2", "1.86", [
-        "0.07 / 1.51 \u2248 0.04", "\u2248: the e shown are rounded"])))
-    assert page.reason and page.failures() == []
-    page = read_page(*_decoded(tmp_path, _equation("0.93", "2", "1.86", ["2.81 \u00d7 0.03 here"])))
-    assert _unread(page) == ["2.81 \u00d7 0.03 here"]
+    def page(*tail):
+        return read_page(*_decoded(tmp_path, _equation("0.93", "2", "1.86", list(tail))))
+
+    approx = "0.07 / 1.51 \u2248 0.04"
+    assert page(approx).approx == [approx] and not page(approx).reason
+    assert page(approx, "\u2248: the e shown are rounded").reason
+    assert _unread(page("2.81 \u00d7 0.03 here")) == ["2.81 \u00d7 0.03 here"]

@@ -25,8 +25,8 @@ def rgb_to_index(rgb):
     return np.where(found, order[pos], -1)
 
 
-def read_gif(path, first=None):
-    """Decode every frame of a GIF (or its ``first`` frames) as composited by a viewer.
+def read_gif(path):
+    """Decode every frame of a GIF as composited by a viewer.
 
     ``path`` may be a file object (e.g. ``io.BytesIO(anim.gif())``).
 
@@ -42,12 +42,13 @@ def read_gif(path, first=None):
     frames, durations = [], []
     # frames stay palette images while the palette does not change (ours never does): the
     # colour of an index is looked up once, not per pixel
-    strategy = GifImagePlugin.LOADING_STRATEGY
-    GifImagePlugin.LOADING_STRATEGY = GifImagePlugin.LoadingStrategy.RGB_AFTER_DIFFERENT_PALETTE_ONLY
+    strategy, GifImagePlugin.LOADING_STRATEGY = (
+        GifImagePlugin.LOADING_STRATEGY,
+        GifImagePlugin.LoadingStrategy.RGB_AFTER_DIFFERENT_PALETTE_ONLY)
     try:
         with Image.open(path) as im:
             loop = im.info.get("loop")
-            for i in range(im.n_frames if first is None else min(int(first), im.n_frames)):
+            for i in range(im.n_frames):
                 im.seek(i)
                 if im.mode == "P":
                     pal = np.frombuffer(bytes(im.getpalette("RGB")), np.uint8).reshape(1, -1, 3)
