@@ -517,6 +517,12 @@ def test_printed_reads_the_string_drawn_and_nothing_else(tmp_path):
     x0, y0, x1, y1 = p86.box
     covered[(y0 + y1) // 2, x0:x1] = covered[0, 0]
     assert not printed(covered, p86)
+    # one recorder at a time, and none once it is done
+    from viz import draw
+    with TextLog():
+        with pytest.raises(RuntimeError, match="already recording"):
+            TextLog().__enter__()
+    assert draw._INK is None
 
 
 @pytest.mark.parametrize("p, tail, checks, wrong", [
