@@ -72,6 +72,10 @@ def all_integers(values):
 # the least that stays legible at native size (11 gives 8 px).
 DIGIT_MIN = 12
 
+# A recorder of the text drawn (:class:`viz.readback.TextLog`), set only while a test or tool
+# reads a render's text back; None costs every text call one comparison.
+_INK = None
+
 
 @lru_cache(maxsize=8192)
 def _glyphs(s, size, face, anchor):
@@ -126,6 +130,8 @@ class Canvas:
     def copy(self):
         c = Canvas.__new__(Canvas)
         c.px = self.px.copy()
+        if _INK is not None:
+            _INK.copied(self, c)
         return c
 
     def _clip(self, x0, y0, x1, y1):
@@ -201,6 +207,8 @@ class Canvas:
         if x1 > x0 and y1 > y0:
             region = self.px[y0:y1, x0:x1]
             a = cover[y0 - ty:y1 - ty, x0 - tx:x1 - tx]
+            if _INK is not None:
+                _INK.text(self, s, int(size), face, int(color), (x0, y0), region, a)
             self.px[y0:y1, x0:x1] = blend_table(int(color))[region, a]
         return (tx, ty, tx + w, ty + h)
 
@@ -266,9 +274,12 @@ def cell_grid(canvas, x, y, idx, cell, gap=1, labels=None, pad=None, label_size=
                         largest=max(label_size, DIGIT_MIN) if label_size else min(15, ih - 2),
                         smallest=DIGIT_MIN, face=face)
         if size:
+            mark = _INK.mark(canvas) if _INK is not None else None
             for r in range(rows):
                 for c in range(cols):
                     color = TEXT if pad is not None and pad[r, c] else ink(idx[r, c])
                     canvas.text(x + gap + c * cw + iw / 2, y + gap + r * ch + ih / 2,
                                 labels[r, c], size=size, color=color, face=face, anchor="mm")
+            if mark is not None:
+                _INK.grid(canvas, mark, (x + gap, y + gap), (ch, cw), (rows, cols))
     return x1, y1
