@@ -23,6 +23,7 @@ from .frames import plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, MARGIN, MAX_WIDTH, TITLE_SIZE, Col,
                      Layout, Panel, Row, Space, Spread, Stage, Text, measure, wrapped)
 from .palette import ACCENT, DIM, PANEL
+from .tour import distinct
 
 CAPTION_SIZE = 13       # the tour caption
 WHERE_SIZE = 12         # where the step is, under the caption
@@ -244,7 +245,7 @@ class Tour:
     def __init__(self, n_steps, stops, max_frames, sweep="", hold=OUTPUT, what="step",
                  parts=1):
         self.n_steps = int(n_steps)
-        self.stops = list(stops)
+        self.stops = distinct(stops)        # a repeated reason says which one it is
         count = [int(parts(s.step) if callable(parts) else parts) for s in self.stops]
         extra = sum(count) - len(count)
         if max_frames - extra < len(self.stops) + 2:
