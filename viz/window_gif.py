@@ -183,8 +183,8 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, plan, weight_label, words=None, title=None,
-                 formula=None):
+    def __init__(self, trace, scale, subtitle, plan, chunks, weight_label, words=None,
+                 title=None, formula=None):
         self.words = words or {}
         self.title = title or self.words.get("title") or title_of(trace)
         self.formula = formula or self.words.get("formula") or formula_of(trace)
@@ -203,7 +203,7 @@ class _WindowFrames:
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
         self.plan = plan
-        self.chunks = chunks(tr)
+        self.chunks = chunks
         steps, phases = self.steps, self.phases = plan.steps, plan.phases
 
         self.in_scale = auto_scale(tr.input[n])
@@ -580,36 +580,22 @@ class _WindowFrames:
     def _revealed(self, i):
         """What of its step's working tour frame ``i`` shows: the chunks up to its part, and
         every weight row of a filter an earlier stop showed whole."""
-        rev = set(self.chunks[:self.plan.part[i] + 1])
         k = int(self.steps[i])
+        built = self.chunks[k]
+        if self.plan.nparts[i] < len(built):        # no room to build it up: all at once
+            built = [tuple(u for ch in built for u in ch)]
+        rev = {u for ch in built[:self.plan.part[i] + 1] for u in ch}
         if self.conv:
             f = int(self.tr.out_index[k, 1])
             seen = {int(self.tr.out_index[int(self.steps[j]), 1]) for j in range(i)
                     if self.phases[j] == "tour" and self.steps[j] != k}
             if f in seen:
-                rev |= {("w", c, r) for c in range(self.Cw) for r in range(self.kh)}
+                rev |= _weights(self.tr)
         return rev
 
     def _shown(self, w, rev):
         """The numbers tour frame's working shows, as strings (for the reading rule)."""
-        out = []
-        for c in range(len(w.x)):
-            for r in range(self.kh):
-                if _has(rev, "x", c, r):
-                    out += list(w.x[c][r])
-                if self.conv and _has(rev, "w", c, r):
-                    out += list(w.w[c][r])
-                if self.conv and _has(rev, "p", c, r):
-                    out += list(w.p[c][r])
-        if _complete(rev):
-            if self.conv:
-                out += list(w.sums) + ([] if self.tr.bias is None else
-                                       [show(self.tr.bias[int(self.tr.out_index[w.k, 1])],
-                                             self.d)])
-            elif self.tr.op == "avg_pool2d":
-                out += [w.divide[0], str(w.divide[1])]
-            out.append(w.value)
-        return out
+        return _shown(self.tr, w, rev, self.d)
 
     def texts(self, i):
         """What frame ``i`` shows in words and numbers (the declared text)."""
@@ -644,30 +630,76 @@ class _WindowFrames:
                           "note": self.note}}
 
 
-def chunks(tr):
-    """How a window step's working is built up, one chunk a frame, so that no frame shows
-    more than about ``NEW_MAX`` new numbers: conv2d row by row (window, weights and products
-    of a row together, or the products a frame after when a row is wide), then Σ, + bias;
-    a pool: the window, then its max or mean (together when small)."""
+def units(tr):
+    """The units a window step's working is built up from, in groups a frame never mixes:
+    conv2d row by row (the window's row, the weights', the products'), then Σ and + bias;
+    a pool: the window and its max or mean (together when small, else one after the other)."""
     kh, kw = tr.kernel_size
     if tr.op != "conv2d":
-        return [("all",)] if kh * kw + 1 <= NEW_MAX else [("x", 0, None), ("sum",)]
-    out = []
-    for c in range(tr.field.shape[1]):
-        for r in range(kh):
-            if 3 * kw <= NEW_MAX:
-                out.append((("x", c, r), ("w", c, r), ("p", c, r)))
-            else:
-                out += [(("x", c, r), ("w", c, r)), (("p", c, r),)]
-    return out + [("sum",)]
+        return [[("all",)]] if kh * kw + 1 <= NEW_MAX else [[("x", 0, None)], [("sum",)]]
+    return [[("x", c, r), ("w", c, r), ("p", c, r)] for c in range(tr.field.shape[1])
+            for r in range(kh)] + [[("sum",)]]
+
+
+def chunks(tr, stops, d):
+    """How each toured step's working is built up, one chunk (a tuple of :func:`units`) a
+    frame, so that no frame shows more than ``NEW_MAX`` numbers the frame before did not: a
+    group's units go together while they fit, else one after the other. ``stops`` in the
+    order shown (a filter's weights, once shown whole, stay). Returns step -> chunks."""
+    F = tr.out_shape[1]
+    out, prev, seen = {}, set(), set()
+    for s in stops:
+        k = int(s.step)
+        w = _Working(tr, k, d, F)
+        f = int(tr.out_index[k, 1])
+        rev = _weights(tr) if tr.op == "conv2d" and f in seen else set()
+        out[k] = []
+        for group in units(tr):
+            cur = []
+            for u in group:
+                new = set(_shown(tr, w, rev | set(cur) | {u}, d)) - prev
+                if cur and len(new) > NEW_MAX:
+                    rev |= set(cur)
+                    out[k].append(tuple(cur))
+                    prev, cur = set(_shown(tr, w, rev, d)), []
+                cur.append(u)
+            rev |= set(cur)
+            out[k].append(tuple(cur))
+            prev = set(_shown(tr, w, rev, d))
+        seen.add(f)
+    return out
+
+
+def _weights(tr):
+    """Every weight row's unit."""
+    return {("w", c, r) for c in range(tr.field.shape[1]) for r in range(tr.kernel_size[0])}
 
 
 def _has(rev, what, c, r):
-    """Whether chunks ``rev`` show row ``r`` of grid ``what`` of channel ``c``."""
-    if ("all",) in rev or ("x", 0, None) in rev and what == "x":
-        return True
-    return (what, c, r) in rev or any(isinstance(ch[0], tuple) and (what, c, r) in ch
-                                      for ch in rev)
+    """Whether units ``rev`` show row ``r`` of grid ``what`` of channel ``c``."""
+    return ("all",) in rev or (("x", 0, None) in rev and what == "x") or (what, c, r) in rev
+
+
+def _shown(tr, w, rev, d):
+    """The numbers a tour frame's working ``w`` shows with units ``rev``, as strings."""
+    conv = tr.op == "conv2d"
+    out = []
+    for c in range(len(w.x)):
+        for r in range(tr.kernel_size[0]):
+            if _has(rev, "x", c, r):
+                out += list(w.x[c][r])
+            if conv and _has(rev, "w", c, r):
+                out += list(w.w[c][r])
+            if conv and _has(rev, "p", c, r):
+                out += list(w.p[c][r])
+    if _complete(rev):
+        if conv:
+            out += list(w.sums) + ([] if tr.bias is None else
+                                   [show(tr.bias[int(tr.out_index[w.k, 1])], d)])
+        elif tr.op == "avg_pool2d":
+            out += [w.divide[0], str(w.divide[1])]
+        out.append(w.value)
+    return out
 
 
 def _reading(tr, k, d, F, before):
@@ -787,12 +819,14 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     else:
         stops = by_hand(tour)
     own = (words or {}).get("reasons", {})          # a backward view's words for each kind
+    d = _decimals(trace, n)
     while True:
+        built = chunks(trace, stops, d)
         plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
                             sweep=grammar.sweep_other("windows"),
                             hold=(words or {}).get("hold", grammar.OUTPUT),
-                            parts=len(chunks(trace)))
-        wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
+                            parts=lambda k: len(built[int(k)]))
+        wf = _WindowFrames(trace, scale, subtitle, plan, built, weight_label, words,
                            title or (words or {}).get("title") or title_of(trace, padding_mode),
                            formula)
         texts = [wf.texts(i) for i in range(len(plan))]
