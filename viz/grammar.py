@@ -19,7 +19,7 @@ captions and counters written from its stops (:class:`Tour`; the stops come from
 import numpy as np
 
 from .draw import all_integers
-from .frames import plan_tour
+from .frames import NEW_MAX, plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, MARGIN, MAX_WIDTH, TITLE_SIZE, Col,
                      Layout, Panel, Row, Space, Spread, Stage, Text, measure, wrapped)
 from .palette import ACCENT, DIM, PANEL
@@ -215,6 +215,39 @@ def done_mask(steps, phases, i, n_steps, last_part=True):
         done[:int(steps[i]) + 1] = True
         done[steps[:n_tour]] = True
     return done
+
+
+def build_up(groups, shown, prev=frozenset(), base=frozenset(), merge=False):
+    """How one tour stop's working is built up, a chunk a frame (:class:`Tour`'s ``parts``),
+    so that no frame shows more than ``NEW_MAX`` numbers the frame before did not.
+
+    ``groups``: lists of units (e.g. a row's window, weights and products), in the order
+    shown; a group's units go in one frame while they fit, else one after the other.
+    ``shown(units)``: the strings a frame with those units shows; ``prev``: what the frame
+    before showed; ``base``: units already on screen. ``merge``: whole groups share a frame
+    while they fit (a small working stays one frame), else each group starts a frame.
+    Returns ``(chunks, shown)``: tuples of units, and what the last frame shows."""
+    chunks, rev, cur, prev = [], set(base), [], set(prev)
+
+    def new(extra):
+        return len(set(shown(rev | set(cur) | set(extra))) - prev)
+
+    def close():
+        nonlocal cur, prev
+        rev.update(cur)
+        chunks.append(tuple(cur))
+        prev, cur = set(shown(rev)), []
+
+    for g in groups:
+        if cur and (not merge or new(g) > NEW_MAX):
+            close()
+        for u in g:
+            if cur and new([u]) > NEW_MAX:
+                close()
+            cur.append(u)
+    if cur:
+        close()
+    return chunks, prev
 
 
 class Tour:

@@ -652,20 +652,9 @@ def chunks(tr, stops, d):
         k = int(s.step)
         w = _Working(tr, k, d, F)
         f = int(tr.out_index[k, 1])
-        rev = _weights(tr) if tr.op == "conv2d" and f in seen else set()
-        out[k] = []
-        for group in units(tr):
-            cur = []
-            for u in group:
-                new = set(_shown(tr, w, rev | set(cur) | {u}, d)) - prev
-                if cur and len(new) > NEW_MAX:
-                    rev |= set(cur)
-                    out[k].append(tuple(cur))
-                    prev, cur = set(_shown(tr, w, rev, d)), []
-                cur.append(u)
-            rev |= set(cur)
-            out[k].append(tuple(cur))
-            prev = set(_shown(tr, w, rev, d))
+        base = _weights(tr) if tr.op == "conv2d" and f in seen else set()
+        out[k], prev = grammar.build_up(units(tr), lambda rev: _shown(tr, w, rev, d), prev,
+                                        base)
         seen.add(f)
     return out
 
