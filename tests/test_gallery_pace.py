@@ -8,7 +8,7 @@ import pytest
 from recipes import GALLERY, gallery_args, render
 from viz.arith import adds_up, decimals_of, number, quotient
 from viz.frames import NEW_MAX, new_numbers
-from conftest import gif_parser
+from conftest import ROOT, gif_parser
 from pace import assert_paced
 
 
@@ -83,3 +83,16 @@ def test_gallery_tour_reasons_differ(tmp_path, parser, name):
     caps = frame_captions(anim)
     whys = [caps[i].split(": ", 1)[-1] for i in _stops(anim)]
     assert len(whys) == len(set(whys)), whys
+
+
+def test_lenet5_filter_tour_has_two_stops(tmp_path, parser):
+    """The trained filter's GIF (docs/watch.md, gifs/lenet5_conv1_filter3.gif): a 5×5 working
+    built up to at most 8 new numbers a frame; a shorter sweep leaves room for a second stop
+    within the 30 s (a third, ~7 s more, does not fit)."""
+    from recipes.gallery import Gif
+    weights = ROOT / "models" / "lenet5.npz"
+    anim = render(gallery_args(parser, Gif(f"conv2d --weights {weights} --filter 3"),
+                               tmp_path / "g.gif"))
+    assert_paced(anim, anim.delays())
+    assert max(new_numbers(anim.texts)[i] for i in anim.tour_frames()) <= NEW_MAX
+    assert len(_stops(anim)) >= 2

@@ -27,9 +27,11 @@ from .palette import (ACCENT, ACCENT2, BLANK, DIM, MAXC, PANEL, TEXT, auto_scale
                       weight_scale)
 from .tour import TOUR_COUNT, by_hand, choose, fit, room, window_candidates
 
-# the tour reads at most this long: the sweep (≥ 20 ms a frame) and the hold need the rest
-# of the 30 s
-TOUR_BUDGET_MS = int(MAX_PLAY_S * 1000) - 7000
+# the tour reads at most about this long: the hold needs the rest of the 30 s, and the sweep
+# gets what is left (render_window shortens it, or drops the last stop, if nothing is)
+TOUR_BUDGET_MS = int(MAX_PLAY_S * 1000) - 2500
+SWEEP_MIN_MS = 20         # the fastest sweep frame (viz.frames.sweep_pace)
+MIN_SWEEP = 40            # a sweep shortened for the 30 s keeps at least this many frames
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
 NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channel windows)
@@ -733,6 +735,14 @@ def auto_scale_factor(height, width, channels=1):
     return max(1, s)
 
 
+def _sweep_cap(anim, max_frames):
+    """``max_frames`` for a sweep short enough that ``anim`` (tour and hold as they are) plays
+    within ``MAX_PLAY_S`` at the fastest sweep pace; None below ``MIN_SWEEP`` frames."""
+    tour = [d for d, ph in zip(anim.durations(), anim.phases) if ph == "tour"]
+    n = int((MAX_PLAY_S * 1000 - sum(tour) - anim.hold_ms) // SWEEP_MIN_MS)
+    return len(tour) + n + 1 if MIN_SWEEP <= n < max_frames - len(tour) - 1 else None
+
+
 def _tourable(cands, no_tour):
     """``cands`` without the steps ``no_tour`` (bool per step) marks: a backward view's
     cells that are cropped away are not worth a tour stop, the lesson is elsewhere."""
@@ -809,9 +819,10 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         stops = by_hand(tour)
     own = (words or {}).get("reasons", {})          # a backward view's words for each kind
     d = _decimals(trace, n)
+    cap = max_frames
     while True:
         built = chunks(trace, stops, d)
-        plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
+        plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], cap,
                             sweep=grammar.sweep_other("windows"),
                             hold=(words or {}).get("hold", grammar.OUTPUT),
                             parts=lambda k: len(built[int(k)]))
@@ -821,12 +832,15 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
         texts = [wf.texts(i) for i in range(len(plan))]
         anim = Animation([], plan.steps, phases=plan.phases, texts=texts)
         anim.frames = [None] * len(plan)
-        # the estimate of the tour's reading time is rough: the last stop gives way when the
-        # whole would play longer than MAX_PLAY_S
+        # the estimate of the tour's reading time is rough: when the whole would play longer
+        # than MAX_PLAY_S, a shorter sweep (fewer frames at the fastest pace), else the last
+        # stop gives way
         if tour is not None or len(stops) <= 1 or \
                 sum(anim.durations()) <= MAX_PLAY_S * 1000:
             break
-        stops = stops[:-1]
+        cap = _sweep_cap(anim, max_frames) if cap == max_frames else None
+        if cap is None:
+            stops, cap = stops[:-1], max_frames
     anim.frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
     anim.layout = wf.layout()
     return anim
