@@ -23,7 +23,8 @@ from .frames import MAX_PLAY_S, Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
-from .palette import ACCENT, BLANK, DIM, MAXC, HATCH_B, auto_scale, grad_scale, weight_scale
+from .palette import (ACCENT, BLANK, DIM, MAXC, HATCH_B, PANEL, auto_scale, grad_scale,
+                      weight_scale)
 from .tour import TOUR_COUNT, Candidate, Stop, by_hand, choose, room
 
 MAP_TARGET = 240          # px, the longer side of a gradient map
@@ -221,9 +222,12 @@ class _ScatterFrames:
         vals = [self._where(k)[1] for k in self.tour] or ["0"]
         self.grid = {}
 
+        self.heads = {}
+
         def grid(key, head):
             self.grid[key] = Box(gw, gh, f"{key} grid")
-            return Col(Text(head, 11, color=DIM, name=f"head {key}"), self.grid[key], gap=3)
+            self.heads[key] = Text(head, 11, color=DIM, name=f"head {key}")
+            return Col(self.heads[key], self.grid[key], gap=3)
 
         def sym(t, name):
             return Col(Space(0, measure("A", 11)[1] + 3),
@@ -333,6 +337,10 @@ class _ScatterFrames:
             base = {("w", r) for r in range(self.kh)} if self.op == "conv2d" else set()
         return out
 
+    def _kind(self, k):
+        """The kind of the stop at step ``k``."""
+        return next((s.kind for s in self.plan.stops if s.step == k), "")
+
     def revealed(self, i):
         """The units tour frame ``i`` shows: its stop's chunks up to its part."""
         k = int(self.steps[i])
@@ -366,6 +374,13 @@ class _ScatterFrames:
             c = self._window_vals(self.counts.astype(float), k)
             grid("counts", auto_scale(np.concatenate([[0, self.counts.max()]])).index(c),
                  w["counts"])
+        if not any(u[0] == "sum" for g in self.units(self._kind(k)) for u in g):
+            # a stop that does not show the running sum: no empty grids under their heads
+            for key in ("sum", "counts"):
+                if key in self.grid:
+                    x0, y0, hx1, _ = self.heads[key].box
+                    cv.rect(x0, y0, max(hx1, self.grid[key].box[2]), self.grid[key].box[3],
+                            PANEL)
         if self.op == "conv2d":
             grid("w", weight_scale(self.weight).index(self.weight), self.w_str)
         elif self.op == "max_pool2d":
