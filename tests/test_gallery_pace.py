@@ -61,8 +61,8 @@ def _stops(anim):
 # GIFs whose default tour asks for three stops or more, and finds that many candidates
 ASKS_3 = [n for n in GALLERY if n not in {
     "conv_transpose2d", "conv_transpose2d_direct", "arithmetic/checkerboard",   # ask for 2
-    "conv1d", "avgpool1d",                  # two kinds of candidate on a short signal
-    "im2col", "im2col_transposed", "receptive_field", "network", "chain_rule",  # no stops
+    "conv1d", "avgpool1d",                  # unpadded 1-D: two kinds of candidate
+    "receptive_field", "network", "chain_rule",     # no tour
     "training_step", "softmax",             # staged, not toured
     "conv2d_backward_input",                # a 5×5 stamp and running sum: 2 stops in 30 s
 } and not n.endswith("_transposed")]
