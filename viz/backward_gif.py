@@ -408,8 +408,9 @@ class _ScatterFrames:
         if self.phases[i] == "tour":
             out.update(self._work(k))
             out["where"], out["upstream"] = self._where(k)
-            out.update(shown=self.shown(k, self.revealed(i)), part=self.plan.part[i],
-                       parts=self.plan.nparts[i])
+            out.update(part=self.plan.part[i], parts=self.plan.nparts[i])
+            if self.plan.nparts[i] > 1:     # part of the working is on screen: say which
+                out["shown"] = self.shown(k, self.revealed(i))
         return out
 
     def layout(self):
