@@ -100,3 +100,44 @@ def test_window_tour_captions_carry_their_kind_and_the_gather_view_words_them_it
     assert not any("output" in c for c in caps)          # every forward word was replaced
     lay = back.layout
     assert {"layout", "placed", "size", "panels"} <= set(lay) and len(lay["panels"]) == 3
+
+
+def test_a_repeated_another_says_which_one_it_is():
+    stops = [Stop(4, "the largest gradient", "largest"),
+             Stop(7, "another strong gradient", "another"),
+             Stop(2, "another strong gradient", "another")]
+    plan = grammar.Tour(10, stops, 20, sweep="sweep")
+    assert [s.why for s in plan.stops] == ["the largest gradient", "another strong gradient",
+                                          "a third strong gradient"]
+    assert plan.caption(2) == "tour 3 / 3: a third strong gradient"
+    assert [s.kind for s in plan.stops] == ["largest", "another", "another"]
+    by = grammar.Tour(10, by_hand([1, 2]), 20)              # true twice: left as it is
+    assert [s.why for s in by.stops] == ["chosen by hand"] * 2
+
+
+def test_build_up_keeps_every_frame_within_new_max():
+    from viz.frames import NEW_MAX
+    # three rows of 3 + 3 + 3 distinct numbers: a row (9) is over NEW_MAX, so it splits
+    nums = {(g, r): [f"{g}{r}{c}" for c in range(3)] for g in "xwp" for r in range(3)}
+
+    def shown(rev):
+        return [t for u in rev if u in nums for t in nums[u]]
+
+    groups = [[(g, r) for g in "xwp"] for r in range(3)]
+    chunks, last = grammar.build_up(groups, shown)
+    assert chunks == [(("x", 0), ("w", 0)), (("p", 0),), (("x", 1), ("w", 1)), (("p", 1),),
+                      (("x", 2), ("w", 2)), (("p", 2),)]
+    assert len(last) == 27
+    # units on screen already (a filter's weights) are not new: a row fits in one frame
+    base = {("w", r) for r in range(3)}
+    chunks, _ = grammar.build_up(groups, shown, prev=shown(base), base=base)
+    assert chunks == [tuple(g) for g in groups]
+    # merge: small groups share a frame while they fit; a frame never passes NEW_MAX
+    small = [[("x", r)] for r in range(3)]
+    chunks, _ = grammar.build_up(small, shown, merge=True)
+    assert chunks == [(("x", 0), ("x", 1)), (("x", 2),)]
+    prev = set()
+    for i in range(len(chunks)):
+        cur = set(shown({u for ch in chunks[:i + 1] for u in ch}))
+        assert len(cur - prev) <= NEW_MAX
+        prev = cur

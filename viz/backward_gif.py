@@ -23,7 +23,8 @@ from .frames import MAX_PLAY_S, Animation
 from .layout import Box, Col, Panel, Row, Space, Text, gap_for, measure
 from .legend import Legend
 from .grammar import unit_of, unit_text  # noqa: F401  (the gradients' unit, named here too)
-from .palette import ACCENT, BLANK, DIM, MAXC, HATCH_B, auto_scale, grad_scale, weight_scale
+from .palette import (ACCENT, BLANK, DIM, MAXC, HATCH_B, PANEL, auto_scale, grad_scale,
+                      weight_scale)
 from .tour import TOUR_COUNT, Candidate, Stop, by_hand, choose, room
 
 MAP_TARGET = 240          # px, the longer side of a gradient map
@@ -131,6 +132,7 @@ class _ScatterFrames:
         self.pad[:self.ph] = self.pad[self.ph + tr.grad_shape[2]:] = True
         self.pad[:, :self.pw] = self.pad[:, self.pw + tr.grad_shape[3]:] = True
         self.tour = {int(k) for k, p in zip(steps, phases) if p == "tour"}
+        self.built = {}             # step -> its working's chunks (render_scatter sets them)
         self._declare(title, subtitle)
 
     # what one step shows
@@ -220,9 +222,12 @@ class _ScatterFrames:
         vals = [self._where(k)[1] for k in self.tour] or ["0"]
         self.grid = {}
 
+        self.heads = {}
+
         def grid(key, head):
             self.grid[key] = Box(gw, gh, f"{key} grid")
-            return Col(Text(head, 11, color=DIM, name=f"head {key}"), self.grid[key], gap=3)
+            self.heads[key] = Text(head, 11, color=DIM, name=f"head {key}")
+            return Col(self.heads[key], self.grid[key], gap=3)
 
         def sym(t, name):
             return Col(Space(0, measure("A", 11)[1] + 3),
@@ -294,38 +299,95 @@ class _ScatterFrames:
             where, v = self._where(k)
             lay.write(cv, self.where, where)
             if self.phases[i] == "tour":
-                self._draw_work(cv, k, v)
+                self._draw_work(cv, k, v, self.revealed(i))
         if self.phases[i] != "tour":
             grammar.clear_working(lay, cv, self.panels[1], self.where)
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
-    def _draw_work(self, cv, k, v):
+    # the build-up: products row by row, then the running sum row by row
+    def units(self, kind=""):
+        """The units a stop's working is built up from (:func:`viz.grammar.build_up`): per
+        row the kernel's (or the window's) row and what it adds, then per row the running
+        sum (and how many windows touch it). A conv2d kernel's stamp is long to read: the
+        running sum is shown where it is the lesson, on the stop whose stamp overlaps others."""
+        first = {"conv2d": ("w", "adds"), "max_pool2d": ("x", "adds")}.get(self.op, ("adds",))
+        second = ("sum", "counts") if "counts" in self.grid else ("sum",)
+        if self.op == "conv2d" and kind not in ("overlap", "by hand"):
+            second = ()
+        return [[(g, r) for g in first] for r in range(self.kh)] + \
+            [[(g, r) for g in second] for r in range(self.kh) if second]
+
+    def shown(self, k, rev):
+        """The numbers tour step ``k``'s working shows with units ``rev``, as strings."""
+        w = dict(self._work(k), w=self.w_str) if self.weight is not None else self._work(k)
+        out = [self._where(k)[1]]
+        for g, r in sorted(rev):
+            out += list(np.atleast_2d(w[g])[r])
+        return out
+
+    def chunks(self, stops):
+        """Step -> how its working is built up, for ``stops`` in the order shown (the kernel,
+        once shown, stays)."""
+        out, prev, base = {}, set(), set()
+        for s in stops:
+            k = int(s.step)
+            out[k], prev = grammar.build_up(self.units(s.kind), lambda rev: self.shown(k, rev),
+                                            prev, base, merge=True)
+            base = {("w", r) for r in range(self.kh)} if self.op == "conv2d" else set()
+        return out
+
+    def _kind(self, k):
+        """The kind of the stop at step ``k``."""
+        return next((s.kind for s in self.plan.stops if s.step == k), "")
+
+    def revealed(self, i):
+        """The units tour frame ``i`` shows: its stop's chunks up to its part."""
+        k = int(self.steps[i])
+        built = self.built.get(k) or [tuple(u for g in self.units() for u in g)]
+        if self.plan.nparts[i] < len(built):        # no room to build it up: all at once
+            built = [tuple(u for ch in built for u in ch)]
+        rev = {u for ch in built[:self.plan.part[i] + 1] for u in ch}
+        if self.op == "conv2d" and any(self.phases[j] == "tour" and self.steps[j] != k
+                                       for j in range(i)):
+            rev |= {("w", r) for r in range(self.kh)}
+        return rev
+
+    def _draw_work(self, cv, k, v, rev):
         tr, cz, w = self.tr, self.cz, self._work(k)
         pad = np.asarray(tr.is_pad[k])
         stamp = np.asarray(tr.stamp[k, 0], float) / self.unit
-        if "times" in [n for n in ("times",)] and self.op != "max_pool2d":
-            self.lay.write(cv, self.times, f"× {v}" if self.op == "conv2d" else v)
-        for key, vals, scale, labels, hatch in (
-                ("adds", stamp, self.g_scale, w["adds"], pad),
-                ("sum", self._window_vals(self.states[k], k), self.g_scale, w["sum"], pad)):
+
+        def grid(key, idx, labels, hatch=None):
+            """Grid ``key`` with the rows not yet shown blank."""
+            rows = np.array([(key, r) in rev for r in range(self.kh)])[:, None]
             x0, y0 = self.grid[key].box[:2]
-            cell_grid(cv, x0, y0, scale.index(vals), cz, 1, labels=labels, pad=hatch,
-                      label_size=NUM_SIZE)
+            cell_grid(cv, x0, y0, np.where(rows, idx, BLANK).astype(np.uint8), cz, 1,
+                      labels=np.where(rows, labels, ""),
+                      pad=None if hatch is None else hatch & rows, label_size=NUM_SIZE)
+
+        if self.op != "max_pool2d":
+            self.lay.write(cv, self.times, f"× {v}" if self.op == "conv2d" else v)
+        grid("adds", self.g_scale.index(stamp), w["adds"], pad)
+        grid("sum", self.g_scale.index(self._window_vals(self.states[k], k)), w["sum"], pad)
         if "counts" in self.grid:
-            x0, y0 = self.grid["counts"].box[:2]
             c = self._window_vals(self.counts.astype(float), k)
-            cell_grid(cv, x0, y0, auto_scale(np.concatenate([[0, self.counts.max()]])).index(c),
-                      cz, 1, labels=w["counts"], label_size=NUM_SIZE)
+            grid("counts", auto_scale(np.concatenate([[0, self.counts.max()]])).index(c),
+                 w["counts"])
+        if not any(u[0] == "sum" for g in self.units(self._kind(k)) for u in g):
+            # a stop that does not show the running sum: no empty grids under their heads
+            for key in ("sum", "counts"):
+                if key in self.grid:
+                    x0, y0, hx1, _ = self.heads[key].box
+                    cv.rect(x0, y0, max(hx1, self.grid[key].box[2]), self.grid[key].box[3],
+                            PANEL)
         if self.op == "conv2d":
-            x0, y0 = self.grid["w"].box[:2]
-            cell_grid(cv, x0, y0, weight_scale(self.weight).index(self.weight), cz, 1,
-                      labels=self.w_str, label_size=NUM_SIZE)
+            grid("w", weight_scale(self.weight).index(self.weight), self.w_str)
         elif self.op == "max_pool2d":
-            x0, y0 = self.grid["x"].box[:2]
             xs = self._window_vals(self.x, k)
-            cell_grid(cv, x0, y0, auto_scale(self.x).index(xs), cz, 1, labels=w["x"], pad=pad,
-                      label_size=NUM_SIZE)
+            grid("x", auto_scale(self.x).index(xs), w["x"], pad)
+            if ("adds", self.kh - 1) not in rev:        # the max is ringed with what it gets
+                return
             gx, gy = self.grid["x"].box[:2]
             for r, c in w["ties"]:
                 cv.outline(gx + 1 + c * cz, gy + 1 + r * cz, gx + (c + 1) * cz,
@@ -346,6 +408,9 @@ class _ScatterFrames:
         if self.phases[i] == "tour":
             out.update(self._work(k))
             out["where"], out["upstream"] = self._where(k)
+            out.update(part=self.plan.part[i], parts=self.plan.nparts[i])
+            if self.plan.nparts[i] > 1:     # part of the working is on screen: say which
+                out["shown"] = self.shown(k, self.revealed(i))
         return out
 
     def layout(self):
@@ -400,13 +465,17 @@ def render_scatter(trace, x=None, weight=None, max_frames=200, title="", subtitl
     base.update(names or {})
     stops = choose(scatter_candidates(trace), room(tour_count, max_frames)) if tour is None \
         else by_hand(tour)
-    while True:
+    def frames(parts):
         plan = grammar.Tour(len(trace), stops, max_frames, hold=HOLD, sweep="sweep: every "
-                            "upstream cell in order, fast (the stamps add up)")
-        sf = _ScatterFrames(trace, plan,
-                            None if x is None else np.asarray(x, float),
-                            None if weight is None else np.asarray(weight, float),
-                            title, subtitle, base, e, scale)
+                            "upstream cell in order, fast (the stamps add up)", parts=parts)
+        return _ScatterFrames(trace, plan, None if x is None else np.asarray(x, float),
+                              None if weight is None else np.asarray(weight, float),
+                              title, subtitle, base, e, scale)
+
+    while True:
+        built = frames(1).chunks(stops)     # the layout is the same whatever the parts
+        sf = frames(lambda k: len(built[int(k)]))
+        sf.built, plan = built, sf.plan
         anim = Animation([None] * len(plan), plan.steps, phases=plan.phases,
                          texts=[sf.texts(i) for i in range(len(plan))])
         # a stamp of many numbers takes long to read: the last stop gives way to the 30 s

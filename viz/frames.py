@@ -17,7 +17,7 @@ MAX_PLAY_S = 30.0       # a whole GIF plays at most this long
 # The reading rule: a frame stays as long as its new numbers take to read.
 READ_MS = 250           # a reader needs about a quarter of a second per new number
 TOUR_MIN_MS = 800       # a tour frame with one to three new numbers still gets 0.8 s
-NEW_MAX = 9             # a built-up working shows at most about this many new numbers a frame
+NEW_MAX = 8             # a tour frame shows at most this many new numbers (built up in parts)
 SWEEP_SHARE = 0.4       # the fast sweep takes at most this share of the play time
 HOLD_MS = 2500          # the finished result
 

@@ -19,10 +19,11 @@ captions and counters written from its stops (:class:`Tour`; the stops come from
 import numpy as np
 
 from .draw import all_integers
-from .frames import plan_tour
+from .frames import NEW_MAX, plan_tour
 from .layout import (FOOT_SIZE, FORMULA_SIZE, GAP, MARGIN, MAX_WIDTH, TITLE_SIZE, Col,
                      Layout, Panel, Row, Space, Spread, Stage, Text, measure, wrapped)
 from .palette import ACCENT, DIM, PANEL
+from .tour import distinct
 
 CAPTION_SIZE = 13       # the tour caption
 WHERE_SIZE = 12         # where the step is, under the caption
@@ -216,6 +217,39 @@ def done_mask(steps, phases, i, n_steps, last_part=True):
     return done
 
 
+def build_up(groups, shown, prev=frozenset(), base=frozenset(), merge=False):
+    """How one tour stop's working is built up, a chunk a frame (:class:`Tour`'s ``parts``),
+    so that no frame shows more than ``NEW_MAX`` numbers the frame before did not.
+
+    ``groups``: lists of units (e.g. a row's window, weights and products), in the order
+    shown; a group's units go in one frame while they fit, else one after the other.
+    ``shown(units)``: the strings a frame with those units shows; ``prev``: what the frame
+    before showed; ``base``: units already on screen. ``merge``: whole groups share a frame
+    while they fit (a small working stays one frame), else each group starts a frame.
+    Returns ``(chunks, shown)``: tuples of units, and what the last frame shows."""
+    chunks, rev, cur, prev = [], set(base), [], set(prev)
+
+    def new(extra):
+        return len(set(shown(rev | set(cur) | set(extra))) - prev)
+
+    def close():
+        nonlocal cur, prev
+        rev.update(cur)
+        chunks.append(tuple(cur))
+        prev, cur = set(shown(rev)), []
+
+    for g in groups:
+        if cur and (not merge or new(g) > NEW_MAX):
+            close()
+        for u in g:
+            if cur and new([u]) > NEW_MAX:
+                close()
+            cur.append(u)
+    if cur:
+        close()
+    return chunks, prev
+
+
 class Tour:
     """The frames of a toured GIF (:func:`viz.frames.plan_tour`) and what each one says.
 
@@ -244,7 +278,7 @@ class Tour:
     def __init__(self, n_steps, stops, max_frames, sweep="", hold=OUTPUT, what="step",
                  parts=1):
         self.n_steps = int(n_steps)
-        self.stops = list(stops)
+        self.stops = distinct(stops)        # a repeated reason says which one it is
         count = [int(parts(s.step) if callable(parts) else parts) for s in self.stops]
         extra = sum(count) - len(count)
         if max_frames - extra < len(self.stops) + 2:

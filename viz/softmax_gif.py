@@ -12,7 +12,7 @@ from .arith import APPROX, adds_up, decimals_of, number, quotient, show
 from .dense import row_labels
 from .draw import MINUS, fmt_short
 from . import grammar
-from .frames import Animation
+from .frames import NEW_MAX, Animation
 from .layout import PAD, Box, Col, Panel, Row, Space, Text, measure
 from .legend import Legend
 from .palette import (ACCENT, ACCENT2, BAD, DIM, GOOD, GRAY0, GRAY_LEVELS, GRID, TEXT,
@@ -31,11 +31,15 @@ CAPTIONS = {"logits": "the logits", "shifted": "subtract the max (stability)",
             "loss": "cross-entropy of the label"}
 
 
-def phases(k, has_label):
+def phases(k, has_label, logits=None, shifted=None):
     """The stages shown, in order: ``("logits",)``, ``("shifted",)``, ``("exp", i)`` for
     every class, ``("total",)``, ``("prob", i)`` for every class, and ``("loss",)`` with a
-    label."""
-    out = [("logits",), ("shifted",)] + [("exp", i) for i in range(k)] + [("total",)]
+    label. ``logits``, ``shifted``: the classes each frame of that stage adds (tuples, from
+    :func:`viz.grammar.build_up`), when it is built up in several: ``("logits", classes)``."""
+    def built(name, parts):
+        return [(name,)] if parts is None or len(parts) < 2 else [(name, p) for p in parts]
+    out = built("logits", logits) + built("shifted", shifted) + \
+        [("exp", i) for i in range(k)] + [("total",)]
     out += [("prob", i) for i in range(k)]
     return out + ([("loss",)] if has_label else [])
 
@@ -67,9 +71,16 @@ def render_softmax(trace, subtitle=""):
         raise ValueError(f"render_softmax: logits of shape {z.shape}, expected (K,) with "
                          f"2 <= K <= 20")
     has_label = trace.label is not None
-    stages = phases(K, has_label)
     zscale = diverging_scale(np.abs(z).max())
     z_s, sh_s = [fmt_short(v) for v in z], [fmt_short(v) for v in trace.shifted]
+    # the logits and their shift, in halves when more than NEW_MAX (ten classes: 5 + 5)
+    halves = [list(g) for g in np.array_split(np.arange(K), -(-K // NEW_MAX))]
+    z_parts, seen = grammar.build_up([[int(i) for i in g] for g in halves],
+                                     lambda rev: [z_s[i] for i in rev], merge=True)
+    sh_parts, _ = grammar.build_up([[int(i) for i in g] for g in halves],
+                                   lambda rev: list(seen) + [sh_s[i] for i in rev], seen,
+                                   merge=True)
+    stages = phases(K, has_label, z_parts, sh_parts)
     e_s, p_s = [fmt_short(v) for v in trace.exp], [fmt_short(v) for v in trace.probs]
     total_s = fmt_short(trace.total)
     exact_total = adds_up(e_s, total_s)
@@ -131,18 +142,20 @@ def render_softmax(trace, subtitle=""):
     base = lay.base
     legend_z.paint(base)
 
-    # the logits never change: draw them once, around the zero line
+    # the logits, around the zero line: once shown, they stay
     zx, zy = z_box.box[:2]
     mid = zx + half
     zmax = float(np.abs(z).max()) or 1.0
     base.rect(mid, zy, mid + 1, zy + K * ROW, GRID)
-    for i, v in enumerate(z):
-        yy = zy + i * ROW
-        L = int(round(abs(v) / zmax * BAR))
-        x0 = mid - L if v < 0 else mid + 1
-        base.rect(x0, yy + 4, x0 + L, yy + ROW - 4, zscale.index(v))
-        base.text(mid + 4 if v < 0 else mid - 4, yy + ROW // 2, z_s[i], size=NUM, color=TEXT,
-                  face="mono", anchor="lm" if v < 0 else "rm")
+
+    def logits(cv, classes):
+        for i in classes:
+            v, yy = z[i], zy + i * ROW
+            L = int(round(abs(v) / zmax * BAR))
+            x0 = mid - L if v < 0 else mid + 1
+            cv.rect(x0, yy + 4, x0 + L, yy + ROW - 4, zscale.index(v))
+            cv.text(mid + 4 if v < 0 else mid - 4, yy + ROW // 2, z_s[i], size=NUM,
+                    color=TEXT, face="mono", anchor="lm" if v < 0 else "rm")
     for b in (e_box, p_box):
         base.rect(b.box[0], b.box[1], b.box[0] + 1, b.box[3], GRID)
 
@@ -162,13 +175,19 @@ def render_softmax(trace, subtitle=""):
 
     argmax_shift = int(np.flatnonzero(trace.shifted == 0)[0]) if np.any(trace.shifted == 0) else -1
     frames, names, texts, kinds = [], [], [], []
+    z_upto, sh_upto = [], []            # the classes whose z, z − max z are on screen
+    n_exp0 = len([st for st in stages if st[0] in ("logits", "shifted")])
     for n, st in enumerate(stages):
         cv = lay.new_frame()
         name = st[0]
         shown = {}
-        if n >= 1:                                           # z − max z, with the max marked
-            for i, slot in enumerate(sh_slots):
-                lay.write(cv, slot, sh_s[i], color=ACCENT if i == argmax_shift else TEXT)
+        if name in ("logits", "shifted"):
+            (z_upto if name == "logits" else sh_upto).extend(st[1] if len(st) > 1 else
+                                                              range(K))
+        logits(cv, z_upto)
+        for i in sh_upto:                                    # z − max z, with the max marked
+            lay.write(cv, sh_slots[i], sh_s[i], color=ACCENT if i == argmax_shift else TEXT)
+        n = n - n_exp0 + 2               # the stages after the shift, counted as before
         n_exp = K if n >= 2 + K else (st[1] + 1 if name == "exp" else 0)
         bars(cv, e_box, trace.exp, e_s, n_exp, ACCENT2)
         if name == "exp":
@@ -191,12 +210,12 @@ def render_softmax(trace, subtitle=""):
         if name == "loss":
             mark(cv, panels[2], p_box, trace.label, GOOD, 2)    # the true class
             lay.write(cv, result_t, loss_line, color=BAD)
-        lay.write(cv, counter, f"{CAPTIONS[name]} · stage {n + 1} / {len(stages)}")
+        lay.write(cv, counter, f"{CAPTIONS[name]} · stage {len(frames) + 1} / {len(stages)}")
         frames.append(cv.px)
         names.append(st)
         # what the frame shows, for the reading rule: each division stays as long as its
         # numbers take to read, not a sweep's 300 ms
-        shown["shown"] = z_s + (sh_s if n >= 1 else []) + e_s[:n_exp] + \
+        shown["shown"] = [z_s[i] for i in z_upto] + [sh_s[i] for i in sh_upto] + e_s[:n_exp] + \
             ([total_s] if n >= 2 + K else []) + p_s[:n_prob] + \
             (line.split(" = ", 1)[1].split() if name == "prob" else []) + \
             ([fmt_short(trace.loss)] if name == "loss" else [])
@@ -204,7 +223,7 @@ def render_softmax(trace, subtitle=""):
         # each exp is one number: fast; each division is read, unless there are so many
         # classes that reading them all would pass the 30 s
         read = name != "exp" and (name != "prob" or K <= SLOW_CLASSES)
-        kinds.append("hold" if n == len(stages) - 1 else "tour" if read else "sweep")
+        kinds.append("hold" if len(frames) == len(stages) else "tour" if read else "sweep")
     return Animation(frames, np.arange(len(frames)),
                      {"stages": names, **grammar.record(lay)},
                      phases=kinds, texts=texts)

@@ -94,6 +94,24 @@ def choose(candidates, count, exact=None, n_steps=None, min_tour=MIN_TOUR):
     return stops
 
 
+_ORDINAL = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+            "ninth", "tenth"]
+
+
+def distinct(stops):
+    """``stops`` with a repeated "another ..." reason said as what it is: the third stop of
+    "the largest gradient", "another strong gradient", "another strong gradient" reads "a
+    third strong gradient" (the n-th stop shown is the n-th such step)."""
+    out, seen = [], set()
+    for i, s in enumerate(stops):
+        why = s.why
+        if why in seen and why.startswith("another ") and i < len(_ORDINAL):
+            why = f"a {_ORDINAL[i]} {why[len('another '):]}"
+        seen.add(s.why)
+        out.append(Stop(s.step, why, s.kind))
+    return out
+
+
 def fit(stops, cost, budget_ms):
     """The first of ``stops`` whose reading time (``cost(i, stop)`` in ms, the i-th stop
     shown) fits ``budget_ms``; at least one."""

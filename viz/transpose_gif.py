@@ -102,8 +102,9 @@ class _Base:
                            self.plan.counters())
         self.lay, self.panels, self.counter = fr.lay, fr.panels, fr.counter
 
-    def _plan(self, stops, max_frames):
-        self.plan = grammar.Tour(self.S, stops, max_frames, sweep=grammar.sweep_other("steps"))
+    def _plan(self, stops, max_frames, parts=1):
+        self.plan = grammar.Tour(self.S, stops, max_frames, sweep=grammar.sweep_other("steps"),
+                                 parts=parts)
         self.steps, self.phases = self.plan.steps, self.plan.phases
 
 
@@ -362,13 +363,55 @@ class _Direct(_Base):
                 room(TOUR_COUNT - 1, max_frames))
         else:
             stops = by_hand(tour)
-        self._plan(stops, max_frames)
+        self.built = self._build_up(stops)
+        self._plan(stops, max_frames, lambda k: len(self.built[int(k)]))
         self.in_scale = auto_scale(self.x)
         self.out_scale = auto_scale(trace.value[0])
         self.w_scale = weight_scale(weight)
         self.work = {int(s): self._working(int(s)) for s, ph in zip(self.steps, self.phases)
                      if ph == "tour"}
         self._declare(title, formula, subtitle)
+
+    # the build-up: row by row (the window's row, the kernel's, the products), then Σ
+    def _units(self, w):
+        return [[(g, j, r) for g in ("x", "w", "p")] for j in range(len(w["chans"]))
+                for r in range(self.kh)] + [[("sum",)]]
+
+    def _shown(self, w, rev):
+        """The numbers step ``w``'s working shows with units ``rev``, as strings."""
+        out = [t for g, j, r in (u for u in sorted(rev, key=str) if len(u) == 3)
+               for t in w[g][j][r]]
+        if ("sum",) in rev:
+            out += list(w["sums"]) + [w["value"]] + \
+                ([] if self.tr.bias is None else [show(self.tr.bias[w["f"]], self.d)])
+        return out
+
+    def _build_up(self, stops):
+        """Step -> its working's chunks (:func:`viz.grammar.build_up`); a kernel once shown
+        whole stays for the next stop of the same output channel."""
+        out, prev, seen = {}, set(), set()
+        for st in stops:
+            w = self._working(int(st.step))
+            base = {("w", j, r) for j in range(len(w["chans"])) for r in range(self.kh)} \
+                if w["f"] in seen else set()
+            out[int(st.step)], prev = grammar.build_up(self._units(w),
+                                                       lambda rev: self._shown(w, rev), prev,
+                                                       base, merge=True)
+            seen.add(w["f"])
+        return out
+
+    def _revealed(self, i):
+        k = int(self.steps[i])
+        built = self.built.get(k) or [tuple(u for g in self._units(self.work[k]) for u in g)]
+        if self.plan.nparts[i] < len(built):        # no room to build it up: all at once
+            built = [tuple(u for ch in built for u in ch)]
+        rev = {u for ch in built[:self.plan.part[i] + 1] for u in ch}
+        f = self.work[k]["f"]
+        if any(self.phases[j] == "tour" and self.steps[j] != k and
+               self.work[int(self.steps[j])]["f"] == f for j in range(i)):
+            rev |= {("w", j, r) for j in range(len(self.work[k]["chans"]))
+                    for r in range(self.kh)}
+        return rev
 
     def out_cells(self):
         """Top-left pixel of output cell (0, 0) of each channel."""
@@ -533,7 +576,7 @@ class _Direct(_Base):
                 cv.ring(x0 + 1 + c * z, y0 + 1 + r * z, x0 + (c + self.ew) * z,
                         y0 + (r + self.eh) * z)
             if ph == "tour":
-                self._draw_working(cv, self.work[k])
+                self._draw_working(cv, self.work[k], self._revealed(i))
         if ph != "tour":
             grammar.clear_working(lay, cv, self.panels[1], self.where)
         for g, b, ff in zip(self.grids, self.out_boxes, range(self.F)):
@@ -542,28 +585,45 @@ class _Direct(_Base):
         lay.write(cv, self.counter, self.plan.counter(i))
         return cv.px
 
-    def _draw_working(self, cv, w):
+    def _draw_working(self, cv, w, rev):
         lay, cz = self.lay, self.cz
         lay.write(cv, self.where, w["window"])
         f = w["f"]
+        done = ("sum",) in rev
         for j, ch in enumerate(w["chans"]):
             xb, wb, pb, sm, lab = self.rows[j]
+
+            def rows(g):
+                return np.array([(g, j, r) in rev for r in range(self.kh)])[:, None]
+
             xv = np.array([[float(v.replace(MINUS, "-")) for v in r] for r in w["x"][j]])
-            cell_grid(cv, *xb.box[:2], self.in_scale.index(xv), cz, 1, labels=w["x"][j],
-                      pad=w["border"], label_size=NUM)
-            _inserted_zeros(cv, *xb.box[:2], w["inserted"], cz, NUM)
+            on = rows("x")
+            cell_grid(cv, *xb.box[:2], np.where(on, self.in_scale.index(xv), BLANK).astype(
+                np.uint8), cz, 1, labels=np.where(on, w["x"][j], ""), pad=w["border"] & on,
+                label_size=NUM)
+            _inserted_zeros(cv, *xb.box[:2], w["inserted"] & on, cz, NUM)
             wv = np.array([[float(v.replace(MINUS, "-")) for v in rr] for rr in w["w"][j]])
-            cell_grid(cv, *wb.box[:2], self.w_scale.index(wv), cz, 1, labels=w["w"][j],
-                      label_size=NUM)
+            on = rows("w")
+            cell_grid(cv, *wb.box[:2], np.where(on, self.w_scale.index(wv), BLANK).astype(
+                np.uint8), cz, 1, labels=np.where(on, w["w"][j], ""), label_size=NUM)
             cell_grid(cv, *pb.box[:2], np.full(wv.shape, BLANK, np.uint8), cz, 1,
-                      labels=w["p"][j], label_size=NUM)
-            lay.write(cv, sm, f"Σ {relation(w['sum_exact'][j])} {w['sums'][j]}", color=TEXT)
+                      labels=np.where(rows("p"), w["p"][j], ""), label_size=NUM)
+            if done:
+                lay.write(cv, sm, f"Σ {relation(w['sum_exact'][j])} {w['sums'][j]}",
+                          color=TEXT)
             lay.write(cv, lab, f"kernel, rotated 180° (channel {ch} → {f})" if self.F > 1 or
                       self.C > 1 else "kernel, rotated 180°")
-        lay.write(cv, self.final, w["final"])
+        if done:
+            lay.write(cv, self.final, w["final"])
 
     def texts(self, i):
-        return self.plan.texts(i, self.work)
+        out = self.plan.texts(i, self.work)
+        if self.phases[i] == "tour":
+            rev = self._revealed(i)
+            out.update(shown=self._shown(self.work[int(self.steps[i])], rev),
+                       part=self.plan.part[i], parts=self.plan.nparts[i],
+                       complete=("sum",) in rev)
+        return out
 
 
 def transpose_steps(trace, cells):

@@ -27,9 +27,11 @@ from .palette import (ACCENT, ACCENT2, BLANK, DIM, MAXC, PANEL, TEXT, auto_scale
                       weight_scale)
 from .tour import TOUR_COUNT, by_hand, choose, fit, room, window_candidates
 
-# the tour reads at most this long: the sweep (≥ 20 ms a frame) and the hold need the rest
-# of the 30 s
-TOUR_BUDGET_MS = int(MAX_PLAY_S * 1000) - 7000
+# the tour reads at most about this long: the hold needs the rest of the 30 s, and the sweep
+# gets what is left (render_window shortens it, or drops the last stop, if nothing is)
+TOUR_BUDGET_MS = int(MAX_PLAY_S * 1000) - 2500
+SWEEP_MIN_MS = 20         # the fastest sweep frame (viz.frames.sweep_pace)
+MIN_SWEEP = 40            # a sweep shortened for the 30 s keeps at least this many frames
 
 MAX_LABELLED = 7          # windows up to 7×7 get their numbers written in
 NUM_SIZE = 11             # numbers in the working grids (9 for big multi-channel windows)
@@ -183,8 +185,8 @@ class _Working(_Where):
 class _WindowFrames:
     """Declared layout and per-step drawing for one trace (one sample)."""
 
-    def __init__(self, trace, scale, subtitle, plan, weight_label, words=None, title=None,
-                 formula=None):
+    def __init__(self, trace, scale, subtitle, plan, chunks, weight_label, words=None,
+                 title=None, formula=None):
         self.words = words or {}
         self.title = title or self.words.get("title") or title_of(trace)
         self.formula = formula or self.words.get("formula") or formula_of(trace)
@@ -203,7 +205,7 @@ class _WindowFrames:
         self.ext = (self.dh * (self.kh - 1) + 1, self.dw * (self.kw - 1) + 1)
         self.labelled = max(self.kh, self.kw) <= MAX_LABELLED
         self.plan = plan
-        self.chunks = chunks(tr)
+        self.chunks = chunks
         steps, phases = self.steps, self.phases = plan.steps, plan.phases
 
         self.in_scale = auto_scale(tr.input[n])
@@ -580,36 +582,22 @@ class _WindowFrames:
     def _revealed(self, i):
         """What of its step's working tour frame ``i`` shows: the chunks up to its part, and
         every weight row of a filter an earlier stop showed whole."""
-        rev = set(self.chunks[:self.plan.part[i] + 1])
         k = int(self.steps[i])
+        built = self.chunks[k]
+        if self.plan.nparts[i] < len(built):        # no room to build it up: all at once
+            built = [tuple(u for ch in built for u in ch)]
+        rev = {u for ch in built[:self.plan.part[i] + 1] for u in ch}
         if self.conv:
             f = int(self.tr.out_index[k, 1])
             seen = {int(self.tr.out_index[int(self.steps[j]), 1]) for j in range(i)
                     if self.phases[j] == "tour" and self.steps[j] != k}
             if f in seen:
-                rev |= {("w", c, r) for c in range(self.Cw) for r in range(self.kh)}
+                rev |= _weights(self.tr)
         return rev
 
     def _shown(self, w, rev):
         """The numbers tour frame's working shows, as strings (for the reading rule)."""
-        out = []
-        for c in range(len(w.x)):
-            for r in range(self.kh):
-                if _has(rev, "x", c, r):
-                    out += list(w.x[c][r])
-                if self.conv and _has(rev, "w", c, r):
-                    out += list(w.w[c][r])
-                if self.conv and _has(rev, "p", c, r):
-                    out += list(w.p[c][r])
-        if _complete(rev):
-            if self.conv:
-                out += list(w.sums) + ([] if self.tr.bias is None else
-                                       [show(self.tr.bias[int(self.tr.out_index[w.k, 1])],
-                                             self.d)])
-            elif self.tr.op == "avg_pool2d":
-                out += [w.divide[0], str(w.divide[1])]
-            out.append(w.value)
-        return out
+        return _shown(self.tr, w, rev, self.d)
 
     def texts(self, i):
         """What frame ``i`` shows in words and numbers (the declared text)."""
@@ -644,30 +632,65 @@ class _WindowFrames:
                           "note": self.note}}
 
 
-def chunks(tr):
-    """How a window step's working is built up, one chunk a frame, so that no frame shows
-    more than about ``NEW_MAX`` new numbers: conv2d row by row (window, weights and products
-    of a row together, or the products a frame after when a row is wide), then Σ, + bias;
-    a pool: the window, then its max or mean (together when small)."""
+def units(tr):
+    """The units a window step's working is built up from, in groups a frame never mixes:
+    conv2d row by row (the window's row, the weights', the products'), then Σ and + bias;
+    a pool: the window and its max or mean (together when small, else one after the other)."""
     kh, kw = tr.kernel_size
     if tr.op != "conv2d":
-        return [("all",)] if kh * kw + 1 <= NEW_MAX else [("x", 0, None), ("sum",)]
-    out = []
-    for c in range(tr.field.shape[1]):
-        for r in range(kh):
-            if 3 * kw <= NEW_MAX:
-                out.append((("x", c, r), ("w", c, r), ("p", c, r)))
-            else:
-                out += [(("x", c, r), ("w", c, r)), (("p", c, r),)]
-    return out + [("sum",)]
+        return [[("all",)]] if kh * kw + 1 <= NEW_MAX else [[("x", 0, None)], [("sum",)]]
+    return [[("x", c, r), ("w", c, r), ("p", c, r)] for c in range(tr.field.shape[1])
+            for r in range(kh)] + [[("sum",)]]
+
+
+def chunks(tr, stops, d):
+    """How each toured step's working is built up, one chunk (a tuple of :func:`units`) a
+    frame, so that no frame shows more than ``NEW_MAX`` numbers the frame before did not: a
+    group's units go together while they fit, else one after the other. ``stops`` in the
+    order shown (a filter's weights, once shown whole, stay). Returns step -> chunks."""
+    F = tr.out_shape[1]
+    out, prev, seen = {}, set(), set()
+    for s in stops:
+        k = int(s.step)
+        w = _Working(tr, k, d, F)
+        f = int(tr.out_index[k, 1])
+        base = _weights(tr) if tr.op == "conv2d" and f in seen else set()
+        out[k], prev = grammar.build_up(units(tr), lambda rev: _shown(tr, w, rev, d), prev,
+                                        base)
+        seen.add(f)
+    return out
+
+
+def _weights(tr):
+    """Every weight row's unit."""
+    return {("w", c, r) for c in range(tr.field.shape[1]) for r in range(tr.kernel_size[0])}
 
 
 def _has(rev, what, c, r):
-    """Whether chunks ``rev`` show row ``r`` of grid ``what`` of channel ``c``."""
-    if ("all",) in rev or ("x", 0, None) in rev and what == "x":
-        return True
-    return (what, c, r) in rev or any(isinstance(ch[0], tuple) and (what, c, r) in ch
-                                      for ch in rev)
+    """Whether units ``rev`` show row ``r`` of grid ``what`` of channel ``c``."""
+    return ("all",) in rev or (("x", 0, None) in rev and what == "x") or (what, c, r) in rev
+
+
+def _shown(tr, w, rev, d):
+    """The numbers a tour frame's working ``w`` shows with units ``rev``, as strings."""
+    conv = tr.op == "conv2d"
+    out = []
+    for c in range(len(w.x)):
+        for r in range(tr.kernel_size[0]):
+            if _has(rev, "x", c, r):
+                out += list(w.x[c][r])
+            if conv and _has(rev, "w", c, r):
+                out += list(w.w[c][r])
+            if conv and _has(rev, "p", c, r):
+                out += list(w.p[c][r])
+    if _complete(rev):
+        if conv:
+            out += list(w.sums) + ([] if tr.bias is None else
+                                   [show(tr.bias[int(tr.out_index[w.k, 1])], d)])
+        elif tr.op == "avg_pool2d":
+            out += [w.divide[0], str(w.divide[1])]
+        out.append(w.value)
+    return out
 
 
 def _reading(tr, k, d, F, before):
@@ -710,6 +733,14 @@ def auto_scale_factor(height, width, channels=1):
     get big cells with their numbers), smaller when several channels are stacked."""
     s = min(40, 240 // max(height, width), 360 // (channels * height) if channels > 1 else 40)
     return max(1, s)
+
+
+def _sweep_cap(anim, max_frames):
+    """``max_frames`` for a sweep short enough that ``anim`` (tour and hold as they are) plays
+    within ``MAX_PLAY_S`` at the fastest sweep pace; None below ``MIN_SWEEP`` frames."""
+    tour = [d for d, ph in zip(anim.durations(), anim.phases) if ph == "tour"]
+    n = int((MAX_PLAY_S * 1000 - sum(tour) - anim.hold_ms) // SWEEP_MIN_MS)
+    return len(tour) + n + 1 if MIN_SWEEP <= n < max_frames - len(tour) - 1 else None
 
 
 def _tourable(cands, no_tour):
@@ -787,23 +818,29 @@ def render_window(trace, scale=None, max_frames=200, subtitle="", tour=None,
     else:
         stops = by_hand(tour)
     own = (words or {}).get("reasons", {})          # a backward view's words for each kind
+    d = _decimals(trace, n)
+    cap = max_frames
     while True:
-        plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], max_frames,
+        built = chunks(trace, stops, d)
+        plan = grammar.Tour(len(trace), [s.worded(own) for s in stops], cap,
                             sweep=grammar.sweep_other("windows"),
                             hold=(words or {}).get("hold", grammar.OUTPUT),
-                            parts=len(chunks(trace)))
-        wf = _WindowFrames(trace, scale, subtitle, plan, weight_label, words,
+                            parts=lambda k: len(built[int(k)]))
+        wf = _WindowFrames(trace, scale, subtitle, plan, built, weight_label, words,
                            title or (words or {}).get("title") or title_of(trace, padding_mode),
                            formula)
         texts = [wf.texts(i) for i in range(len(plan))]
         anim = Animation([], plan.steps, phases=plan.phases, texts=texts)
         anim.frames = [None] * len(plan)
-        # the estimate of the tour's reading time is rough: the last stop gives way when the
-        # whole would play longer than MAX_PLAY_S
+        # the estimate of the tour's reading time is rough: when the whole would play longer
+        # than MAX_PLAY_S, a shorter sweep (fewer frames at the fastest pace), else the last
+        # stop gives way
         if tour is not None or len(stops) <= 1 or \
                 sum(anim.durations()) <= MAX_PLAY_S * 1000:
             break
-        stops = stops[:-1]
+        cap = _sweep_cap(anim, max_frames) if cap == max_frames else None
+        if cap is None:
+            stops, cap = stops[:-1], max_frames
     anim.frames = [wf.frame(i, plan.done(i)) for i in range(len(plan))]
     anim.layout = wf.layout()
     return anim
