@@ -222,3 +222,49 @@ def test_one_column_weight_gradient_is_the_blas_product_bit_for_bit():
     out, cache = conv2d(x, w)
     np.testing.assert_allclose(conv2d_backward(np.ones_like(out), cache)[1],
                                x[0][None].repeat(3, axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,k,geom", [
+    ((3, 4, 5, 5), 5, dict()),                                  # C5: a 1x1 output
+    ((2, 2, 8, 7), 2, dict(stride=2)),                          # stride = kernel
+    ((2, 2, 9, 9), 3, dict(stride=(4, 5), padding=1)),          # stride > kernel
+    ((2, 2, 9, 9), 3, dict(stride=5, dilation=2)),              # stride = dilated extent
+    ((2, 2, 9, 5), 3, dict(stride=(1, 3))),                     # disjoint along W only: no
+], ids=["1x1-out", "stride-eq-kernel", "stride-gt-kernel", "dilated", "overlap-in-H"])
+def test_disjoint_windows_col2im_is_the_tap_loop_bit_for_bit(x_shape, k, geom):
+    """Windows that share no cell are added back in one step through a window view
+    (lenet5-1998's C5 at batch 1); the reference is the loop over kernel offsets."""
+    from ops.conv import _col2im_disjoint, _col2im_taps, _windows_disjoint
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((2, x_shape[1], k, k)).astype(np.float32)
+    out, cache = conv2d(x, w, **geom)
+    g = cache.geom
+    disjoint = _windows_disjoint(g)
+    assert disjoint == (g.out[0] == 1 or g.stride[0] >= g.dilation[0] * (k - 1) + 1)
+    dcols = rng.standard_normal((x_shape[1], k, k) + g.out + (x_shape[0],)).astype(np.float32)
+    dcols[:, 0] = -0.0                          # -0.0 added to a zero is +0.0 both ways
+    want = np.zeros((x_shape[1],) + cache.xp.shape[2:] + (x_shape[0],), np.float32)
+    _col2im_taps(dcols, g, want)
+    if disjoint:
+        got = np.zeros_like(want)
+        _col2im_disjoint(dcols, g, got)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    check_gradients(lambda x, w, b: conv2d(x, w, b, **geom), conv2d_backward, [x64, w64, None])
+
+
+def test_geometry_is_remembered_but_still_refuses_bools_and_floats():
+    """A layer's geometry is built once (with its taps) and then looked up; a stride of True
+    or 1.0, equal to 1 as a key, is still refused after a stride of 1 was remembered."""
+    from ops._window import geometry
+    g = geometry("conv2d", (1, 6, 14, 14), (5, 5), 1, 0, 1)
+    assert geometry("conv2d", (1, 6, 14, 14), (5, 5), 1, 0, 1) is g
+    assert [t[:2] for t in g.taps] == g.offsets() and g.taps[7][2:] == g.tap(1, 2)
+    x, w = np.zeros((1, 6, 14, 14)), np.zeros((2, 6, 5, 5))
+    for stride in (True, (1, True)):
+        with pytest.raises(TypeError, match="stride"):
+            conv2d(x, w, stride=stride)
+    with pytest.raises(TypeError, match="stride=1.0"):
+        conv2d(x, w, stride=1.0)
