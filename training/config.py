@@ -213,6 +213,6 @@ def build_model(cfg: TrainConfig, rng: np.random.Generator, dtype=np.float32):
 def build_training(cfg: TrainConfig, model):
     """The optimiser and the learning-rate schedule of a resolved config."""
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
-                          mu=cfg.mu)
+                          mu=cfg.mu, batch_size=cfg.batch_size)
     schedule = build_schedule(cfg.schedule, cfg.lr, cfg.epochs, cfg.warmup)
     return opt, schedule
