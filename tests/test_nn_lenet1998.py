@@ -324,6 +324,18 @@ def test_config_takes_modern_parts_for_the_1998_net_only():
     assert TrainConfig(net="lenet5-1998", clip=0).resolved().clip == 0     # 0: off
 
 
+def test_one_pattern_per_step_is_the_papers_recipe():
+    from training import TrainConfig
+    cfg = TrainConfig(net="lenet5-1998", batch_size=1).resolved()
+    assert (cfg.optimizer, cfg.lr, cfg.clip, cfg.warmup, cfg.schedule, cfg.mu, cfg.epochs) \
+        == ("sdlm", 5e-4, 0.0, 1.0, "lecun1998", 0.02, 20)
+    given = TrainConfig(net="lenet5-1998", batch_size=1, lr=1e-3, clip=5).resolved()
+    assert (given.lr, given.clip) == (1e-3, 5)
+    adam = TrainConfig(net="lenet5-1998", batch_size=1, optimizer="adam").resolved()
+    assert (adam.lr, adam.clip) == (2e-3, 50.0)         # SDLM's eta is not Adam's
+    assert TrainConfig(net="lenet5", batch_size=1).resolved().lr == 2e-3
+
+
 def test_sdlm_refreshes_often_while_the_net_is_young():
     net = _net(7)
     x = np.random.default_rng(0).standard_normal((30, 1, 28, 28)).astype(np.float32)
