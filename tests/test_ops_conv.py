@@ -230,11 +230,15 @@ def test_one_column_weight_gradient_is_the_blas_product_bit_for_bit():
     ((2, 2, 9, 9), 3, dict(stride=(4, 5), padding=1)),          # stride > kernel
     ((2, 2, 9, 9), 3, dict(stride=5, dilation=2)),              # stride = dilated extent
     ((2, 2, 9, 5), 3, dict(stride=(1, 3))),                     # disjoint along W only: no
-], ids=["1x1-out", "stride-eq-kernel", "stride-gt-kernel", "dilated", "overlap-in-H"])
-def test_disjoint_windows_col2im_is_the_tap_loop_bit_for_bit(x_shape, k, geom):
+    ((1, 6, 14, 14), 5, dict()),                                # C3 at batch 1: overlapping
+    ((2, 3, 11, 10), 3, dict(stride=(1, 2), padding=2, dilation=2)),
+], ids=["1x1-out", "stride-eq-kernel", "stride-gt-kernel", "dilated", "overlap-in-H", "C3",
+        "overlap-dilated"])
+def test_col2im_fast_paths_are_the_tap_loop_bit_for_bit(x_shape, k, geom):
     """Windows that share no cell are added back in one step through a window view
-    (lenet5-1998's C5 at batch 1); the reference is the loop over kernel offsets."""
-    from ops.conv import _col2im_disjoint, _col2im_taps, _windows_disjoint
+    (lenet5-1998's C5 at batch 1), overlapping ones of a small batch through a stack
+    summed over the offsets (C3 at batch 1); the reference is the loop over offsets."""
+    from ops.conv import _col2im_disjoint, _col2im_stacked, _col2im_taps, _windows_disjoint
     rng = np.random.default_rng(3)
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal((2, x_shape[1], k, k)).astype(np.float32)
@@ -246,9 +250,9 @@ def test_disjoint_windows_col2im_is_the_tap_loop_bit_for_bit(x_shape, k, geom):
     dcols[:, 0] = -0.0                          # -0.0 added to a zero is +0.0 both ways
     want = np.zeros((x_shape[1],) + cache.xp.shape[2:] + (x_shape[0],), np.float32)
     _col2im_taps(dcols, g, want)
-    if disjoint:
+    for fast in (_col2im_stacked, _col2im_disjoint) if disjoint else (_col2im_stacked,):
         got = np.zeros_like(want)
-        _col2im_disjoint(dcols, g, got)
+        fast(dcols, g, got)
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
