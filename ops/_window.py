@@ -1,6 +1,5 @@
 """Sliding-window geometry, shared by the fast paths, the backward passes and the traces."""
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -29,13 +28,6 @@ class Geometry:
         """Kernel offsets (a, b) in row-major order."""
         return [(a, b) for a in range(self.kernel_size[0]) for b in range(self.kernel_size[1])]
 
-    @cached_property
-    def taps(self):
-        """``(a, b, rows, cols)`` per kernel offset, in :meth:`offsets` order: the offset
-        and its :meth:`tap` slices, built once per geometry (the backward loops over them
-        at every step)."""
-        return tuple((a, b) + self.tap(a, b) for a, b in self.offsets())
-
     def tap(self, a, b):
         """Slices of the padded input read by kernel offset (a, b) over all output cells."""
         (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
@@ -53,29 +45,6 @@ def geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad=None,
     ``max_pad`` is PyTorch's pooling rule: padding at most half the effective kernel.
     ``kernel_name`` is what error messages call the kernel (conv2d: the weight's shape).
     """
-    args = (op, tuple(x_shape), kernel_size, stride, padding, dilation, max_pad, kernel_name,
-            pad_extra)
-    # Remembered for arguments of plain ints (a layer asks the same every step: ~5% of a
-    # one-pattern lenet5-1998 step was these checks), so its taps are built once too. Only
-    # exact types, as keys of their own type (typed): 1 == True == 1.0, and a stride of
-    # True or 1.0 must still be refused.
-    if all(_plain(a) for a in args):
-        return _remembered_geometry(*args)
-    return _geometry(*args)
-
-
-def _plain(v):
-    return v is None or type(v) in (int, bool, str) or \
-        (type(v) is tuple and all(type(e) is int for e in v))
-
-
-@lru_cache(maxsize=256, typed=True)
-def _remembered_geometry(*args):
-    return _geometry(*args)
-
-
-def _geometry(op, x_shape, kernel_size, stride, padding, dilation, max_pad, kernel_name,
-              pad_extra):
     k = pair(kernel_size, kernel_name, op, 1)
     s = pair(k if stride is None else stride, "stride", op, 1)
     p = pair(padding, "padding", op, 0)

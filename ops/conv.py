@@ -181,7 +181,8 @@ def _col2im_taps(dcols, g, dxp):
     """Add each window's column (C, kh, kw, OH, OW, N) back onto the batch-last padded
     input gradient ``dxp`` (C, Hp, Wp, N), one kernel offset at a time (overlapping
     windows add up)."""
-    for a, b, rows, cols in g.taps:
+    for a, b in g.offsets():
+        rows, cols = g.tap(a, b)
         dxp[:, rows, cols, :] += dcols[:, a, b]
 
 

@@ -64,8 +64,8 @@ def subsample2d(x, weight, bias, kernel_size=2, stride=None):
     g = geometry(OP, x.shape, kernel_size, stride, 0, 1)
     xp = pad(x, g)
     block = None
-    for _, _, rows, cols in g.taps:     # one strided read per block cell, as avg_pool2d
-        tap = xp[:, :, rows, cols]
+    for a, b in g.offsets():       # one strided read per cell of the block, as avg_pool2d
+        tap = xp[(slice(None), slice(None)) + g.tap(a, b)]
         block = tap.copy(order="K") if block is None else np.add(block, tap, out=block)
     out = block * weight[:, None, None] + bias[:, None, None]
     return out, SubsampleCache(x, xp, weight, bias, g, block)
@@ -75,7 +75,8 @@ def _spread(d, cache):
     """Scatter a per-block value (N, C, OH, OW) onto every cell of its block: (N, C, H, W)."""
     g = cache.geom
     dxp = np.zeros_like(cache.xp)
-    for _, _, rows, cols in g.taps:
+    for a, b in g.offsets():
+        rows, cols = g.tap(a, b)
         dxp[:, :, rows, cols] += d
     return unpad(dxp, g)
 

@@ -258,17 +258,3 @@ def test_col2im_fast_paths_are_the_tap_loop_bit_for_bit(x_shape, k, geom):
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
     check_gradients(lambda x, w, b: conv2d(x, w, b, **geom), conv2d_backward, [x64, w64, None])
 
-
-def test_geometry_is_remembered_but_still_refuses_bools_and_floats():
-    """A layer's geometry is built once (with its taps) and then looked up; a stride of True
-    or 1.0, equal to 1 as a key, is still refused after a stride of 1 was remembered."""
-    from ops._window import geometry
-    g = geometry("conv2d", (1, 6, 14, 14), (5, 5), 1, 0, 1)
-    assert geometry("conv2d", (1, 6, 14, 14), (5, 5), 1, 0, 1) is g
-    assert [t[:2] for t in g.taps] == g.offsets() and g.taps[7][2:] == g.tap(1, 2)
-    x, w = np.zeros((1, 6, 14, 14)), np.zeros((2, 6, 5, 5))
-    for stride in (True, (1, True)):
-        with pytest.raises(TypeError, match="stride"):
-            conv2d(x, w, stride=stride)
-    with pytest.raises(TypeError, match="stride=1.0"):
-        conv2d(x, w, stride=1.0)
