@@ -123,9 +123,11 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "sdlm")
 
 
 def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
-                    momentum: float = 0.9, mu: float | None = None) -> Optimizer:
+                    momentum: float = 0.9, mu: float | None = None,
+                    batch_size: int = 1) -> Optimizer:
     """Optimiser by name: "sgd" (plain), "momentum", "nesterov" (momentum 0.9), "adam" or
-    "sdlm" (:class:`nn.sdlm.SDLM`, whose damping ``mu`` None leaves at the paper's)."""
+    "sdlm" (:class:`nn.sdlm.SDLM`, whose damping ``mu`` None leaves at the paper's, and
+    whose curvature refreshes count the ``batch_size`` patterns of each step)."""
     if name == "sgd":
         return SGD(params, lr, weight_decay=weight_decay)
     if name == "momentum":
@@ -135,5 +137,6 @@ def build_optimizer(name: str, params, lr: float, weight_decay: float = 0.0,
     if name == "adam":
         return Adam(params, lr, weight_decay=weight_decay)
     if name == "sdlm":
-        return SDLM(params, lr, mu=MU if mu is None else mu, weight_decay=weight_decay)
+        return SDLM(params, lr, mu=MU if mu is None else mu, weight_decay=weight_decay,
+                    batch_size=batch_size)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")

@@ -69,6 +69,15 @@ def linear_backward(dout, cache):
     return dout @ cache.weight, dout.T @ cache.x, dbias
 
 
+def linear_gauss_newton(d2out, cache):
+    """Diagonal Gauss-Newton backward of linear: d2E/d(out)^2 (N, out) -> the same for x,
+    weight and bias, through squared slopes (``weight**2`` for x, ``x**2`` for the weight):
+    :func:`linear_backward` on a cache of squares, with no forward product (its output is
+    never read)."""
+    sq = LinearCache(cache.x ** 2, cache.weight ** 2, cache.bias, None)
+    return linear_backward(d2out, sq)
+
+
 def linear_trace(cache, sample=None):
     """LinearTrace of linear from its LinearCache; one step per neuron (n, o)."""
     check_sample(sample, cache.x.shape[0])

@@ -4,6 +4,7 @@
     python scripts/train.py --net lenet5                  # the default recipe
     python scripts/train.py --net lenet5-1998             # the paper's recipe (SDLM, 20 passes)
     python scripts/train.py --net lenet5-1998 --augment   # with the paper's distortions
+    python scripts/train.py --net lenet5-1998 --batch-size 1   # one pattern per step, as the paper
     python scripts/train.py --net lenet5-1998 --modern pooling   # an ablation
     python scripts/train.py --net lenet5 --augment --elastic 16 --epochs 40 --seed 1
     python scripts/train.py --net lenet5 --dataset fashion-mnist

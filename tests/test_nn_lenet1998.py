@@ -324,11 +324,23 @@ def test_config_takes_modern_parts_for_the_1998_net_only():
     assert TrainConfig(net="lenet5-1998", clip=0).resolved().clip == 0     # 0: off
 
 
+def test_one_pattern_per_step_is_the_papers_recipe():
+    from training import TrainConfig
+    cfg = TrainConfig(net="lenet5-1998", batch_size=1).resolved()
+    assert (cfg.optimizer, cfg.lr, cfg.clip, cfg.warmup, cfg.schedule, cfg.mu, cfg.epochs) \
+        == ("sdlm", 5e-4, 0.0, 1.0, "lecun1998", 0.02, 20)
+    given = TrainConfig(net="lenet5-1998", batch_size=1, lr=1e-3, clip=5).resolved()
+    assert (given.lr, given.clip) == (1e-3, 5)
+    adam = TrainConfig(net="lenet5-1998", batch_size=1, optimizer="adam").resolved()
+    assert (adam.lr, adam.clip) == (2e-3, 50.0)         # SDLM's eta is not Adam's
+    assert TrainConfig(net="lenet5", batch_size=1).resolved().lr == 2e-3
+
+
 def test_sdlm_refreshes_often_while_the_net_is_young():
     net = _net(7)
     x = np.random.default_rng(0).standard_normal((30, 1, 28, 28)).astype(np.float32)
-    opt = nn.SDLM(net.parameters(), 1e-4, samples=4, warmup_steps=2, early_steps=10,
-                  early_refresh=3, refresh_steps=5)
+    opt = nn.SDLM(net.parameters(), 1e-4, samples=4, batch_size=2, warmup_steps=2,
+                  early_patterns=20, early_refresh_patterns=6, refresh_patterns=10)
     opt.refresh_curvature(net, x, np.random.default_rng(1))
     counts = []
     for _ in range(20):
@@ -339,3 +351,41 @@ def test_sdlm_refreshes_often_while_the_net_is_young():
     # 1 before; after step 1 (warm-up); every 3 steps before step 10; then every 5.
     refreshed = [t + 1 for t in range(20) if counts[t] > (counts[t - 1] if t else 1)]
     assert refreshed == [1, 4, 7, 12, 17]
+
+
+def test_sdlm_schedule_counts_patterns_and_is_batch_32s_in_steps():
+    # The shipped recipe (batch 32) was tuned counting steps: after each of the first 20,
+    # every 20 up to step 2,000, then every 200; counted in patterns it must stay exactly
+    # that, while one pattern per step refreshes as often per pattern, not 32x as often.
+    params = _net(7).parameters()
+    at32 = nn.SDLM(params, 1e-3, batch_size=32)
+    assert (at32.warmup_steps, at32.early_refresh, at32.early_steps, at32.refresh_steps) \
+        == (20, 20, 2000, 200)
+    at1 = nn.SDLM(params, 1e-3, batch_size=1)
+    assert (at1.warmup_steps, at1.early_refresh, at1.early_steps, at1.refresh_steps) \
+        == (20, 640, 64000, 6400)
+    assert nn.SDLM(params, 1e-3, batch_size=10_000).early_refresh == 1
+    with pytest.raises(ValueError, match="batch_size"):
+        nn.SDLM(params, 1e-3, batch_size=0)
+
+
+def test_sdlm_step_sizes_kept_between_steps_are_the_inline_ones_bit_for_bit():
+    # SDLM keeps lr / (mu + h) while lr and h stay; the reference recomputes it each step.
+    net = _net(5)
+    x = np.random.default_rng(0).standard_normal((40, 1, 28, 28)).astype(np.float32)
+    opt = nn.SDLM(net.parameters(), 1e-3, samples=20, batch_size=4, warmup_steps=2,
+                  early_patterns=0, refresh_patterns=12)
+    opt.refresh_curvature(net, x, np.random.default_rng(1))
+    rng = np.random.default_rng(2)
+    for t in range(8):
+        opt.lr = 1e-3 if t < 5 else 5e-4        # a schedule's change is seen
+        if t == 6:
+            opt.mu = 0.1
+        want = []
+        for p, h in zip(opt.params, opt.hessian):
+            p.grad[...] = rng.standard_normal(p.grad.shape)
+            want.append(p.data - (opt.lr / (opt.mu + h)) * p.grad)
+        opt.step()                              # refreshes h after steps 1, 4 and 7
+        for p, w in zip(opt.params, want):
+            np.testing.assert_array_equal(p.data, w)
+    assert opt.estimates == 4

@@ -222,3 +222,39 @@ def test_one_column_weight_gradient_is_the_blas_product_bit_for_bit():
     out, cache = conv2d(x, w)
     np.testing.assert_allclose(conv2d_backward(np.ones_like(out), cache)[1],
                                x[0][None].repeat(3, axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape,k,geom", [
+    ((3, 4, 5, 5), 5, dict()),                                  # C5: a 1x1 output
+    ((2, 2, 8, 7), 2, dict(stride=2)),                          # stride = kernel
+    ((2, 2, 9, 9), 3, dict(stride=(4, 5), padding=1)),          # stride > kernel
+    ((2, 2, 9, 9), 3, dict(stride=5, dilation=2)),              # stride = dilated extent
+    ((2, 2, 9, 5), 3, dict(stride=(1, 3))),                     # disjoint along W only: no
+    ((1, 6, 14, 14), 5, dict()),                                # C3 at batch 1: overlapping
+    ((2, 3, 11, 10), 3, dict(stride=(1, 2), padding=2, dilation=2)),
+], ids=["1x1-out", "stride-eq-kernel", "stride-gt-kernel", "dilated", "overlap-in-H", "C3",
+        "overlap-dilated"])
+def test_col2im_fast_paths_are_the_tap_loop_bit_for_bit(x_shape, k, geom):
+    """Windows that share no cell are added back in one step through a window view
+    (lenet5-1998's C5 at batch 1), overlapping ones of a small batch through a stack
+    summed over the offsets (C3 at batch 1); the reference is the loop over offsets."""
+    from ops.conv import _col2im_disjoint, _col2im_stacked, _col2im_taps, _windows_disjoint
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal((2, x_shape[1], k, k)).astype(np.float32)
+    out, cache = conv2d(x, w, **geom)
+    g = cache.geom
+    disjoint = _windows_disjoint(g)
+    assert disjoint == (g.out[0] == 1 or g.stride[0] >= g.dilation[0] * (k - 1) + 1)
+    dcols = rng.standard_normal((x_shape[1], k, k) + g.out + (x_shape[0],)).astype(np.float32)
+    dcols[:, 0] = -0.0                          # -0.0 added to a zero is +0.0 both ways
+    want = np.zeros((x_shape[1],) + cache.xp.shape[2:] + (x_shape[0],), np.float32)
+    _col2im_taps(dcols, g, want)
+    for fast in (_col2im_stacked, _col2im_disjoint) if disjoint else (_col2im_stacked,):
+        got = np.zeros_like(want)
+        fast(dcols, g, got)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    check_gradients(lambda x, w, b: conv2d(x, w, b, **geom), conv2d_backward, [x64, w64, None])
+

@@ -5,9 +5,11 @@ import pytest
 
 import reference as ref
 from gradcheck import check_gradients, numerical_grad, rel_error
-from ops import (affine_pad2d, affine_pad2d_backward, euclidean_rbf, euclidean_rbf_backward,
-                 map_loss, map_loss_backward, scaled_tanh, scaled_tanh_backward, subsample2d,
-                 subsample2d_backward, subsample2d_gauss_newton)
+from ops import (affine_pad2d, affine_pad2d_backward, conv2d, conv2d_backward,
+                 conv2d_gauss_newton, euclidean_rbf, euclidean_rbf_backward, linear,
+                 linear_backward, linear_gauss_newton, map_loss, map_loss_backward, scaled_tanh,
+                 scaled_tanh_backward, subsample2d, subsample2d_backward,
+                 subsample2d_gauss_newton)
 
 SUBSAMPLE_CASES = [
     pytest.param((2, 3, 6, 6), 2, None, id="2x2"),
@@ -52,6 +54,44 @@ def test_subsample_gauss_newton_is_the_squared_slopes():
         for arg, got in ((x, d2x), (w, d2w), (b, d2b)):
             slope = numerical_grad(lambda: float(subsample2d(x, w, b)[0][cell]), arg)
             assert rel_error(got, slope ** 2) < 1e-6
+
+
+@pytest.mark.parametrize("geom", [dict(), dict(padding=1, groups=2), dict(stride=2)],
+                         ids=["plain", "pad-groups", "stride"])
+def test_conv_gauss_newton_is_the_squared_slopes(geom):
+    # Each input cell and weight enters an output cell with a slope (w or x): the diagonal
+    # Gauss-Newton backward of a 0/1 second derivative there is that slope squared summed
+    # over the cells. Reference: the finite-difference gradient of one cell, squared.
+    rng = _rng(4)
+    x, w, b = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((2, 2 // geom.get(
+        "groups", 1), 3, 3)), rng.standard_normal(2)
+    out, cache = conv2d(x, w, b, **geom)
+    for cell in [(0, 0, 0, 0), (1, 1, 1, 0)]:
+        d2 = np.zeros_like(out)
+        d2[cell] = 1.0
+        d2x, d2w, d2b = conv2d_gauss_newton(d2, cache)
+        for arg, got in ((x, d2x), (w, d2w), (b, d2b)):
+            slope = numerical_grad(lambda: float(conv2d(x, w, b, **geom)[0][cell]), arg)
+            assert rel_error(got, slope ** 2) < 1e-6
+    assert conv2d_gauss_newton(d2, cache, need_dx=False)[0] is None
+
+
+def test_gauss_newton_backwards_skip_only_the_unread_forward():
+    # The naive form runs the op forward on x^2 and w^2 and its backward on that cache;
+    # the Gauss-Newton backwards build the cache without the forward product: same bits.
+    rng = _rng(5)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 4, 7, 7), (5, 4, 3, 3), 5))
+    out, cache = conv2d(x, w, b, padding=1)
+    d2 = rng.random(out.shape).astype(np.float32)
+    naive = conv2d_backward(d2, conv2d(x ** 2, w ** 2, b, padding=1)[1])
+    for got, want in zip(conv2d_gauss_newton(d2, cache), naive):
+        np.testing.assert_array_equal(got, want)
+    x, w, b = rng.standard_normal((6, 9)), rng.standard_normal((4, 9)), rng.standard_normal(4)
+    out, cache = linear(x, w, b)
+    d2 = rng.random(out.shape)
+    naive = linear_backward(d2, linear(x ** 2, w ** 2, b)[1])
+    for got, want in zip(linear_gauss_newton(d2, cache), naive):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_subsample_rejects_wrong_coefficients():

@@ -63,7 +63,8 @@ def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, wor
     (:class:`training.step.ShardedStep`).
 
     SDLM's curvature estimates come at the rate of a pass after the first (every
-    ``refresh_steps`` steps); the first pass estimates 10x as often (see :mod:`nn.sdlm`).
+    ``refresh_steps`` steps, 6,400 patterns); the first pass estimates 10x as often (see
+    :mod:`nn.sdlm`).
     """
     keep_freed_memory()
     rng = np.random.default_rng(seed)

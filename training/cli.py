@@ -38,7 +38,9 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
                    f"{DEFAULT_EPOCHS_AUGMENTED} with augmentation, 20 for lenet5-1998; with "
                    "--resume, a new total that extends the run)")
     p.add_argument("--batch-size", type=int,
-                   help="mini-batch size (default 128; 32 for lenet5-1998)")
+                   help="mini-batch size (default 128; 32 for lenet5-1998, whose --batch-size "
+                   "1 is the paper's one pattern per step: SDLM's lr then defaults to the "
+                   "paper's 0.0005 and --clip to 0)")
     p.add_argument("--optimizer", choices=OPTIMIZERS,
                    help="sgd, momentum (0.9), nesterov (0.9), adam or sdlm (default adam; "
                    "sdlm for lenet5-1998)")
@@ -52,7 +54,7 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value "
-                   "(default none, 0; 50 for lenet5-1998)")
+                   "(default none, 0; 50 for lenet5-1998 at batches over 1)")
     p.add_argument("--mu", type=float, help="SDLM's damping: each weight steps by lr / (mu + "
                    f"its curvature) (default {MU:g}, the paper's; see --augment)")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS),
