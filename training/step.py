@@ -128,7 +128,9 @@ class ShardedStep:
         self.model = model
         # More processes than cores would take turns on them, and each step waits for the
         # last shard: never faster, so a request above the core count runs one per core.
-        self.workers = min(workers, usable_cores())
+        # Without fork (Windows) the shards would need a fresh interpreter each: one process.
+        can_fork = "fork" in multiprocessing.get_all_start_methods()
+        self.workers = min(workers, usable_cores()) if can_fork else 1
 
     def __call__(self, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Gradients of the batch's mean loss left in the model's ``.grad``.
