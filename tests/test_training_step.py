@@ -143,8 +143,8 @@ def test_shard_bounds_and_default_workers():
     assert shard_bounds(10, 3) == [(0, 3), (3, 7), (7, 10)]
     assert shard_bounds(2, 4) == [(0, 1), (1, 2)]
     assert shard_bounds(5, 1) == [(0, 5)]
-    assert default_workers(16) == 1             # shards of at least 64 images
-    assert default_workers(128) == min(2, usable_cores())
+    assert default_workers(32) == 1             # shards of at least 32 images
+    assert default_workers(64) == min(2, usable_cores())
     assert default_workers(4096) == usable_cores()
     assert ShardedStep(_net(), 64).workers == usable_cores()    # never more than the cores
     with pytest.raises(ValueError, match="workers=0: expected an integer >= 1"):

@@ -20,8 +20,10 @@ from threadpoolctl import ThreadpoolController
 
 import ops
 
-# Shards of 32 were slower than none (batch 64: 4.27 s/epoch on one thread, 5.41 on two).
-MIN_SHARD = 64
+# Measured in processes (scripts/bench_train.py --batch-size B --workers 1 vs 2, quiet 2
+# cores): 2 shards of 32 beat one batch of 64 (3.40-3.88 against 4.94-5.28 s/epoch), 2 of
+# 16 won only 7-11 % over 32 (5.0-5.4 against 5.5-5.8 s): under the 10 % a split must win.
+MIN_SHARD = 32
 
 _controller = None
 
