@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Iterator
 
 import numpy as np
@@ -78,28 +77,6 @@ class Module:
                 raise ValueError(f"load_state_dict: {name} has shape {value.shape}, "
                                  f"expected {p.data.shape}")
             p.data[...] = value
-
-    def replica(self) -> "Module":
-        """A copy sharing this module's parameter values but with its own gradients and caches.
-
-        Replicas can run forward and backward on different data at the same time (see
-        :class:`training.step.ShardedStep`); an optimiser's in-place update of ``p.data``
-        reaches them all. Rebinding ``p.data`` afterwards (e.g. :meth:`to`) ends the sharing.
-        """
-        params = self.parameters()
-        shared = {id(p.data): p.data for p in params}     # deepcopy reuses these arrays
-        clone = copy.deepcopy(self, shared)
-        for p in clone.parameters():
-            p.grad = np.zeros_like(p.data)
-        for module in clone._modules():
-            if hasattr(module, "cache"):
-                module.cache = None
-        return clone
-
-    def _modules(self) -> Iterator["Module"]:
-        yield self
-        for child in self.children.values():
-            yield from child._modules()
 
     def to(self, dtype) -> "Module":
         """Cast every parameter (and its gradient) to ``dtype``; returns self."""

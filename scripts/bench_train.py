@@ -3,6 +3,7 @@
 
     python scripts/bench_train.py                    # lenet5, batch 128
     python scripts/bench_train.py --compare-torch --json
+    python scripts/bench_train.py --scaling --compare-torch   # workers 1, 2, 4 against torch
 
 It times a few hundred steps of the net's own recipe (train.py's default optimiser: Adam,
 or SDLM for lenet5-1998), in blocks, and extrapolates to a full epoch; the figure is the
@@ -24,6 +25,9 @@ from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step
 from training.step import default_workers, usable_cores
 
 
+SCALING = (1, 2, 4)     # --scaling: worker counts, and torch thread counts
+
+
 def main(argv=None) -> int:
     d = TrainConfig()
     p = ArgumentParser(description="Time training epochs of a network "
@@ -34,9 +38,14 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=200, help="steps timed (default 200)")
     p.add_argument("--blocks", type=int, default=5,
                    help="timing blocks; the median block is reported (default 5)")
-    p.add_argument("--workers", type=int,
-                   help="threads per step, as train.py --workers (default: one per core); "
-                        "torch then runs on as many threads")
+    how_many = p.add_mutually_exclusive_group()
+    how_many.add_argument("--workers", type=int,
+                          help="processes per step, as train.py --workers (default: one per "
+                          "core; at most one per core is used); torch then runs on as many "
+                          "threads")
+    how_many.add_argument("--scaling", action="store_true",
+                          help="time 1, 2 and 4 workers (and torch on 1, 2 and 4 threads): "
+                          "the scaling table")
     p.add_argument("--compare-torch", action="store_true",
                    help="also time the same architecture in torch (if installed)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -70,45 +79,91 @@ def main(argv=None) -> int:
     x = prepare_images(images)
     y = labels.astype(np.intp)
     threads = usable_cores()
-    workers = args.workers or default_workers(args.batch_size)
+    counts = SCALING if args.scaling else [args.workers or default_workers(args.batch_size)]
 
-    ours = time_epoch(numpy_step(args.net, x, y, args.batch_size, workers), args.batch_size,
-                      args.steps, args.blocks)
+    rows = []
+    for requested in counts:
+        step = numpy_step(args.net, x, y, args.batch_size, requested)
+        try:
+            ours = time_epoch(step, args.batch_size, args.steps, args.blocks)
+        finally:
+            step.close()
+        rows.append({"workers_requested": requested, "workers": step.workers,
+                     "extrapolated_from_steps": ours["steps_timed"],
+                     "s_per_step": ours["s_per_step"], "s_per_epoch": ours["s_per_epoch"],
+                     "images_per_s": ours["images_per_s"],
+                     "cpu_s_per_epoch": ours["cpu_s_per_epoch"],
+                     "block_s_per_epoch": ours["block_s_per_epoch"]})
     report = {"net": args.net, "optimizer": recipe.optimizer, "batch_size": args.batch_size,
-              "data": data,
-              "threads": threads, "workers": workers, "extrapolated_from_steps": ours["steps_timed"],
-              "s_per_step": ours["s_per_step"], "s_per_epoch": ours["s_per_epoch"],
-              "images_per_s": ours["images_per_s"], "cpu_s_per_epoch": ours["cpu_s_per_epoch"],
-              "block_s_per_epoch": ours["block_s_per_epoch"],
+              "data": data, "threads": threads,
               "peak_rss_mb": peak_rss_mb()}     # before torch is imported
     if args.compare_torch:
-        torch_threads = args.workers or threads
-        theirs = time_epoch(torch_step(args.net, x, y, args.batch_size, torch_threads),
-                            args.batch_size, args.steps, args.blocks)
-        report.update(torch_version=torch_version, torch_threads=torch_threads,
-                      torch_s_per_epoch=theirs["s_per_epoch"],
-                      torch_images_per_s=theirs["images_per_s"],
-                      torch_cpu_s_per_epoch=theirs["cpu_s_per_epoch"],
-                      ratio=ours["s_per_epoch"] / theirs["s_per_epoch"],
-                      cpu_ratio=ours["cpu_s_per_epoch"] / theirs["cpu_s_per_epoch"])
+        report["torch_version"] = torch_version
+        for row in rows:
+            # torch on as many threads as workers were asked for (the cores without --workers)
+            row["torch_threads"] = row["workers_requested"] if args.scaling or args.workers \
+                else threads
+            theirs = time_epoch(torch_step(args.net, x, y, args.batch_size, row["torch_threads"]),
+                                args.batch_size, args.steps, args.blocks)
+            row.update(torch_s_per_epoch=theirs["s_per_epoch"],
+                       torch_images_per_s=theirs["images_per_s"],
+                       torch_cpu_s_per_epoch=theirs["cpu_s_per_epoch"],
+                       ratio=row["s_per_epoch"] / theirs["s_per_epoch"],
+                       cpu_ratio=row["cpu_s_per_epoch"] / theirs["cpu_s_per_epoch"])
+    if args.scaling:
+        report["scaling"] = rows
+    else:
+        report.update(rows[0])
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{args.net}, batch {args.batch_size}, {data} data, {threads} cores, "
-          f"{workers} worker{'s' if workers > 1 else ''}: "
-          f"timed {ours['steps_timed']} {recipe.optimizer} steps in {args.blocks} blocks, extrapolated to "
-          f"{EPOCH_IMAGES} images")
-    print(f"  numpy: {ours['s_per_epoch']:.2f} s/epoch (median block), "
-          f"{ours['images_per_s']:.0f} images/s, CPU {ours['cpu_s_per_epoch']:.2f} s/epoch, "
-          f"peak RSS {report['peak_rss_mb']:.0f} MB")
-    if args.compare_torch:
-        print(f"  torch {torch_version} ({report['torch_threads']} thread"
-              f"{'s' if report['torch_threads'] > 1 else ''}): "
-              f"{report['torch_s_per_epoch']:.2f} s/epoch, "
-              f"{report['torch_images_per_s']:.0f} images/s, "
-              f"CPU {report['torch_cpu_s_per_epoch']:.2f} s/epoch")
-        print(f"  ratio numpy/torch: {report['ratio']:.2f} (CPU time: {report['cpu_ratio']:.2f})")
+    if args.scaling:
+        _print_scaling(report, recipe.optimizer, args)
+    else:
+        _print_one(report, recipe.optimizer, args)
     return 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _print_one(r: dict, optimizer: str, args) -> None:
+    print(f"{args.net}, batch {args.batch_size}, {r['data']} data, {r['threads']} cores, "
+          f"{_plural(r['workers'], 'worker')}: timed {r['extrapolated_from_steps']} "
+          f"{optimizer} steps in {args.blocks} blocks, extrapolated to {EPOCH_IMAGES} images")
+    print(f"  numpy: {r['s_per_epoch']:.2f} s/epoch (median block), "
+          f"{r['images_per_s']:.0f} images/s, CPU {r['cpu_s_per_epoch']:.2f} s/epoch, "
+          f"peak RSS {r['peak_rss_mb']:.0f} MB")
+    if args.compare_torch:
+        print(f"  torch {r['torch_version']} ({_plural(r['torch_threads'], 'thread')}): "
+              f"{r['torch_s_per_epoch']:.2f} s/epoch, {r['torch_images_per_s']:.0f} images/s, "
+              f"CPU {r['torch_cpu_s_per_epoch']:.2f} s/epoch")
+        print(f"  ratio numpy/torch: {r['ratio']:.2f} (CPU time: {r['cpu_ratio']:.2f})")
+
+
+def _print_scaling(r: dict, optimizer: str, args) -> None:
+    rows = r["scaling"]
+    print(f"{args.net}, batch {args.batch_size}, {r['data']} data, {r['threads']} cores: "
+          f"timed {rows[0]['extrapolated_from_steps']} {optimizer} steps in {args.blocks} "
+          f"blocks per row, extrapolated to {EPOCH_IMAGES} images; seconds per epoch, "
+          "wall (CPU)")
+    torch = args.compare_torch
+    print("| workers | numpy | speed-up |" + (f" torch {r['torch_version']} | numpy/torch |"
+                                              if torch else ""))
+    print("|---|---|---|" + ("---|---|" if torch else ""))
+    one = rows[0]["s_per_epoch"]
+    for row in rows:
+        used = row["workers"]
+        who = str(row["workers_requested"]) + ("" if used == row["workers_requested"]
+                                               else f" ({used} run, one per core)")
+        line = (f"| {who} | {row['s_per_epoch']:.2f} ({row['cpu_s_per_epoch']:.2f}) | "
+                f"{one / row['s_per_epoch']:.2f}x |")
+        if torch:
+            line += (f" {row['torch_s_per_epoch']:.2f} ({row['torch_cpu_s_per_epoch']:.2f}) "
+                     f"on {_plural(row['torch_threads'], 'thread')} | {row['ratio']:.2f} |")
+        print(line)
+    print(f"peak RSS {r['peak_rss_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

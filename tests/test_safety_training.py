@@ -219,6 +219,68 @@ def test_ctrl_c_in_the_first_epoch_says_no_checkpoint_exists(slow_data, tmp_path
     assert sorted(os.listdir(out)) == ["run.json"]
 
 
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _gone(pid, timeout=10.0):
+    """True once process ``pid`` has ended (a zombie awaiting its reaper counts as ended)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores for 2 workers")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_a_signal_mid_epoch_with_two_workers_leaves_no_process_and_keeps_the_checkpoint(
+        slow_data, tmp_path, sig):
+    """--workers 2 runs a shard in a worker process: Ctrl-C or SIGTERM in epoch 2 or later
+    still gives one line, exit 130 and the last checkpoint; after that or kill -9 no worker
+    lives on (they would hold the test's pipes open) and /dev/shm gains nothing."""
+    out = tmp_path / "run"
+    shm = set(os.listdir("/dev/shm"))
+    proc = subprocess.Popen([sys.executable, str(TRAIN), "--net", "lenet5", "--epochs", "100",
+                             "--batch-size", "16", "--workers", "2", "--train-limit", "640",
+                             "--test-limit", "16", "--data-dir", str(slow_data), "--out",
+                             str(out), "--no-progress"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.time() + 120
+    while not ((out / "checkpoint.npz").exists() and _children(proc.pid)) \
+            and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)                         # into the next epoch
+    workers = _children(proc.pid)
+    assert len(workers) == 1, workers
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert all(_gone(pid) for pid in workers)
+    assert set(os.listdir("/dev/shm")) <= shm
+    assert not [n for n in os.listdir(out) if n.endswith(".tmp")]
+    from training import read_npz
+    kept = read_npz(str(out / "checkpoint.npz"))["epoch"]
+    assert kept >= 1
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        return
+    assert proc.returncode == 130
+    lines = [x for x in stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, stderr
+    assert f"checkpoint.npz after epoch {kept}/100 is intact" in lines[0]
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == kept
+
+
 def test_resume_before_the_first_checkpoint_starts_over(runs, tmp_path):
     """run.json alone (Ctrl-C in epoch 1): --resume trains from scratch, same weights."""
     out = tmp_path / "run"

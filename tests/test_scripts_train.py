@@ -109,6 +109,21 @@ def test_bench_json_small(tmp_path, fake_mnist_dir):
     assert report["extrapolated_from_steps"] == 4 and report["optimizer"] == "adam"
 
 
+def test_bench_scaling_times_one_two_and_four_workers(fake_mnist_dir):
+    r = run(BENCH, "--net", "fc2", "--steps", "2", "--blocks", "1", "--scaling", "--json",
+            "--data-dir", fake_mnist_dir)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    rows = report["scaling"]
+    assert [row["workers_requested"] for row in rows] == [1, 2, 4]
+    assert [row["workers"] for row in rows] == [min(w, report["threads"]) for w in (1, 2, 4)]
+    assert all(row["s_per_epoch"] > 0 and row["cpu_s_per_epoch"] > 0 for row in rows)
+    r = run(BENCH, "--scaling", "--workers", "2")
+    assert r.returncode == 2
+    assert error_lines(r.stderr) == ["bench_train.py: error: argument --workers: not allowed "
+                                     "with argument --scaling (see --help)"]
+
+
 def test_bench_times_the_1998_recipe(fake_mnist_dir):
     r = run(BENCH, "--net", "lenet5-1998", "--steps", "4", "--blocks", "2", "--json",
             "--data-dir", fake_mnist_dir)

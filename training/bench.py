@@ -6,6 +6,7 @@ nothing trains or renders with them.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -33,7 +34,7 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
         ``s_per_step`` (median over blocks), ``s_per_epoch`` (= s_per_step * 60000 /
         batch_size), ``images_per_s``, ``block_s_per_epoch`` (one estimate per block),
         ``cpu_s_per_epoch``: the median block's CPU time of the whole process (all its
-        threads), extrapolated alike. On a machine shared with other work, CPU time
+        threads) and its worker processes (:func:`cpu_s`), extrapolated alike. On a machine shared with other work, CPU time
         varies far less than wall time (with one thread per core and the cores free, the
         two agree).
     """
@@ -42,11 +43,11 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
     per_block = max(1, steps // blocks)
     estimates, cpu = [], []
     for _ in range(blocks):
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0 = time.perf_counter(), cpu_s()
         for _ in range(per_block):
             step()
         estimates.append((time.perf_counter() - t0) / per_block)
-        cpu.append((time.process_time() - c0) / per_block)
+        cpu.append((cpu_s() - c0) / per_block)
     s_step = statistics.median(estimates)
     s_epoch = s_step * EPOCH_IMAGES / batch_size
     return {"s_per_step": s_step, "s_per_epoch": s_epoch,
@@ -55,12 +56,33 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
             "block_s_per_epoch": [e * EPOCH_IMAGES / batch_size for e in estimates]}
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and of its live child processes (the shards' workers,
+    read from /proc on Linux: elsewhere this process alone)."""
+    total = time.process_time()
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as f:
+            children = f.read().split()
+    except OSError:
+        return total
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:         # ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick    # utime, stime
+    return total
+
+
 def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, workers: int,
                seed: int = 0):
     """A closure running one training step of our network on the next batch of (x, y) as
     ``train.py --net NET`` would (its default activation, init and optimiser: Adam, or SDLM
-    for lenet5-1998), split over ``workers`` threads as the trainer does
-    (:class:`training.step.ShardedStep`).
+    for lenet5-1998), split over ``workers`` processes as the trainer does
+    (:class:`training.step.ShardedStep`). The closure's ``workers`` is the number of
+    workers used (at most one per core), and its ``close()`` stops them.
 
     SDLM's curvature estimates come at the rate of a pass after the first (every
     ``refresh_steps`` steps, 6,400 patterns); the first pass estimates 10x as often (see
@@ -82,6 +104,7 @@ def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, wor
         sharded(opt, x[idx], y[idx])
         opt.step()
 
+    step.workers, step.close = sharded.workers, sharded.close
     return step
 
 

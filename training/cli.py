@@ -19,7 +19,7 @@ from safeio.cli import ArgumentParser, existing_dir
 from .config import (AUGMENT_DEFAULTS, DEFAULT_EPOCHS, DEFAULT_EPOCHS_AUGMENTED, DEFAULT_INIT,
                      DEFAULT_LR, DEFAULT_WEIGHT_DECAY, DISTORTED_MU, TrainConfig)
 from .rundir import CHECKPOINT, RUN_INFO
-from .step import MAX_WORKERS, MIN_SHARD
+from .step import MIN_SHARD
 
 # Flags that define a run; with --resume they come from the checkpoint instead.
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
@@ -86,8 +86,8 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
                    help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="threads per step, each on a shard of the batch (default: one per "
-                   f"core, at most {MAX_WORKERS}, shards of >= {MIN_SHARD} images)")
+                   help="processes per step, each on a shard of the batch, at most one per "
+                   f"core (default: one per core, shards of >= {MIN_SHARD} images)")
     p.add_argument("--out", metavar="RUN_DIR", help="run directory (default runs/<net>-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR")
     p.add_argument("--train-limit", type=int, metavar="N", help="use the first N training images")

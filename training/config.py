@@ -79,7 +79,7 @@ class TrainConfig:
     and ``activation`` set to None "the default for the net" (:data:`NET_DEFAULTS`), and a
     distortion set to None "none, or the net's with ``augment``" (:data:`AUGMENT_DEFAULTS`);
     all are filled in by :meth:`resolved`;
-    ``workers=None`` (threads per step, see :mod:`training.step`) means one per core.
+    ``workers=None`` (processes per step, see :mod:`training.step`) means one per core.
     """
     net: str = "lenet5"
     activation: str | None = None

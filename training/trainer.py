@@ -254,6 +254,7 @@ class Trainer:
                 bar.write(_epoch_line(record, cfg.epochs))
         finally:
             bar.close()
+            self.step.close()   # the shards' worker processes (started again if fit resumes)
         return self._finish()
 
     def _drop_newer_than_checkpoint(self) -> None:
