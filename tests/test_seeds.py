@@ -60,11 +60,12 @@ def test_summary_and_markdown():
     rows = [{"seed": s, "run_dir": f"seed-{s}", "status": "done", "test_error": e, "epochs": 20,
              "train_wall_s": 226.4} for s, e in enumerate([0.0092, 0.0098, 0.0117])]
     rows.append({"seed": 3, "run_dir": "seed-3", "status": "unfinished", "epochs_done": 4})
-    text = markdown({"name": "t", "train_args": ["--net", "lenet5-1998"], "seeds_text": "0-3",
-                     "rows": rows, "summary": stats, "train_wall_s": 679.2, "wall_s": 400.0,
-                     "jobs": 2, "blas_threads": 1, "commit": "abc",
-                     "environment": {"blas": [{"library": "openblas", "threads": 1}]},
-                     "command": "python scripts/seeds.py"})
+    table = {"name": "t", "train_args": ["--net", "lenet5-1998"], "seeds_text": "0-3",
+             "rows": rows, "summary": stats, "train_wall_s": 679.2, "wall_s": 400.0,
+             "jobs": 2, "blas_threads": 1, "commit": "abc",
+             "environment": {"blas": [{"library": "openblas", "threads": 1}]},
+             "command": "python scripts/seeds.py"}
+    text = markdown(table)
     assert "| 0 | 0.92 % | 20 | 226 s | seed-0 |" in text
     assert "| 3 | not finished (4 epochs) |  |  | seed-3 |" in text
     assert ("median 0.98 %, mean 1.02 % (sample std 0.13 %), min 0.92 %, max 1.17 %"
@@ -72,6 +73,9 @@ def test_summary_and_markdown():
     assert "Closest to the median: seed 1 (0.98 %), the run to ship" in text
     assert "3 of 4 finished" in text and "OPENBLAS_NUM_THREADS=1 python scripts/train.py" in text
     assert "commit abc." in text and "(2 at once, 1 BLAS thread each)" in text
+    # a hash is cut to 10 digits, a run from a changed tree says so in full
+    rows[0]["commit"], rows[1]["commit"] = "uncommitted", "29df75453f841ff304a6"
+    assert "commit 29df75453f, uncommitted (the seeds were" in markdown(table)
 
 
 def test_median_seed_is_the_typical_run_not_the_best():

@@ -175,6 +175,11 @@ def median_seed(rows: list[dict]) -> int | None:
     return min(done, key=lambda r: (abs(r["test_error"] - mid), r["seed"]))["seed"]
 
 
+def _short(commit: str) -> str:
+    """A hash cut to 10 digits; anything else (``uncommitted``) as it is."""
+    return commit[:10] if all(c in "0123456789abcdef" for c in commit) else commit
+
+
 def _pct(v) -> str:
     return f"{100 * v:.2f} %"
 
@@ -227,7 +232,8 @@ def markdown(table: dict) -> str:
                + ").")
     out.append("")
     env_var = _threads_variable(table["environment"])
-    commits = sorted({r["commit"][:10] for r in rows if r.get("commit")}) or [table["commit"][:10]]
+    commits = sorted({_short(r["commit"]) for r in rows if r.get("commit")}) \
+        or [_short(table["commit"])]
     out.append(f"Environment: {describe(table['environment'])}; commit {', '.join(commits)}"
                + (" (the seeds were trained at different commits)" if len(commits) > 1 else "")
                + ". A seed re-trains byte for byte "
