@@ -101,3 +101,16 @@ def render_gif(argv):
     from recipes import render
     parser, _ = gif_parser()
     return render(parser.parse_args(argv))
+
+
+def decoded_view(argv, out):
+    """Write ``make_gif.py ARGV`` to ``out`` and decode it: (frames, Animation), after
+    checking what every view must be: <= 500 KB, <= 880 px wide, one delay per frame."""
+    from viz.readback import read_gif
+    r = make_gif(argv + ["--out", str(out)])
+    assert r["bytes"] <= 500 * 1024
+    frames, delays, _ = read_gif(out)
+    anim = render_gif(argv)
+    assert len(frames) == len(anim) and delays == anim.delays()
+    assert frames[0].shape[1] <= 880
+    return frames, anim

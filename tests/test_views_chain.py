@@ -12,8 +12,8 @@ from training.chain import chain_rule, column, strongest_target
 from training.features import prepare_unit_image
 from viz.chain_gif import HEADER, product_shown, sig
 from viz.inputs import load_image
-from viz.readback import read_gif, read_map
-from conftest import make_gif, render_gif
+from viz.readback import read_map
+from conftest import decoded_view, make_gif
 
 LENET = Path(__file__).resolve().parents[1] / "models" / "lenet5.npz"
 
@@ -108,13 +108,7 @@ def test_the_top_layers_sum_over_their_840_paths_literally(net):
 
 def test_chain_rule_gif_reads_back(tmp_path, net):
     argv = ["chain-rule", "--weight", "2,0,3,1"]
-    out = tmp_path / "c.gif"
-    r = make_gif(argv + ["--out", str(out)])
-    assert r["bytes"] <= 500 * 1024
-    frames, delays, _ = read_gif(out)
-    anim = render_gif(argv)
-    assert len(frames) == len(anim) and delays == anim.delays()
-    assert frames[0].shape[1] <= 880
+    frames, anim = decoded_view(argv, tmp_path / "c.gif")
     model, x, label = net
     tr = chain_rule(model, x, label, ("weight", (2, 0, 3, 1)))
     # the maps beside the rows are the backward pass's gradients, read back by colour

@@ -11,8 +11,8 @@ from training import load_model
 from training.features import prepare_unit_image
 from training.receptive import PAPER, receptive_field, strongest_unit
 from viz.inputs import load_image
-from viz.readback import read_gif, read_map
-from conftest import make_gif, render_gif
+from viz.readback import read_map
+from conftest import decoded_view, make_gif
 
 LENET = Path(__file__).resolve().parents[1] / "models" / "lenet5.npz"
 
@@ -80,13 +80,7 @@ def test_c1_field_is_its_kernel_and_deeper_fields_are_the_derivative(net):
 
 def test_receptive_field_gif_reads_back(tmp_path, net):
     argv = ["receptive-field", "--layer", "c3", "--unit", "5,3,3"]
-    out = tmp_path / "f.gif"
-    r = make_gif(argv + ["--out", str(out)])
-    assert r["bytes"] <= 500 * 1024
-    frames, delays, _ = read_gif(out)
-    anim = render_gif(argv)
-    assert len(frames) == len(anim) and delays == anim.delays()
-    assert frames[0].shape[1] <= 880
+    frames, anim = decoded_view(argv, tmp_path / "f.gif")
     model, x = net
     rf = receptive_field(model, x, "c3", (5, 3, 3))
     g, xy, cell, sc = anim.layout["maps"][-1]["erf"]

@@ -10,7 +10,7 @@ import ops
 from ops.matrix import conv_matrix, conv_patches, transpose_matrix
 from viz.arith import number
 from viz.readback import read_gif, read_map
-from conftest import make_gif, render_gif
+from conftest import decoded_view, make_gif, render_gif
 
 # (stride, padding, dilation, groups, channels, filters)
 GEOMETRIES = [(1, 0, 1, 1, 1, 1), (2, 1, 1, 1, 2, 3), (1, "same", 2, 2, 2, 4), (2, 2, 1, 1, 3, 2),
@@ -100,13 +100,7 @@ def _sum_of(working):
     ["im2col", "--kernel", "random", "--input", "toy:0:6", "--stride", "2"],
     ["im2col", "--channels", "2", "--kernel", "sobel-x,sobel-y", "--input", "toy:1:4"]])
 def test_im2col_gif_shows_the_patch_matrix_and_the_product(tmp_path, argv):
-    out = tmp_path / "m.gif"
-    r = make_gif(argv + ["--out", str(out)])
-    assert r["bytes"] <= 500 * 1024
-    frames, delays, _ = read_gif(out)
-    anim = render_gif(argv)
-    assert len(frames) == len(anim) and delays == anim.delays()
-    assert frames[0].shape[1] <= 880
+    frames, anim = decoded_view(argv, tmp_path / "m.gif")
     if argv == ["im2col"]:     # the op, run again here: the GIF's matrices are its own
         from viz.inputs import toy_image
         w = np.array([[0, 1, 2], [2, 2, 0], [0, 1, 2]], np.float32)[None, None]

@@ -10,8 +10,8 @@ from training import load_model
 from training.features import prepare_unit_image
 from training.network import network_stages
 from viz.inputs import load_image
-from viz.readback import read_gif, read_map
-from conftest import make_gif, render_gif
+from viz.readback import read_map
+from conftest import decoded_view, make_gif
 
 LENET = Path(__file__).resolve().parents[1] / "models" / "lenet5.npz"
 
@@ -29,13 +29,7 @@ def test_stages_are_the_models_layers():
 
 
 def test_network_gif_reads_back(tmp_path):
-    out = tmp_path / "n.gif"
-    r = make_gif(["network", "--out", str(out)])
-    assert r["bytes"] <= 500 * 1024
-    frames, delays, _ = read_gif(out)
-    anim = render_gif(["network"])
-    assert len(frames) == len(anim) and delays == anim.delays()
-    assert frames[0].shape[1] <= 880
+    frames, anim = decoded_view(["network"], tmp_path / "n.gif")
     model, config = load_model(str(LENET))
     x = prepare_unit_image(load_image("default").image, config.normalize)
     stages, probs = network_stages(model, x)
