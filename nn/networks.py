@@ -1,4 +1,5 @@
-"""The networks: ``fc2``, ``cnn``, ``lenet5`` and ``lenet5-1998`` (:mod:`nn.lenet1998`).
+"""The networks: ``fc2``, ``cnn``, ``lenet5``, ``lenet5-wide`` and ``lenet5-1998``
+(:mod:`nn.lenet1998`).
 
 All take 28x28 single-channel images (N, 1, 28, 28) and return 10 logits (N, 10).
 Each hidden layer is followed by the chosen activation; the last layer gives logits
@@ -14,7 +15,7 @@ from .init import INITS
 from .layers import ACTIVATIONS, Conv2d, Flatten, Linear, MaxPool2d, activation
 from .lenet1998 import lenet5_1998
 
-NETS = ("fc2", "cnn", "lenet5", "lenet5-1998")
+NETS = ("fc2", "cnn", "lenet5", "lenet5-wide", "lenet5-1998")
 
 
 def _check(activation_name: str, init: str, dtype) -> np.dtype:
@@ -96,18 +97,45 @@ def lenet5(activation_name: str = "relu", init: str = "he", *, rng: np.random.Ge
     )
 
 
+def lenet5_wide(activation_name: str = "relu", init: str = "he", *, rng: np.random.Generator,
+                dtype=np.float32) -> Sequential:
+    """LeNet-5's layout widened to 20 and 50 maps, with one hidden layer of 90: 98,570
+    parameters, under the 100k of Fashion-MNIST's small-net benchmark entries.
+
+    On Fashion-MNIST LeNet-5 fits its training set no better than its test set (92 %
+    running training accuracy with shifts): it lacks capacity, mostly in its 6 first-layer
+    maps. Widening the convolutions (the layout of Caffe's LeNet, 20-50) costs about 2x
+    LeNet-5's time a step; the hidden layer is cut from 500 to 90 to stay under 100k.
+
+    Shapes: (N,1,28,28) -> C1 (N,20,24,24) -> S2 (N,20,12,12) -> C3 (N,50,8,8)
+    -> S4 (N,50,4,4) -> (N,800) -> F5 (N,90) -> (N,10).
+    """
+    dtype = _check(activation_name, init, dtype)
+    kw = dict(init=init, rng=rng, dtype=dtype)
+    return Sequential(
+        ("c1", Conv2d(1, 20, 5, **kw)), ("a1", activation(activation_name)),
+        ("s2", MaxPool2d(2)),
+        ("c3", Conv2d(20, 50, 5, **kw)), ("a3", activation(activation_name)),
+        ("s4", MaxPool2d(2)),
+        ("flat", Flatten()),
+        ("f5", Linear(50 * 4 * 4, 90, **kw)), ("a5", activation(activation_name)),
+        ("out", Linear(90, 10, **kw)),
+    )
+
+
 def _lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *, modern=(),
                  rng: np.random.Generator, dtype=np.float32):
     dtype = _check(activation_name, init, dtype)
     return lenet5_1998(activation_name, init, modern=modern, rng=rng, dtype=dtype)
 
 
-_BUILDERS = {"fc2": fc2, "cnn": cnn, "lenet5": lenet5, "lenet5-1998": _lenet5_1998}
+_BUILDERS = {"fc2": fc2, "cnn": cnn, "lenet5": lenet5, "lenet5-wide": lenet5_wide,
+             "lenet5-1998": _lenet5_1998}
 
 
 def build_net(name: str, activation_name: str = "relu", init: str = "he", *, modern=(),
               rng: np.random.Generator, dtype=np.float32) -> Sequential:
-    """Build a network by name ("fc2", "cnn", "lenet5" or "lenet5-1998"); ``modern`` swaps
+    """Build a network by name (one of :data:`NETS`); ``modern`` swaps
     parts of lenet5-1998 for the modern LeNet-5's (:data:`nn.lenet1998.MODERN_PARTS`)."""
     if name not in _BUILDERS:
         raise ValueError(f"net must be one of {', '.join(NETS)}, got {name!r}")

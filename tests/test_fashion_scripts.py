@@ -43,6 +43,17 @@ def test_config_records_the_dataset_and_old_files_mean_mnist():
     assert config.dataset == "mnist"
 
 
+def test_flip_is_a_distortion_that_old_files_did_not_use():
+    from training.cli import parse
+    _, cfg = parse(["--net", "lenet5-wide", "--dataset", "fashion-mnist", "--flip"])
+    assert cfg.flip is True and cfg.augmented and cfg.augment is False
+    assert cfg.epochs == 30                       # augmented runs' default length
+    assert parse([])[1].flip is False and not parse([])[1].augmented
+    assert TrainConfig.from_dict({"net": "lenet5"}).flip is False
+    with pytest.raises(ValueError, match="flip='yes': expected true or false"):
+        TrainConfig(flip="yes").resolved()
+
+
 def test_train_records_the_dataset_and_evaluate_reads_it(tmp_path, fake_mnist_dir):
     out = tmp_path / "run"
     r = run("train.py", "--net", "fc2", "--dataset", "fashion-mnist", "--epochs", "1",

@@ -27,7 +27,7 @@ def numeric(net, x, y, array, index):
 
 
 @pytest.mark.parametrize("name,act", [("lenet5", "relu"), ("lenet5", "tanh"), ("fc2", "sigmoid"),
-                                      ("fc2", "relu"), ("cnn", "relu")])
+                                      ("fc2", "relu"), ("cnn", "relu"), ("lenet5-wide", "relu")])
 def test_network_gradients_match_finite_differences(name, act):
     rng = np.random.default_rng(1)
     net = build_net(name, act, "glorot", rng=rng, dtype=np.float64)

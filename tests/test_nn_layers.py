@@ -81,6 +81,15 @@ def test_lenet5_architecture():
     assert build_net("fc2", rng=np.random.default_rng(0)).num_parameters() == 784 * 300 + 300 + 3010
 
 
+def test_lenet5_wide_stays_under_100k_parameters():
+    net = build_net("lenet5-wide", rng=np.random.default_rng(0))
+    shapes = {n: p.shape for n, p in net.named_parameters()}
+    assert shapes["c1.weight"] == (20, 1, 5, 5) and shapes["c3.weight"] == (50, 20, 5, 5)
+    assert shapes["f5.weight"] == (90, 800) and shapes["out.weight"] == (10, 90)
+    assert net.num_parameters() == 98570 < 100_000
+    assert net.forward(np.zeros((3, 1, 28, 28), np.float32)).shape == (3, 10)
+
+
 @pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid"])
 def test_networks_take_activation(act):
     net = build_net("cnn", act, rng=np.random.default_rng(0))

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from training import affine_sample, augment_batch, random_affine, random_shift
+from training.augment import random_flip
 from training.data import background_value, prepare_images, MNIST_MEAN, MNIST_STD
 
 
@@ -35,6 +36,28 @@ def test_random_shift_moves_each_sample_within_range():
 def test_random_shift_zero_is_identity():
     x = np.ones((2, 1, 4, 4), np.float32)
     assert random_shift(x, 0, np.random.default_rng(0)) is x
+
+
+def test_random_flip_mirrors_about_half_the_images_and_nothing_else():
+    x = np.random.default_rng(0).standard_normal((400, 2, 5, 6)).astype(np.float32)
+    out = random_flip(x, np.random.default_rng(3))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    mirrored = []
+    for n in range(len(x)):
+        same, flipped = np.array_equal(out[n], x[n]), np.array_equal(out[n], x[n, :, :, ::-1])
+        assert same != flipped, n                  # exactly one of the two
+        mirrored.append(flipped)
+    assert 160 < sum(mirrored) < 240               # each with probability 1/2
+
+
+def test_augment_batch_without_flip_draws_the_same_numbers_as_before_it_existed():
+    x = np.random.default_rng(0).standard_normal((8, 1, 28, 28)).astype(np.float32)
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    np.testing.assert_array_equal(augment_batch(x, a, shift=2, flip=False),
+                                  random_shift(x, 2, b))
+    assert a.random() == b.random()
+    flipped = augment_batch(x, np.random.default_rng(4), flip=True)
+    assert not np.array_equal(flipped, x)
 
 
 def test_affine_identity_and_quarter_turn():

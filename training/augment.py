@@ -1,4 +1,5 @@
-"""Batch-vectorised data augmentation: random shifts, rotations/scalings and elastic distortions.
+"""Batch-vectorised data augmentation: random shifts, rotations/scalings, elastic distortions
+and horizontal flips.
 
 Both work on a whole batch at once with fancy indexing (no Python loop over samples).
 Pixels that come from outside the image are filled with ``fill`` (the input value of a
@@ -8,6 +9,14 @@ black pixel, see :func:`training.data.background_value`).
 from __future__ import annotations
 
 import numpy as np
+
+
+def random_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mirror a random half of the images left to right (each with probability 1/2), as
+    ``torchvision.transforms.RandomHorizontalFlip``; for data whose classes are mirror
+    symmetric, such as Fashion-MNIST's clothes, not digits."""
+    flip = rng.random(x.shape[0]) < 0.5
+    return np.where(flip[:, None, None, None], x[..., ::-1], x)
 
 
 def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator,
@@ -168,9 +177,13 @@ def random_affine(x: np.ndarray, max_degrees: float, max_scale: float,
 
 def augment_batch(x: np.ndarray, rng: np.random.Generator, *, shift: int = 0,
                   rotate: float = 0.0, scale: float = 0.0, elastic: float = 0.0,
-                  shear: float = 0.0, squeeze: float = 0.0, fill: float = 0.0) -> np.ndarray:
-    """Apply the elastic part, the affine part, then the shift (each if any) to a batch
-    (N, C, H, W)."""
+                  shear: float = 0.0, squeeze: float = 0.0, flip: bool = False,
+                  fill: float = 0.0) -> np.ndarray:
+    """Apply the flip, the elastic part, the affine part, then the shift (each if any) to a
+    batch (N, C, H, W). Without ``flip`` no random number is drawn for it, so runs made
+    before it existed draw the same numbers."""
+    if flip:
+        x = random_flip(x, rng)
     x = elastic_distort(x, elastic, rng, fill=fill)
     x = random_affine(x, rotate, scale, rng, fill, shear, squeeze)
     return random_shift(x, shift, rng, fill)

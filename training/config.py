@@ -45,7 +45,7 @@ DISTORTED_MU = {"lenet5-1998": 0.1}
 DISTORTIONS = ("rotate", "scale", "elastic", "shear", "squeeze")
 # What a run file written before a field existed ran with (older files lack the field).
 LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
-                   "squeeze": 0.0}
+                   "squeeze": 0.0, "flip": False}
 
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
@@ -97,6 +97,7 @@ class TrainConfig:
     elastic: float | None = None
     shear: float | None = None
     squeeze: float | None = None
+    flip: bool = False              # random horizontal flips (for clothes, not digits)
     normalize: bool = True
     seed: int = 0
     workers: int | None = None
@@ -184,6 +185,8 @@ class TrainConfig:
         for name in ("scale", "shear", "squeeze"):
             if not (0 <= getattr(self, name) < 1):
                 bad(name, "a fraction in [0, 1)")
+        if not isinstance(self.flip, bool):
+            bad("flip", "true or false")
         if not (0 <= self.elastic and math.isfinite(self.elastic)):
             bad("elastic", "a displacement scale alpha >= 0 (pixels; 34 in Simard et al. 2003)")
         if not (isinstance(self.warmup, (int, float)) and 0 <= self.warmup <= self.epochs):
@@ -200,7 +203,8 @@ class TrainConfig:
     @property
     def augmented(self) -> bool:
         """Whether training batches are distorted at all."""
-        return bool(self.augment) or any((getattr(self, name) or 0) > 0 for name in DISTORTIONS)
+        return (bool(self.augment) or self.flip is True
+                or any((getattr(self, name) or 0) > 0 for name in DISTORTIONS))
 
     def to_dict(self) -> dict:
         return asdict(self)

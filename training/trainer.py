@@ -300,7 +300,7 @@ class Trainer:
             if augment:
                 xb = augment_batch(xb, self.rng, shift=SHIFT_PIXELS if cfg.augment else 0,
                                    rotate=cfg.rotate, scale=cfg.scale, elastic=cfg.elastic,
-                                   shear=cfg.shear, squeeze=cfg.squeeze,
+                                   shear=cfg.shear, squeeze=cfg.squeeze, flip=cfg.flip,
                                    fill=self.fill)
             loss, logits = self.step(opt, xb, yb)
             norms = [float(np.linalg.norm(p.grad.ravel())) for _, p in named]
