@@ -108,6 +108,9 @@ def numpy_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, wor
     return step
 
 
+TORCH_TWINS = ("fc2", "cnn", "lenet5", "lenet5-wide")     # nets torch_net can build
+
+
 def torch_net(name: str):
     """The torch twin of ``nn.build_net(name)`` with ReLU (same layers and shapes)."""
     import torch.nn as tnn
@@ -123,7 +126,11 @@ def torch_net(name: str):
                               tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
                               tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
                               tnn.Linear(84, 10))
-    raise ValueError(f"net must be one of fc2, cnn, lenet5, got {name!r}")
+    if name == "lenet5-wide":
+        return tnn.Sequential(tnn.Conv2d(1, 20, 5), tnn.ReLU(), tnn.MaxPool2d(2),
+                              tnn.Conv2d(20, 50, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+                              tnn.Linear(800, 90), tnn.ReLU(), tnn.Linear(90, 10))
+    raise ValueError(f"net must be one of {', '.join(TORCH_TWINS)}, got {name!r}")
 
 
 def torch_step(net_name: str, x: np.ndarray, y: np.ndarray, batch_size: int, threads: int,
