@@ -62,8 +62,8 @@ def test_training_learns_and_writes_run_files(tmp_path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_resume_equals_uninterrupted(tmp_path, workers):
-    cfg = config(augment=True, rotate=10.0, scale=0.1, optimizer="momentum", lr=0.02,
-                 schedule="cosine", clip=5.0, workers=workers)
+    cfg = config(augment=True, rotate=10.0, scale=0.1, flip=True, optimizer="momentum",
+                 lr=0.02, schedule="cosine", clip=5.0, workers=workers)
     straight = Trainer(cfg, TRAIN, TEST, str(tmp_path / "a"), progress=False)
     straight.fit()
 
@@ -80,6 +80,18 @@ def test_resume_equals_uninterrupted(tmp_path, workers):
     la = [json.loads(x) for x in open(tmp_path / "a" / METRICS)]
     lb = [json.loads(x) for x in open(tmp_path / "b" / METRICS)]
     assert [r["train_loss"] for r in la] == pytest.approx([r["train_loss"] for r in lb])
+
+
+def test_flip_is_recorded_and_changes_the_batches(tmp_path):
+    plain = Trainer(config(epochs=1), TRAIN, TEST, str(tmp_path / "a"), progress=False)
+    plain.fit()
+    flipped = Trainer(config(epochs=1, flip=True), TRAIN, TEST, str(tmp_path / "b"),
+                      progress=False)
+    flipped.fit()
+    _, cfg = load_model(str(tmp_path / "b" / WEIGHTS))
+    assert cfg.flip is True and load_model(str(tmp_path / "a" / WEIGHTS))[1].flip is False
+    a, b = weights(plain), weights(flipped)
+    assert any(not np.array_equal(a[n], b[n]) for n in a)
 
 
 def test_interrupt_keeps_last_checkpoint_and_resume_finishes(tmp_path):
