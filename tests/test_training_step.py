@@ -6,7 +6,7 @@ import signal
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from nn import SGD, build_net
 from training.evaluation import predict_logits
@@ -84,14 +84,15 @@ def test_two_workers_agree_with_one_and_give_the_same_bits_every_run():
     assert any((a != b).any() for a, b in zip(results[1, 0], results[2, 0]))    # 2 really ran
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_sharded_predict_gives_one_process_logits_bit_for_bit(workers):
-    """The trainer's test evaluation: each batch of 1,000 in shards of 500, whose logits are
-    those of evaluate.py's one process (float32, as trained), with the weights of now."""
-    model = _net(dtype=np.float32)
+@pytest.mark.parametrize("workers,net", [(1, "lenet5"), (2, "lenet5"), (2, "lenet5-wide")])
+def test_sharded_predict_gives_one_process_logits_bit_for_bit(workers, net):
+    """The trainer's test evaluation: whole batches of 1,000 dealt out to the workers, whose
+    logits are those of one process in batches of 1,000 (float32, as trained; BLAS on one
+    thread here, as in the shards), with the weights of now."""
+    model = build_net(net, rng=np.random.default_rng(0))
     x = np.random.default_rng(2).standard_normal((2300, 1, 28, 28)).astype(np.float32)
     opt = SGD(model.parameters(), 0.1)
-    with ShardedStep(model, workers) as step:
+    with threadpool_limits(limits=1, user_api="blas"), ShardedStep(model, workers) as step:
         np.testing.assert_array_equal(step.predict(x), predict_logits(model, x))
         started = [w.pid for w in _workers()]
         assert len(started) == step.workers - 1
@@ -122,8 +123,8 @@ def test_workers_end_with_close_and_start_again_with_a_larger_batch():
     step(opt, *_batch(4))
     first = _workers()
     assert len(first) == 1
-    step(opt, *_batch(1100))                # shards beyond the shared slots (an evaluation's
-    #                                         500 rows): new workers
+    step(opt, *_batch(2100))                # shards beyond the shared slots (an evaluation's
+    #                                         batch of 1,000): new workers
     assert len(_workers()) == 1 and _workers()[0].pid != first[0].pid
     assert not first[0].is_alive()
     step.close()

@@ -167,15 +167,19 @@ class ShardedStep:
             raise
 
     def predict(self, x: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
-        """Logits of ``x`` in batches of ``batch_size``, each batch split over the workers
-        as a step is. Why: the trainer's test evaluation each epoch was ~20 % of a default
-        lenet5 epoch's wall time, with the other cores idle. With shards of 500 rows the
-        logits equal one process's in batches of 1,000 bit for bit on this machine
-        (tested), so the test errors train.py reports are evaluate.py's."""
-        if self.workers == 1 or len(x) == 0:
+        """Logits of ``x`` in batches of ``batch_size``, whole batches dealt out to the
+        workers in turn. Why: the trainer's test evaluation each epoch was ~20 % of a
+        default lenet5 epoch's wall time, with the other cores idle. Each batch goes
+        through one process whole, as in :func:`training.evaluation.predict_logits` (a
+        batch's size can change the last bit: lenet5's logits at 64 rows differ from those
+        at 1,000), so the logits are that function's with BLAS on one thread, bit for bit.
+        BLAS on more threads, as evaluate.py may run, rounds some nets' products
+        differently in the last bit (lenet5-wide: up to 4e-6, the same 780 errors)."""
+        starts = range(0, max(len(x), 1), batch_size)
+        if self.workers == 1 or len(starts) == 1:
             return np.concatenate([forward_only(self.model, x[i:i + batch_size])
-                                   for i in range(0, max(len(x), 1), batch_size)])
-        pool = self._pool_for(-(-min(batch_size, len(x)) // self.workers), x, None)
+                                   for i in starts])
+        pool = self._pool_for(min(batch_size, len(x)), x, None)
         try:
             return pool.predict(x, batch_size, self.workers)
         except BaseException:
@@ -190,7 +194,7 @@ class ShardedStep:
         if self._pool is None:
             if y is None:       # labels take their shape from the training batches later
                 y = np.zeros(0, dtype=np.intp)
-            rows = max(rows, -(-EVAL_BATCH // self.workers))
+            rows = max(rows, EVAL_BATCH)
             self._pool = _WorkerPool(self.model, self.workers - 1, rows, x, y)
         return self._pool
 
@@ -298,17 +302,17 @@ class _WorkerPool:
     def predict(self, x, batch_size: int, workers: int) -> np.ndarray:
         self._publish()
         outs = []
-        for i in range(0, len(x), batch_size):
-            xb = x[i:i + batch_size]
-            bounds = shard_bounds(len(xb), workers)
+        starts = list(range(0, len(x), batch_size))
+        for r in range(0, len(starts), workers):    # batch r here, r+1... in the workers
+            mine, *theirs = starts[r:r + workers]
             busy = []
-            for (a, b), conn, slot in zip(bounds[1:], self.conns, self.slots):
-                slot[-2][:b - a] = xb[a:b]
-                self._send(conn, ("forward", b - a))
+            for i, conn, slot in zip(theirs, self.conns, self.slots):
+                rows = len(x[i:i + batch_size])
+                slot[-2][:rows] = x[i:i + batch_size]
+                self._send(conn, ("forward", rows))
                 busy.append(conn)
-            a, b = bounds[0]
             with _blas_single_thread():
-                outs.append(forward_only(self.model, xb[a:b]))
+                outs.append(forward_only(self.model, x[mine:mine + batch_size]))
             outs.extend(_answer(conn) for conn in busy)
         return np.concatenate(outs)
 
