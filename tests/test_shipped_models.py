@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # shipped model -> its recipe's seed table under docs/seeds/
 SHIPPED = {"lenet5": "lenet5", "lenet5-augmented": "lenet5-elastic",
-           "lenet5-fashion": "lenet5-fashion", "lenet5-1998": "lenet5-1998"}
+           "lenet5-fashion": "lenet5-wide-fashion", "lenet5-1998": "lenet5-1998"}
 
 
 def _shipped(name):
