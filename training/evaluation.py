@@ -5,20 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from .metrics import confusion_matrix
-from .step import EVAL_BATCH, criterion, forward_only
+from .step import criterion
 
 
-def predict_logits(model, x: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
+def predict_logits(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Logits (N, 10) for inputs x (N, 1, 28, 28), computed in batches."""
-    outs = [forward_only(model, x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+    outs = [model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+    # Forward passes leave caches behind; drop them so evaluation does not hold memory.
+    for layer in getattr(model, "children", {}).values():
+        if hasattr(layer, "cache"):
+            layer.cache = None
     return np.concatenate(outs) if outs else np.zeros((0, 10), dtype=np.float32)
 
 
-def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH,
-                    predict=None) -> dict:
-    """Loss, error and confusion matrix of ``model`` on inputs ``x`` with labels ``y``;
-    ``predict(x, batch_size)`` gives the logits (default :func:`predict_logits`, e.g. a
-    :class:`training.step.ShardedStep`'s ``predict``).
+def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> dict:
+    """Loss, error and confusion matrix of ``model`` on inputs ``x`` with labels ``y``.
 
     Returns
     -------
@@ -26,7 +27,7 @@ def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_
         ``loss`` (the training loss: mean cross-entropy, or the MAP criterion), ``error`` (fraction misclassified), ``n``,
         ``confusion`` ((10, 10) int array, rows = true class).
     """
-    logits = (predict or (lambda x, b: predict_logits(model, x, b)))(x, batch_size)
+    logits = predict_logits(model, x, batch_size)
     loss, _ = criterion(model)[0](logits, y)
     preds = logits.argmax(axis=1)
     return {"loss": float(loss), "error": float(np.mean(preds != y)), "n": int(len(y)),

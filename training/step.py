@@ -24,8 +24,6 @@ import ops
 # cores): 2 shards of 32 beat one batch of 64 (3.40-3.88 against 4.94-5.28 s/epoch), 2 of
 # 16 won only 7-11 % over 32 (5.0-5.4 against 5.5-5.8 s): under the 10 % a split must win.
 MIN_SHARD = 32
-# Images per evaluation batch: evaluate.py's, so that train.py's test error is the same.
-EVAL_BATCH = 1000
 
 _controller = None
 
@@ -65,16 +63,6 @@ def criterion(model):
     if j is None:
         return ops.cross_entropy, ops.cross_entropy_backward
     return (lambda scores, y: ops.map_loss(scores, y, j)), ops.map_loss_backward
-
-
-def forward_only(model, x: np.ndarray) -> np.ndarray:
-    """``model.forward(x)`` without keeping the caches a backward would need (their memory
-    is freed at once)."""
-    out = model.forward(x)
-    for layer in getattr(model, "children", {}).values():
-        if hasattr(layer, "cache"):
-            layer.cache = None
-    return out
 
 
 def train_step(model, optimizer, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -158,45 +146,17 @@ class ShardedStep:
         if self.workers == 1:
             return train_step(self.model, optimizer, x, y)
         bounds = shard_bounds(len(x), self.workers)
-        pool = self._pool_for(max(b - a for a, b in bounds), x, y)
+        rows = max(b - a for a, b in bounds)
+        if self._pool is not None and not self._pool.fits(rows, x, y):
+            self.close()
+        if self._pool is None:
+            self._pool = _WorkerPool(self.model, self.workers - 1, rows, x, y)
         try:
-            return pool.step(x, y, bounds)
+            return self._pool.step(x, y, bounds)
         except BaseException:
             # Workers may be mid-shard: their next answer would be this step's, so they go.
             self.close()
             raise
-
-    def predict(self, x: np.ndarray, batch_size: int = EVAL_BATCH) -> np.ndarray:
-        """Logits of ``x`` in batches of ``batch_size``, whole batches dealt out to the
-        workers in turn. Why: the trainer's test evaluation each epoch was ~20 % of a
-        default lenet5 epoch's wall time, with the other cores idle. Each batch goes
-        through one process whole, as in :func:`training.evaluation.predict_logits` (a
-        batch's size can change the last bit: lenet5's logits at 64 rows differ from those
-        at 1,000), so the logits are that function's with BLAS on one thread, bit for bit.
-        BLAS on more threads, as evaluate.py may run, rounds some nets' products
-        differently in the last bit (lenet5-wide: up to 4e-6, the same 780 errors)."""
-        starts = range(0, max(len(x), 1), batch_size)
-        if self.workers == 1 or len(starts) == 1:
-            return np.concatenate([forward_only(self.model, x[i:i + batch_size])
-                                   for i in starts])
-        pool = self._pool_for(min(batch_size, len(x)), x, None)
-        try:
-            return pool.predict(x, batch_size, self.workers)
-        except BaseException:
-            self.close()
-            raise
-
-    def _pool_for(self, rows: int, x: np.ndarray, y: np.ndarray | None) -> "_WorkerPool":
-        """The worker pool, started (again) with slots for ``rows`` rows, and for an
-        evaluation's shards, if it has none that fit."""
-        if self._pool is not None and not self._pool.fits(rows, x, y):
-            self.close()
-        if self._pool is None:
-            if y is None:       # labels take their shape from the training batches later
-                y = np.zeros(0, dtype=np.intp)
-            rows = max(rows, EVAL_BATCH)
-            self._pool = _WorkerPool(self.model, self.workers - 1, rows, x, y)
-        return self._pool
 
     def close(self) -> None:
         """Stop the worker processes (the next call starts them again)."""
@@ -283,49 +243,25 @@ class _WorkerPool:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
-    def fits(self, rows: int, x: np.ndarray, y: np.ndarray | None) -> bool:
+    def fits(self, rows: int, x: np.ndarray, y: np.ndarray) -> bool:
         cap, x_dtype, y_shape, y_dtype = self.layout
         return (rows <= cap[0] and x.shape[1:] == cap[1:] and x.dtype == x_dtype
-                and (y is None or (y.shape[1:] == y_shape and y.dtype == y_dtype)))
-
-    def _publish(self) -> None:
-        """The model's parameter values into shared memory, for the workers' next job."""
-        for value, p in zip(self.values, self.params):
-            np.copyto(value, p.data)
-
-    def _send(self, conn, job) -> None:
-        try:
-            conn.send(job)
-        except OSError:     # its end of the pipe is closed
-            raise _died() from None
-
-    def predict(self, x, batch_size: int, workers: int) -> np.ndarray:
-        self._publish()
-        outs = []
-        starts = list(range(0, len(x), batch_size))
-        for r in range(0, len(starts), workers):    # batch r here, r+1... in the workers
-            mine, *theirs = starts[r:r + workers]
-            busy = []
-            for i, conn, slot in zip(theirs, self.conns, self.slots):
-                rows = len(x[i:i + batch_size])
-                slot[-2][:rows] = x[i:i + batch_size]
-                self._send(conn, ("forward", rows))
-                busy.append(conn)
-            with _blas_single_thread():
-                outs.append(forward_only(self.model, x[mine:mine + batch_size]))
-            outs.extend(_answer(conn) for conn in busy)
-        return np.concatenate(outs)
+                and y.shape[1:] == y_shape and y.dtype == y_dtype)
 
     def step(self, x, y, bounds):
         model = self.model
-        self._publish()
+        for value, p in zip(self.values, self.params):
+            np.copyto(value, p.data)
         n = len(x)
         weights = [(b - a) / n for a, b in bounds]
         busy = []
         for (a, b), weight, conn, slot in zip(bounds[1:], weights[1:], self.conns, self.slots):
             slot[-2][:b - a] = x[a:b]
             slot[-1][:b - a] = y[a:b]
-            self._send(conn, ("step", b - a, weight))
+            try:
+                conn.send((b - a, weight))
+            except OSError:     # its end of the pipe is closed
+                raise _died() from None
             busy.append((conn, slot))
         a, b = bounds[0]
         with _blas_single_thread():
@@ -369,10 +305,9 @@ def _answer(conn):
 
 
 def _worker(conn, inherited, trainer: int, model, values, slot) -> None:
-    """A worker's life: for each ``("step", rows, weight)`` received, the shard in ``slot``
-    through the model with the current parameter ``values``; its gradients go back in
-    ``slot``, its loss and logits down the pipe. ``("forward", rows)`` sends back the
-    shard's logits alone. Ends on None, when the trainer's end of the pipe
+    """A worker's life: for each ``(rows, weight)`` received, the shard in ``slot`` through
+    the model with the current parameter ``values``; its gradients go back in ``slot``,
+    its loss and logits down the pipe. Ends on None, when the trainer's end of the pipe
     closes, or with the trainer itself (it may be killed mid-shard)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # the trainer handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -392,17 +327,14 @@ def _worker(conn, inherited, trainer: int, model, values, slot) -> None:
                 return
             if job is None:
                 return
-            kind, rows, *weight = job
+            rows, weight = job
             try:
                 for p, value in zip(params, values):
                     np.copyto(p.data, value)
-                if kind == "forward":
-                    answer = forward_only(model, x[:rows])
-                else:
-                    model.zero_grad()
-                    answer = _forward_backward(model, x[:rows], y[:rows], weight[0])
-                    for grad, p in zip(grads, params):
-                        np.copyto(grad, p.grad)
+                model.zero_grad()
+                answer = _forward_backward(model, x[:rows], y[:rows], weight)
+                for grad, p in zip(grads, params):
+                    np.copyto(grad, p.grad)
             except Exception as e:      # sent back and raised in the trainer
                 answer = e
             try:
