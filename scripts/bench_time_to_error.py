@@ -27,7 +27,7 @@ from training.step import usable_cores
 
 
 def main(argv=None) -> int:
-    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__)
     p.add_argument("--net", choices=NETS, default="lenet5", help="network (default lenet5)")
     p.add_argument("--error", type=float, default=0.90, metavar="PCT",
                    help="test error to reach, in percent (default 0.90)")
