@@ -22,6 +22,7 @@ from safeio.cli import EXIT_FAILED, ArgumentParser, existing_dir, run_main
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from nn import NETS
 from training import TrainConfig
+from training.bench import plural
 from training.race import check_portable, first_at, ours, theirs
 from training.step import usable_cores
 
@@ -89,14 +90,10 @@ def main(argv=None) -> int:
     return 0
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
 def _print(r: dict, sides: list[str], pct: float) -> None:
     print(f"{r['net']}, train.py's recipe, {r['epochs']} epochs, seed {r['seed']}, "
-          f"{_plural(r['cores'], 'core')} (numpy_dl: {_plural(r['workers'], 'worker')}"
-          + (f"; torch {r['torch_version']}: {_plural(r['torch_threads'], 'thread')})"
+          f"{plural(r['cores'], 'core')} (numpy_dl: {plural(r['workers'], 'worker')}"
+          + (f"; torch {r['torch_version']}: {plural(r['torch_threads'], 'thread')})"
              if "torch" in r
              else ")"))
     print("| epoch | " + " | ".join(f"{s} test error | {s} wall s" for s in sides) + " |")

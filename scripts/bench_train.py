@@ -21,7 +21,7 @@ import numpy as np
 from mnist import DATASETS, MnistError, load_mnist
 from nn import NETS
 from training import TrainConfig, peak_rss_mb, prepare_images
-from training.bench import EPOCH_IMAGES, numpy_step, time_epoch, torch_step
+from training.bench import EPOCH_IMAGES, numpy_step, plural, time_epoch, torch_step
 from training.step import default_workers, usable_cores
 
 
@@ -124,19 +124,15 @@ def main(argv=None) -> int:
     return 0
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
 def _print_one(r: dict, optimizer: str, args) -> None:
     print(f"{args.net}, batch {args.batch_size}, {r['data']} data, {r['threads']} cores, "
-          f"{_plural(r['workers'], 'worker')}: timed {r['extrapolated_from_steps']} "
+          f"{plural(r['workers'], 'worker')}: timed {r['extrapolated_from_steps']} "
           f"{optimizer} steps in {args.blocks} blocks, extrapolated to {EPOCH_IMAGES} images")
     print(f"  numpy: {r['s_per_epoch']:.2f} s/epoch (median block), "
           f"{r['images_per_s']:.0f} images/s, CPU {r['cpu_s_per_epoch']:.2f} s/epoch, "
           f"peak RSS {r['peak_rss_mb']:.0f} MB")
     if args.compare_torch:
-        print(f"  torch {r['torch_version']} ({_plural(r['torch_threads'], 'thread')}): "
+        print(f"  torch {r['torch_version']} ({plural(r['torch_threads'], 'thread')}): "
               f"{r['torch_s_per_epoch']:.2f} s/epoch, {r['torch_images_per_s']:.0f} images/s, "
               f"CPU {r['torch_cpu_s_per_epoch']:.2f} s/epoch")
         print(f"  ratio numpy/torch: {r['ratio']:.2f} (CPU time: {r['cpu_ratio']:.2f})")
@@ -161,7 +157,7 @@ def _print_scaling(r: dict, optimizer: str, args) -> None:
                 f"{one / row['s_per_epoch']:.2f}x |")
         if torch:
             line += (f" {row['torch_s_per_epoch']:.2f} ({row['torch_cpu_s_per_epoch']:.2f}) "
-                     f"on {_plural(row['torch_threads'], 'thread')} | {row['ratio']:.2f} |")
+                     f"on {plural(row['torch_threads'], 'thread')} | {row['ratio']:.2f} |")
         print(line)
     print(f"peak RSS {r['peak_rss_mb']:.0f} MB")
 

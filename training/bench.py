@@ -56,6 +56,11 @@ def time_epoch(step, batch_size: int, steps: int, blocks: int, warmup: int = 5) 
             "block_s_per_epoch": [e * EPOCH_IMAGES / batch_size for e in estimates]}
 
 
+def plural(n: int, word: str) -> str:
+    """"1 worker", "2 workers": the benchmarks' counts in their printed lines."""
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def cpu_s() -> float:
     """CPU seconds of this process and of its live child processes (the shards' workers,
     read from /proc on Linux: elsewhere this process alone)."""

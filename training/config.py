@@ -203,7 +203,7 @@ class TrainConfig:
     @property
     def augmented(self) -> bool:
         """Whether training batches are distorted at all."""
-        return (bool(self.augment) or self.flip is True
+        return (bool(self.augment) or bool(self.flip)
                 or any((getattr(self, name) or 0) > 0 for name in DISTORTIONS))
 
     def to_dict(self) -> dict:
