@@ -27,6 +27,7 @@ class Sequential(Module):
             if name in self.children:
                 raise ValueError(f"Sequential: duplicate layer name {name!r}")
             self.children[name] = layer
+        self._ran = None    # the layers the last forward ran, for the backward
 
     def __iter__(self):
         return iter(self.children.values())
@@ -38,14 +39,24 @@ class Sequential(Module):
         return self.children[name]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.children.values():
-            x = layer.forward(x)
+        """Each layer's forward in order; a layer that ``absorbs`` the one before it (a max
+        pool after a ReLU) runs both as one op. Layer-by-layer callers (the viewers) keep
+        every layer's own output."""
+        layers = list(self.children.values())
+        self._ran, absorbed = [], False
+        for layer, after in zip(layers, layers[1:] + [None]):
+            if after is not None and after.absorbs(layer):
+                absorbed = True             # ``after`` runs this layer too
+                continue
+            x = layer.forward_absorbing(x) if absorbed else layer.forward(x)
+            self._ran.append(layer)
+            absorbed = False
         return x
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Walk the layers in reverse; with ``need_dx=False`` the first layer may skip its dx
-        (a conv input gradient costs as much as its weight gradient)."""
-        layers = list(self.children.values())
-        for layer in reversed(layers[1:]):
+        """Walk the layers the forward ran in reverse; with ``need_dx=False`` the first one
+        may skip its dx (a conv input gradient costs as much as its weight gradient)."""
+        ran = self._ran or list(self.children.values())
+        for layer in reversed(ran[1:]):
             dout = layer.backward(dout)
-        return layers[0].backward(dout, need_dx=need_dx) if layers else dout
+        return ran[0].backward(dout, need_dx=need_dx) if ran else dout

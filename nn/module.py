@@ -30,6 +30,11 @@ class Module:
         """Accumulate parameter gradients and return dx; ``need_dx=False`` lets a layer skip dx."""
         raise NotImplementedError
 
+    def absorbs(self, previous: "Module") -> bool:
+        """True when this layer can run ``previous`` and itself as one op
+        (``forward_absorbing``; its backward then returns ``previous``'s dx)."""
+        return False
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 

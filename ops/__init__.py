@@ -13,7 +13,8 @@ from .dense import flatten, flatten_backward, linear, linear_backward, linear_ga
 from .loss import cross_entropy, cross_entropy_backward, log_softmax, softmax, trace_softmax
 from .map_loss import map_loss, map_loss_backward
 from .pad import affine_pad2d, affine_pad2d_backward
-from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .pool import (ReluMaxPoolCache, avg_pool2d, avg_pool2d_backward, max_pool2d,
+                   max_pool2d_backward, relu_max_pool2d, relu_max_pool2d_backward)
 from .rbf import RBFTrace, euclidean_rbf, euclidean_rbf_backward
 from .scaled_tanh import scaled_tanh, scaled_tanh_backward
 from .subsample import subsample2d, subsample2d_backward, subsample2d_gauss_newton
@@ -24,7 +25,8 @@ __all__ = [
     "conv2d", "conv2d_backward", "conv2d_gauss_newton", "conv_transpose2d", "conv_transpose2d_backward",
     "conv1d", "conv1d_backward", "max_pool1d", "max_pool1d_backward", "avg_pool1d",
     "avg_pool1d_backward",
-    "max_pool2d", "max_pool2d_backward", "avg_pool2d",
+    "max_pool2d", "max_pool2d_backward", "relu_max_pool2d", "relu_max_pool2d_backward",
+    "ReluMaxPoolCache", "avg_pool2d",
     "avg_pool2d_backward", "linear", "linear_backward", "linear_gauss_newton", "flatten", "flatten_backward",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
     "softmax", "log_softmax", "cross_entropy", "cross_entropy_backward", "trace_softmax",

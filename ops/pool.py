@@ -4,7 +4,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._check import as_dout, as_float, check_ndim, check_spatial
-from ._window import Geometry, geometry, pad, pad_mask, unpad, windows
+from ._window import Geometry, batch_last, geometry, is_batch_last, pad, pad_mask, unpad, windows
+from .activations import relu, relu_backward
 from .backtrace import ScatterTrace, check_args
 from .trace import WindowTrace, window_steps
 
@@ -189,3 +190,90 @@ def pool_backward_trace(cache, dout):
     return ScatterTrace(cache.op, g.kernel_size, g.stride, g.padding, g.dilation, dout,
                         cache.x.shape, idx, origin, c[:, None], stamp[:, None], is_pad,
                         g.pad_extra)
+
+
+@dataclass
+class ReluMaxPoolCache:
+    """What relu_max_pool2d's backward needs: the pooled maxima before the ReLU and the
+    (C, OH, kh, OW, kw, N) window view of ``x``; or, off the fast path, the two ops' caches."""
+    x: np.ndarray
+    windows: object = None
+    peak: object = None
+    relu_cache: object = None
+    pool_cache: object = None
+
+
+def relu_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """``max_pool2d(relu(x))`` in one op: the training path of a ReLU followed by max pooling.
+
+    The output is max_pool2d's bit for bit, and :func:`relu_max_pool2d_backward` gives
+    ``relu_backward(max_pool2d_backward(dout))`` (zeros may differ in sign). The layers
+    (``nn.ReLU``, ``nn.MaxPool2d``) and their traces keep the two ops; ``nn.Sequential``
+    runs this one in training.
+
+    The naive loop reference is ``relu_max_pool2d`` in tests/reference.py.
+
+    Why it is fast: ReLU is the identity above 0 and maps everything else to 0, so it
+    commutes with the max exactly (no two positive values become equal) and runs on the
+    pooled quarter; and disjoint windows of a batch-last input are four strided views, so
+    the backward routes the gradient by comparing with the maximum instead of keeping an
+    argmax. Other geometries, other layouts and NaN run the two ops.
+
+    Returns
+    -------
+    out : ndarray (N, C, OH, OW), in batch-last memory
+    cache : ReluMaxPoolCache
+    """
+    x, g = _prepare("max_pool2d", x, kernel_size, stride, padding, dilation)
+    if not _fast_relu_pool(x, g):
+        return _relu_then_pool(x, kernel_size, stride, padding, dilation)
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow) = g.kernel_size, g.out
+    win = x.transpose(1, 2, 3, 0).reshape(c, oh, kh, ow, kw, n)
+    peak = None
+    for a, b in g.offsets():
+        tap = win[:, :, a, :, b]
+        peak = tap.copy() if peak is None else np.maximum(peak, tap, out=peak)
+    if np.isnan(peak).any():    # torch routes NaN windows to their last NaN: the two ops do
+        return _relu_then_pool(x, kernel_size, stride, padding, dilation)
+    out = np.maximum(peak, 0)
+    return out.transpose(3, 0, 1, 2), ReluMaxPoolCache(x, win, peak)
+
+
+def _relu_then_pool(x, kernel_size, stride, padding, dilation):
+    r, relu_cache = relu(x)
+    out, pool_cache = max_pool2d(r, kernel_size, stride, padding, dilation)
+    return out, ReluMaxPoolCache(x, relu_cache=relu_cache, pool_cache=pool_cache)
+
+
+def _fast_relu_pool(x, g):
+    """Disjoint windows tiling a batch-last input, no padding or dilation."""
+    return (g.stride == g.kernel_size and g.padding == (0, 0) and g.dilation == (1, 1)
+            and all(s == o * k for s, o, k in zip(g.in_size, g.out, g.kernel_size))
+            and x.size > 0 and is_batch_last(x))
+
+
+def relu_max_pool2d_backward(dout, cache):
+    """dx (N, C, H, W) of :func:`relu_max_pool2d`: each upstream gradient goes to the first
+    maximum of its window in row-major order (as max_pool2d's), where that maximum is > 0.
+
+    The naive loop reference is ``relu_max_pool2d_backward`` in tests/reference.py.
+    """
+    if cache.pool_cache is not None:
+        return relu_backward(max_pool2d_backward(dout, cache.pool_cache), cache.relu_cache)
+    win, peak = cache.windows, cache.peak
+    c, oh, kh, ow, kw, n = win.shape
+    dout = as_dout(dout, (n, c, oh, ow), "max_pool2d", peak.dtype)
+    grad = batch_last(dout) * (peak > 0)
+    dx = np.empty(win.shape, dtype=peak.dtype)
+    free = None                      # windows whose maximum no earlier offset has taken
+    for a in range(kh):
+        for b in range(kw):
+            hit = win[:, :, a, :, b] == peak
+            if free is None:
+                free = ~hit
+            else:
+                hit &= free
+                free ^= hit
+            np.multiply(grad, hit, out=dx[:, :, a, :, b])
+    return dx.reshape(c, oh * kh, ow * kw, n).transpose(3, 0, 1, 2)

@@ -118,6 +118,18 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1
     return dx
 
 
+def relu_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """max_pool2d of relu, as the two loops run one after the other."""
+    return max_pool2d(relu(x), kernel_size, stride, padding, dilation)
+
+
+def relu_max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1):
+    """max_pool2d_backward on relu(x), then relu's gradient: it passes where x is not <= 0."""
+    dx = max_pool2d_backward(dout, relu(x), kernel_size, stride, padding, dilation)
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x <= 0, 0.0, dx)
+
+
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Average pooling, zero padding counted in the divisor -> (N,C,OH,OW)."""
     x = np.asarray(x, dtype=np.float64)
