@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=existing_dir,
                    help="directory of the data set's files (default: the user "
                    "cache's mnist or fashion-mnist, fetched if absent)")
+    p.add_argument("--test-flip", action=argparse.BooleanOptionalAction,
+                   help="classify each image by the mean logits of it and its mirror image "
+                   "(default: as the weights were trained, train.py --test-flip)")
     return p
 
 
@@ -59,7 +62,9 @@ def main(argv=None) -> int:
         parser.fail(f"cannot load {data.title}: {e}")
     note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
-    result = evaluate_arrays(model, prepare_images(images, config.normalize), labels)
+    mirror = config.test_flip if args.test_flip is None else args.test_flip
+    result = evaluate_arrays(model, prepare_images(images, config.normalize), labels,
+                             mirror=mirror)
     cm = result["confusion"]
     report = {
         "weights": args.weights,
@@ -68,6 +73,7 @@ def main(argv=None) -> int:
         "dataset": data.name,
         "trained_on": config.dataset,
         "test_error": result["error"],
+        "test_flip": mirror,
         "errors": int(round(result["error"] * result["n"])),
         "n": result["n"],
         "test_loss": result["loss"],
@@ -85,7 +91,8 @@ def main(argv=None) -> int:
         f", trained on {get_dataset(config.dataset).title}"
     print(f"{args.weights}: {config.net} ({config.activation}{trained})")
     print(f"{data.title} test error {100 * report['test_error']:.2f}%  "
-          f"({report['errors']} of {report['n']}), loss {report['test_loss']:.4f}")
+          f"({report['errors']} of {report['n']}), loss {report['test_loss']:.4f}"
+          + ("; each image with its mirror image (--test-flip)" if mirror else ""))
     for line in environment_lines(trained_env, env_source):
         print(line)
     width = max(5, *(len(c) for c in data.classes))

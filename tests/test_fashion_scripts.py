@@ -54,6 +54,53 @@ def test_flip_is_a_distortion_that_old_files_did_not_use():
         TrainConfig(flip="yes").resolved()
 
 
+def test_test_flip_averages_each_image_with_its_mirror():
+    from training import evaluate_arrays, predict_logits
+    from training.cli import parse
+    assert parse(["--test-flip"])[1].test_flip is True and not parse([])[1].test_flip
+    assert TrainConfig.from_dict({"net": "lenet5"}).test_flip is False   # older files
+    with pytest.raises(ValueError, match="test_flip=1: expected true or false"):
+        TrainConfig(test_flip=1).resolved()
+    rng = np.random.default_rng(0)
+    model = nn.lenet5(rng=rng)
+    x = rng.standard_normal((30, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 30)
+    both = (predict_logits(model, x) + predict_logits(model, x[..., ::-1].copy())) / 2
+    mirrored = evaluate_arrays(model, x, y, mirror=True)
+    assert mirrored["error"] == np.mean(both.argmax(1) != y)
+    assert mirrored["error"] != evaluate_arrays(model, x, y)["error"]    # it is another test
+    # a mirror-symmetric image set gives the plain figures
+    sym = np.concatenate([x[..., :14], x[..., :14][..., ::-1]], axis=-1)
+    plain, mirrored = evaluate_arrays(model, sym, y), evaluate_arrays(model, sym, y, mirror=True)
+    assert mirrored["error"] == plain["error"]
+    assert mirrored["loss"] == pytest.approx(plain["loss"], rel=1e-5)
+
+
+def test_train_and_evaluate_with_test_flip(tmp_path, fake_mnist_dir):
+    from mnist import load_mnist
+    from training import evaluate_arrays, prepare_images
+    out = tmp_path / "run"
+    r = run("train.py", "--net", "fc2", "--dataset", "fashion-mnist", "--epochs", "1", "--flip",
+            "--test-flip", "--batch-size", "8", "--data-dir", fake_mnist_dir, "--out", out,
+            "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "images (each with its mirror image) after" in r.stdout
+    model, config = load_model(str(out / "weights.npz"))
+    assert config.test_flip is True
+    images, labels = load_mnist("test", fake_mnist_dir, dataset="fashion-mnist")
+    x, y = prepare_images(images), labels.astype(int)
+    want = {m: evaluate_arrays(model, x, y, mirror=m)["error"] for m in (True, False)}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["test_error"] == want[True]
+    got = {}
+    for flag, mirror in (([], True), (["--no-test-flip"], False), (["--test-flip"], True)):
+        r = run("evaluate.py", out / "weights.npz", "--data-dir", fake_mnist_dir, "--json", *flag)
+        report = json.loads(r.stdout)
+        assert report["test_flip"] is mirror and report["test_error"] == want[mirror]
+    r = run("evaluate.py", out / "weights.npz", "--data-dir", fake_mnist_dir)
+    assert "each image with its mirror image (--test-flip)" in r.stdout
+
+
 def test_train_records_the_dataset_and_evaluate_reads_it(tmp_path, fake_mnist_dir):
     out = tmp_path / "run"
     r = run("train.py", "--net", "fc2", "--dataset", "fashion-mnist", "--epochs", "1",

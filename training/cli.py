@@ -25,7 +25,7 @@ from .step import MIN_SHARD
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
                 "seed", "workers", "train_limit", "test_limit", "dataset", "modern",
-                "warmup", "shear", "squeeze", "flip", "mu")
+                "warmup", "shear", "squeeze", "flip", "mu", "test_flip")
 
 
 def build_parser(description: str | None = None) -> argparse.ArgumentParser:
@@ -85,6 +85,10 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--flip", action="store_const", const=True,
                    help="random horizontal flips of half the images (for Fashion-MNIST's "
                    "clothes; digits are not mirror symmetric)")
+    p.add_argument("--test-flip", action="store_const", const=True,
+                   help="test each image and its mirror image and average the two logits "
+                   "(test-time augmentation, for nets trained with --flip); training is "
+                   "unchanged")
     p.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
                    help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")

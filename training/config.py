@@ -45,7 +45,7 @@ DISTORTED_MU = {"lenet5-1998": 0.1}
 DISTORTIONS = ("rotate", "scale", "elastic", "shear", "squeeze")
 # What a run file written before a field existed ran with (older files lack the field).
 LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
-                   "squeeze": 0.0, "flip": False}
+                   "squeeze": 0.0, "flip": False, "test_flip": False}
 
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
@@ -98,6 +98,7 @@ class TrainConfig:
     shear: float | None = None
     squeeze: float | None = None
     flip: bool = False              # random horizontal flips (for clothes, not digits)
+    test_flip: bool = False         # test error on the mean logits of each image and its mirror
     normalize: bool = True
     seed: int = 0
     workers: int | None = None
@@ -185,8 +186,9 @@ class TrainConfig:
         for name in ("scale", "shear", "squeeze"):
             if not (0 <= getattr(self, name) < 1):
                 bad(name, "a fraction in [0, 1)")
-        if not isinstance(self.flip, bool):
-            bad("flip", "true or false")
+        for name in ("flip", "test_flip"):
+            if not isinstance(getattr(self, name), bool):
+                bad(name, "true or false")
         if not (0 <= self.elastic and math.isfinite(self.elastic)):
             bad("elastic", "a displacement scale alpha >= 0 (pixels; 34 in Simard et al. 2003)")
         if not (isinstance(self.warmup, (int, float)) and 0 <= self.warmup <= self.epochs):

@@ -18,8 +18,11 @@ def predict_logits(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     return np.concatenate(outs) if outs else np.zeros((0, 10), dtype=np.float32)
 
 
-def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> dict:
-    """Loss, error and confusion matrix of ``model`` on inputs ``x`` with labels ``y``.
+def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000,
+                    mirror: bool = False) -> dict:
+    """Loss, error and confusion matrix of ``model`` on inputs ``x`` with labels ``y``;
+    with ``mirror``, of the mean of the logits of each image and of its mirror image
+    (horizontal flip: test-time augmentation for a net trained on flipped images).
 
     Returns
     -------
@@ -28,6 +31,8 @@ def evaluate_arrays(model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000)
         ``confusion`` ((10, 10) int array, rows = true class).
     """
     logits = predict_logits(model, x, batch_size)
+    if mirror:
+        logits = (logits + predict_logits(model, x[..., ::-1], batch_size)) / 2
     loss, _ = criterion(model)[0](logits, y)
     preds = logits.argmax(axis=1)
     return {"loss": float(loss), "error": float(np.mean(preds != y)), "n": int(len(y)),

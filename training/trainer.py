@@ -333,7 +333,7 @@ class Trainer:
         bad = [name for name, p in named if not np.isfinite(p.data).all()]
         if bad:                             # the last step overflowed a weight
             raise self._diverged(f"weight {bad[0]}", None)
-        test = evaluate_arrays(model, self.x_test, self.y_test)
+        test = evaluate_arrays(model, self.x_test, self.y_test, mirror=self.config.test_flip)
         wall = time.perf_counter() - t0
         self.elapsed_s += wall
         return {
