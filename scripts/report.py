@@ -121,13 +121,14 @@ def main(argv=None):
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")
     x = prepare_images(images, config.normalize)
-    probs = probabilities(predict_logits(model, x))
+    probs = probabilities(predict_logits(model, x, mirror=config.test_flip))
     cm = confusion_matrix(labels, probs.argmax(1), probs.shape[1])
     error = float(np.mean(probs.argmax(1) != labels))
     bar.update()
     figures = {
         "curves.png": lambda: plot_curves(records, _title(run_dir, records)),
-        "confusion.png": lambda: plot_confusion(cm, error, weights.name, classes),
+        "confusion.png": lambda: plot_confusion(
+            cm, error, weights.name + (" with mirror images" if config.test_flip else ""), classes),
         "misclassified.png": lambda: plot_misclassified(images, labels, probs, args.max_errors,
                                                         classes),
         "norms.png": lambda: plot_norms(records, _init_norms(run_dir)),

@@ -99,6 +99,12 @@ def test_train_and_evaluate_with_test_flip(tmp_path, fake_mnist_dir):
         assert report["test_flip"] is mirror and report["test_error"] == want[mirror]
     r = run("evaluate.py", out / "weights.npz", "--data-dir", fake_mnist_dir)
     assert "each image with its mirror image (--test-flip)" in r.stdout
+    from training import predict_logits
+    logits = predict_logits(model, x, mirror=True)
+    assert np.mean(logits.argmax(1) != y) == want[True]
+    r = run("report.py", out, "--data-dir", fake_mnist_dir, "--out", tmp_path / "rep", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "rep" / "confusion.png").stat().st_size > 0
 
 
 def test_train_records_the_dataset_and_evaluate_reads_it(tmp_path, fake_mnist_dir):
