@@ -196,7 +196,6 @@ def pool_backward_trace(cache, dout):
 class ReluMaxPoolCache:
     """What relu_max_pool2d's backward needs: the pooled maxima before the ReLU and the
     (C, OH, kh, OW, kw, N) window view of ``x``; or, off the fast path, the two ops' caches."""
-    x: np.ndarray
     windows: object = None
     peak: object = None
     relu_cache: object = None
@@ -237,13 +236,13 @@ def relu_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
     if np.isnan(peak).any():    # torch routes NaN windows to their last NaN: the two ops do
         return _relu_then_pool(x, kernel_size, stride, padding, dilation)
     out = np.maximum(peak, 0)
-    return out.transpose(3, 0, 1, 2), ReluMaxPoolCache(x, win, peak)
+    return out.transpose(3, 0, 1, 2), ReluMaxPoolCache(win, peak)
 
 
 def _relu_then_pool(x, kernel_size, stride, padding, dilation):
     r, relu_cache = relu(x)
     out, pool_cache = max_pool2d(r, kernel_size, stride, padding, dilation)
-    return out, ReluMaxPoolCache(x, relu_cache=relu_cache, pool_cache=pool_cache)
+    return out, ReluMaxPoolCache(relu_cache=relu_cache, pool_cache=pool_cache)
 
 
 def _fast_relu_pool(x, g):

@@ -159,7 +159,8 @@ def _train(args, config, argv, run_dir) -> int:
     except OSError as e:
         return _error(f"cannot write to {run_dir}: {e}", EXIT_FAILED)
     mirrored = " (each with its mirror image)" if trainer.config.test_flip else ""
-    print(f"test error {100 * summary['test_error']:.2f}% on {summary['test_n']} images{mirrored} after "
+    print(f"test error {100 * summary['test_error']:.2f}% on {summary['test_n']} images"
+          f"{mirrored} after "
           f"{summary['epochs']} epochs ({summary['train_wall_s']:.0f} s); weights: "
           f"{os.path.join(run_dir, WEIGHTS)}")
     return 0

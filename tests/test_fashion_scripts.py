@@ -102,7 +102,8 @@ def test_train_and_evaluate_with_test_flip(tmp_path, fake_mnist_dir):
     from training import predict_logits
     logits = predict_logits(model, x, mirror=True)
     assert np.mean(logits.argmax(1) != y) == want[True]
-    r = run("report.py", out, "--data-dir", fake_mnist_dir, "--out", tmp_path / "rep", "--no-progress")
+    r = run("report.py", out, "--data-dir", fake_mnist_dir, "--out", tmp_path / "rep",
+            "--no-progress")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "rep" / "confusion.png").stat().st_size > 0
 

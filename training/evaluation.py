@@ -8,12 +8,14 @@ from .metrics import confusion_matrix
 from .step import criterion
 
 
-def predict_logits(model, x: np.ndarray, batch_size: int = 1000, mirror: bool = False) -> np.ndarray:
+def predict_logits(model, x: np.ndarray, batch_size: int = 1000,
+                   mirror: bool = False) -> np.ndarray:
     """Logits (N, 10) for inputs x (N, 1, 28, 28), computed in batches; with ``mirror``, the
     mean of each image's logits and its mirror image's (test-time augmentation, for a net
     trained on flipped images: ``train.py --test-flip``)."""
     if mirror:
-        return (predict_logits(model, x, batch_size) + predict_logits(model, x[..., ::-1], batch_size)) / 2
+        mirrored = predict_logits(model, x[..., ::-1], batch_size)
+        return (predict_logits(model, x, batch_size) + mirrored) / 2
     outs = [model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
     # Forward passes leave caches behind; drop them so evaluation does not hold memory.
     for layer in getattr(model, "children", {}).values():
