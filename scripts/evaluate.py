@@ -20,8 +20,9 @@ import sys
 from safeio.cli import ArgumentParser, existing_dir, note_limit, run_main
 from safeio.paths import input_problem
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
-from training import (evaluate_arrays, load_model, most_confused, per_class_table,
-                      prepare_images)
+from training import (describe_views, evaluate_arrays, load_model, most_confused,
+                      per_class_table, prepare_images, views_for)
+from training.config import MAX_TEST_SHIFT
 from training.provenance import environment, environment_lines, recorded_environment
 
 
@@ -40,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-flip", action=argparse.BooleanOptionalAction,
                    help="classify each image by the mean logits of it and its mirror image "
                    "(default: as the weights were trained, train.py --test-flip)")
+    p.add_argument("--test-shifts", type=int, metavar="K",
+                   help="classify each image by the mean logits of it moved by every offset "
+                   "of up to K pixels, (2K+1)² copies (default: as the weights were trained, "
+                   "train.py --test-shifts; 0: once)")
     return p
 
 
@@ -51,6 +56,9 @@ def main(argv=None) -> int:
         parser.error(f"argument weights: {args.weights!r} {problem}")
     if args.limit is not None and args.limit < 1:
         parser.error(f"argument --limit: must be >= 1, got {args.limit}")
+    if args.test_shifts is not None and not 0 <= args.test_shifts <= MAX_TEST_SHIFT:
+        parser.error(f"argument --test-shifts: must be in [0, {MAX_TEST_SHIFT}], "
+                     f"got {args.test_shifts}")
     try:
         model, config = load_model(args.weights)
     except ValueError as e:     # CheckpointError: damaged, or not a weights file
@@ -62,9 +70,12 @@ def main(argv=None) -> int:
         parser.fail(f"cannot load {data.title}: {e}")
     note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
-    mirror = config.test_flip if args.test_flip is None else args.test_flip
-    result = evaluate_arrays(model, prepare_images(images, config.normalize), labels,
-                             mirror=mirror)
+    views = views_for(config)
+    if args.test_flip is not None:
+        views["mirror"] = args.test_flip
+    if args.test_shifts is not None:
+        views["shifts"] = args.test_shifts
+    result = evaluate_arrays(model, prepare_images(images, config.normalize), labels, **views)
     cm = result["confusion"]
     report = {
         "weights": args.weights,
@@ -73,7 +84,8 @@ def main(argv=None) -> int:
         "dataset": data.name,
         "trained_on": config.dataset,
         "test_error": result["error"],
-        "test_flip": mirror,
+        "test_flip": views["mirror"],
+        "test_shifts": views["shifts"],
         "errors": int(round(result["error"] * result["n"])),
         "n": result["n"],
         "test_loss": result["loss"],
@@ -92,7 +104,7 @@ def main(argv=None) -> int:
     print(f"{args.weights}: {config.net} ({config.activation}{trained})")
     print(f"{data.title} test error {100 * report['test_error']:.2f}%  "
           f"({report['errors']} of {report['n']}), loss {report['test_loss']:.4f}"
-          + ("; each image with its mirror image (--test-flip)" if mirror else ""))
+          + (f"; tested {describe_views(**views)}" if describe_views(**views) else ""))
     for line in environment_lines(trained_env, env_source):
         print(line)
     width = max(5, *(len(c) for c in data.classes))

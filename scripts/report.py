@@ -28,8 +28,8 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")      # before viz.report imports pyplot
 
-from training import (MetricsLog, confusion_matrix, load_model, predict_logits,  # noqa: E402
-                      prepare_images)
+from training import (MetricsLog, confusion_matrix, describe_views, load_model,  # noqa: E402
+                      predict_logits, prepare_images, views_for)
 from training.features import probabilities  # noqa: E402
 from training.provenance import environment_lines, recorded_environment  # noqa: E402
 from training.rundir import output_dir  # noqa: E402
@@ -121,14 +121,15 @@ def main(argv=None):
     bar = tqdm(total=5, desc="report", disable=args.no_progress)
     bar.set_postfix_str("evaluating")
     x = prepare_images(images, config.normalize)
-    probs = probabilities(predict_logits(model, x, mirror=config.test_flip))
+    views = views_for(config)
+    probs = probabilities(predict_logits(model, x, **views))
     cm = confusion_matrix(labels, probs.argmax(1), probs.shape[1])
     error = float(np.mean(probs.argmax(1) != labels))
     bar.update()
     figures = {
         "curves.png": lambda: plot_curves(records, _title(run_dir, records)),
         "confusion.png": lambda: plot_confusion(
-            cm, error, weights.name + (" with mirror images" if config.test_flip else ""), classes),
+            cm, error, f"{weights.name} {describe_views(**views)}".rstrip(), classes),
         "misclassified.png": lambda: plot_misclassified(images, labels, probs, args.max_errors,
                                                         classes),
         "norms.png": lambda: plot_norms(records, _init_norms(run_dir)),

@@ -33,7 +33,7 @@ import time
 from safeio.cli import note_limit, run_main
 from mnist import MnistError, get_dataset, load_mnist
 from safeio.codes import EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from training import Trainer, TrainingDiverged
+from training import Trainer, TrainingDiverged, describe_views, views_for
 from training.cli import parse
 from training.provenance import command_line
 from training.rundir import (CHECKPOINT, RUN_INFO, WEIGHTS, RunDirBusy, RunDirError, is_busy,
@@ -158,9 +158,9 @@ def _train(args, config, argv, run_dir) -> int:
         return _error(f"training diverged: {e}. Try a smaller --lr, or --clip", EXIT_DIVERGED)
     except OSError as e:
         return _error(f"cannot write to {run_dir}: {e}", EXIT_FAILED)
-    mirrored = " (each with its mirror image)" if trainer.config.test_flip else ""
+    views = describe_views(**views_for(trainer.config))
     print(f"test error {100 * summary['test_error']:.2f}% on {summary['test_n']} images"
-          f"{mirrored} after "
+          f"{' (' + views + ')' if views else ''} after "
           f"{summary['epochs']} epochs ({summary['train_wall_s']:.0f} s); weights: "
           f"{os.path.join(run_dir, WEIGHTS)}")
     return 0

@@ -5,14 +5,14 @@ from .checkpoint import (CheckpointError, load_model, read_npz, save_checkpoint,
                          save_weights)
 from .config import TrainConfig, build_model, build_training
 from .data import MNIST_MEAN, MNIST_STD, background_value, batch_indices, prepare_images
-from .evaluation import evaluate_arrays, predict_logits
+from .evaluation import describe_views, evaluate_arrays, predict_logits, views_for
 from .metrics import MetricsLog, confusion_matrix, most_confused, per_class_table, peak_rss_mb
 from .trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "CheckpointError", "MNIST_MEAN", "MNIST_STD", "MetricsLog", "TrainConfig", "Trainer",
     "TrainingDiverged", "affine_sample", "augment_batch", "background_value", "batch_indices", "build_model", "build_training",
-    "confusion_matrix", "evaluate_arrays", "load_model", "most_confused", "per_class_table",
+    "confusion_matrix", "describe_views", "evaluate_arrays", "load_model", "most_confused", "per_class_table",
     "peak_rss_mb", "predict_logits", "prepare_images", "random_affine", "random_shift",
-    "read_npz", "save_checkpoint", "save_npz_atomic", "save_weights",
+    "read_npz", "save_checkpoint", "save_npz_atomic", "save_weights", "views_for",
 ]

@@ -47,6 +47,24 @@ def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator,
                   rows[:, None, :, None], cols[:, None, None, :]]
 
 
+def all_shifts(x: np.ndarray, max_shift: int, fill: float = 0.0):
+    """Yield ``x`` translated by every integer offset in [-max_shift, max_shift]², row by
+    row ((2 max_shift + 1)² batches, the unshifted one in the middle): the offsets
+    :func:`random_shift` draws from, for testing on each of them.
+
+    Yields
+    ------
+    np.ndarray, (N, C, H, W), same dtype
+    """
+    n, c, h, w = x.shape
+    p = int(max_shift)
+    padded = np.full((n, c, h + 2 * p, w + 2 * p), fill, dtype=x.dtype)
+    padded[:, :, p:p + h, p:p + w] = x
+    for top in range(2 * p + 1):
+        for left in range(2 * p + 1):
+            yield padded[:, :, top:top + h, left:left + w]
+
+
 def affine_sample(x: np.ndarray, angle: np.ndarray, scale: np.ndarray,
                   fill: float = 0.0, shear: np.ndarray | None = None,
                   squeeze: np.ndarray | None = None) -> np.ndarray:

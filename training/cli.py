@@ -25,7 +25,7 @@ from .step import MIN_SHARD
 CONFIG_FLAGS = ("net", "activation", "init", "batch_size", "optimizer", "lr", "schedule",
                 "weight_decay", "clip", "augment", "rotate", "scale", "elastic", "normalize",
                 "seed", "workers", "train_limit", "test_limit", "dataset", "modern",
-                "warmup", "shear", "squeeze", "flip", "mu", "test_flip")
+                "warmup", "shear", "squeeze", "flip", "mu", "test_flip", "test_shifts")
 
 
 def build_parser(description: str | None = None) -> argparse.ArgumentParser:
@@ -89,6 +89,11 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
                    help="test each image and its mirror image and average the two logits "
                    "(test-time augmentation, for nets trained with --flip); training is "
                    "unchanged")
+    p.add_argument("--test-shifts", type=int, metavar="K",
+                   help="test each image moved by every offset of up to K pixels ((2K+1)² "
+                   "copies) and average the logits (test-time augmentation, for nets "
+                   "trained with --augment's shifts of up to 2: K = 2); training is "
+                   "unchanged, each test costs (2K+1)² times as long")
     p.add_argument("--no-normalize", dest="normalize", action="store_const", const=False,
                    help="feed raw pixel values 0..255 instead of (x/255 - mean)/std")
     p.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")

@@ -42,10 +42,14 @@ AUGMENT_DEFAULTS = {"lenet5-1998": {"scale": 0.05, "squeeze": 0.05, "shear": 0.1
 # whose curvature is near zero (those of saturated units). With the paper's mu such steps
 # drove C3 and C5 into saturation, and the runs did worse (measured: docs/lenet1998.md).
 DISTORTED_MU = {"lenet5-1998": 0.1}
+# --test-shifts K tests (2K+1)² copies of each image; 4 (81 copies) is already far more
+# than the shifts of up to 2 pixels that --augment trains on.
+MAX_TEST_SHIFT = 4
 DISTORTIONS = ("rotate", "scale", "elastic", "shear", "squeeze")
 # What a run file written before a field existed ran with (older files lack the field).
 LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
-                   "squeeze": 0.0, "flip": False, "test_flip": False}
+                   "squeeze": 0.0, "flip": False, "test_flip": False,
+                   "test_shifts": 0}
 
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
@@ -99,6 +103,7 @@ class TrainConfig:
     squeeze: float | None = None
     flip: bool = False              # random horizontal flips (for clothes, not digits)
     test_flip: bool = False         # test error on the mean logits of each image and its mirror
+    test_shifts: int = 0            # ... and of each image moved by up to this many pixels
     normalize: bool = True
     seed: int = 0
     workers: int | None = None
@@ -189,6 +194,9 @@ class TrainConfig:
         for name in ("flip", "test_flip"):
             if not isinstance(getattr(self, name), bool):
                 bad(name, "true or false")
+        if not (isinstance(self.test_shifts, int) and not isinstance(self.test_shifts, bool)
+                and 0 <= self.test_shifts <= MAX_TEST_SHIFT):
+            bad("test_shifts", f"an integer in [0, {MAX_TEST_SHIFT}] (pixels)")
         if not (0 <= self.elastic and math.isfinite(self.elastic)):
             bad("elastic", "a displacement scale alpha >= 0 (pixels; 34 in Simard et al. 2003)")
         if not (isinstance(self.warmup, (int, float)) and 0 <= self.warmup <= self.epochs):

@@ -17,7 +17,7 @@ from .augment import augment_batch
 from .checkpoint import CheckpointError, read_npz, save_checkpoint, save_weights
 from .config import TrainConfig, build_model, build_training, upgrade
 from .data import background_value, batch_indices, num_batches, prepare_images
-from .evaluation import evaluate_arrays
+from .evaluation import evaluate_arrays, views_for
 from .memory import keep_freed_memory
 from .metrics import MetricsLog, param_norms, param_stds, peak_rss_mb
 from .provenance import environment, git_commit
@@ -333,7 +333,7 @@ class Trainer:
         bad = [name for name, p in named if not np.isfinite(p.data).all()]
         if bad:                             # the last step overflowed a weight
             raise self._diverged(f"weight {bad[0]}", None)
-        test = evaluate_arrays(model, self.x_test, self.y_test, mirror=self.config.test_flip)
+        test = evaluate_arrays(model, self.x_test, self.y_test, **views_for(self.config))
         wall = time.perf_counter() - t0
         self.elapsed_s += wall
         return {
