@@ -11,8 +11,9 @@ from .trainer import Trainer, TrainingDiverged
 
 __all__ = [
     "CheckpointError", "MNIST_MEAN", "MNIST_STD", "MetricsLog", "TrainConfig", "Trainer",
-    "TrainingDiverged", "affine_sample", "augment_batch", "background_value", "batch_indices", "build_model", "build_training",
-    "confusion_matrix", "describe_views", "evaluate_arrays", "load_model", "most_confused", "per_class_table",
-    "peak_rss_mb", "predict_logits", "prepare_images", "random_affine", "random_shift",
-    "read_npz", "save_checkpoint", "save_npz_atomic", "save_weights", "views_for",
+    "TrainingDiverged", "affine_sample", "augment_batch", "background_value", "batch_indices",
+    "build_model", "build_training", "confusion_matrix", "describe_views", "evaluate_arrays",
+    "load_model", "most_confused", "per_class_table", "peak_rss_mb", "predict_logits",
+    "prepare_images", "random_affine", "random_shift", "read_npz", "save_checkpoint",
+    "save_npz_atomic", "save_weights", "views_for",
 ]
