@@ -10,10 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # shipped model -> its recipe's seed table under docs/seeds/
-SHIPPED = {"lenet5": "lenet5", "lenet5-augmented": "lenet5-elastic",
+SHIPPED = {"lenet5": "lenet5", "lenet5-augmented": "lenet5-elastic-tta",
            "lenet5-fashion": "lenet5-wide-fashion-tta", "lenet5-1998": "lenet5-1998"}
-# a model tested on each image with its mirror: the same seed's plain test (--no-test-flip)
-PLAIN = {"lenet5-fashion": "lenet5-wide-fashion"}
+# a model tested on several views of each image (its mirror, its shifts): the same seed's
+# table tested once an image, the same weights (--no-test-flip --test-shifts 0)
+PLAIN = {"lenet5-fashion": "lenet5-wide-fashion", "lenet5-augmented": "lenet5-elastic"}
 
 
 def _shipped(name):
@@ -48,11 +49,13 @@ def test_evaluate_reproduces_the_tables_figure(name, request):
     report = json.loads(r.stdout)
     assert report["n"] == 10000 and report["test_error"] == row["test_error"]
     assert report["test_flip"] is prov["config"].get("test_flip", False)
+    assert report["test_shifts"] == prov["config"].get("test_shifts", 0)
     if name in PLAIN:
         plain = json.loads((ROOT / "docs" / "seeds" / f"{PLAIN[name]}.json").read_text())
         want = next(r["test_error"] for r in plain["rows"] if r["seed"] == row["seed"])
         r = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate.py"),
                             str(ROOT / "models" / f"{name}.npz"), "--json", "--no-test-flip",
+                            "--test-shifts", "0",
                             "--data-dir", str(data)],
                            capture_output=True, text=True, timeout=300, cwd=ROOT)
         assert json.loads(r.stdout)["test_error"] == want
