@@ -48,8 +48,7 @@ MAX_TEST_SHIFT = 4
 DISTORTIONS = ("rotate", "scale", "elastic", "shear", "squeeze")
 # What a run file written before a field existed ran with (older files lack the field).
 LEGACY_DEFAULTS = {"dataset": "mnist", "modern": [], "warmup": 0.0, "shear": 0.0,
-                   "squeeze": 0.0, "flip": False, "test_flip": False,
-                   "test_shifts": 0}
+                   "squeeze": 0.0, "flip": False, "test_flip": False, "test_shifts": 0}
 
 # Epochs when --epochs is not given: augmented data needs longer to pay off (measured:
 # 0.77% after 15 epochs with shifts, 0.66% after 30; docs/training.md).
