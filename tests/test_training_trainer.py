@@ -137,6 +137,35 @@ def test_resume_drops_metrics_lines_newer_than_the_checkpoint(tmp_path):
     assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == [1, 2]
 
 
+@pytest.mark.parametrize("after_write", [False, True])
+def test_ctrl_c_between_an_epochs_log_line_and_its_checkpoint(tmp_path, monkeypatch,
+                                                              after_write):
+    """A signal while epoch 2's checkpoint is written: the log ends where the checkpoint on
+    disk does (epoch 1 if the write was cut short, 2 if it had landed), and so does the
+    epoch the trainer reports as kept."""
+    import training.trainer as trainer_module
+    real = trainer_module.save_checkpoint
+
+    def interrupted_save(path, *args):
+        if args[3] == 2:                         # the epoch argument
+            if after_write:
+                real(path, *args)
+            raise KeyboardInterrupt
+        real(path, *args)
+
+    monkeypatch.setattr(trainer_module, "save_checkpoint", interrupted_save)
+    run = tmp_path / "run"
+    trainer = Trainer(config(epochs=3), TRAIN, TEST, str(run), progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit()
+    kept = 2 if after_write else 1
+    assert read_npz(str(run / CHECKPOINT))["epoch"] == kept == trainer.checkpoint_epoch
+    assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == list(range(1, kept + 1))
+    monkeypatch.setattr(trainer_module, "save_checkpoint", real)
+    Trainer.resume(str(run), TRAIN, TEST, progress=False).fit()
+    assert [json.loads(x)["epoch"] for x in open(run / METRICS)] == [1, 2, 3]
+
+
 def test_resume_can_extend_epochs(tmp_path):
     run = str(tmp_path / "run")
     Trainer(config(epochs=1), TRAIN, TEST, run, progress=False).fit()

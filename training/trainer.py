@@ -252,10 +252,25 @@ class Trainer:
                                 self.snapshots.pending_loss)
                 self.checkpoint_epoch = self.epoch
                 bar.write(_epoch_line(record, cfg.epochs))
+        except KeyboardInterrupt:
+            self._settle_interrupted()
+            raise
         finally:
             bar.close()
             self.step.close()   # the shards' worker processes (started again if fit resumes)
         return self._finish()
+
+    def _settle_interrupted(self) -> None:
+        """After Ctrl-C or SIGTERM the checkpoint on disk is the run's state: a signal between
+        an epoch's log line and its checkpoint would leave the line behind (resume drops it,
+        but a reader of the log until then would see an epoch that was not kept)."""
+        path = os.path.join(self.run_dir, CHECKPOINT)
+        try:
+            kept = read_npz(path)["epoch"] if os.path.exists(path) else 0
+            self.log.truncate_after(kept)
+        except (OSError, ValueError):   # left as it is: resume reports or mends it
+            return
+        self.checkpoint_epoch = kept or None
 
     def _drop_newer_than_checkpoint(self) -> None:
         """A resumed run's first writes: log lines newer than the checkpoint (a crash between
