@@ -327,6 +327,9 @@ def render_feature_maps(image, maps, vectors, probs, label=None, title="", foote
         row2.append(pbox)
         row2_labels.append("softmax probabilities")
     h2 = max(c.size()[1] for c in row2) + 2 * PAD
+    if vectors:     # the strips sit in the middle of their panel, not above an empty band
+        free = h2 - 2 * PAD - row2[0].size()[1]
+        row2[0] = Col(Space(0, free // 2), row2[0], gap=0)
     row2 = Row(*[Panel(c, lb, min_h=h2, name=lb, label_size=LABEL_SIZE)
                  for c, lb in zip(row2, row2_labels)], gap=GAP)
 
