@@ -19,6 +19,14 @@ def random_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(flip[:, None, None, None], x[..., ::-1], x)
 
 
+def _pad(x: np.ndarray, p: int, fill: float) -> np.ndarray:
+    """x (N, C, H, W) framed by p pixels of ``fill`` on every side."""
+    n, c, h, w = x.shape
+    padded = np.full((n, c, h + 2 * p, w + 2 * p), fill, dtype=x.dtype)
+    padded[:, :, p:p + h, p:p + w] = x
+    return padded
+
+
 def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator,
                  fill: float = 0.0) -> np.ndarray:
     """Translate each image by its own random integer offset in [-max_shift, max_shift]².
@@ -38,8 +46,7 @@ def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator,
         return x
     n, c, h, w = x.shape
     p = int(max_shift)
-    padded = np.full((n, c, h + 2 * p, w + 2 * p), fill, dtype=x.dtype)
-    padded[:, :, p:p + h, p:p + w] = x
+    padded = _pad(x, p, fill)
     off = rng.integers(0, 2 * p + 1, size=(2, n))        # window origin in padded coords
     rows = off[0][:, None] + np.arange(h)                 # (N, H)
     cols = off[1][:, None] + np.arange(w)                 # (N, W)
@@ -56,10 +63,9 @@ def all_shifts(x: np.ndarray, max_shift: int, fill: float = 0.0):
     ------
     np.ndarray, (N, C, H, W), same dtype
     """
-    n, c, h, w = x.shape
+    h, w = x.shape[-2:]
     p = int(max_shift)
-    padded = np.full((n, c, h + 2 * p, w + 2 * p), fill, dtype=x.dtype)
-    padded[:, :, p:p + h, p:p + w] = x
+    padded = _pad(x, p, fill)
     for top in range(2 * p + 1):
         for left in range(2 * p + 1):
             yield padded[:, :, top:top + h, left:left + w]
