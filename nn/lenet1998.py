@@ -9,7 +9,8 @@ Five differences from the modern LeNet-5 of :func:`nn.networks.lenet5`:
 3. the squashing function is ``1.7159 tanh(2a/3)`` (not ReLU);
 4. the output is ten Euclidean RBF units with fixed +-1 7x12 digit bitmaps, trained with the
    MAP criterion (not a linear layer with softmax cross-entropy);
-5. weights start uniform in +-2.4/F_in, and training is SDLM (:mod:`nn.sdlm`), not Adam.
+5. weights start N(0, 1/F_in) (LeCun's; the paper prints uniform +-2.4/F_in, kept as
+   ``init="lecun98"``), and training is SDLM (:mod:`nn.sdlm`), not Adam.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ class LeNet1998(Sequential):
 MODERN_PARTS = ("pooling", "c3", "output")
 
 
-def lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *,
+def lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun", *,
                 modern=(), rng: np.random.Generator, dtype=np.float32) -> LeNet1998:
     """LeNet-5 of LeCun et al. 1998 (60,000 trainable parameters).
 

@@ -123,7 +123,7 @@ def lenet5_wide(activation_name: str = "relu", init: str = "he", *, rng: np.rand
     )
 
 
-def _lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun98", *, modern=(),
+def _lenet5_1998(activation_name: str = "scaled_tanh", init: str = "lecun", *, modern=(),
                  rng: np.random.Generator, dtype=np.float32):
     dtype = _check(activation_name, init, dtype)
     return lenet5_1998(activation_name, init, modern=modern, rng=rng, dtype=dtype)

@@ -201,7 +201,7 @@ def test_config_defaults_are_the_papers_recipe():
     from training import TrainConfig
     cfg = TrainConfig(net="lenet5-1998").resolved()
     assert (cfg.optimizer, cfg.schedule, cfg.activation, cfg.init) == \
-        ("sdlm", "lecun1998", "scaled_tanh", "lecun98")
+        ("sdlm", "lecun1998", "scaled_tanh", "lecun")
     assert (cfg.epochs, cfg.batch_size, cfg.weight_decay) == (20, 32, 0.0)
     modern = TrainConfig(net="lenet5").resolved()
     assert (modern.optimizer, modern.schedule, modern.activation, modern.batch_size) == \
@@ -209,6 +209,31 @@ def test_config_defaults_are_the_papers_recipe():
     assert TrainConfig(net="lenet5-1998", optimizer="adam").resolved().optimizer == "adam"
     with pytest.raises(ValueError, match="normalize=False: expected True for lenet5-1998"):
         TrainConfig(net="lenet5-1998", normalize=False).resolved()
+
+
+def test_the_default_init_puts_every_weighted_sum_in_the_squashings_range(mnist_dir):
+    """The paper's aim for its init (Appendix A): each unit's weighted sum at a standard
+    deviation within the sigmoid's operating range. On 200 real digits the default N(0,
+    1/F_in) does that at every layer; the printed +-2.4/F_in leaves C5's and F6's sums
+    near zero, so the net starts almost linear and its curvature estimate tiny."""
+    from mnist import load_mnist
+    from training import TrainConfig
+    from training.data import prepare_images
+    x = prepare_images(load_mnist("train", mnist_dir, fetch=False)[0][:200])
+
+    def sum_stds(init):
+        net = nn.build_net("lenet5-1998", "scaled_tanh", init, rng=np.random.default_rng(0))
+        stds, h = {}, x
+        for name, layer in net.children.items():
+            h = layer.forward(h)
+            if name in ("c1", "s2", "c3", "s4", "c5", "f6"):
+                stds[name] = float(h.std())
+        return stds
+
+    default = sum_stds(TrainConfig(net="lenet5-1998").resolved().init)
+    assert all(0.3 < s < 2.0 for s in default.values()), default
+    printed = sum_stds("lecun98")
+    assert printed["c5"] < 0.01 and printed["f6"] < 0.01, printed
 
 
 def test_augment_on_the_1998_net_means_the_papers_distortions():
@@ -328,7 +353,7 @@ def test_one_pattern_per_step_is_the_papers_recipe():
     from training import TrainConfig
     cfg = TrainConfig(net="lenet5-1998", batch_size=1).resolved()
     assert (cfg.optimizer, cfg.lr, cfg.clip, cfg.warmup, cfg.schedule, cfg.mu, cfg.epochs) \
-        == ("sdlm", 5e-4, 0.0, 1.0, "lecun1998", 0.02, 20)
+        == ("sdlm", 5e-4, 0.0, 0.0, "lecun1998", 0.02, 20)
     given = TrainConfig(net="lenet5-1998", batch_size=1, lr=1e-3, clip=5).resolved()
     assert (given.lr, given.clip) == (1e-3, 5)
     adam = TrainConfig(net="lenet5-1998", batch_size=1, optimizer="adam").resolved()
