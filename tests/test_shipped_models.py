@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # shipped model -> its recipe's seed table under docs/seeds/
 SHIPPED = {"lenet5": "lenet5", "lenet5-augmented": "lenet5-elastic-tta",
-           "lenet5-fashion": "lenet5-wide-fashion-tta", "lenet5-1998": "lenet5-1998"}
+           "lenet5-fashion": "lenet5-wide-fashion-tta", "lenet5-1998": "lenet5-1998-lecun"}
 # a model tested on several views of each image (its mirror, its shifts): the same seed's
 # table tested once an image, the same weights (--no-test-flip --test-shifts 0)
 PLAIN = {"lenet5-fashion": "lenet5-wide-fashion", "lenet5-augmented": "lenet5-elastic"}

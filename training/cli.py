@@ -50,7 +50,7 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
                    help="learning-rate schedule (default cosine; lecun1998 for lenet5-1998)")
     p.add_argument("--warmup", type=float, metavar="EPOCHS",
                    help="ramp the learning rate up linearly over the first EPOCHS (fractions "
-                   "allowed; default 0, 1 for lenet5-1998)")
+                   "allowed; default 0; 1 for lenet5-1998 at batches over 1)")
     p.add_argument("--weight-decay", type=float, help="L2 weight decay (default per activation: "
                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_WEIGHT_DECAY.items()) + ")")
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value "
