@@ -14,7 +14,8 @@ name       std                           meant for
 =========  ============================  ==========================================
 
 ``lecun98`` is the exception: LeNet-5 (1998, Appendix A) draws weights *uniformly* in
-±2.4/fan_in (std ``2.4 / fan_in / sqrt(3)``).
+±2.4/fan_in (std ``2.4 / fan_in / sqrt(3)``), as the paper prints it. Its sums shrink layer
+by layer (C5's and F6's start near 0), so the 1998 net itself defaults to ``lecun``.
 
 Biases start at zero.
 """
