@@ -12,6 +12,7 @@ the data set was recorded are MNIST's), so no other flags are needed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -22,7 +23,6 @@ from safeio.paths import input_problem
 from mnist import DATASETS, MnistError, get_dataset, load_mnist
 from training import (describe_views, evaluate_arrays, load_model, most_confused,
                       per_class_table, prepare_images, views_for)
-from training.config import MAX_TEST_SHIFT
 from training.provenance import environment, environment_lines, recorded_environment
 
 
@@ -56,13 +56,17 @@ def main(argv=None) -> int:
         parser.error(f"argument weights: {args.weights!r} {problem}")
     if args.limit is not None and args.limit < 1:
         parser.error(f"argument --limit: must be >= 1, got {args.limit}")
-    if args.test_shifts is not None and not 0 <= args.test_shifts <= MAX_TEST_SHIFT:
-        parser.error(f"argument --test-shifts: must be in [0, {MAX_TEST_SHIFT}], "
-                     f"got {args.test_shifts}")
     try:
         model, config = load_model(args.weights)
     except ValueError as e:     # CheckpointError: damaged, or not a weights file
         parser.exit(2, f"{parser.prog}: error: argument weights: {e}\n")
+    asked = {k: v for k, v in (("test_flip", args.test_flip), ("test_shifts", args.test_shifts))
+             if v is not None}
+    try:                # the test the flags ask for, checked as train.py checks it
+        config = dataclasses.replace(config, **asked)
+        config.validate()
+    except ValueError as e:
+        parser.error(f"argument --test-shifts: {e}")
     data = get_dataset(args.dataset or config.dataset)
     try:
         images, labels = load_mnist("test", args.data_dir, dataset=data.name)
@@ -71,10 +75,7 @@ def main(argv=None) -> int:
     note_limit(parser.prog, "--limit", args.limit, len(images))
     images, labels = images[:args.limit], labels[:args.limit].astype(int)
     views = views_for(config)
-    if args.test_flip is not None:
-        views["mirror"] = args.test_flip
-    if args.test_shifts is not None:
-        views["shifts"] = args.test_shifts
+    tested = describe_views(**views)
     result = evaluate_arrays(model, prepare_images(images, config.normalize), labels, **views)
     cm = result["confusion"]
     report = {
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
     print(f"{args.weights}: {config.net} ({config.activation}{trained})")
     print(f"{data.title} test error {100 * report['test_error']:.2f}%  "
           f"({report['errors']} of {report['n']}), loss {report['test_loss']:.4f}"
-          + (f"; tested {describe_views(**views)}" if describe_views(**views) else ""))
+          + (f"; tested {tested}" if tested else ""))
     for line in environment_lines(trained_env, env_source):
         print(line)
     width = max(5, *(len(c) for c in data.classes))
